@@ -1,0 +1,186 @@
+//! Users, roles and laboratory scope (SPEC §2 "Users, roles, scope").
+
+use std::collections::BTreeSet;
+
+use serde::Serialize;
+
+use crate::codes::{LabCode, Username};
+use crate::vocab::Role;
+
+/// Everything a user may ask Traza to do, checked on the server for every request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    ManageUsers,
+    ManageNetwork,
+    ReadNetwork,
+    ReadBatches,
+    CreateBatch,
+    /// Manufacturing events, QC results, deviations, completion and corrections.
+    RecordBatchData,
+    CloseDeviation,
+    Release,
+    Reject,
+    Administer,
+    ImportHistory,
+    ReadAuditTrail,
+}
+
+/// Which laboratories' batches a user sees.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LabScope {
+    /// The whole network.
+    All,
+    /// Only these laboratories.
+    Labs(BTreeSet<LabCode>),
+}
+
+impl LabScope {
+    pub fn includes(&self, lab: &LabCode) -> bool {
+        match self {
+            LabScope::All => true,
+            LabScope::Labs(labs) => labs.contains(lab),
+        }
+    }
+}
+
+/// The authenticated user on whose behalf something is done.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Actor {
+    pub username: Username,
+    pub full_name: String,
+    pub role: Role,
+    pub labs: BTreeSet<LabCode>,
+}
+
+impl Role {
+    /// The role table of SPEC §2.
+    pub fn may(self, action: Action) -> bool {
+        use Action::*;
+        match self {
+            Role::Admin => matches!(action, ManageUsers | ReadNetwork | ReadBatches | ReadAuditTrail),
+            Role::Coordinator => matches!(action, ManageNetwork | ReadNetwork | ReadBatches | ImportHistory | ReadAuditTrail),
+            Role::LabStaff => matches!(action, ReadNetwork | ReadBatches | CreateBatch | RecordBatchData | ImportHistory),
+            Role::Qa => matches!(
+                action,
+                ReadNetwork | ReadBatches | CreateBatch | RecordBatchData | ImportHistory | CloseDeviation | Release | Reject | Administer
+            ),
+            Role::Auditor => matches!(action, ReadNetwork | ReadBatches | ReadAuditTrail),
+        }
+    }
+
+    /// Laboratory staff and QA belong to laboratories; the other roles see the network.
+    pub fn is_lab_bound(self) -> bool {
+        matches!(self, Role::LabStaff | Role::Qa)
+    }
+}
+
+/// A refusal of an action: by role (403) or because the laboratory is outside the user's
+/// scope, which answers as if the record did not exist (404), so scope leaks nothing.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AccessRefusal {
+    #[error("your role may not do this")]
+    Forbidden,
+    #[error("not found")]
+    OutOfScope,
+}
+
+impl Actor {
+    pub fn scope(&self) -> LabScope {
+        if self.role.is_lab_bound() { LabScope::Labs(self.labs.clone()) } else { LabScope::All }
+    }
+
+    pub fn may(&self, action: Action) -> Result<(), AccessRefusal> {
+        if self.role.may(action) { Ok(()) } else { Err(AccessRefusal::Forbidden) }
+    }
+
+    /// May this user do `action` on a record of `lab`? Reading out of scope is "not found";
+    /// so is writing, so that the answer does not reveal that the record exists.
+    pub fn may_in_lab(&self, action: Action, lab: &LabCode) -> Result<(), AccessRefusal> {
+        if !self.scope().includes(lab) {
+            return Err(AccessRefusal::OutOfScope);
+        }
+        self.may(action)
+    }
+}
+
+/// Users of a lab-bound role must belong to at least one laboratory; others to none.
+pub fn check_user_labs(role: Role, labs: &BTreeSet<LabCode>) -> Result<(), &'static str> {
+    match (role.is_lab_bound(), labs.is_empty()) {
+        (true, true) => Err("lab_staff and qa users need at least one laboratory"),
+        (false, false) => Err("only lab_staff and qa users belong to laboratories"),
+        _ => Ok(()),
+    }
+}
+
+/// Passwords: at least 12 characters (NIST SP 800-63B allows long passphrases; no
+/// composition rules), at most 256 so hashing stays cheap.
+pub fn check_password(password: &str) -> Result<(), &'static str> {
+    let n = password.chars().count();
+    if n < 12 {
+        Err("must be at least 12 characters")
+    } else if n > 256 {
+        Err("must be at most 256 characters")
+    } else {
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn actor(role: Role, labs: &[&str]) -> Actor {
+        Actor {
+            username: Username::parse("someone").unwrap(),
+            full_name: "Some One".into(),
+            role,
+            labs: labs.iter().map(|l| LabCode::parse(l).unwrap()).collect(),
+        }
+    }
+
+    #[test]
+    fn the_role_table_of_the_spec() {
+        use Action::*;
+        let all = [ManageUsers, ManageNetwork, ReadNetwork, ReadBatches, CreateBatch, RecordBatchData, CloseDeviation, Release, Reject, Administer, ImportHistory, ReadAuditTrail];
+        let allowed = |role: Role| all.iter().copied().filter(|a| role.may(*a)).collect::<Vec<_>>();
+        assert_eq!(allowed(Role::Admin), [ManageUsers, ReadNetwork, ReadBatches, ReadAuditTrail]);
+        assert_eq!(allowed(Role::Coordinator), [ManageNetwork, ReadNetwork, ReadBatches, ImportHistory, ReadAuditTrail]);
+        assert_eq!(allowed(Role::LabStaff), [ReadNetwork, ReadBatches, CreateBatch, RecordBatchData, ImportHistory]);
+        assert_eq!(
+            allowed(Role::Qa),
+            [ReadNetwork, ReadBatches, CreateBatch, RecordBatchData, CloseDeviation, Release, Reject, Administer, ImportHistory]
+        );
+        assert_eq!(allowed(Role::Auditor), [ReadNetwork, ReadBatches, ReadAuditTrail]);
+    }
+
+    #[test]
+    fn lab_bound_users_see_only_their_labs() {
+        let gra = LabCode::parse("GRA-UPCIT").unwrap();
+        let sev = LabCode::parse("SEV-UPRC").unwrap();
+        let staff = actor(Role::LabStaff, &["GRA-UPCIT"]);
+        assert_eq!(staff.may_in_lab(Action::ReadBatches, &gra), Ok(()));
+        assert_eq!(staff.may_in_lab(Action::ReadBatches, &sev), Err(AccessRefusal::OutOfScope));
+        assert_eq!(staff.may_in_lab(Action::Release, &gra), Err(AccessRefusal::Forbidden));
+        assert_eq!(staff.may_in_lab(Action::Release, &sev), Err(AccessRefusal::OutOfScope));
+        let auditor = actor(Role::Auditor, &[]);
+        assert_eq!(auditor.may_in_lab(Action::ReadBatches, &sev), Ok(()));
+        assert_eq!(auditor.may_in_lab(Action::RecordBatchData, &sev), Err(AccessRefusal::Forbidden));
+    }
+
+    #[test]
+    fn lab_membership_matches_the_role() {
+        let labs: BTreeSet<_> = [LabCode::parse("GRA-UPCIT").unwrap()].into();
+        assert!(check_user_labs(Role::Qa, &labs).is_ok());
+        assert!(check_user_labs(Role::Qa, &BTreeSet::new()).is_err());
+        assert!(check_user_labs(Role::Auditor, &labs).is_err());
+        assert!(check_user_labs(Role::Admin, &BTreeSet::new()).is_ok());
+    }
+
+    #[test]
+    fn passwords_are_long_enough() {
+        assert!(check_password("short").is_err());
+        assert!(check_password("correct horse battery").is_ok());
+        assert!(check_password(&"x".repeat(257)).is_err());
+    }
+}

@@ -1,0 +1,169 @@
+//! The audit trail's hash chain (21 CFR 11.10(e); EU GMP Annex 11 §9).
+//!
+//! Each event's hash is SHA-256 over the previous event's hash and the event's canonical JSON
+//! (keys sorted, timestamp at microsecond precision in UTC), so changing, removing or
+//! reordering any stored event breaks every hash after it.
+
+use chrono::{DateTime, SubsecRound, Utc};
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+
+use crate::vocab::Source;
+
+/// The `prev_hash` of the first event.
+pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// One audit event, as hashed and stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditEvent {
+    pub id: i64,
+    pub at: DateTime<Utc>,
+    pub actor: String,
+    pub action: String,
+    pub entity_type: String,
+    pub entity_key: String,
+    pub before: Option<Value>,
+    pub after: Option<Value>,
+    pub reason: Option<String>,
+    pub source: Source,
+}
+
+/// Timestamps are kept at microsecond precision, the finest both databases store exactly.
+pub fn audit_time(at: DateTime<Utc>) -> DateTime<Utc> {
+    at.trunc_subsecs(6)
+}
+
+impl AuditEvent {
+    /// The event as canonical JSON: sorted keys (serde_json's map is ordered), no spaces.
+    pub fn canonical_json(&self) -> String {
+        let mut map = Map::new();
+        map.insert("id".into(), Value::from(self.id));
+        map.insert("at".into(), Value::from(audit_time(self.at).format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()));
+        map.insert("actor".into(), Value::from(self.actor.as_str()));
+        map.insert("action".into(), Value::from(self.action.as_str()));
+        map.insert("entity_type".into(), Value::from(self.entity_type.as_str()));
+        map.insert("entity_key".into(), Value::from(self.entity_key.as_str()));
+        map.insert("before".into(), self.before.clone().unwrap_or(Value::Null));
+        map.insert("after".into(), self.after.clone().unwrap_or(Value::Null));
+        map.insert("reason".into(), self.reason.as_deref().map_or(Value::Null, Value::from));
+        map.insert("source".into(), Value::from(self.source.as_str()));
+        Value::Object(map).to_string()
+    }
+
+    /// This event's hash, chained to `prev_hash`.
+    pub fn chain_hash(&self, prev_hash: &str) -> String {
+        let mut hasher = Sha256::new();
+        hasher.update(prev_hash.as_bytes());
+        hasher.update(b"\n");
+        hasher.update(self.canonical_json().as_bytes());
+        hex::encode(hasher.finalize())
+    }
+}
+
+/// The first stored event that does not fit the chain, and why.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("audit event {id}: {problem}")]
+pub struct ChainBreak {
+    pub id: i64,
+    pub problem: String,
+}
+
+/// Recomputes the chain over stored events given in id order. Checks ids follow each other
+/// from 1, each `prev_hash` is the previous `hash`, and each `hash` matches the content.
+pub struct ChainVerifier {
+    expected_id: i64,
+    prev_hash: String,
+}
+
+impl Default for ChainVerifier {
+    fn default() -> Self {
+        Self { expected_id: 1, prev_hash: GENESIS_HASH.to_owned() }
+    }
+}
+
+impl ChainVerifier {
+    pub fn check(&mut self, event: &AuditEvent, stored_prev_hash: &str, stored_hash: &str) -> Result<(), ChainBreak> {
+        let fail = |problem: String| Err(ChainBreak { id: event.id, problem });
+        if event.id != self.expected_id {
+            return fail(format!("expected event {} here; events are missing or out of order", self.expected_id));
+        }
+        if stored_prev_hash != self.prev_hash {
+            return fail("prev_hash is not the previous event's hash".into());
+        }
+        let recomputed = event.chain_hash(&self.prev_hash);
+        if recomputed != stored_hash {
+            return fail("content does not match its hash (the event was altered)".into());
+        }
+        self.expected_id += 1;
+        self.prev_hash = recomputed;
+        Ok(())
+    }
+
+    /// Number of events verified so far.
+    pub fn verified(&self) -> i64 {
+        self.expected_id - 1
+    }
+
+    /// The last hash verified: the chain head.
+    pub fn head(&self) -> &str {
+        &self.prev_hash
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn event(id: i64, after: Value) -> AuditEvent {
+        AuditEvent {
+            id,
+            at: "2026-11-25T10:00:00.123456789Z".parse().unwrap(),
+            actor: "ana.qa".into(),
+            action: "batch.release".into(),
+            entity_type: "batch".into(),
+            entity_key: "GRA-UPCIT-2026-00001".into(),
+            before: Some(json!({"status": "quarantine"})),
+            after: Some(after),
+            reason: None,
+            source: Source::Api,
+        }
+    }
+
+    #[test]
+    fn canonical_json_sorts_keys_and_truncates_time() {
+        let json = event(1, json!({"z": 1, "a": "x"})).canonical_json();
+        assert!(json.starts_with("{\"action\":\"batch.release\",\"actor\":\"ana.qa\",\"after\":{\"a\":\"x\",\"z\":1}"));
+        assert!(json.contains("\"at\":\"2026-11-25T10:00:00.123456Z\""));
+    }
+
+    #[test]
+    fn a_chain_verifies_and_any_change_breaks_it() {
+        let events = [event(1, json!({"status": "released"})), event(2, json!({"n": 2})), event(3, json!({"n": 3}))];
+        let mut prev = GENESIS_HASH.to_owned();
+        let mut stored = Vec::new();
+        for e in &events {
+            let hash = e.chain_hash(&prev);
+            stored.push((e.clone(), prev.clone(), hash.clone()));
+            prev = hash;
+        }
+        let mut v = ChainVerifier::default();
+        for (e, p, h) in &stored {
+            v.check(e, p, h).unwrap();
+        }
+        assert_eq!(v.verified(), 3);
+
+        let mut tampered = stored.clone();
+        tampered[1].0.after = Some(json!({"n": 20}));
+        let mut v = ChainVerifier::default();
+        v.check(&tampered[0].0, &tampered[0].1, &tampered[0].2).unwrap();
+        let err = v.check(&tampered[1].0, &tampered[1].1, &tampered[1].2).unwrap_err();
+        assert_eq!(err.id, 2);
+        assert!(err.problem.contains("altered"));
+
+        let mut v = ChainVerifier::default();
+        v.check(&stored[0].0, &stored[0].1, &stored[0].2).unwrap();
+        let err = v.check(&stored[2].0, &stored[2].1, &stored[2].2).unwrap_err();
+        assert_eq!(err.id, 3);
+    }
+}

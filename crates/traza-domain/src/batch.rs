@@ -1,0 +1,520 @@
+//! Batches: creation checks, the lifecycle state machine, QC and deviation records, the QP
+//! release rules, administrations and the chain of identity.
+//!
+//! ```text
+//! in_production --complete--> quarantine --release--> released --administer (last dose)--> administered
+//!       |                          |
+//!       +--------reject------------+--------> rejected
+//! ```
+
+use std::collections::BTreeSet;
+
+use chrono::{Datelike, NaiveDate};
+use rust_decimal::Decimal;
+use serde::Serialize;
+
+use crate::codes::{BatchNumber, DonorCode, LabCode, PatientCode, ProductCode, TrialId};
+use crate::network::{Assignment, Laboratory, Product, covering_assignment};
+use crate::validation::FieldError;
+use crate::vocab::{AccessRoute, BatchStatus, DeviationStatus, LabStatus, Origin, ProductStatus, QcOutcome, Source};
+
+/// Moves of the state machine. Nothing else changes a batch's status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transition {
+    Complete,
+    Release,
+    Reject,
+    /// One administration; `last_dose` when it uses the batch's last remaining dose.
+    Administer { last_dose: bool },
+}
+
+impl Transition {
+    pub fn name(self) -> &'static str {
+        match self {
+            Transition::Complete => "complete",
+            Transition::Release => "release",
+            Transition::Reject => "reject",
+            Transition::Administer { .. } => "administer",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("a batch that is {from} cannot {}", transition.name())]
+pub struct InvalidTransition {
+    pub from: BatchStatus,
+    pub transition: Transition,
+}
+
+impl BatchStatus {
+    /// The state machine: the status after `transition`, or why it is not allowed.
+    pub fn apply(self, transition: Transition) -> Result<BatchStatus, InvalidTransition> {
+        use BatchStatus::*;
+        let next = match (self, transition) {
+            (InProduction, Transition::Complete) => Quarantine,
+            (Quarantine, Transition::Release) => Released,
+            (InProduction | Quarantine, Transition::Reject) => Rejected,
+            (Released, Transition::Administer { last_dose: false }) => Released,
+            (Released, Transition::Administer { last_dose: true }) => Administered,
+            (from, transition) => return Err(InvalidTransition { from, transition }),
+        };
+        Ok(next)
+    }
+
+    /// Manufacturing events, QC results and deviations are recorded only while the batch is
+    /// being made or awaits certification.
+    pub fn accepts_records(self) -> bool {
+        matches!(self, BatchStatus::InProduction | BatchStatus::Quarantine)
+    }
+
+    /// A certified, rejected or administered batch record is locked (Annex 11 §14: a signed
+    /// record cannot change without invalidating its signature).
+    pub fn is_locked(self) -> bool {
+        matches!(self, BatchStatus::Released | BatchStatus::Rejected | BatchStatus::Administered)
+    }
+}
+
+/// A batch record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Batch {
+    pub batch_number: BatchNumber,
+    pub product_code: ProductCode,
+    pub lab_code: LabCode,
+    pub origin: Origin,
+    pub access_route: AccessRoute,
+    pub trial_id: Option<TrialId>,
+    pub donor_code: DonorCode,
+    pub patient_code: Option<PatientCode>,
+    pub collection_date: Option<NaiveDate>,
+    pub manufacturing_start: NaiveDate,
+    pub manufacturing_end: Option<NaiveDate>,
+    pub expiry_date: Option<NaiveDate>,
+    #[serde(with = "rust_decimal::serde::str_option")]
+    pub cell_count: Option<Decimal>,
+    #[serde(with = "rust_decimal::serde::str_option")]
+    pub viability_percent: Option<Decimal>,
+    #[serde(with = "rust_decimal::serde::str_option")]
+    pub volume_ml: Option<Decimal>,
+    pub doses: u32,
+    pub status: BatchStatus,
+    pub released_by: Option<String>,
+    pub release_date: Option<NaiveDate>,
+    pub notes: Option<String>,
+    pub version: i64,
+    pub source: Source,
+    pub import_id: Option<i64>,
+    pub import_line: Option<u64>,
+}
+
+/// The fields of a batch that a user states (on creation, in a correction or a CSV row).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BatchFields {
+    pub access_route: AccessRoute,
+    pub trial_id: Option<TrialId>,
+    pub donor_code: DonorCode,
+    pub patient_code: Option<PatientCode>,
+    pub collection_date: Option<NaiveDate>,
+    pub manufacturing_start: NaiveDate,
+    pub manufacturing_end: Option<NaiveDate>,
+    pub expiry_date: Option<NaiveDate>,
+    pub cell_count: Option<Decimal>,
+    pub viability_percent: Option<Decimal>,
+    pub volume_ml: Option<Decimal>,
+    pub doses: u32,
+    pub notes: Option<String>,
+}
+
+impl BatchFields {
+    /// The checks that hold for any batch record, made in Traza or imported: quantities in
+    /// range, dates in order, the trial id for a trial. Returns every invalid field.
+    pub fn field_errors(&self) -> Vec<FieldError> {
+        let mut errors = Vec::new();
+        let mut check = |ok: bool, field: &str, message: &str| {
+            if !ok {
+                errors.push(FieldError::new(field, message));
+            }
+        };
+        check(self.doses >= 1, "doses", "must be at least 1");
+        check(
+            self.viability_percent.is_none_or(|v| (Decimal::ZERO..=Decimal::ONE_HUNDRED).contains(&v)),
+            "viability_percent",
+            "must be between 0 and 100",
+        );
+        check(self.cell_count.is_none_or(|c| c >= Decimal::ZERO), "cell_count", "must not be negative");
+        check(self.volume_ml.is_none_or(|v| v > Decimal::ZERO), "volume_ml", "must be greater than 0");
+        check(
+            self.collection_date.is_none_or(|c| c <= self.manufacturing_start),
+            "collection_date",
+            "must not be after manufacturing_start",
+        );
+        check(
+            self.manufacturing_end.is_none_or(|end| end >= self.manufacturing_start),
+            "manufacturing_end",
+            "must not be before manufacturing_start",
+        );
+        let first_day = self.manufacturing_end.unwrap_or(self.manufacturing_start);
+        check(self.expiry_date.is_none_or(|e| e >= first_day), "expiry_date", "must not be before the end of manufacture");
+        check(
+            self.access_route != AccessRoute::ClinicalTrial || self.trial_id.is_some(),
+            "trial_id",
+            "is required for the clinical_trial access route (EudraCT or EU CT number)",
+        );
+        errors
+    }
+
+    /// The chain of identity of an autologous product: its one patient is its donor.
+    pub fn chain_of_identity_holds(&self, origin: Origin) -> bool {
+        match origin {
+            Origin::Autologous => self.patient_code.as_ref().is_some_and(|p| self.donor_code == *p),
+            Origin::Allogeneic => true,
+        }
+    }
+}
+
+/// Why a new batch is refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CreationRefusal {
+    Invalid(Vec<FieldError>),
+    ProductNotActive,
+    RouteNotOffered(AccessRoute),
+    LabNotManufacturing { suspended: bool, training_only: bool },
+    NoAssignment,
+    CapacityExceeded { capacity: u32, month: String },
+    /// Autologous without a patient, or with a patient who is not the donor.
+    ChainOfIdentity,
+}
+
+/// What the store must know to decide on a new batch.
+pub struct CreationContext<'a> {
+    pub lab: &'a Laboratory,
+    pub product: &'a Product,
+    /// The assignments of this product to this laboratory.
+    pub assignments: &'a [Assignment],
+    /// Batches of the laboratory started in the calendar month of `manufacturing_start`.
+    pub started_in_month: u32,
+}
+
+/// Checks a batch about to be made in Traza (SPEC §2 "create"). On success, returns the
+/// expiry to store: the one given, or the end of manufacture plus the shelf life.
+pub fn check_creation(fields: &BatchFields, ctx: &CreationContext<'_>) -> Result<Option<NaiveDate>, CreationRefusal> {
+    let errors = fields.field_errors();
+    if !errors.is_empty() {
+        return Err(CreationRefusal::Invalid(errors));
+    }
+    if ctx.product.status != ProductStatus::Active {
+        return Err(CreationRefusal::ProductNotActive);
+    }
+    if !ctx.product.access_routes.contains(&fields.access_route) {
+        return Err(CreationRefusal::RouteNotOffered(fields.access_route));
+    }
+    if !ctx.lab.manufactures() {
+        return Err(CreationRefusal::LabNotManufacturing {
+            suspended: ctx.lab.status == LabStatus::Suspended,
+            training_only: ctx.lab.training_only,
+        });
+    }
+    if !fields.chain_of_identity_holds(ctx.product.origin) {
+        return Err(CreationRefusal::ChainOfIdentity);
+    }
+    if covering_assignment(ctx.assignments, &ctx.product.code, &ctx.lab.code, fields.access_route, fields.manufacturing_start).is_none() {
+        return Err(CreationRefusal::NoAssignment);
+    }
+    if let Some(capacity) = ctx.lab.capacity_per_month
+        && ctx.started_in_month >= capacity
+    {
+        let start = fields.manufacturing_start;
+        return Err(CreationRefusal::CapacityExceeded { capacity, month: format!("{:04}-{:02}", start.year(), start.month()) });
+    }
+    Ok(fields.expiry_date.or_else(|| fields.manufacturing_end.and_then(|end| ctx.product.default_expiry(end))))
+}
+
+/// Completing moves the batch to quarantine; it needs the end of manufacture. Returns the
+/// expiry to store (the batch's own, or the end plus the shelf life).
+pub fn check_completion(batch: &Batch, product: &Product, manufacturing_end: NaiveDate) -> Result<Option<NaiveDate>, CompletionRefusal> {
+    batch.status.apply(Transition::Complete).map_err(CompletionRefusal::Transition)?;
+    if manufacturing_end < batch.manufacturing_start {
+        return Err(CompletionRefusal::EndsBeforeStart);
+    }
+    Ok(batch.expiry_date.or_else(|| product.default_expiry(manufacturing_end)))
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CompletionRefusal {
+    #[error(transparent)]
+    Transition(InvalidTransition),
+    #[error("manufacturing_end must not be before manufacturing_start")]
+    EndsBeforeStart,
+}
+
+/// A QC result as stored: never overwritten; a retest supersedes an earlier result.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct QcResult {
+    pub id: i64,
+    pub test: String,
+    pub value: String,
+    pub unit: String,
+    pub outcome: QcOutcome,
+    pub spec_version: u32,
+    pub supersedes: Option<i64>,
+    pub reason: Option<String>,
+    pub recorded_by: String,
+}
+
+/// Why a QC result (or retest) is refused, beyond the specification's own refusals.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RetestRefusal {
+    #[error("result {0} does not exist on this batch")]
+    UnknownResult(i64),
+    #[error("result {0} is already superseded by result {1}")]
+    AlreadySuperseded(i64, i64),
+    #[error("a retest must be of the same test as result {id} ('{test}')")]
+    DifferentTest { id: i64, test: String },
+    #[error("a retest needs a reason")]
+    MissingReason,
+}
+
+/// A retest references the result it supersedes, of the same test, which nothing has
+/// superseded yet, and gives a reason (the original result is never overwritten: EU GMP
+/// Ch. 6.35, OOS investigations).
+pub fn check_retest(results: &[QcResult], test: &str, supersedes: i64, reason: Option<&str>) -> Result<(), RetestRefusal> {
+    let original = results.iter().find(|r| r.id == supersedes).ok_or(RetestRefusal::UnknownResult(supersedes))?;
+    if original.test != test {
+        return Err(RetestRefusal::DifferentTest { id: original.id, test: original.test.clone() });
+    }
+    if let Some(newer) = results.iter().find(|r| r.supersedes == Some(supersedes)) {
+        return Err(RetestRefusal::AlreadySuperseded(supersedes, newer.id));
+    }
+    if reason.is_none_or(|r| r.trim().is_empty()) {
+        return Err(RetestRefusal::MissingReason);
+    }
+    Ok(())
+}
+
+/// The current result of each test: the newest result that no retest superseded.
+pub fn current_results(results: &[QcResult]) -> Vec<&QcResult> {
+    let superseded: BTreeSet<i64> = results.iter().filter_map(|r| r.supersedes).collect();
+    let mut current: Vec<&QcResult> = Vec::new();
+    for r in results.iter().filter(|r| !superseded.contains(&r.id)) {
+        match current.iter_mut().find(|c| c.test == r.test) {
+            Some(c) if c.id < r.id => *c = r,
+            Some(_) => {}
+            None => current.push(r),
+        }
+    }
+    current
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Deviation {
+    pub id: i64,
+    pub status: DeviationStatus,
+}
+
+/// A rule that blocks QP certification. `rule()` gives the codes of SPEC §3.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReleaseBlocker {
+    NotInQuarantine(BatchStatus),
+    FourEyes,
+    MissingRequiredTest(String),
+    FailingResult { test: String, result_id: i64 },
+    OpenDeviation(i64),
+    Expired(NaiveDate),
+    ChainOfIdentity,
+}
+
+impl ReleaseBlocker {
+    pub fn rule(&self) -> &'static str {
+        match self {
+            Self::NotInQuarantine(_) => "not_in_quarantine",
+            Self::FourEyes => "four_eyes",
+            Self::MissingRequiredTest(_) => "missing_required_test",
+            Self::FailingResult { .. } => "failing_result",
+            Self::OpenDeviation(_) => "open_deviation",
+            Self::Expired(_) => "expired",
+            Self::ChainOfIdentity => "chain_of_identity",
+        }
+    }
+
+    pub fn message(&self) -> String {
+        match self {
+            Self::NotInQuarantine(status) => format!("the batch is {status}, not in quarantine"),
+            Self::FourEyes => "the signer created this batch or recorded part of it; another QA person must certify it".into(),
+            Self::MissingRequiredTest(test) => format!("required test '{test}' has no result"),
+            Self::FailingResult { test, result_id } => format!("the current result of required test '{test}' (result {result_id}) fails the specification"),
+            Self::OpenDeviation(id) => format!("deviation {id} is open"),
+            Self::Expired(expiry) => format!("the batch expired on {expiry}"),
+            Self::ChainOfIdentity => "the chain of identity is broken: an autologous batch's patient must be its donor".into(),
+        }
+    }
+}
+
+/// Everything the release rules look at.
+pub struct ReleaseContext<'a> {
+    pub batch: &'a Batch,
+    pub product: &'a Product,
+    pub signer: &'a str,
+    /// Everyone who created the batch or recorded any of its events or QC results.
+    pub participants: &'a BTreeSet<String>,
+    pub results: &'a [QcResult],
+    pub deviations: &'a [Deviation],
+    pub today: NaiveDate,
+}
+
+/// QP certification rules (EU GMP Part IV §11; SPEC §2 "release"). Returns *every* unmet
+/// rule, so that QA sees at once all that stands between the batch and its release.
+pub fn release_blockers(ctx: &ReleaseContext<'_>) -> Vec<ReleaseBlocker> {
+    let mut blockers = Vec::new();
+    let batch = ctx.batch;
+    if batch.status != BatchStatus::Quarantine {
+        blockers.push(ReleaseBlocker::NotInQuarantine(batch.status));
+    }
+    // Heads of production and QC are independent (EU GMP Ch. 2.5): the signer took no part.
+    if ctx.participants.contains(ctx.signer) {
+        blockers.push(ReleaseBlocker::FourEyes);
+    }
+    let current = current_results(ctx.results);
+    for test in ctx.product.specification.required_tests() {
+        match current.iter().find(|r| r.test == test.test) {
+            None => blockers.push(ReleaseBlocker::MissingRequiredTest(test.test.clone())),
+            Some(r) if r.outcome == QcOutcome::Fail => {
+                blockers.push(ReleaseBlocker::FailingResult { test: test.test.clone(), result_id: r.id })
+            }
+            Some(_) => {}
+        }
+    }
+    blockers.extend(ctx.deviations.iter().filter(|d| d.status == DeviationStatus::Open).map(|d| ReleaseBlocker::OpenDeviation(d.id)));
+    if let Some(expiry) = batch.expiry_date
+        && expiry < ctx.today
+    {
+        blockers.push(ReleaseBlocker::Expired(expiry));
+    }
+    let chain_ok = match batch.origin {
+        Origin::Autologous => batch.patient_code.as_ref().is_some_and(|p| batch.donor_code == *p),
+        Origin::Allogeneic => true,
+    };
+    if !chain_ok {
+        blockers.push(ReleaseBlocker::ChainOfIdentity);
+    }
+    blockers
+}
+
+/// Why an administration is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AdministrationRefusal {
+    #[error("{0}")]
+    NotReleased(InvalidTransition),
+    #[error("the batch expired on {expiry}; it cannot be administered on {on}")]
+    Expired { expiry: NaiveDate, on: NaiveDate },
+    #[error("an autologous batch may only be administered to its own patient")]
+    ChainOfIdentityMismatch,
+    #[error("all {doses} doses of the batch have been administered")]
+    DosesExhausted { doses: u32 },
+    #[error("administered_on must not be before the release ({release}) nor after today ({today})")]
+    DateOutOfRange { release: NaiveDate, today: NaiveDate },
+}
+
+/// Checks one administration of `batch` to `patient` on `on`, given how many doses were
+/// already administered. Returns the transition to apply.
+pub fn check_administration(
+    batch: &Batch,
+    patient: &PatientCode,
+    on: NaiveDate,
+    administered_so_far: u32,
+    today: NaiveDate,
+) -> Result<Transition, AdministrationRefusal> {
+    if batch.status != BatchStatus::Released {
+        let from = batch.status;
+        return Err(AdministrationRefusal::NotReleased(InvalidTransition { from, transition: Transition::Administer { last_dose: false } }));
+    }
+    if administered_so_far >= batch.doses {
+        return Err(AdministrationRefusal::DosesExhausted { doses: batch.doses });
+    }
+    if batch.origin == Origin::Autologous && batch.patient_code.as_ref() != Some(patient) {
+        return Err(AdministrationRefusal::ChainOfIdentityMismatch);
+    }
+    if let Some(release) = batch.release_date
+        && (on < release || on > today)
+    {
+        return Err(AdministrationRefusal::DateOutOfRange { release, today });
+    }
+    if let Some(expiry) = batch.expiry_date
+        && on > expiry
+    {
+        return Err(AdministrationRefusal::Expired { expiry, on });
+    }
+    Ok(Transition::Administer { last_dose: administered_so_far + 1 == batch.doses })
+}
+
+/// Why a correction (PATCH) of a batch is refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CorrectionRefusal {
+    VersionMismatch { current: i64 },
+    Locked(BatchStatus),
+    MissingReason,
+    Invalid(Vec<FieldError>),
+    ChainOfIdentity,
+}
+
+/// A correction needs the version the user saw (optimistic concurrency: a stale write fails,
+/// never overwrites), a reason (Annex 11 §9), an unlocked batch, and leaves a valid record.
+pub fn check_correction(batch: &Batch, expected_version: i64, reason: &str, corrected: &BatchFields) -> Result<(), CorrectionRefusal> {
+    if batch.version != expected_version {
+        return Err(CorrectionRefusal::VersionMismatch { current: batch.version });
+    }
+    if batch.status.is_locked() {
+        return Err(CorrectionRefusal::Locked(batch.status));
+    }
+    if reason.trim().is_empty() {
+        return Err(CorrectionRefusal::MissingReason);
+    }
+    let errors = corrected.field_errors();
+    if !errors.is_empty() {
+        return Err(CorrectionRefusal::Invalid(errors));
+    }
+    if !corrected.chain_of_identity_holds(batch.origin) {
+        return Err(CorrectionRefusal::ChainOfIdentity);
+    }
+    Ok(())
+}
+
+impl Batch {
+    /// The user-stated fields of this batch, to edit in a correction.
+    pub fn fields(&self) -> BatchFields {
+        BatchFields {
+            access_route: self.access_route,
+            trial_id: self.trial_id.clone(),
+            donor_code: self.donor_code.clone(),
+            patient_code: self.patient_code.clone(),
+            collection_date: self.collection_date,
+            manufacturing_start: self.manufacturing_start,
+            manufacturing_end: self.manufacturing_end,
+            expiry_date: self.expiry_date,
+            cell_count: self.cell_count,
+            viability_percent: self.viability_percent,
+            volume_ml: self.volume_ml,
+            doses: self.doses,
+            notes: self.notes.clone(),
+        }
+    }
+
+    /// Applies corrected fields (already checked by [`check_correction`]).
+    pub fn apply_fields(&mut self, f: BatchFields) {
+        self.access_route = f.access_route;
+        self.trial_id = f.trial_id;
+        self.donor_code = f.donor_code;
+        self.patient_code = f.patient_code;
+        self.collection_date = f.collection_date;
+        self.manufacturing_start = f.manufacturing_start;
+        self.manufacturing_end = f.manufacturing_end;
+        self.expiry_date = f.expiry_date;
+        self.cell_count = f.cell_count;
+        self.viability_percent = f.viability_percent;
+        self.volume_ml = f.volume_ml;
+        self.doses = f.doses;
+        self.notes = f.notes;
+    }
+}
+
+#[cfg(test)]
+#[path = "batch_tests.rs"]
+mod tests;

@@ -1,0 +1,11 @@
+//! Traza's domain: the vocabulary of ATMP manufacturing in a GMP laboratory network and every
+//! rule of the specification, as functions over plain values. No I/O, no async, no database.
+
+pub mod access;
+pub mod audit;
+pub mod batch;
+pub mod codes;
+pub mod network;
+pub mod spec;
+pub mod validation;
+pub mod vocab;

@@ -1,0 +1,19 @@
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "administrations")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub batch_id: i64,
+    pub patient_code: String,
+    pub administered_on: Date,
+    pub hospital: String,
+    pub recorded_by: String,
+    pub recorded_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

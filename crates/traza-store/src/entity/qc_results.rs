@@ -1,0 +1,23 @@
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "qc_results")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub batch_id: i64,
+    pub test: String,
+    pub value: String,
+    pub unit: String,
+    pub outcome: String,
+    pub spec_version: i32,
+    pub supersedes: Option<i64>,
+    pub reason: Option<String>,
+    pub recorded_by: String,
+    pub recorded_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,91 @@
+//! The store's one error type. Every variant maps to one error code of SPEC §3.
+
+use serde::Serialize;
+use traza_domain::access::AccessRefusal;
+use traza_domain::validation::{FieldError, FieldErrors};
+
+/// One unmet rule in a refusal's details: `{rule, message}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RuleDetail {
+    pub rule: String,
+    pub message: String,
+}
+
+impl RuleDetail {
+    pub fn new(rule: impl Into<String>, message: impl Into<String>) -> Self {
+        Self { rule: rule.into(), message: message.into() }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// Unknown, or outside the caller's laboratories (which must look the same).
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error("your role may not do this")]
+    Forbidden,
+    #[error("unknown user or wrong password")]
+    Unauthenticated,
+    /// A wrong password in an electronic signature.
+    #[error("the password does not match: signature refused")]
+    InvalidSignature,
+    #[error("{0}")]
+    Invalid(FieldErrors),
+    #[error("{0} already exists")]
+    Duplicate(String),
+    /// A GMP rule refuses the operation (409), with every unmet rule in `details`.
+    #[error("{message}")]
+    Refused { code: &'static str, message: String, details: Vec<RuleDetail> },
+    #[error("the record changed since you read it (current version {current})")]
+    VersionMismatch { current: i64 },
+    /// A stored value does not parse: the database was changed outside Traza.
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+    #[error("database error: {0}")]
+    Database(#[from] sea_orm::DbErr),
+}
+
+impl StoreError {
+    pub fn refused(code: &'static str, message: impl Into<String>) -> Self {
+        StoreError::Refused { code, message: message.into(), details: Vec::new() }
+    }
+
+    pub fn invalid(field: &str, message: impl std::fmt::Display) -> Self {
+        StoreError::Invalid(FieldErrors(vec![FieldError::new(field, message)]))
+    }
+
+    /// The SPEC §3 error code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            StoreError::NotFound(_) => "not_found",
+            StoreError::Forbidden => "forbidden",
+            StoreError::Unauthenticated => "unauthenticated",
+            StoreError::InvalidSignature => "invalid_signature",
+            StoreError::Invalid(_) => "validation_failed",
+            StoreError::Duplicate(_) => "duplicate",
+            StoreError::Refused { code, .. } => code,
+            StoreError::VersionMismatch { .. } => "version_mismatch",
+            StoreError::Corrupt(_) | StoreError::Database(_) => "internal",
+        }
+    }
+}
+
+impl From<FieldErrors> for StoreError {
+    fn from(e: FieldErrors) -> Self {
+        StoreError::Invalid(e)
+    }
+}
+
+impl From<AccessRefusal> for StoreError {
+    fn from(e: AccessRefusal) -> Self {
+        match e {
+            AccessRefusal::Forbidden => StoreError::Forbidden,
+            AccessRefusal::OutOfScope => StoreError::NotFound("record"),
+        }
+    }
+}
+
+/// Turns a stored string back into a domain value, or reports corruption.
+pub(crate) fn stored<T, E: std::fmt::Display>(what: &str, parsed: Result<T, E>) -> Result<T, StoreError> {
+    parsed.map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))
+}

@@ -1,0 +1,107 @@
+//! Traza's persistence on sea-orm 2: SQLite (embedded default) and PostgreSQL (production).
+//!
+//! Callers see intention-named methods (`store.release_batch(..)`), each one transaction:
+//! load, ask the domain, write, append the audit event, commit. Laboratory scope is applied in
+//! the queries themselves. sea-orm types never leave this crate.
+
+mod audit;
+mod batches;
+mod entity;
+mod error;
+mod fixtures;
+mod network;
+mod users;
+mod write;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, SqlxPostgresConnector, SqlxSqliteConnector};
+use sea_orm_migration::MigratorTrait;
+use sqlx::ConnectOptions;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+
+pub use audit::{AuditPage, AuditQuery, StoredAuditEvent, VerifyReport};
+pub use batches::*;
+pub use error::{RuleDetail, StoreError};
+pub use fixtures::{FixtureReport, NetworkFixture};
+pub use network::*;
+pub use users::*;
+
+/// The default database: a SQLite file in the working folder, created if missing.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://traza.db?mode=rwc";
+
+/// Handle to Traza's database. Cheap to clone.
+#[derive(Clone)]
+pub struct Store {
+    db: DatabaseConnection,
+}
+
+impl Store {
+    /// Opens a pool on `url` (`sqlite://…` or `postgres://…`). Statement logging is off: SQL
+    /// text and bound values (donor and patient codes) must never reach the logs.
+    pub async fn connect(url: &str) -> Result<Store, StoreError> {
+        let db = if url.starts_with("sqlite:") {
+            let options = SqliteConnectOptions::from_str(url)
+                .map_err(|e| StoreError::Corrupt(format!("invalid SQLite URL: {e}")))?
+                .journal_mode(SqliteJournalMode::Wal)
+                // WAL + NORMAL is durable across application crashes; an OS crash may lose
+                // the last transactions but never corrupts the database.
+                .synchronous(SqliteSynchronous::Normal)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(30))
+                .pragma("cache_size", "-65536")
+                .disable_statement_logging();
+            let pool = SqlitePoolOptions::new()
+                .max_connections(8)
+                .acquire_timeout(Duration::from_secs(30))
+                .connect_with(options)
+                .await
+                .map_err(|e| StoreError::Database(sea_orm::DbErr::Conn(sea_orm::RuntimeErr::SqlxError(e.into()))))?;
+            SqlxSqliteConnector::from_sqlx_sqlite_pool(pool)
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            let options = PgConnectOptions::from_str(url)
+                .map_err(|e| StoreError::Corrupt(format!("invalid PostgreSQL URL: {e}")))?
+                .disable_statement_logging();
+            let pool = PgPoolOptions::new()
+                .max_connections(16)
+                .acquire_timeout(Duration::from_secs(30))
+                .connect_with(options)
+                .await
+                .map_err(|e| StoreError::Database(sea_orm::DbErr::Conn(sea_orm::RuntimeErr::SqlxError(e.into()))))?;
+            SqlxPostgresConnector::from_sqlx_postgres_pool(pool)
+        } else {
+            return Err(StoreError::Corrupt(format!(
+                "unsupported database URL '{}': use sqlite://… or postgres://…",
+                url.split(':').next().unwrap_or_default()
+            )));
+        };
+        Ok(Store { db })
+    }
+
+    /// Brings the schema up to date.
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        traza_migrations::Migrator::up(&self.db, None).await?;
+        Ok(())
+    }
+
+    /// Whether the database answers (for `/readyz`).
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        self.db.ping().await?;
+        Ok(())
+    }
+
+    pub fn backend(&self) -> &'static str {
+        match self.db.get_database_backend() {
+            DbBackend::Postgres => "postgres",
+            DbBackend::Sqlite => "sqlite",
+            _ => "other",
+        }
+    }
+
+    pub async fn close(self) -> Result<(), StoreError> {
+        self.db.close().await?;
+        Ok(())
+    }
+}

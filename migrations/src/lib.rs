@@ -1,0 +1,23 @@
+//! Traza's schema. The same migrations run on SQLite and PostgreSQL; sea-query writes the
+//! dialect. Decimals are stored as canonical TEXT (exact on both backends: sea-orm would store
+//! a `Decimal` on SQLite as a float). Nothing in the schema cascades a delete: GMP records are
+//! never deleted.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261125_000001_create_network;
+mod m20261125_000002_create_batches;
+mod m20261125_000003_create_audit_trail;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261125_000001_create_network::Migration),
+            Box::new(m20261125_000002_create_batches::Migration),
+            Box::new(m20261125_000003_create_audit_trail::Migration),
+        ]
+    }
+}
