@@ -58,12 +58,29 @@ impl Role {
     pub fn may(self, action: Action) -> bool {
         use Action::*;
         match self {
-            Role::Admin => matches!(action, ManageUsers | ReadNetwork | ReadBatches | ReadAuditTrail),
-            Role::Coordinator => matches!(action, ManageNetwork | ReadNetwork | ReadBatches | ImportHistory | ReadAuditTrail),
-            Role::LabStaff => matches!(action, ReadNetwork | ReadBatches | CreateBatch | RecordBatchData | ImportHistory),
+            Role::Admin => matches!(
+                action,
+                ManageUsers | ReadNetwork | ReadBatches | ReadAuditTrail
+            ),
+            Role::Coordinator => matches!(
+                action,
+                ManageNetwork | ReadNetwork | ReadBatches | ImportHistory | ReadAuditTrail
+            ),
+            Role::LabStaff => matches!(
+                action,
+                ReadNetwork | ReadBatches | CreateBatch | RecordBatchData | ImportHistory
+            ),
             Role::Qa => matches!(
                 action,
-                ReadNetwork | ReadBatches | CreateBatch | RecordBatchData | ImportHistory | CloseDeviation | Release | Reject | Administer
+                ReadNetwork
+                    | ReadBatches
+                    | CreateBatch
+                    | RecordBatchData
+                    | ImportHistory
+                    | CloseDeviation
+                    | Release
+                    | Reject
+                    | Administer
             ),
             Role::Auditor => matches!(action, ReadNetwork | ReadBatches | ReadAuditTrail),
         }
@@ -87,11 +104,19 @@ pub enum AccessRefusal {
 
 impl Actor {
     pub fn scope(&self) -> LabScope {
-        if self.role.is_lab_bound() { LabScope::Labs(self.labs.clone()) } else { LabScope::All }
+        if self.role.is_lab_bound() {
+            LabScope::Labs(self.labs.clone())
+        } else {
+            LabScope::All
+        }
     }
 
     pub fn may(&self, action: Action) -> Result<(), AccessRefusal> {
-        if self.role.may(action) { Ok(()) } else { Err(AccessRefusal::Forbidden) }
+        if self.role.may(action) {
+            Ok(())
+        } else {
+            Err(AccessRefusal::Forbidden)
+        }
     }
 
     /// May this user do `action` on a record of `lab`? Reading out of scope is "not found";
@@ -142,16 +167,68 @@ mod tests {
     #[test]
     fn the_role_table_of_the_spec() {
         use Action::*;
-        let all = [ManageUsers, ManageNetwork, ReadNetwork, ReadBatches, CreateBatch, RecordBatchData, CloseDeviation, Release, Reject, Administer, ImportHistory, ReadAuditTrail];
-        let allowed = |role: Role| all.iter().copied().filter(|a| role.may(*a)).collect::<Vec<_>>();
-        assert_eq!(allowed(Role::Admin), [ManageUsers, ReadNetwork, ReadBatches, ReadAuditTrail]);
-        assert_eq!(allowed(Role::Coordinator), [ManageNetwork, ReadNetwork, ReadBatches, ImportHistory, ReadAuditTrail]);
-        assert_eq!(allowed(Role::LabStaff), [ReadNetwork, ReadBatches, CreateBatch, RecordBatchData, ImportHistory]);
+        let all = [
+            ManageUsers,
+            ManageNetwork,
+            ReadNetwork,
+            ReadBatches,
+            CreateBatch,
+            RecordBatchData,
+            CloseDeviation,
+            Release,
+            Reject,
+            Administer,
+            ImportHistory,
+            ReadAuditTrail,
+        ];
+        let allowed = |role: Role| {
+            all.iter()
+                .copied()
+                .filter(|a| role.may(*a))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            allowed(Role::Admin),
+            [ManageUsers, ReadNetwork, ReadBatches, ReadAuditTrail]
+        );
+        assert_eq!(
+            allowed(Role::Coordinator),
+            [
+                ManageNetwork,
+                ReadNetwork,
+                ReadBatches,
+                ImportHistory,
+                ReadAuditTrail
+            ]
+        );
+        assert_eq!(
+            allowed(Role::LabStaff),
+            [
+                ReadNetwork,
+                ReadBatches,
+                CreateBatch,
+                RecordBatchData,
+                ImportHistory
+            ]
+        );
         assert_eq!(
             allowed(Role::Qa),
-            [ReadNetwork, ReadBatches, CreateBatch, RecordBatchData, CloseDeviation, Release, Reject, Administer, ImportHistory]
+            [
+                ReadNetwork,
+                ReadBatches,
+                CreateBatch,
+                RecordBatchData,
+                CloseDeviation,
+                Release,
+                Reject,
+                Administer,
+                ImportHistory
+            ]
         );
-        assert_eq!(allowed(Role::Auditor), [ReadNetwork, ReadBatches, ReadAuditTrail]);
+        assert_eq!(
+            allowed(Role::Auditor),
+            [ReadNetwork, ReadBatches, ReadAuditTrail]
+        );
     }
 
     #[test]
@@ -160,12 +237,24 @@ mod tests {
         let sev = LabCode::parse("SEV-UPRC").unwrap();
         let staff = actor(Role::LabStaff, &["GRA-UPCIT"]);
         assert_eq!(staff.may_in_lab(Action::ReadBatches, &gra), Ok(()));
-        assert_eq!(staff.may_in_lab(Action::ReadBatches, &sev), Err(AccessRefusal::OutOfScope));
-        assert_eq!(staff.may_in_lab(Action::Release, &gra), Err(AccessRefusal::Forbidden));
-        assert_eq!(staff.may_in_lab(Action::Release, &sev), Err(AccessRefusal::OutOfScope));
+        assert_eq!(
+            staff.may_in_lab(Action::ReadBatches, &sev),
+            Err(AccessRefusal::OutOfScope)
+        );
+        assert_eq!(
+            staff.may_in_lab(Action::Release, &gra),
+            Err(AccessRefusal::Forbidden)
+        );
+        assert_eq!(
+            staff.may_in_lab(Action::Release, &sev),
+            Err(AccessRefusal::OutOfScope)
+        );
         let auditor = actor(Role::Auditor, &[]);
         assert_eq!(auditor.may_in_lab(Action::ReadBatches, &sev), Ok(()));
-        assert_eq!(auditor.may_in_lab(Action::RecordBatchData, &sev), Err(AccessRefusal::Forbidden));
+        assert_eq!(
+            auditor.may_in_lab(Action::RecordBatchData, &sev),
+            Err(AccessRefusal::Forbidden)
+        );
     }
 
     #[test]

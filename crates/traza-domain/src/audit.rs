@@ -38,14 +38,24 @@ impl AuditEvent {
     pub fn canonical_json(&self) -> String {
         let mut map = Map::new();
         map.insert("id".into(), Value::from(self.id));
-        map.insert("at".into(), Value::from(audit_time(self.at).format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()));
+        map.insert(
+            "at".into(),
+            Value::from(
+                audit_time(self.at)
+                    .format("%Y-%m-%dT%H:%M:%S%.6fZ")
+                    .to_string(),
+            ),
+        );
         map.insert("actor".into(), Value::from(self.actor.as_str()));
         map.insert("action".into(), Value::from(self.action.as_str()));
         map.insert("entity_type".into(), Value::from(self.entity_type.as_str()));
         map.insert("entity_key".into(), Value::from(self.entity_key.as_str()));
         map.insert("before".into(), self.before.clone().unwrap_or(Value::Null));
         map.insert("after".into(), self.after.clone().unwrap_or(Value::Null));
-        map.insert("reason".into(), self.reason.as_deref().map_or(Value::Null, Value::from));
+        map.insert(
+            "reason".into(),
+            self.reason.as_deref().map_or(Value::Null, Value::from),
+        );
         map.insert("source".into(), Value::from(self.source.as_str()));
         Value::Object(map).to_string()
     }
@@ -77,15 +87,31 @@ pub struct ChainVerifier {
 
 impl Default for ChainVerifier {
     fn default() -> Self {
-        Self { expected_id: 1, prev_hash: GENESIS_HASH.to_owned() }
+        Self {
+            expected_id: 1,
+            prev_hash: GENESIS_HASH.to_owned(),
+        }
     }
 }
 
 impl ChainVerifier {
-    pub fn check(&mut self, event: &AuditEvent, stored_prev_hash: &str, stored_hash: &str) -> Result<(), ChainBreak> {
-        let fail = |problem: String| Err(ChainBreak { id: event.id, problem });
+    pub fn check(
+        &mut self,
+        event: &AuditEvent,
+        stored_prev_hash: &str,
+        stored_hash: &str,
+    ) -> Result<(), ChainBreak> {
+        let fail = |problem: String| {
+            Err(ChainBreak {
+                id: event.id,
+                problem,
+            })
+        };
         if event.id != self.expected_id {
-            return fail(format!("expected event {} here; events are missing or out of order", self.expected_id));
+            return fail(format!(
+                "expected event {} here; events are missing or out of order",
+                self.expected_id
+            ));
         }
         if stored_prev_hash != self.prev_hash {
             return fail("prev_hash is not the previous event's hash".into());
@@ -133,13 +159,19 @@ mod tests {
     #[test]
     fn canonical_json_sorts_keys_and_truncates_time() {
         let json = event(1, json!({"z": 1, "a": "x"})).canonical_json();
-        assert!(json.starts_with("{\"action\":\"batch.release\",\"actor\":\"ana.qa\",\"after\":{\"a\":\"x\",\"z\":1}"));
+        assert!(json.starts_with(
+            "{\"action\":\"batch.release\",\"actor\":\"ana.qa\",\"after\":{\"a\":\"x\",\"z\":1}"
+        ));
         assert!(json.contains("\"at\":\"2026-11-25T10:00:00.123456Z\""));
     }
 
     #[test]
     fn a_chain_verifies_and_any_change_breaks_it() {
-        let events = [event(1, json!({"status": "released"})), event(2, json!({"n": 2})), event(3, json!({"n": 3}))];
+        let events = [
+            event(1, json!({"status": "released"})),
+            event(2, json!({"n": 2})),
+            event(3, json!({"n": 3})),
+        ];
         let mut prev = GENESIS_HASH.to_owned();
         let mut stored = Vec::new();
         for e in &events {
@@ -156,14 +188,19 @@ mod tests {
         let mut tampered = stored.clone();
         tampered[1].0.after = Some(json!({"n": 20}));
         let mut v = ChainVerifier::default();
-        v.check(&tampered[0].0, &tampered[0].1, &tampered[0].2).unwrap();
-        let err = v.check(&tampered[1].0, &tampered[1].1, &tampered[1].2).unwrap_err();
+        v.check(&tampered[0].0, &tampered[0].1, &tampered[0].2)
+            .unwrap();
+        let err = v
+            .check(&tampered[1].0, &tampered[1].1, &tampered[1].2)
+            .unwrap_err();
         assert_eq!(err.id, 2);
         assert!(err.problem.contains("altered"));
 
         let mut v = ChainVerifier::default();
         v.check(&stored[0].0, &stored[0].1, &stored[0].2).unwrap();
-        let err = v.check(&stored[2].0, &stored[2].1, &stored[2].2).unwrap_err();
+        let err = v
+            .check(&stored[2].0, &stored[2].1, &stored[2].2)
+            .unwrap_err();
         assert_eq!(err.id, 3);
     }
 }

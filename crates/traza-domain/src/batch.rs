@@ -16,7 +16,9 @@ use serde::Serialize;
 use crate::codes::{BatchNumber, DonorCode, LabCode, PatientCode, ProductCode, TrialId};
 use crate::network::{Assignment, Laboratory, Product, covering_assignment};
 use crate::validation::FieldError;
-use crate::vocab::{AccessRoute, BatchStatus, DeviationStatus, LabStatus, Origin, ProductStatus, QcOutcome, Source};
+use crate::vocab::{
+    AccessRoute, BatchStatus, DeviationStatus, LabStatus, Origin, ProductStatus, QcOutcome, Source,
+};
 
 /// Moves of the state machine. Nothing else changes a batch's status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,7 +27,9 @@ pub enum Transition {
     Release,
     Reject,
     /// One administration; `last_dose` when it uses the batch's last remaining dose.
-    Administer { last_dose: bool },
+    Administer {
+        last_dose: bool,
+    },
 }
 
 impl Transition {
@@ -70,7 +74,10 @@ impl BatchStatus {
     /// A certified, rejected or administered batch record is locked (Annex 11 §14: a signed
     /// record cannot change without invalidating its signature).
     pub fn is_locked(self) -> bool {
-        matches!(self, BatchStatus::Released | BatchStatus::Rejected | BatchStatus::Administered)
+        matches!(
+            self,
+            BatchStatus::Released | BatchStatus::Rejected | BatchStatus::Administered
+        )
     }
 }
 
@@ -136,24 +143,39 @@ impl BatchFields {
         };
         check(self.doses >= 1, "doses", "must be at least 1");
         check(
-            self.viability_percent.is_none_or(|v| (Decimal::ZERO..=Decimal::ONE_HUNDRED).contains(&v)),
+            self.viability_percent
+                .is_none_or(|v| (Decimal::ZERO..=Decimal::ONE_HUNDRED).contains(&v)),
             "viability_percent",
             "must be between 0 and 100",
         );
-        check(self.cell_count.is_none_or(|c| c >= Decimal::ZERO), "cell_count", "must not be negative");
-        check(self.volume_ml.is_none_or(|v| v > Decimal::ZERO), "volume_ml", "must be greater than 0");
         check(
-            self.collection_date.is_none_or(|c| c <= self.manufacturing_start),
+            self.cell_count.is_none_or(|c| c >= Decimal::ZERO),
+            "cell_count",
+            "must not be negative",
+        );
+        check(
+            self.volume_ml.is_none_or(|v| v > Decimal::ZERO),
+            "volume_ml",
+            "must be greater than 0",
+        );
+        check(
+            self.collection_date
+                .is_none_or(|c| c <= self.manufacturing_start),
             "collection_date",
             "must not be after manufacturing_start",
         );
         check(
-            self.manufacturing_end.is_none_or(|end| end >= self.manufacturing_start),
+            self.manufacturing_end
+                .is_none_or(|end| end >= self.manufacturing_start),
             "manufacturing_end",
             "must not be before manufacturing_start",
         );
         let first_day = self.manufacturing_end.unwrap_or(self.manufacturing_start);
-        check(self.expiry_date.is_none_or(|e| e >= first_day), "expiry_date", "must not be before the end of manufacture");
+        check(
+            self.expiry_date.is_none_or(|e| e >= first_day),
+            "expiry_date",
+            "must not be before the end of manufacture",
+        );
         check(
             self.access_route != AccessRoute::ClinicalTrial || self.trial_id.is_some(),
             "trial_id",
@@ -165,7 +187,10 @@ impl BatchFields {
     /// The chain of identity of an autologous product: its one patient is its donor.
     pub fn chain_of_identity_holds(&self, origin: Origin) -> bool {
         match origin {
-            Origin::Autologous => self.patient_code.as_ref().is_some_and(|p| self.donor_code == *p),
+            Origin::Autologous => self
+                .patient_code
+                .as_ref()
+                .is_some_and(|p| self.donor_code == *p),
             Origin::Allogeneic => true,
         }
     }
@@ -177,9 +202,15 @@ pub enum CreationRefusal {
     Invalid(Vec<FieldError>),
     ProductNotActive,
     RouteNotOffered(AccessRoute),
-    LabNotManufacturing { suspended: bool, training_only: bool },
+    LabNotManufacturing {
+        suspended: bool,
+        training_only: bool,
+    },
     NoAssignment,
-    CapacityExceeded { capacity: u32, month: String },
+    CapacityExceeded {
+        capacity: u32,
+        month: String,
+    },
     /// Autologous without a patient, or with a patient who is not the donor.
     ChainOfIdentity,
 }
@@ -196,7 +227,10 @@ pub struct CreationContext<'a> {
 
 /// Checks a batch about to be made in Traza (SPEC §2 "create"). On success, returns the
 /// expiry to store: the one given, or the end of manufacture plus the shelf life.
-pub fn check_creation(fields: &BatchFields, ctx: &CreationContext<'_>) -> Result<Option<NaiveDate>, CreationRefusal> {
+pub fn check_creation(
+    fields: &BatchFields,
+    ctx: &CreationContext<'_>,
+) -> Result<Option<NaiveDate>, CreationRefusal> {
     let errors = fields.field_errors();
     if !errors.is_empty() {
         return Err(CreationRefusal::Invalid(errors));
@@ -216,26 +250,50 @@ pub fn check_creation(fields: &BatchFields, ctx: &CreationContext<'_>) -> Result
     if !fields.chain_of_identity_holds(ctx.product.origin) {
         return Err(CreationRefusal::ChainOfIdentity);
     }
-    if covering_assignment(ctx.assignments, &ctx.product.code, &ctx.lab.code, fields.access_route, fields.manufacturing_start).is_none() {
+    if covering_assignment(
+        ctx.assignments,
+        &ctx.product.code,
+        &ctx.lab.code,
+        fields.access_route,
+        fields.manufacturing_start,
+    )
+    .is_none()
+    {
         return Err(CreationRefusal::NoAssignment);
     }
     if let Some(capacity) = ctx.lab.capacity_per_month
         && ctx.started_in_month >= capacity
     {
         let start = fields.manufacturing_start;
-        return Err(CreationRefusal::CapacityExceeded { capacity, month: format!("{:04}-{:02}", start.year(), start.month()) });
+        return Err(CreationRefusal::CapacityExceeded {
+            capacity,
+            month: format!("{:04}-{:02}", start.year(), start.month()),
+        });
     }
-    Ok(fields.expiry_date.or_else(|| fields.manufacturing_end.and_then(|end| ctx.product.default_expiry(end))))
+    Ok(fields.expiry_date.or_else(|| {
+        fields
+            .manufacturing_end
+            .and_then(|end| ctx.product.default_expiry(end))
+    }))
 }
 
 /// Completing moves the batch to quarantine; it needs the end of manufacture. Returns the
 /// expiry to store (the batch's own, or the end plus the shelf life).
-pub fn check_completion(batch: &Batch, product: &Product, manufacturing_end: NaiveDate) -> Result<Option<NaiveDate>, CompletionRefusal> {
-    batch.status.apply(Transition::Complete).map_err(CompletionRefusal::Transition)?;
+pub fn check_completion(
+    batch: &Batch,
+    product: &Product,
+    manufacturing_end: NaiveDate,
+) -> Result<Option<NaiveDate>, CompletionRefusal> {
+    batch
+        .status
+        .apply(Transition::Complete)
+        .map_err(CompletionRefusal::Transition)?;
     if manufacturing_end < batch.manufacturing_start {
         return Err(CompletionRefusal::EndsBeforeStart);
     }
-    Ok(batch.expiry_date.or_else(|| product.default_expiry(manufacturing_end)))
+    Ok(batch
+        .expiry_date
+        .or_else(|| product.default_expiry(manufacturing_end)))
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -276,10 +334,21 @@ pub enum RetestRefusal {
 /// A retest references the result it supersedes, of the same test, which nothing has
 /// superseded yet, and gives a reason (the original result is never overwritten: EU GMP
 /// Ch. 6.35, OOS investigations).
-pub fn check_retest(results: &[QcResult], test: &str, supersedes: i64, reason: Option<&str>) -> Result<(), RetestRefusal> {
-    let original = results.iter().find(|r| r.id == supersedes).ok_or(RetestRefusal::UnknownResult(supersedes))?;
+pub fn check_retest(
+    results: &[QcResult],
+    test: &str,
+    supersedes: i64,
+    reason: Option<&str>,
+) -> Result<(), RetestRefusal> {
+    let original = results
+        .iter()
+        .find(|r| r.id == supersedes)
+        .ok_or(RetestRefusal::UnknownResult(supersedes))?;
     if original.test != test {
-        return Err(RetestRefusal::DifferentTest { id: original.id, test: original.test.clone() });
+        return Err(RetestRefusal::DifferentTest {
+            id: original.id,
+            test: original.test.clone(),
+        });
     }
     if let Some(newer) = results.iter().find(|r| r.supersedes == Some(supersedes)) {
         return Err(RetestRefusal::AlreadySuperseded(supersedes, newer.id));
@@ -377,19 +446,30 @@ pub fn release_blockers(ctx: &ReleaseContext<'_>) -> Vec<ReleaseBlocker> {
         match current.iter().find(|r| r.test == test.test) {
             None => blockers.push(ReleaseBlocker::MissingRequiredTest(test.test.clone())),
             Some(r) if r.outcome == QcOutcome::Fail => {
-                blockers.push(ReleaseBlocker::FailingResult { test: test.test.clone(), result_id: r.id })
+                blockers.push(ReleaseBlocker::FailingResult {
+                    test: test.test.clone(),
+                    result_id: r.id,
+                })
             }
             Some(_) => {}
         }
     }
-    blockers.extend(ctx.deviations.iter().filter(|d| d.status == DeviationStatus::Open).map(|d| ReleaseBlocker::OpenDeviation(d.id)));
+    blockers.extend(
+        ctx.deviations
+            .iter()
+            .filter(|d| d.status == DeviationStatus::Open)
+            .map(|d| ReleaseBlocker::OpenDeviation(d.id)),
+    );
     if let Some(expiry) = batch.expiry_date
         && expiry < ctx.today
     {
         blockers.push(ReleaseBlocker::Expired(expiry));
     }
     let chain_ok = match batch.origin {
-        Origin::Autologous => batch.patient_code.as_ref().is_some_and(|p| batch.donor_code == *p),
+        Origin::Autologous => batch
+            .patient_code
+            .as_ref()
+            .is_some_and(|p| batch.donor_code == *p),
         Origin::Allogeneic => true,
     };
     if !chain_ok {
@@ -410,7 +490,10 @@ pub enum AdministrationRefusal {
     #[error("all {doses} doses of the batch have been administered")]
     DosesExhausted { doses: u32 },
     #[error("administered_on must not be before the release ({release}) nor after today ({today})")]
-    DateOutOfRange { release: NaiveDate, today: NaiveDate },
+    DateOutOfRange {
+        release: NaiveDate,
+        today: NaiveDate,
+    },
 }
 
 /// Checks one administration of `batch` to `patient` on `on`, given how many doses were
@@ -424,7 +507,10 @@ pub fn check_administration(
 ) -> Result<Transition, AdministrationRefusal> {
     if batch.status != BatchStatus::Released {
         let from = batch.status;
-        return Err(AdministrationRefusal::NotReleased(InvalidTransition { from, transition: Transition::Administer { last_dose: false } }));
+        return Err(AdministrationRefusal::NotReleased(InvalidTransition {
+            from,
+            transition: Transition::Administer { last_dose: false },
+        }));
     }
     if administered_so_far >= batch.doses {
         return Err(AdministrationRefusal::DosesExhausted { doses: batch.doses });
@@ -442,7 +528,9 @@ pub fn check_administration(
     {
         return Err(AdministrationRefusal::Expired { expiry, on });
     }
-    Ok(Transition::Administer { last_dose: administered_so_far + 1 == batch.doses })
+    Ok(Transition::Administer {
+        last_dose: administered_so_far + 1 == batch.doses,
+    })
 }
 
 /// Why a correction (PATCH) of a batch is refused.
@@ -457,9 +545,16 @@ pub enum CorrectionRefusal {
 
 /// A correction needs the version the user saw (optimistic concurrency: a stale write fails,
 /// never overwrites), a reason (Annex 11 §9), an unlocked batch, and leaves a valid record.
-pub fn check_correction(batch: &Batch, expected_version: i64, reason: &str, corrected: &BatchFields) -> Result<(), CorrectionRefusal> {
+pub fn check_correction(
+    batch: &Batch,
+    expected_version: i64,
+    reason: &str,
+    corrected: &BatchFields,
+) -> Result<(), CorrectionRefusal> {
     if batch.version != expected_version {
-        return Err(CorrectionRefusal::VersionMismatch { current: batch.version });
+        return Err(CorrectionRefusal::VersionMismatch {
+            current: batch.version,
+        });
     }
     if batch.status.is_locked() {
         return Err(CorrectionRefusal::Locked(batch.status));

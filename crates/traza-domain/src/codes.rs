@@ -973,7 +973,10 @@ fn looks_like_din(s: &str) -> bool {
 /// that merely begins with the letters "sec" (`SECRET-42`) is not.
 fn looks_like_sec(s: &str) -> bool {
     let prefixed = s.get(..3).is_some_and(|p| p.eq_ignore_ascii_case("SEC"));
-    if prefixed && s.get(3..).is_some_and(|rest| rest.trim_start().starts_with(':')) {
+    if prefixed
+        && s.get(3..)
+            .is_some_and(|rest| rest.trim_start().starts_with(':'))
+    {
         return true;
     }
     let mut count = 0usize;
@@ -1837,7 +1840,10 @@ mod tests {
         // 40 alphanumerics are a SEC, so a bad one is refused, not kept as a pseudonym.
         assert!(SubjectCode::parse(&sec_with(21..22, "X")).is_err());
         // Only a `SEC:` prefix or the 40-character shape marks a SEC.
-        assert!(matches!(SubjectCode::parse("SECRET-42"), Ok(SubjectCode::Pseudonym(_))));
+        assert!(matches!(
+            SubjectCode::parse("SECRET-42"),
+            Ok(SubjectCode::Pseudonym(_))
+        ));
     }
 
     #[test]

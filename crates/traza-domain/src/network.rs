@@ -32,7 +32,8 @@ pub struct Laboratory {
 impl Laboratory {
     /// A GMP certificate without a date is not tracked here; one with a date covers it.
     pub fn certificate_valid_on(&self, day: NaiveDate) -> bool {
-        self.gmp_certificate_valid_until.is_none_or(|until| day <= until)
+        self.gmp_certificate_valid_until
+            .is_none_or(|until| day <= until)
     }
 
     /// Whether the laboratory may manufacture clinical batches at all.
@@ -81,7 +82,8 @@ impl Period {
 
     pub fn overlaps(&self, other: &Period) -> bool {
         let starts_before_other_ends = other.valid_until.is_none_or(|end| self.valid_from <= end);
-        let other_starts_before_self_ends = self.valid_until.is_none_or(|end| other.valid_from <= end);
+        let other_starts_before_self_ends =
+            self.valid_until.is_none_or(|end| other.valid_from <= end);
         starts_before_other_ends && other_starts_before_self_ends
     }
 }
@@ -117,11 +119,16 @@ pub enum EligibilityRefusal {
     LabSuspended,
     LabTrainingOnly,
     MissingSpecialisation(AtmpClass),
-    GmpCertificateExpired { valid_until: NaiveDate, valid_from: NaiveDate },
+    GmpCertificateExpired {
+        valid_until: NaiveDate,
+        valid_from: NaiveDate,
+    },
     ProductWithdrawn,
     RouteNotOffered(AccessRoute),
     EndsBeforeItStarts,
-    Overlaps { assignment_id: i64 },
+    Overlaps {
+        assignment_id: i64,
+    },
 }
 
 impl EligibilityRefusal {
@@ -142,16 +149,29 @@ impl EligibilityRefusal {
     pub fn message(&self) -> String {
         match self {
             Self::LabSuspended => "the laboratory is suspended".into(),
-            Self::LabTrainingOnly => "the laboratory is for training only and makes no clinical batches".into(),
-            Self::MissingSpecialisation(class) => format!("the laboratory is not specialised in {class}"),
-            Self::GmpCertificateExpired { valid_until, valid_from } => {
-                format!("the laboratory's GMP certificate expires on {valid_until}, before {valid_from}")
+            Self::LabTrainingOnly => {
+                "the laboratory is for training only and makes no clinical batches".into()
+            }
+            Self::MissingSpecialisation(class) => {
+                format!("the laboratory is not specialised in {class}")
+            }
+            Self::GmpCertificateExpired {
+                valid_until,
+                valid_from,
+            } => {
+                format!(
+                    "the laboratory's GMP certificate expires on {valid_until}, before {valid_from}"
+                )
             }
             Self::ProductWithdrawn => "the product is withdrawn".into(),
-            Self::RouteNotOffered(route) => format!("the product is not offered by the route {route}"),
+            Self::RouteNotOffered(route) => {
+                format!("the product is not offered by the route {route}")
+            }
             Self::EndsBeforeItStarts => "valid_until is before valid_from".into(),
             Self::Overlaps { assignment_id } => {
-                format!("overlaps assignment {assignment_id} of the same product to the same laboratory and route")
+                format!(
+                    "overlaps assignment {assignment_id} of the same product to the same laboratory and route"
+                )
             }
         }
     }
@@ -177,12 +197,17 @@ pub fn check_assignment(
         refusals.push(EligibilityRefusal::LabTrainingOnly);
     }
     if !lab.specialisations.contains(&product.atmp_class) {
-        refusals.push(EligibilityRefusal::MissingSpecialisation(product.atmp_class));
+        refusals.push(EligibilityRefusal::MissingSpecialisation(
+            product.atmp_class,
+        ));
     }
     if let Some(valid_until) = lab.gmp_certificate_valid_until
         && !lab.certificate_valid_on(from)
     {
-        refusals.push(EligibilityRefusal::GmpCertificateExpired { valid_until, valid_from: from });
+        refusals.push(EligibilityRefusal::GmpCertificateExpired {
+            valid_until,
+            valid_from: from,
+        });
     }
     if product.status == ProductStatus::Withdrawn {
         refusals.push(EligibilityRefusal::ProductWithdrawn);
@@ -190,7 +215,11 @@ pub fn check_assignment(
     if !product.access_routes.contains(&proposal.access_route) {
         refusals.push(EligibilityRefusal::RouteNotOffered(proposal.access_route));
     }
-    if proposal.period.valid_until.is_some_and(|until| until < from) {
+    if proposal
+        .period
+        .valid_until
+        .is_some_and(|until| until < from)
+    {
         refusals.push(EligibilityRefusal::EndsBeforeItStarts);
     }
     refusals.extend(
@@ -202,9 +231,15 @@ pub fn check_assignment(
                     && a.access_route == proposal.access_route
                     && a.period.overlaps(&proposal.period)
             })
-            .map(|a| EligibilityRefusal::Overlaps { assignment_id: a.id }),
+            .map(|a| EligibilityRefusal::Overlaps {
+                assignment_id: a.id,
+            }),
     );
-    if refusals.is_empty() { Ok(()) } else { Err(refusals) }
+    if refusals.is_empty() {
+        Ok(())
+    } else {
+        Err(refusals)
+    }
 }
 
 /// Why ending an assignment is refused.
@@ -220,14 +255,20 @@ pub enum EndAssignmentRefusal {
 /// shortened, not lengthened, once it has an end.
 pub fn end_assignment(period: &Period, until: NaiveDate) -> Result<Period, EndAssignmentRefusal> {
     if until < period.valid_from {
-        return Err(EndAssignmentRefusal::BeforeStart { from: period.valid_from, until });
+        return Err(EndAssignmentRefusal::BeforeStart {
+            from: period.valid_from,
+            until,
+        });
     }
     if let Some(current) = period.valid_until
         && current <= until
     {
         return Err(EndAssignmentRefusal::AlreadyEnded(current));
     }
-    Ok(Period { valid_from: period.valid_from, valid_until: Some(until) })
+    Ok(Period {
+        valid_from: period.valid_from,
+        valid_until: Some(until),
+    })
 }
 
 /// Finds the assignment that authorises making `product` at `lab` by `route` on `day`.
@@ -239,7 +280,10 @@ pub fn covering_assignment<'a>(
     day: NaiveDate,
 ) -> Option<&'a Assignment> {
     assignments.iter().find(|a| {
-        &a.product_code == product && &a.lab_code == lab && a.access_route == route && a.period.covers(day)
+        &a.product_code == product
+            && &a.lab_code == lab
+            && a.access_route == route
+            && a.period.covers(day)
     })
 }
 
@@ -280,9 +324,33 @@ pub(crate) mod tests {
             shelf_life_days: 3,
             status: ProductStatus::Active,
             specification: Specification::new(vec![
-                SpecTest { test: "viability".into(), unit: "%".into(), kind: TestKind::Numeric, min: Some(dec!(70)), max: None, expected: None, required: true },
-                SpecTest { test: "sterility".into(), unit: String::new(), kind: TestKind::Categorical, min: None, max: None, expected: Some("negative".into()), required: true },
-                SpecTest { test: "hla_dr".into(), unit: "%".into(), kind: TestKind::Numeric, min: None, max: Some(dec!(20)), expected: None, required: false },
+                SpecTest {
+                    test: "viability".into(),
+                    unit: "%".into(),
+                    kind: TestKind::Numeric,
+                    min: Some(dec!(70)),
+                    max: None,
+                    expected: None,
+                    required: true,
+                },
+                SpecTest {
+                    test: "sterility".into(),
+                    unit: String::new(),
+                    kind: TestKind::Categorical,
+                    min: None,
+                    max: None,
+                    expected: Some("negative".into()),
+                    required: true,
+                },
+                SpecTest {
+                    test: "hla_dr".into(),
+                    unit: "%".into(),
+                    kind: TestKind::Numeric,
+                    min: None,
+                    max: Some(dec!(20)),
+                    expected: None,
+                    required: false,
+                },
             ])
             .unwrap(),
             spec_version: 1,
@@ -295,7 +363,10 @@ pub(crate) mod tests {
             lab_code: LabCode::parse("GRA-UPCIT").unwrap(),
             access_route: AccessRoute::HospitalExemption,
             authorisation_ref: None,
-            period: Period { valid_from: day(from), valid_until: until.map(day) },
+            period: Period {
+                valid_from: day(from),
+                valid_until: until.map(day),
+            },
             reason: "Cartera de servicios del SAS".into(),
         }
     }
@@ -315,7 +386,15 @@ pub(crate) mod tests {
 
     #[test]
     fn an_eligible_assignment_is_accepted() {
-        assert_eq!(check_assignment(&lab(), &product(Origin::Autologous), &proposal("2026-01-01", None), &[]), Ok(()));
+        assert_eq!(
+            check_assignment(
+                &lab(),
+                &product(Origin::Autologous),
+                &proposal("2026-01-01", None),
+                &[]
+            ),
+            Ok(())
+        );
     }
 
     #[test]
@@ -328,11 +407,25 @@ pub(crate) mod tests {
         let mut product = product(Origin::Autologous);
         product.status = ProductStatus::Withdrawn;
         product.access_routes = [AccessRoute::ClinicalTrial].into();
-        let refusals = check_assignment(&lab, &product, &proposal("2026-01-01", Some("2025-06-01")), &[]).unwrap_err();
+        let refusals = check_assignment(
+            &lab,
+            &product,
+            &proposal("2026-01-01", Some("2025-06-01")),
+            &[],
+        )
+        .unwrap_err();
         let rules: Vec<_> = refusals.iter().map(EligibilityRefusal::rule).collect();
         assert_eq!(
             rules,
-            ["lab_suspended", "lab_training_only", "missing_specialisation", "gmp_certificate_expired", "product_withdrawn", "route_not_offered", "invalid_period"]
+            [
+                "lab_suspended",
+                "lab_training_only",
+                "missing_specialisation",
+                "gmp_certificate_expired",
+                "product_withdrawn",
+                "route_not_offered",
+                "invalid_period"
+            ]
         );
         assert!(refusals[3].message().contains("2025-12-31"));
     }
@@ -352,7 +445,8 @@ pub(crate) mod tests {
     fn overlapping_periods_of_the_same_route_are_refused() {
         let existing = [accepted(7, proposal("2024-01-01", Some("2025-12-31")))];
         let p = product(Origin::Autologous);
-        let refused = check_assignment(&lab(), &p, &proposal("2025-12-31", None), &existing).unwrap_err();
+        let refused =
+            check_assignment(&lab(), &p, &proposal("2025-12-31", None), &existing).unwrap_err();
         assert_eq!(refused, [EligibilityRefusal::Overlaps { assignment_id: 7 }]);
         assert!(check_assignment(&lab(), &p, &proposal("2026-01-01", None), &existing).is_ok());
         let mut other_route = proposal("2025-01-01", None);
@@ -362,29 +456,77 @@ pub(crate) mod tests {
 
     #[test]
     fn open_ended_periods_overlap_everything_after_them() {
-        let open = Period { valid_from: day("2020-01-01"), valid_until: None };
-        let later = Period { valid_from: day("2030-01-01"), valid_until: Some(day("2030-02-01")) };
-        let earlier = Period { valid_from: day("2019-01-01"), valid_until: Some(day("2019-12-31")) };
+        let open = Period {
+            valid_from: day("2020-01-01"),
+            valid_until: None,
+        };
+        let later = Period {
+            valid_from: day("2030-01-01"),
+            valid_until: Some(day("2030-02-01")),
+        };
+        let earlier = Period {
+            valid_from: day("2019-01-01"),
+            valid_until: Some(day("2019-12-31")),
+        };
         assert!(open.overlaps(&later) && later.overlaps(&open));
         assert!(!open.overlaps(&earlier) && !earlier.overlaps(&open));
     }
 
     #[test]
     fn ending_shortens_and_never_lengthens() {
-        let period = Period { valid_from: day("2024-01-01"), valid_until: None };
+        let period = Period {
+            valid_from: day("2024-01-01"),
+            valid_until: None,
+        };
         let ended = end_assignment(&period, day("2026-06-30")).unwrap();
         assert_eq!(ended.valid_until, Some(day("2026-06-30")));
         assert!(end_assignment(&ended, day("2026-05-31")).is_ok());
-        assert_eq!(end_assignment(&ended, day("2026-07-31")), Err(EndAssignmentRefusal::AlreadyEnded(day("2026-06-30"))));
-        assert!(matches!(end_assignment(&period, day("2023-12-31")), Err(EndAssignmentRefusal::BeforeStart { .. })));
+        assert_eq!(
+            end_assignment(&ended, day("2026-07-31")),
+            Err(EndAssignmentRefusal::AlreadyEnded(day("2026-06-30")))
+        );
+        assert!(matches!(
+            end_assignment(&period, day("2023-12-31")),
+            Err(EndAssignmentRefusal::BeforeStart { .. })
+        ));
     }
 
     #[test]
     fn coverage_needs_product_lab_route_and_day() {
         let assignments = [accepted(1, proposal("2024-01-01", Some("2024-12-31")))];
-        let (product, lab) = (ProductCode::parse("UGRSKIN").unwrap(), LabCode::parse("GRA-UPCIT").unwrap());
-        assert!(covering_assignment(&assignments, &product, &lab, AccessRoute::HospitalExemption, day("2024-12-31")).is_some());
-        assert!(covering_assignment(&assignments, &product, &lab, AccessRoute::HospitalExemption, day("2025-01-01")).is_none());
-        assert!(covering_assignment(&assignments, &product, &lab, AccessRoute::ClinicalTrial, day("2024-06-01")).is_none());
+        let (product, lab) = (
+            ProductCode::parse("UGRSKIN").unwrap(),
+            LabCode::parse("GRA-UPCIT").unwrap(),
+        );
+        assert!(
+            covering_assignment(
+                &assignments,
+                &product,
+                &lab,
+                AccessRoute::HospitalExemption,
+                day("2024-12-31")
+            )
+            .is_some()
+        );
+        assert!(
+            covering_assignment(
+                &assignments,
+                &product,
+                &lab,
+                AccessRoute::HospitalExemption,
+                day("2025-01-01")
+            )
+            .is_none()
+        );
+        assert!(
+            covering_assignment(
+                &assignments,
+                &product,
+                &lab,
+                AccessRoute::ClinicalTrial,
+                day("2024-06-01")
+            )
+            .is_none()
+        );
     }
 }

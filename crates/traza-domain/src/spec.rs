@@ -50,36 +50,61 @@ impl Specification {
         for (i, t) in tests.iter().enumerate() {
             let field = |name: &str| format!("specification[{i}].{name}");
             if !valid_test_name(&t.test) {
-                errors.push(FieldError::new(field("test"), "must be a snake_case name (a-z, 0-9, _), at most 40 characters"));
+                errors.push(FieldError::new(
+                    field("test"),
+                    "must be a snake_case name (a-z, 0-9, _), at most 40 characters",
+                ));
             } else if !seen.insert(t.test.as_str()) {
-                errors.push(FieldError::new(field("test"), format!("test '{}' appears twice", t.test)));
+                errors.push(FieldError::new(
+                    field("test"),
+                    format!("test '{}' appears twice", t.test),
+                ));
             }
             if t.unit.chars().count() > 30 {
-                errors.push(FieldError::new(field("unit"), "must be at most 30 characters"));
+                errors.push(FieldError::new(
+                    field("unit"),
+                    "must be at most 30 characters",
+                ));
             }
             match t.kind {
                 TestKind::Numeric => {
                     if t.expected.is_some() {
-                        errors.push(FieldError::new(field("expected"), "a numeric test has limits, not an expected word"));
+                        errors.push(FieldError::new(
+                            field("expected"),
+                            "a numeric test has limits, not an expected word",
+                        ));
                     }
                     if let (Some(min), Some(max)) = (t.min, t.max)
                         && min > max
                     {
-                        errors.push(FieldError::new(field("min"), format!("min {min} is above max {max}")));
+                        errors.push(FieldError::new(
+                            field("min"),
+                            format!("min {min} is above max {max}"),
+                        ));
                     }
                 }
                 TestKind::Categorical => {
                     if t.min.is_some() || t.max.is_some() {
-                        errors.push(FieldError::new(field("min"), "a categorical test has an expected word, not limits"));
+                        errors.push(FieldError::new(
+                            field("min"),
+                            "a categorical test has an expected word, not limits",
+                        ));
                     }
                     match t.expected.as_deref().map(normalise_word) {
                         Some(word) if !word.is_empty() => {}
-                        _ => errors.push(FieldError::new(field("expected"), "a categorical test needs its expected value")),
+                        _ => errors.push(FieldError::new(
+                            field("expected"),
+                            "a categorical test needs its expected value",
+                        )),
                     }
                 }
             }
         }
-        if errors.is_empty() { Ok(Self(tests)) } else { Err(FieldErrors(errors)) }
+        if errors.is_empty() {
+            Ok(Self(tests))
+        } else {
+            Err(FieldErrors(errors))
+        }
     }
 
     pub fn tests(&self) -> &[SpecTest] {
@@ -96,34 +121,60 @@ impl Specification {
 
     /// Judges a reported result against this specification.
     pub fn judge(&self, test: &str, value: &str, unit: &str) -> Result<JudgedResult, QcRefusal> {
-        let spec = self.test(test).ok_or_else(|| QcRefusal::UnknownTest(test.to_owned()))?;
+        let spec = self
+            .test(test)
+            .ok_or_else(|| QcRefusal::UnknownTest(test.to_owned()))?;
         let unit = unit.trim();
         match spec.kind {
             TestKind::Numeric => {
                 if unit != spec.unit {
-                    return Err(QcRefusal::UnitMismatch { expected: spec.unit.clone(), got: unit.to_owned() });
+                    return Err(QcRefusal::UnitMismatch {
+                        expected: spec.unit.clone(),
+                        got: unit.to_owned(),
+                    });
                 }
                 let reading = NumericReading::parse(value).map_err(QcRefusal::InvalidValue)?;
                 let pass = reading.within(spec.min, spec.max);
-                Ok(JudgedResult { value: reading.to_string(), unit: spec.unit.clone(), outcome: outcome(pass) })
+                Ok(JudgedResult {
+                    value: reading.to_string(),
+                    unit: spec.unit.clone(),
+                    outcome: outcome(pass),
+                })
             }
             TestKind::Categorical => {
                 if !unit.is_empty() && unit != spec.unit {
-                    return Err(QcRefusal::UnitMismatch { expected: spec.unit.clone(), got: unit.to_owned() });
+                    return Err(QcRefusal::UnitMismatch {
+                        expected: spec.unit.clone(),
+                        got: unit.to_owned(),
+                    });
                 }
                 let word = normalise_word(value);
                 if word.is_empty() {
-                    return Err(QcRefusal::InvalidValue("a categorical result needs a value".into()));
+                    return Err(QcRefusal::InvalidValue(
+                        "a categorical result needs a value".into(),
+                    ));
                 }
-                let expected = spec.expected.as_deref().map(normalise_word).unwrap_or_default();
-                Ok(JudgedResult { outcome: outcome(word == expected), value: word, unit: spec.unit.clone() })
+                let expected = spec
+                    .expected
+                    .as_deref()
+                    .map(normalise_word)
+                    .unwrap_or_default();
+                Ok(JudgedResult {
+                    outcome: outcome(word == expected),
+                    value: word,
+                    unit: spec.unit.clone(),
+                })
             }
         }
     }
 }
 
 fn outcome(pass: bool) -> QcOutcome {
-    if pass { QcOutcome::Pass } else { QcOutcome::Fail }
+    if pass {
+        QcOutcome::Pass
+    } else {
+        QcOutcome::Fail
+    }
 }
 
 /// Categorical words compare case-insensitively, with spaces and hyphens as underscores:
@@ -197,10 +248,17 @@ pub struct NumericReading {
 impl NumericReading {
     pub fn parse(raw: &str) -> Result<Self, String> {
         let s = raw.trim();
-        let (qualifier, rest) = [("<=", Qualifier::AtMost), ("≤", Qualifier::AtMost), (">=", Qualifier::AtLeast), ("≥", Qualifier::AtLeast), ("<", Qualifier::Below), (">", Qualifier::Above)]
-            .iter()
-            .find_map(|(p, q)| s.strip_prefix(p).map(|rest| (Some(*q), rest)))
-            .unwrap_or((None, s));
+        let (qualifier, rest) = [
+            ("<=", Qualifier::AtMost),
+            ("≤", Qualifier::AtMost),
+            (">=", Qualifier::AtLeast),
+            ("≥", Qualifier::AtLeast),
+            ("<", Qualifier::Below),
+            (">", Qualifier::Above),
+        ]
+        .iter()
+        .find_map(|(p, q)| s.strip_prefix(p).map(|rest| (Some(*q), rest)))
+        .unwrap_or((None, s));
         let value = crate::validation::decimal(rest)?;
         Ok(Self { qualifier, value })
     }
@@ -235,11 +293,27 @@ mod tests {
     use rust_decimal::dec;
 
     fn numeric(test: &str, unit: &str, min: Option<Decimal>, max: Option<Decimal>) -> SpecTest {
-        SpecTest { test: test.into(), unit: unit.into(), kind: TestKind::Numeric, min, max, expected: None, required: true }
+        SpecTest {
+            test: test.into(),
+            unit: unit.into(),
+            kind: TestKind::Numeric,
+            min,
+            max,
+            expected: None,
+            required: true,
+        }
     }
 
     fn categorical(test: &str, expected: &str) -> SpecTest {
-        SpecTest { test: test.into(), unit: String::new(), kind: TestKind::Categorical, min: None, max: None, expected: Some(expected.into()), required: true }
+        SpecTest {
+            test: test.into(),
+            unit: String::new(),
+            kind: TestKind::Categorical,
+            min: None,
+            max: None,
+            expected: Some(expected.into()),
+            required: true,
+        }
     }
 
     fn msc_spec() -> Specification {
@@ -255,11 +329,28 @@ mod tests {
     #[test]
     fn numeric_limits_are_inclusive() {
         let spec = msc_spec();
-        assert_eq!(spec.judge("viability", "70", "%").unwrap().outcome, QcOutcome::Pass);
-        assert_eq!(spec.judge("viability", "69.99", "%").unwrap().outcome, QcOutcome::Fail);
-        assert_eq!(spec.judge("dose", "2.0", "x10^6 cells/kg").unwrap().outcome, QcOutcome::Pass);
-        assert_eq!(spec.judge("dose", "2.0001", "x10^6 cells/kg").unwrap().outcome, QcOutcome::Fail);
-        assert_eq!(spec.judge("dose", "0.9", "x10^6 cells/kg").unwrap().outcome, QcOutcome::Fail);
+        assert_eq!(
+            spec.judge("viability", "70", "%").unwrap().outcome,
+            QcOutcome::Pass
+        );
+        assert_eq!(
+            spec.judge("viability", "69.99", "%").unwrap().outcome,
+            QcOutcome::Fail
+        );
+        assert_eq!(
+            spec.judge("dose", "2.0", "x10^6 cells/kg").unwrap().outcome,
+            QcOutcome::Pass
+        );
+        assert_eq!(
+            spec.judge("dose", "2.0001", "x10^6 cells/kg")
+                .unwrap()
+                .outcome,
+            QcOutcome::Fail
+        );
+        assert_eq!(
+            spec.judge("dose", "0.9", "x10^6 cells/kg").unwrap().outcome,
+            QcOutcome::Fail
+        );
     }
 
     #[test]
@@ -271,19 +362,43 @@ mod tests {
     #[test]
     fn qualified_readings_are_judged_conservatively() {
         let spec = msc_spec();
-        assert_eq!(spec.judge("endotoxins", "< 0.25", "EU/mL").unwrap().outcome, QcOutcome::Pass);
-        assert_eq!(spec.judge("endotoxins", "<0.5", "EU/mL").unwrap().value, "<0.5");
-        assert_eq!(spec.judge("endotoxins", "<1", "EU/mL").unwrap().outcome, QcOutcome::Fail);
-        assert_eq!(spec.judge("viability", "<95", "%").unwrap().outcome, QcOutcome::Fail);
-        assert_eq!(spec.judge("viability", ">=90", "%").unwrap().outcome, QcOutcome::Pass);
+        assert_eq!(
+            spec.judge("endotoxins", "< 0.25", "EU/mL").unwrap().outcome,
+            QcOutcome::Pass
+        );
+        assert_eq!(
+            spec.judge("endotoxins", "<0.5", "EU/mL").unwrap().value,
+            "<0.5"
+        );
+        assert_eq!(
+            spec.judge("endotoxins", "<1", "EU/mL").unwrap().outcome,
+            QcOutcome::Fail
+        );
+        assert_eq!(
+            spec.judge("viability", "<95", "%").unwrap().outcome,
+            QcOutcome::Fail
+        );
+        assert_eq!(
+            spec.judge("viability", ">=90", "%").unwrap().outcome,
+            QcOutcome::Pass
+        );
     }
 
     #[test]
     fn categorical_words_compare_loosely() {
         let spec = msc_spec();
-        assert_eq!(spec.judge("sterility", "No Growth", "").unwrap().outcome, QcOutcome::Pass);
-        assert_eq!(spec.judge("sterility", "no_growth", "").unwrap().value, "no_growth");
-        assert_eq!(spec.judge("sterility", "growth", "").unwrap().outcome, QcOutcome::Fail);
+        assert_eq!(
+            spec.judge("sterility", "No Growth", "").unwrap().outcome,
+            QcOutcome::Pass
+        );
+        assert_eq!(
+            spec.judge("sterility", "no_growth", "").unwrap().value,
+            "no_growth"
+        );
+        assert_eq!(
+            spec.judge("sterility", "growth", "").unwrap().outcome,
+            QcOutcome::Fail
+        );
     }
 
     #[test]
@@ -302,14 +417,22 @@ mod tests {
         let errors = Specification::new(vec![
             numeric("viability", "%", Some(dec!(90)), Some(dec!(80))),
             numeric("viability", "%", None, None),
-            SpecTest { expected: None, ..categorical("Sterility", "") },
+            SpecTest {
+                expected: None,
+                ..categorical("Sterility", "")
+            },
         ])
         .unwrap_err()
         .0;
         let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(
             fields,
-            ["specification[0].min", "specification[1].test", "specification[2].test", "specification[2].expected"]
+            [
+                "specification[0].min",
+                "specification[1].test",
+                "specification[2].test",
+                "specification[2].expected"
+            ]
         );
     }
 }

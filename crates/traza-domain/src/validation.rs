@@ -15,7 +15,10 @@ pub struct FieldError {
 
 impl FieldError {
     pub fn new(field: impl Into<String>, message: impl fmt::Display) -> Self {
-        Self { field: field.into(), message: message.to_string() }
+        Self {
+            field: field.into(),
+            message: message.to_string(),
+        }
     }
 }
 
@@ -87,7 +90,11 @@ impl Fields {
     }
 
     pub fn finish(self) -> Result<(), FieldErrors> {
-        if self.errors.is_empty() { Ok(()) } else { Err(FieldErrors(self.errors)) }
+        if self.errors.is_empty() {
+            Ok(())
+        } else {
+            Err(FieldErrors(self.errors))
+        }
     }
 }
 
@@ -101,7 +108,10 @@ pub fn text(raw: &str, max: usize) -> Result<String, String> {
     if trimmed.chars().count() > max {
         return Err(format!("must be at most {max} characters"));
     }
-    if trimmed.chars().any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t') {
+    if trimmed
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
+    {
         return Err("must not contain control characters".into());
     }
     Ok(trimmed.to_owned())
@@ -124,7 +134,9 @@ pub fn decimal(raw: &str) -> Result<Decimal, String> {
     } else {
         s.parse::<Decimal>()
     };
-    parsed.map(|d| d.normalize()).map_err(|_| format!("'{s}' is not a decimal number"))
+    parsed
+        .map(|d| d.normalize())
+        .map_err(|_| format!("'{s}' is not a decimal number"))
 }
 
 #[cfg(test)]
@@ -159,6 +171,9 @@ mod tests {
         f.ensure(false, "b", "is wrong");
         f.ensure(true, "c", "never");
         let errors = f.finish().unwrap_err().0;
-        assert_eq!(errors.iter().map(|e| e.field.as_str()).collect::<Vec<_>>(), ["a", "b"]);
+        assert_eq!(
+            errors.iter().map(|e| e.field.as_str()).collect::<Vec<_>>(),
+            ["a", "b"]
+        );
     }
 }

@@ -16,11 +16,12 @@ mod write;
 use std::str::FromStr;
 use std::time::Duration;
 
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, SqlxPostgresConnector, SqlxSqliteConnector};
-use sea_orm_migration::MigratorTrait;
+use sea_orm::{DatabaseConnection, DbBackend, SqlxPostgresConnector, SqlxSqliteConnector};
+use traza_migrations::MigratorTrait;
 use sqlx::ConnectOptions;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use traza_domain::vocab::Source;
 
 pub use audit::{AuditPage, AuditQuery, StoredAuditEvent, VerifyReport};
 pub use batches::*;
@@ -36,6 +37,8 @@ pub const DEFAULT_DATABASE_URL: &str = "sqlite://traza.db?mode=rwc";
 #[derive(Clone)]
 pub struct Store {
     db: DatabaseConnection,
+    /// Recorded on every audit event this handle writes.
+    source: Source,
 }
 
 impl Store {
@@ -77,7 +80,12 @@ impl Store {
                 url.split(':').next().unwrap_or_default()
             )));
         };
-        Ok(Store { db })
+        Ok(Store { db, source: Source::Api })
+    }
+
+    /// The same store, recording writes as coming from `source` (`cli` for the command line).
+    pub fn with_source(&self, source: Source) -> Store {
+        Store { db: self.db.clone(), source }
     }
 
     /// Brings the schema up to date.

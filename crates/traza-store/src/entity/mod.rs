@@ -8,7 +8,6 @@ pub mod batch_events;
 pub mod batch_number_sequences;
 pub mod batches;
 pub mod deviations;
-pub mod imports;
 pub mod labs;
 pub mod product_specifications;
 pub mod products;

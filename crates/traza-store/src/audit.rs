@@ -1,0 +1,173 @@
+//! Reading and verifying the audit trail. Nothing here, or anywhere, updates or deletes an
+//! audit event.
+
+use chrono::{DateTime, Utc};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use serde::Serialize;
+use traza_domain::access::{Action, Actor};
+use traza_domain::audit::{AuditEvent, ChainBreak, ChainVerifier};
+
+use crate::entity::audit_events;
+use crate::error::{StoreError, stored};
+use crate::Store;
+
+/// An audit event as stored, with its place in the chain.
+#[derive(Debug, Clone, Serialize)]
+pub struct StoredAuditEvent {
+    pub id: i64,
+    pub at: DateTime<Utc>,
+    pub actor: String,
+    pub action: String,
+    pub entity_type: String,
+    pub entity_key: String,
+    pub before: Option<serde_json::Value>,
+    pub after: Option<serde_json::Value>,
+    pub reason: Option<String>,
+    pub source: String,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct AuditQuery {
+    pub entity_type: Option<String>,
+    pub entity_key: Option<String>,
+    pub after_id: Option<i64>,
+    pub limit: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AuditPage {
+    pub items: Vec<StoredAuditEvent>,
+    pub next_cursor: Option<String>,
+}
+
+/// The outcome of recomputing the chain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum VerifyReport {
+    Intact { events: i64, head: String },
+    Broken(ChainBreak),
+}
+
+fn parse_json(what: &str, s: &Option<String>) -> Result<Option<serde_json::Value>, StoreError> {
+    s.as_deref().map(|v| stored(what, serde_json::from_str(v))).transpose()
+}
+
+fn to_stored(m: audit_events::Model) -> Result<StoredAuditEvent, StoreError> {
+    Ok(StoredAuditEvent {
+        before: parse_json("audit before", &m.before)?,
+        after: parse_json("audit after", &m.after)?,
+        id: m.id,
+        at: m.at,
+        actor: m.actor,
+        action: m.action,
+        entity_type: m.entity_type,
+        entity_key: m.entity_key,
+        reason: m.reason,
+        source: m.source,
+        prev_hash: m.prev_hash,
+        hash: m.hash,
+    })
+}
+
+impl Store {
+    /// Recomputes the whole chain in id order, a page at a time (memory stays flat), and
+    /// names the first event that does not fit.
+    pub async fn verify_audit_chain(&self) -> Result<VerifyReport, StoreError> {
+        const PAGE: u64 = 2_000;
+        let mut verifier = ChainVerifier::default();
+        let mut after = 0i64;
+        loop {
+            let page = audit_events::Entity::find()
+                .filter(audit_events::Column::Id.gt(after))
+                .order_by_asc(audit_events::Column::Id)
+                .limit(PAGE)
+                .all(&self.db)
+                .await?;
+            let Some(last) = page.last() else { break };
+            after = last.id;
+            let n = page.len() as u64;
+            for m in page {
+                let event = match decode(&m) {
+                    Ok(e) => e,
+                    Err(problem) => return Ok(VerifyReport::Broken(ChainBreak { id: m.id, problem })),
+                };
+                if let Err(b) = verifier.check(&event, &m.prev_hash, &m.hash) {
+                    return Ok(VerifyReport::Broken(b));
+                }
+            }
+            if n < PAGE {
+                break;
+            }
+        }
+        // The head must point at the last event: a truncated tail is a break too.
+        let head = audit_head(self).await?;
+        if head.0 != verifier.verified() || head.1 != verifier.head() {
+            return Ok(VerifyReport::Broken(ChainBreak {
+                id: head.0.max(verifier.verified()),
+                problem: format!("the chain head records event {} but the trail ends at event {}", head.0, verifier.verified()),
+            }));
+        }
+        Ok(VerifyReport::Intact { events: verifier.verified(), head: verifier.head().to_owned() })
+    }
+
+    /// The trail, filtered, in chain order, keyset-paginated by `after_id`.
+    pub async fn audit_trail(&self, actor: &Actor, q: &AuditQuery) -> Result<AuditPage, StoreError> {
+        actor.may(Action::ReadAuditTrail)?;
+        let limit = q.limit.clamp(1, 1000);
+        let mut query = audit_events::Entity::find();
+        if let Some(t) = &q.entity_type {
+            query = query.filter(audit_events::Column::EntityType.eq(t.as_str()));
+        }
+        if let Some(k) = &q.entity_key {
+            query = query.filter(audit_events::Column::EntityKey.eq(k.as_str()));
+        }
+        if let Some(a) = q.after_id {
+            query = query.filter(audit_events::Column::Id.gt(a));
+        }
+        let rows = query.order_by_asc(audit_events::Column::Id).limit(limit + 1).all(&self.db).await?;
+        let more = rows.len() as u64 > limit;
+        let items: Vec<_> = rows.into_iter().take(limit as usize).map(to_stored).collect::<Result<_, _>>()?;
+        let next_cursor = if more { items.last().map(|e| e.id.to_string()) } else { None };
+        Ok(AuditPage { items, next_cursor })
+    }
+
+    /// The audit events of one batch, for anyone who may see the batch.
+    pub async fn batch_audit(&self, actor: &Actor, number: &str) -> Result<Vec<StoredAuditEvent>, StoreError> {
+        // Scope first: a batch out of scope is "not found", its trail too.
+        self.get_batch(actor, number).await?;
+        audit_events::Entity::find()
+            .filter(audit_events::Column::EntityType.eq("batch"))
+            .filter(audit_events::Column::EntityKey.eq(number))
+            .order_by_asc(audit_events::Column::Id)
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(to_stored)
+            .collect()
+    }
+}
+
+async fn audit_head(store: &Store) -> Result<(i64, String), StoreError> {
+    let head = crate::entity::audit_head::Entity::find_by_id(1)
+        .one(&store.db)
+        .await?
+        .ok_or_else(|| StoreError::Corrupt("the audit chain head is missing".into()))?;
+    Ok((head.last_id, head.last_hash))
+}
+
+fn decode(m: &audit_events::Model) -> Result<AuditEvent, String> {
+    let json = |s: &Option<String>| s.as_deref().map(serde_json::from_str).transpose().map_err(|e| format!("stored JSON does not parse: {e}"));
+    Ok(AuditEvent {
+        id: m.id,
+        at: m.at,
+        actor: m.actor.clone(),
+        action: m.action.clone(),
+        entity_type: m.entity_type.clone(),
+        entity_key: m.entity_key.clone(),
+        before: json(&m.before)?,
+        after: json(&m.after)?,
+        reason: m.reason.clone(),
+        source: m.source.parse().map_err(|e| format!("{e}"))?,
+    })
+}

@@ -1,0 +1,905 @@
+//! The batch lifecycle: creation, records, completion, QP certification, rejection,
+//! administration, corrections, listing and traceability.
+
+use std::collections::BTreeSet;
+use std::str::FromStr;
+
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use rust_decimal::Decimal;
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Statement,
+};
+use serde::Serialize;
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use traza_domain::access::{Action, Actor, LabScope};
+use traza_domain::batch::{
+    AdministrationRefusal, Batch, BatchFields, CompletionRefusal, CorrectionRefusal, CreationContext, CreationRefusal,
+    Deviation, QcResult, ReleaseContext, Transition, check_administration, check_completion, check_correction,
+    check_creation, check_retest, release_blockers,
+};
+use traza_domain::codes::{BatchNumber, DonorCode, LabCode, PatientCode, ProductCode, TrialId};
+use traza_domain::validation::{Fields, text};
+use traza_domain::vocab::{BatchStatus, DeviationSeverity, DeviationStatus, SignatureMeaning, Source};
+
+use crate::entity::{administrations, batch_events, batch_number_sequences, batches, deviations, qc_results, signatures};
+use crate::error::{RuleDetail, StoreError, stored};
+use crate::network::{assignments_for, load_lab, load_product};
+use crate::write::{Change, Write};
+use crate::Store;
+
+/// A batch to make: where, what, and the stated fields. `batch_number` is generated as
+/// `{LAB}-{YYYY}-{NNNNN}` when absent.
+#[derive(Debug, Clone)]
+pub struct NewBatch {
+    pub batch_number: Option<BatchNumber>,
+    pub product_code: ProductCode,
+    pub lab_code: LabCode,
+    pub fields: BatchFields,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct EventView {
+    pub id: i64,
+    pub step: String,
+    pub performed_at: DateTime<Utc>,
+    pub note: Option<String>,
+    pub recorded_by: String,
+    pub recorded_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DeviationView {
+    pub id: i64,
+    pub description: String,
+    pub severity: DeviationSeverity,
+    pub status: DeviationStatus,
+    pub opened_by: String,
+    pub opened_at: DateTime<Utc>,
+    pub resolution: Option<String>,
+    pub closed_by: Option<String>,
+    pub closed_at: Option<DateTime<Utc>>,
+}
+
+/// An electronic signature as shown on the record (21 CFR 11.50): printed name, time, meaning.
+#[derive(Debug, Clone, Serialize)]
+pub struct SignatureView {
+    pub id: i64,
+    pub signer: String,
+    pub signer_full_name: String,
+    pub meaning: SignatureMeaning,
+    pub signed_at: DateTime<Utc>,
+    pub record_hash: String,
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AdministrationView {
+    pub id: i64,
+    pub patient_code: String,
+    pub administered_on: NaiveDate,
+    pub hospital: String,
+    pub recorded_by: String,
+    pub recorded_at: DateTime<Utc>,
+}
+
+/// A batch with everything recorded on it.
+#[derive(Debug, Clone, Serialize)]
+pub struct BatchView {
+    #[serde(flatten)]
+    pub batch: Batch,
+    pub created_by: String,
+    pub created_at: DateTime<Utc>,
+    pub events: Vec<EventView>,
+    pub qc_results: Vec<QcResult>,
+    pub deviations: Vec<DeviationView>,
+    pub signatures: Vec<SignatureView>,
+    pub administrations: Vec<AdministrationView>,
+}
+
+/// Filters of `GET /batches`, all optional; `cursor` continues a previous page.
+#[derive(Debug, Clone, Default)]
+pub struct BatchFilter {
+    pub lab: Option<LabCode>,
+    pub product: Option<ProductCode>,
+    pub status: Option<BatchStatus>,
+    pub donor: Option<DonorCode>,
+    pub patient: Option<PatientCode>,
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+    pub cursor: Option<String>,
+    pub limit: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next_cursor: Option<String>,
+}
+
+pub struct QcInput {
+    pub test: String,
+    pub value: String,
+    pub unit: String,
+    pub supersedes: Option<i64>,
+    pub reason: Option<String>,
+}
+
+/// One link of a traceability chain: a batch, and who received it.
+#[derive(Debug, Clone, Serialize)]
+pub struct TraceBatch {
+    pub batch_number: String,
+    pub product_code: String,
+    pub lab_code: String,
+    pub status: String,
+    pub donor_code: String,
+    pub patient_code: Option<String>,
+    pub administrations: Vec<TraceAdministration>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TraceAdministration {
+    pub patient_code: String,
+    pub administered_on: NaiveDate,
+    pub hospital: String,
+}
+
+fn dec(what: &str, s: &Option<String>) -> Result<Option<Decimal>, StoreError> {
+    s.as_deref().map(|v| stored(what, Decimal::from_str(v))).transpose()
+}
+
+fn dec_text(d: Option<Decimal>) -> Option<String> {
+    d.map(|d| d.normalize().to_string())
+}
+
+pub(crate) fn batch_from(m: &batches::Model) -> Result<Batch, StoreError> {
+    Ok(Batch {
+        batch_number: stored("batch number", BatchNumber::parse(&m.batch_number))?,
+        product_code: stored("product code", ProductCode::parse(&m.product_code))?,
+        lab_code: stored("lab code", LabCode::parse(&m.lab_code))?,
+        origin: stored("origin", m.origin.parse())?,
+        access_route: stored("access route", m.access_route.parse())?,
+        trial_id: m.trial_id.as_deref().map(|t| stored("trial id", TrialId::parse(t))).transpose()?,
+        donor_code: stored("donor code", DonorCode::parse(&m.donor_code))?,
+        patient_code: m.patient_code.as_deref().map(|p| stored("patient code", PatientCode::parse(p))).transpose()?,
+        collection_date: m.collection_date,
+        manufacturing_start: m.manufacturing_start,
+        manufacturing_end: m.manufacturing_end,
+        expiry_date: m.expiry_date,
+        cell_count: dec("cell count", &m.cell_count)?,
+        viability_percent: dec("viability", &m.viability_percent)?,
+        volume_ml: dec("volume", &m.volume_ml)?,
+        doses: u32::try_from(m.doses).unwrap_or(0),
+        status: stored("status", m.status.parse())?,
+        released_by: m.released_by.clone(),
+        release_date: m.release_date,
+        notes: m.notes.clone(),
+        version: m.version,
+        source: stored("source", m.source.parse())?,
+        import_id: m.import_id,
+        import_line: m.import_line.and_then(|l| u64::try_from(l).ok()),
+    })
+}
+
+/// Writes the stated fields of `b` into an active model.
+fn set_fields(m: &mut batches::ActiveModel, b: &Batch) {
+    m.access_route = Set(b.access_route.as_str().to_owned());
+    m.trial_id = Set(b.trial_id.as_ref().map(|t| t.as_str().to_owned()));
+    m.donor_code = Set(b.donor_code.as_str().to_owned());
+    m.patient_code = Set(b.patient_code.as_ref().map(|p| p.as_str().to_owned()));
+    m.collection_date = Set(b.collection_date);
+    m.manufacturing_start = Set(b.manufacturing_start);
+    m.manufacturing_end = Set(b.manufacturing_end);
+    m.expiry_date = Set(b.expiry_date);
+    m.cell_count = Set(dec_text(b.cell_count));
+    m.viability_percent = Set(dec_text(b.viability_percent));
+    m.volume_ml = Set(dec_text(b.volume_ml));
+    m.doses = Set(i32::try_from(b.doses).unwrap_or(i32::MAX));
+    m.status = Set(b.status.as_str().to_owned());
+    m.released_by = Set(b.released_by.clone());
+    m.release_date = Set(b.release_date);
+    m.notes = Set(b.notes.clone());
+}
+
+fn batch_json(b: &Batch) -> serde_json::Value {
+    serde_json::to_value(b).unwrap_or(serde_json::Value::Null)
+}
+
+fn scope_filter<Q: QueryFilter>(q: Q, scope: &LabScope) -> Q {
+    match scope {
+        LabScope::All => q,
+        LabScope::Labs(labs) => q.filter(batches::Column::LabCode.is_in(labs.iter().map(LabCode::as_str))),
+    }
+}
+
+/// Loads a batch by number within the actor's scope: out of scope is "not found".
+async fn load_scoped(db: &impl ConnectionTrait, actor: &Actor, number: &str) -> Result<batches::Model, StoreError> {
+    scope_filter(batches::Entity::find().filter(batches::Column::BatchNumber.eq(number)), &actor.scope())
+        .one(db)
+        .await?
+        .ok_or(StoreError::NotFound("batch"))
+}
+
+fn refused_transition(e: impl std::fmt::Display) -> StoreError {
+    StoreError::refused("invalid_transition", e.to_string())
+}
+
+fn check_version(m: &batches::Model, expected: Option<i64>) -> Result<(), StoreError> {
+    match expected {
+        Some(v) if v != m.version => Err(StoreError::VersionMismatch { current: m.version }),
+        _ => Ok(()),
+    }
+}
+
+/// Saves a changed batch with its version bumped, but only if nobody changed it since it was
+/// read: the conditional update makes a stale write fail instead of overwriting.
+async fn save_batch(w: &Write, id: i64, read_version: i64, b: &mut Batch) -> Result<(), StoreError> {
+    let mut m = batches::ActiveModel { ..Default::default() };
+    set_fields(&mut m, b);
+    m.version = Set(read_version + 1);
+    m.updated_at = Set(w.now());
+    let result = batches::Entity::update_many()
+        .set(m)
+        .filter(batches::Column::Id.eq(id))
+        .filter(batches::Column::Version.eq(read_version))
+        .exec(&w.tx)
+        .await?;
+    if result.rows_affected != 1 {
+        return Err(StoreError::VersionMismatch { current: read_version + 1 });
+    }
+    b.version = read_version + 1;
+    Ok(())
+}
+
+async fn next_batch_number(w: &Write, lab: &LabCode, year: i32) -> Result<BatchNumber, StoreError> {
+    let seq = batch_number_sequences::Entity::find_by_id((lab.as_str().to_owned(), year)).one(&w.tx).await?;
+    let mut last = seq.as_ref().map_or(0, |s| s.last_number);
+    // Imported history may already hold numbers of this pattern: skip over them.
+    let number = loop {
+        last += 1;
+        let candidate = BatchNumber::generated(lab, year, u32::try_from(last).unwrap_or(u32::MAX));
+        let taken = batches::Entity::find().filter(batches::Column::BatchNumber.eq(candidate.as_str())).count(&w.tx).await? > 0;
+        if !taken {
+            break candidate;
+        }
+    };
+    let row = batch_number_sequences::ActiveModel { lab_code: Set(lab.as_str().to_owned()), year: Set(year), last_number: Set(last) };
+    if seq.is_some() {
+        batch_number_sequences::Entity::update(row).exec(&w.tx).await?;
+    } else {
+        batch_number_sequences::Entity::insert(row).exec_without_returning(&w.tx).await?;
+    }
+    Ok(number)
+}
+
+async fn qc_results_of(db: &impl ConnectionTrait, batch_id: i64) -> Result<Vec<QcResult>, StoreError> {
+    qc_results::Entity::find()
+        .filter(qc_results::Column::BatchId.eq(batch_id))
+        .order_by_asc(qc_results::Column::Id)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|r| {
+            Ok(QcResult {
+                id: r.id,
+                test: r.test,
+                value: r.value,
+                unit: r.unit,
+                outcome: stored("QC outcome", r.outcome.parse())?,
+                spec_version: u32::try_from(r.spec_version).unwrap_or(0),
+                supersedes: r.supersedes,
+                reason: r.reason,
+                recorded_by: r.recorded_by,
+            })
+        })
+        .collect()
+}
+
+async fn deviations_of(db: &impl ConnectionTrait, batch_id: i64) -> Result<Vec<DeviationView>, StoreError> {
+    deviations::Entity::find()
+        .filter(deviations::Column::BatchId.eq(batch_id))
+        .order_by_asc(deviations::Column::Id)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|d| {
+            Ok(DeviationView {
+                id: d.id,
+                description: d.description,
+                severity: stored("severity", d.severity.parse())?,
+                status: stored("deviation status", d.status.parse())?,
+                opened_by: d.opened_by,
+                opened_at: d.opened_at,
+                resolution: d.resolution,
+                closed_by: d.closed_by,
+                closed_at: d.closed_at,
+            })
+        })
+        .collect()
+}
+
+async fn view_of(db: &impl ConnectionTrait, m: &batches::Model) -> Result<BatchView, StoreError> {
+    let events = batch_events::Entity::find()
+        .filter(batch_events::Column::BatchId.eq(m.id))
+        .order_by_asc(batch_events::Column::Id)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|e| EventView { id: e.id, step: e.step, performed_at: e.performed_at, note: e.note, recorded_by: e.recorded_by, recorded_at: e.recorded_at })
+        .collect();
+    let signatures = signatures::Entity::find()
+        .filter(signatures::Column::BatchId.eq(m.id))
+        .order_by_asc(signatures::Column::Id)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|s| {
+            Ok(SignatureView {
+                id: s.id,
+                signer: s.signer,
+                signer_full_name: s.signer_full_name,
+                meaning: stored("signature meaning", s.meaning.parse())?,
+                signed_at: s.signed_at,
+                record_hash: s.record_hash,
+                reason: s.reason,
+            })
+        })
+        .collect::<Result<_, StoreError>>()?;
+    let administrations = administrations::Entity::find()
+        .filter(administrations::Column::BatchId.eq(m.id))
+        .order_by_asc(administrations::Column::Id)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|a| AdministrationView {
+            id: a.id,
+            patient_code: a.patient_code,
+            administered_on: a.administered_on,
+            hospital: a.hospital,
+            recorded_by: a.recorded_by,
+            recorded_at: a.recorded_at,
+        })
+        .collect();
+    Ok(BatchView {
+        batch: batch_from(m)?,
+        created_by: m.created_by.clone(),
+        created_at: m.created_at,
+        events,
+        qc_results: qc_results_of(db, m.id).await?,
+        deviations: deviations_of(db, m.id).await?,
+        signatures,
+        administrations,
+    })
+}
+
+/// A batch under change inside a write: its row, its domain value, and its audit key.
+struct Loaded {
+    id: i64,
+    version: i64,
+    created_by: String,
+    batch: Batch,
+}
+
+impl Store {
+    async fn load_for_write(&self, w: &Write, actor: &Actor, action: Action, number: &str, expected_version: Option<i64>) -> Result<Loaded, StoreError> {
+        let m = load_scoped(&w.tx, actor, number).await?;
+        let batch = batch_from(&m)?;
+        actor.may_in_lab(action, &batch.lab_code)?;
+        check_version(&m, expected_version)?;
+        Ok(Loaded { id: m.id, version: m.version, created_by: m.created_by, batch })
+    }
+
+    async fn write_for(&self, actor: &Actor) -> Result<Write, StoreError> {
+        self.begin_write(actor.username.as_str(), self.source).await
+    }
+
+    /// Starts a batch at the actor's laboratory (SPEC §2 "create").
+    pub async fn create_batch(&self, actor: &Actor, new: NewBatch) -> Result<BatchView, StoreError> {
+        actor.may_in_lab(Action::CreateBatch, &new.lab_code).map_err(|e| match e {
+            // Creating at a laboratory that is not yours is a refusal, not a missing record.
+            traza_domain::access::AccessRefusal::OutOfScope => StoreError::Forbidden,
+            other => other.into(),
+        })?;
+        let mut w = self.write_for(actor).await?;
+        let lab = load_lab(&w.tx, new.lab_code.as_str()).await.map_err(|_| StoreError::invalid("lab_code", "unknown laboratory"))?;
+        let product = load_product(&w.tx, new.product_code.as_str()).await.map_err(|_| StoreError::invalid("product_code", "unknown product"))?;
+        let assignments = assignments_for(&w.tx, product.code.as_str(), lab.code.as_str()).await?;
+        let start = new.fields.manufacturing_start;
+        let month_start = start.with_day(1).unwrap_or(start);
+        let next_month = month_start.checked_add_months(chrono::Months::new(1)).unwrap_or(month_start);
+        let started_in_month = batches::Entity::find()
+            .filter(batches::Column::LabCode.eq(lab.code.as_str()))
+            .filter(batches::Column::ManufacturingStart.gte(month_start))
+            .filter(batches::Column::ManufacturingStart.lt(next_month))
+            .count(&w.tx)
+            .await?;
+        let ctx = CreationContext { lab: &lab, product: &product, assignments: &assignments, started_in_month: u32::try_from(started_in_month).unwrap_or(u32::MAX) };
+        let expiry = check_creation(&new.fields, &ctx).map_err(|r| match r {
+            CreationRefusal::Invalid(errors) => StoreError::Invalid(traza_domain::validation::FieldErrors(errors)),
+            CreationRefusal::ProductNotActive => StoreError::refused("product_not_active", format!("product {} is withdrawn", product.code)),
+            CreationRefusal::RouteNotOffered(route) => StoreError::invalid("access_route", format_args!("product {} is not offered by {route}", product.code)),
+            CreationRefusal::LabNotManufacturing { suspended, .. } => StoreError::refused(
+                "lab_not_active",
+                if suspended { format!("laboratory {} is suspended", lab.code) } else { format!("laboratory {} is for training only", lab.code) },
+            ),
+            CreationRefusal::NoAssignment => StoreError::refused(
+                "no_assignment",
+                format!("no assignment of {} to {} by {} covers {}", product.code, lab.code, new.fields.access_route, start),
+            ),
+            CreationRefusal::CapacityExceeded { capacity, month } => StoreError::refused(
+                "capacity_exceeded",
+                format!("laboratory {} has already started its {capacity} batches for {month}", lab.code),
+            ),
+            CreationRefusal::ChainOfIdentity => StoreError::refused(
+                "chain_of_identity_mismatch",
+                "an autologous batch needs its patient, and the patient must be the donor",
+            ),
+        })?;
+        let number = match new.batch_number {
+            Some(n) => {
+                if batches::Entity::find().filter(batches::Column::BatchNumber.eq(n.as_str())).count(&w.tx).await? > 0 {
+                    return Err(StoreError::Duplicate(format!("batch {n}")));
+                }
+                n
+            }
+            None => next_batch_number(&w, &lab.code, start.year()).await?,
+        };
+        let f = new.fields;
+        let batch = Batch {
+            batch_number: number,
+            product_code: product.code.clone(),
+            lab_code: lab.code.clone(),
+            origin: product.origin,
+            access_route: f.access_route,
+            trial_id: f.trial_id,
+            donor_code: f.donor_code,
+            patient_code: f.patient_code,
+            collection_date: f.collection_date,
+            manufacturing_start: f.manufacturing_start,
+            manufacturing_end: f.manufacturing_end,
+            expiry_date: expiry,
+            cell_count: f.cell_count,
+            viability_percent: f.viability_percent,
+            volume_ml: f.volume_ml,
+            doses: f.doses,
+            status: BatchStatus::InProduction,
+            released_by: None,
+            release_date: None,
+            notes: f.notes,
+            version: 1,
+            source: Source::Api,
+            import_id: None,
+            import_line: None,
+        };
+        let mut m = batches::ActiveModel {
+            batch_number: Set(batch.batch_number.as_str().to_owned()),
+            product_code: Set(batch.product_code.as_str().to_owned()),
+            lab_code: Set(batch.lab_code.as_str().to_owned()),
+            origin: Set(batch.origin.as_str().to_owned()),
+            version: Set(1),
+            source: Set(batch.source.as_str().to_owned()),
+            import_id: Set(None),
+            import_line: Set(None),
+            created_by: Set(w.actor().to_owned()),
+            created_at: Set(w.now()),
+            updated_at: Set(w.now()),
+            ..Default::default()
+        };
+        set_fields(&mut m, &batch);
+        batches::Entity::insert(m).exec_without_returning(&w.tx).await?;
+        let key = batch.batch_number.to_string();
+        w.audit(Change { action: "batch.create", entity_type: "batch", entity_key: &key, before: None, after: Some(batch_json(&batch)), reason: None }).await?;
+        let stored_row = batches::Entity::find().filter(batches::Column::BatchNumber.eq(key.as_str())).one(&w.tx).await?.ok_or(StoreError::NotFound("batch"))?;
+        let view = view_of(&w.tx, &stored_row).await?;
+        w.commit().await?;
+        Ok(view)
+    }
+
+    /// A batch with its records, if the actor may see it.
+    pub async fn get_batch(&self, actor: &Actor, number: &str) -> Result<BatchView, StoreError> {
+        actor.may(Action::ReadBatches)?;
+        let m = load_scoped(&self.db, actor, number).await?;
+        view_of(&self.db, &m).await
+    }
+
+    /// Batches in scope, newest first, keyset-paginated by an opaque cursor.
+    pub async fn list_batches(&self, actor: &Actor, filter: &BatchFilter) -> Result<Page<Batch>, StoreError> {
+        actor.may(Action::ReadBatches)?;
+        let limit = filter.limit.clamp(1, 500);
+        let mut q = scope_filter(batches::Entity::find(), &actor.scope());
+        if let Some(v) = &filter.lab { q = q.filter(batches::Column::LabCode.eq(v.as_str())); }
+        if let Some(v) = &filter.product { q = q.filter(batches::Column::ProductCode.eq(v.as_str())); }
+        if let Some(v) = filter.status { q = q.filter(batches::Column::Status.eq(v.as_str())); }
+        if let Some(v) = &filter.donor { q = q.filter(batches::Column::DonorCode.eq(v.as_str())); }
+        if let Some(v) = &filter.patient { q = q.filter(batches::Column::PatientCode.eq(v.as_str())); }
+        if let Some(v) = filter.from { q = q.filter(batches::Column::ManufacturingStart.gte(v)); }
+        if let Some(v) = filter.to { q = q.filter(batches::Column::ManufacturingStart.lte(v)); }
+        if let Some(c) = &filter.cursor {
+            let before_id: i64 = c.parse().map_err(|_| StoreError::invalid("cursor", "is not a cursor this server gave"))?;
+            q = q.filter(batches::Column::Id.lt(before_id));
+        }
+        let rows = q.order_by_desc(batches::Column::Id).limit(limit + 1).all(&self.db).await?;
+        let next_cursor = (rows.len() as u64 > limit).then(|| rows[limit as usize - 1].id.to_string());
+        let items = rows.iter().take(limit as usize).map(batch_from).collect::<Result<_, _>>()?;
+        Ok(Page { items, next_cursor })
+    }
+
+    /// Records a manufacturing step.
+    pub async fn record_event(&self, actor: &Actor, number: &str, expected_version: Option<i64>, step: &str, performed_at: DateTime<Utc>, note: Option<&str>) -> Result<EventView, StoreError> {
+        let mut f = Fields::default();
+        let step = f.check("step", text(step, 200));
+        let note = f.check("note", traza_domain::validation::optional_text(note, 4000));
+        f.finish()?;
+        let (step, note) = (step.unwrap_or_default(), note.flatten());
+        let mut w = self.write_for(actor).await?;
+        let mut l = self.load_for_write(&w, actor, Action::RecordBatchData, number, expected_version).await?;
+        if !l.batch.status.accepts_records() {
+            return Err(refused_transition(format_args!("a batch that is {} takes no more records", l.batch.status)));
+        }
+        let inserted = batch_events::Entity::insert(batch_events::ActiveModel {
+            batch_id: Set(l.id),
+            step: Set(step.clone()),
+            performed_at: Set(traza_domain::audit::audit_time(performed_at)),
+            note: Set(note.clone()),
+            recorded_by: Set(w.actor().to_owned()),
+            recorded_at: Set(w.now()),
+            ..Default::default()
+        })
+        .exec(&w.tx)
+        .await?;
+        save_batch(&w, l.id, l.version, &mut l.batch).await?;
+        let view = EventView { id: inserted.last_insert_id, step, performed_at: traza_domain::audit::audit_time(performed_at), note, recorded_by: w.actor().to_owned(), recorded_at: w.now() };
+        w.audit(Change { action: "batch.event", entity_type: "batch", entity_key: number, before: None, after: Some(json!(view)), reason: None }).await?;
+        w.commit().await?;
+        Ok(view)
+    }
+
+    /// Records a QC result; the server judges it against the product's current specification.
+    pub async fn record_qc_result(&self, actor: &Actor, number: &str, expected_version: Option<i64>, input: QcInput) -> Result<QcResult, StoreError> {
+        let mut w = self.write_for(actor).await?;
+        let mut l = self.load_for_write(&w, actor, Action::RecordBatchData, number, expected_version).await?;
+        if !l.batch.status.accepts_records() {
+            return Err(refused_transition(format_args!("a batch that is {} takes no more results", l.batch.status)));
+        }
+        let product = load_product(&w.tx, l.batch.product_code.as_str()).await?;
+        let judged = product.specification.judge(&input.test, &input.value, &input.unit).map_err(|e| StoreError::invalid(e.field(), e))?;
+        let reason = traza_domain::validation::optional_text(input.reason.as_deref(), 2000).map_err(|e| StoreError::invalid("reason", e))?;
+        if let Some(original) = input.supersedes {
+            let results = qc_results_of(&w.tx, l.id).await?;
+            check_retest(&results, &input.test, original, reason.as_deref()).map_err(|e| StoreError::invalid(if matches!(e, traza_domain::batch::RetestRefusal::MissingReason) { "reason" } else { "supersedes" }, e))?;
+        }
+        let inserted = qc_results::Entity::insert(qc_results::ActiveModel {
+            batch_id: Set(l.id),
+            test: Set(input.test.clone()),
+            value: Set(judged.value.clone()),
+            unit: Set(judged.unit.clone()),
+            outcome: Set(judged.outcome.as_str().to_owned()),
+            spec_version: Set(i32::try_from(product.spec_version).unwrap_or(i32::MAX)),
+            supersedes: Set(input.supersedes),
+            reason: Set(reason.clone()),
+            recorded_by: Set(w.actor().to_owned()),
+            recorded_at: Set(w.now()),
+            ..Default::default()
+        })
+        .exec(&w.tx)
+        .await?;
+        save_batch(&w, l.id, l.version, &mut l.batch).await?;
+        let result = QcResult {
+            id: inserted.last_insert_id,
+            test: input.test,
+            value: judged.value,
+            unit: judged.unit,
+            outcome: judged.outcome,
+            spec_version: product.spec_version,
+            supersedes: input.supersedes,
+            reason,
+            recorded_by: w.actor().to_owned(),
+        };
+        w.audit(Change { action: "batch.qc_result", entity_type: "batch", entity_key: number, before: None, after: Some(json!(result)), reason: result.reason.as_deref() }).await?;
+        w.commit().await?;
+        Ok(result)
+    }
+
+    /// Opens a deviation on a batch.
+    pub async fn open_deviation(&self, actor: &Actor, number: &str, expected_version: Option<i64>, description: &str, severity: DeviationSeverity) -> Result<DeviationView, StoreError> {
+        let description = text(description, 4000).map_err(|e| StoreError::invalid("description", e))?;
+        let mut w = self.write_for(actor).await?;
+        let mut l = self.load_for_write(&w, actor, Action::RecordBatchData, number, expected_version).await?;
+        if !l.batch.status.accepts_records() {
+            return Err(refused_transition(format_args!("a batch that is {} takes no more deviations", l.batch.status)));
+        }
+        let inserted = deviations::Entity::insert(deviations::ActiveModel {
+            batch_id: Set(l.id),
+            description: Set(description.clone()),
+            severity: Set(severity.as_str().to_owned()),
+            status: Set(DeviationStatus::Open.as_str().to_owned()),
+            opened_by: Set(w.actor().to_owned()),
+            opened_at: Set(w.now()),
+            ..Default::default()
+        })
+        .exec(&w.tx)
+        .await?;
+        save_batch(&w, l.id, l.version, &mut l.batch).await?;
+        let view = DeviationView {
+            id: inserted.last_insert_id,
+            description,
+            severity,
+            status: DeviationStatus::Open,
+            opened_by: w.actor().to_owned(),
+            opened_at: w.now(),
+            resolution: None,
+            closed_by: None,
+            closed_at: None,
+        };
+        w.audit(Change { action: "batch.deviation_open", entity_type: "batch", entity_key: number, before: None, after: Some(json!(view)), reason: None }).await?;
+        w.commit().await?;
+        Ok(view)
+    }
+
+    /// QA closes a deviation with its resolution.
+    pub async fn close_deviation(&self, actor: &Actor, number: &str, expected_version: Option<i64>, deviation_id: i64, resolution: &str) -> Result<DeviationView, StoreError> {
+        let resolution = text(resolution, 4000).map_err(|e| StoreError::invalid("resolution", e))?;
+        let mut w = self.write_for(actor).await?;
+        let mut l = self.load_for_write(&w, actor, Action::CloseDeviation, number, expected_version).await?;
+        let before = deviations_of(&w.tx, l.id).await?.into_iter().find(|d| d.id == deviation_id).ok_or(StoreError::NotFound("deviation"))?;
+        if before.status == DeviationStatus::Closed {
+            return Err(refused_transition(format_args!("deviation {deviation_id} is already closed")));
+        }
+        if !l.batch.status.accepts_records() {
+            return Err(refused_transition(format_args!("a batch that is {} is locked", l.batch.status)));
+        }
+        deviations::Entity::update(deviations::ActiveModel {
+            id: Set(deviation_id),
+            status: Set(DeviationStatus::Closed.as_str().to_owned()),
+            resolution: Set(Some(resolution.clone())),
+            closed_by: Set(Some(w.actor().to_owned())),
+            closed_at: Set(Some(w.now())),
+            ..Default::default()
+        })
+        .exec(&w.tx)
+        .await?;
+        save_batch(&w, l.id, l.version, &mut l.batch).await?;
+        let after = DeviationView { status: DeviationStatus::Closed, resolution: Some(resolution), closed_by: Some(w.actor().to_owned()), closed_at: Some(w.now()), ..before.clone() };
+        w.audit(Change { action: "batch.deviation_close", entity_type: "batch", entity_key: number, before: Some(json!(before)), after: Some(json!(after)), reason: after.resolution.as_deref() }).await?;
+        w.commit().await?;
+        Ok(after)
+    }
+
+    /// Ends manufacture: the batch goes to quarantine.
+    pub async fn complete_batch(&self, actor: &Actor, number: &str, expected_version: Option<i64>, manufacturing_end: NaiveDate) -> Result<Batch, StoreError> {
+        let mut w = self.write_for(actor).await?;
+        let mut l = self.load_for_write(&w, actor, Action::RecordBatchData, number, expected_version).await?;
+        let product = load_product(&w.tx, l.batch.product_code.as_str()).await?;
+        let before = batch_json(&l.batch);
+        let expiry = check_completion(&l.batch, &product, manufacturing_end).map_err(|e| match e {
+            CompletionRefusal::Transition(t) => refused_transition(t),
+            CompletionRefusal::EndsBeforeStart => StoreError::invalid("manufacturing_end", e),
+        })?;
+        l.batch.status = l.batch.status.apply(Transition::Complete).map_err(refused_transition)?;
+        l.batch.manufacturing_end = Some(manufacturing_end);
+        l.batch.expiry_date = expiry;
+        save_batch(&w, l.id, l.version, &mut l.batch).await?;
+        w.audit(Change { action: "batch.complete", entity_type: "batch", entity_key: number, before: Some(before), after: Some(batch_json(&l.batch)), reason: None }).await?;
+        w.commit().await?;
+        Ok(l.batch)
+    }
+
+    /// QP certification with an electronic signature: the password re-entered, the meaning
+    /// `qp_certified`, and every release rule met (all unmet ones are returned at once).
+    pub async fn release_batch(&self, actor: &Actor, number: &str, expected_version: Option<i64>, password: &str, meaning: SignatureMeaning) -> Result<BatchView, StoreError> {
+        if meaning != SignatureMeaning::QpCertified {
+            return Err(StoreError::invalid("meaning", "a release is signed with the meaning qp_certified"));
+        }
+        let mut w = self.write_for(actor).await?;
+        let mut l = self.load_for_write(&w, actor, Action::Release, number, expected_version).await?;
+        self.verify_signature_password(&w, actor, password).await?;
+        let product = load_product(&w.tx, l.batch.product_code.as_str()).await?;
+        let results = qc_results_of(&w.tx, l.id).await?;
+        let deviations: Vec<Deviation> = deviations_of(&w.tx, l.id).await?.into_iter().map(|d| Deviation { id: d.id, status: d.status }).collect();
+        let mut participants: BTreeSet<String> = results.iter().map(|r| r.recorded_by.clone()).collect();
+        participants.insert(l.created_by.clone());
+        participants.extend(
+            batch_events::Entity::find().filter(batch_events::Column::BatchId.eq(l.id)).all(&w.tx).await?.into_iter().map(|e| e.recorded_by),
+        );
+        let today = w.now().date_naive();
+        let blockers = release_blockers(&ReleaseContext { batch: &l.batch, product: &product, signer: actor.username.as_str(), participants: &participants, results: &results, deviations: &deviations, today });
+        if !blockers.is_empty() {
+            return Err(StoreError::Refused {
+                code: "release_blocked",
+                message: format!("batch {number} cannot be certified: {} rule(s) unmet", blockers.len()),
+                details: blockers.iter().map(|b| RuleDetail::new(b.rule(), b.message())).collect(),
+            });
+        }
+        let signed = self.sign(&w, actor, l.id, SignatureMeaning::QpCertified, None).await?;
+        let before = batch_json(&l.batch);
+        l.batch.status = l.batch.status.apply(Transition::Release).map_err(refused_transition)?;
+        l.batch.released_by = Some(actor.full_name.clone());
+        l.batch.release_date = Some(today);
+        save_batch(&w, l.id, l.version, &mut l.batch).await?;
+        w.audit(Change { action: "batch.release", entity_type: "batch", entity_key: number, before: Some(before), after: Some(json!({"batch": batch_json(&l.batch), "signature": signed})), reason: None }).await?;
+        let m = batches::Entity::find_by_id(l.id).one(&w.tx).await?.ok_or(StoreError::NotFound("batch"))?;
+        let view = view_of(&w.tx, &m).await?;
+        w.commit().await?;
+        Ok(view)
+    }
+
+    /// QA rejects a batch, signed, with a reason.
+    pub async fn reject_batch(&self, actor: &Actor, number: &str, expected_version: Option<i64>, password: &str, reason: &str) -> Result<BatchView, StoreError> {
+        let reason = text(reason, 4000).map_err(|e| StoreError::invalid("reason", e))?;
+        let mut w = self.write_for(actor).await?;
+        let mut l = self.load_for_write(&w, actor, Action::Reject, number, expected_version).await?;
+        self.verify_signature_password(&w, actor, password).await?;
+        let before = batch_json(&l.batch);
+        l.batch.status = l.batch.status.apply(Transition::Reject).map_err(refused_transition)?;
+        let signed = self.sign(&w, actor, l.id, SignatureMeaning::Rejected, Some(&reason)).await?;
+        save_batch(&w, l.id, l.version, &mut l.batch).await?;
+        w.audit(Change { action: "batch.reject", entity_type: "batch", entity_key: number, before: Some(before), after: Some(json!({"batch": batch_json(&l.batch), "signature": signed})), reason: Some(&reason) }).await?;
+        let m = batches::Entity::find_by_id(l.id).one(&w.tx).await?.ok_or(StoreError::NotFound("batch"))?;
+        let view = view_of(&w.tx, &m).await?;
+        w.commit().await?;
+        Ok(view)
+    }
+
+    /// Stores a signature linked to the batch record as it stands (its hash), so that the
+    /// signature cannot be transferred to another record (21 CFR 11.70).
+    async fn sign(&self, w: &Write, actor: &Actor, batch_id: i64, meaning: SignatureMeaning, reason: Option<&str>) -> Result<SignatureView, StoreError> {
+        let m = batches::Entity::find_by_id(batch_id).one(&w.tx).await?.ok_or(StoreError::NotFound("batch"))?;
+        let record = serde_json::to_string(&view_of(&w.tx, &m).await?).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let record_hash = hex::encode(Sha256::digest(record.as_bytes()));
+        let inserted = signatures::Entity::insert(signatures::ActiveModel {
+            batch_id: Set(batch_id),
+            signer: Set(actor.username.as_str().to_owned()),
+            signer_full_name: Set(actor.full_name.clone()),
+            meaning: Set(meaning.as_str().to_owned()),
+            signed_at: Set(w.now()),
+            record_hash: Set(record_hash.clone()),
+            reason: Set(reason.map(str::to_owned)),
+            ..Default::default()
+        })
+        .exec(&w.tx)
+        .await?;
+        Ok(SignatureView {
+            id: inserted.last_insert_id,
+            signer: actor.username.as_str().to_owned(),
+            signer_full_name: actor.full_name.clone(),
+            meaning,
+            signed_at: w.now(),
+            record_hash,
+            reason: reason.map(str::to_owned),
+        })
+    }
+
+    /// Records an administration to a patient (chain of identity, doses, expiry).
+    pub async fn administer(&self, actor: &Actor, number: &str, expected_version: Option<i64>, patient: &PatientCode, administered_on: NaiveDate, hospital: &str) -> Result<AdministrationView, StoreError> {
+        let hospital = text(hospital, 200).map_err(|e| StoreError::invalid("hospital", e))?;
+        let mut w = self.write_for(actor).await?;
+        let mut l = self.load_for_write(&w, actor, Action::Administer, number, expected_version).await?;
+        let so_far = administrations::Entity::find().filter(administrations::Column::BatchId.eq(l.id)).count(&w.tx).await?;
+        let transition = check_administration(&l.batch, patient, administered_on, u32::try_from(so_far).unwrap_or(u32::MAX), w.now().date_naive()).map_err(|e| match e {
+            AdministrationRefusal::NotReleased(t) => refused_transition(t),
+            AdministrationRefusal::Expired { .. } => StoreError::refused("batch_expired", e.to_string()),
+            AdministrationRefusal::ChainOfIdentityMismatch => StoreError::refused("chain_of_identity_mismatch", e.to_string()),
+            AdministrationRefusal::DosesExhausted { .. } => StoreError::refused("doses_exhausted", e.to_string()),
+            AdministrationRefusal::DateOutOfRange { .. } => StoreError::invalid("administered_on", e),
+        })?;
+        let before = batch_json(&l.batch);
+        l.batch.status = l.batch.status.apply(transition).map_err(refused_transition)?;
+        let inserted = administrations::Entity::insert(administrations::ActiveModel {
+            batch_id: Set(l.id),
+            patient_code: Set(patient.as_str().to_owned()),
+            administered_on: Set(administered_on),
+            hospital: Set(hospital.clone()),
+            recorded_by: Set(w.actor().to_owned()),
+            recorded_at: Set(w.now()),
+            ..Default::default()
+        })
+        .exec(&w.tx)
+        .await?;
+        save_batch(&w, l.id, l.version, &mut l.batch).await?;
+        let view = AdministrationView { id: inserted.last_insert_id, patient_code: patient.as_str().to_owned(), administered_on, hospital, recorded_by: w.actor().to_owned(), recorded_at: w.now() };
+        w.audit(Change { action: "batch.administer", entity_type: "batch", entity_key: number, before: Some(before), after: Some(json!({"administration": view, "status": l.batch.status})), reason: None }).await?;
+        w.commit().await?;
+        Ok(view)
+    }
+
+    /// Corrects stated fields of a batch: needs the version the user saw and a reason; a
+    /// released, rejected or administered batch is locked.
+    pub async fn correct_batch(&self, actor: &Actor, number: &str, expected_version: i64, reason: &str, edit: impl FnOnce(&mut BatchFields)) -> Result<Batch, StoreError> {
+        let mut w = self.write_for(actor).await?;
+        let mut l = self.load_for_write(&w, actor, Action::RecordBatchData, number, None).await?;
+        let mut fields = l.batch.fields();
+        edit(&mut fields);
+        check_correction(&l.batch, expected_version, reason, &fields).map_err(|e| match e {
+            CorrectionRefusal::VersionMismatch { current } => StoreError::VersionMismatch { current },
+            CorrectionRefusal::Locked(status) => StoreError::refused("record_locked", format!("a {status} batch record is locked")),
+            CorrectionRefusal::MissingReason => StoreError::invalid("reason", "a correction needs a reason"),
+            CorrectionRefusal::Invalid(errors) => StoreError::Invalid(traza_domain::validation::FieldErrors(errors)),
+            CorrectionRefusal::ChainOfIdentity => StoreError::refused("chain_of_identity_mismatch", "an autologous batch's patient must be its donor"),
+        })?;
+        let before = batch_json(&l.batch);
+        l.batch.apply_fields(fields);
+        save_batch(&w, l.id, l.version, &mut l.batch).await?;
+        w.audit(Change { action: "batch.correct", entity_type: "batch", entity_key: number, before: Some(before), after: Some(batch_json(&l.batch)), reason: Some(reason.trim()) }).await?;
+        w.commit().await?;
+        Ok(l.batch)
+    }
+
+    /// Donor → batches → patients, within the actor's scope, in one query.
+    pub async fn trace_donor(&self, actor: &Actor, donor: &DonorCode) -> Result<Vec<TraceBatch>, StoreError> {
+        actor.may(Action::ReadBatches)?;
+        self.trace("b.donor_code = ?", vec![donor.as_str().into()], &actor.scope()).await
+    }
+
+    /// Patient → batches → donors, within the actor's scope, in one query: batches made for
+    /// the patient and batches administered to them.
+    pub async fn trace_patient(&self, actor: &Actor, patient: &PatientCode) -> Result<Vec<TraceBatch>, StoreError> {
+        actor.may(Action::ReadBatches)?;
+        self.trace(
+            "(b.patient_code = ? OR b.id IN (SELECT batch_id FROM administrations WHERE patient_code = ?))",
+            vec![patient.as_str().into(), patient.as_str().into()],
+            &actor.scope(),
+        )
+        .await
+    }
+
+    async fn trace(&self, condition: &str, mut values: Vec<sea_orm::Value>, scope: &LabScope) -> Result<Vec<TraceBatch>, StoreError> {
+        let mut sql = format!(
+            "SELECT b.batch_number, b.product_code, b.lab_code, b.status, b.donor_code, b.patient_code, \
+             a.patient_code AS administered_to, a.administered_on, a.hospital \
+             FROM batches b LEFT JOIN administrations a ON a.batch_id = b.id WHERE {condition}"
+        );
+        if let LabScope::Labs(labs) = scope {
+            if labs.is_empty() {
+                return Ok(Vec::new());
+            }
+            sql.push_str(&format!(" AND b.lab_code IN ({})", vec!["?"; labs.len()].join(", ")));
+            values.extend(labs.iter().map(|l| sea_orm::Value::from(l.as_str())));
+        }
+        sql.push_str(" ORDER BY b.id, a.id");
+        let backend = self.db.get_database_backend();
+        let rows = self.db.query_all_raw(Statement::from_sql_and_values(backend, numbered(backend, &sql), values)).await?;
+        let mut out: Vec<TraceBatch> = Vec::new();
+        for row in rows {
+            let number: String = row.try_get("", "batch_number")?;
+            if out.last().is_none_or(|b| b.batch_number != number) {
+                out.push(TraceBatch {
+                    batch_number: number,
+                    product_code: row.try_get("", "product_code")?,
+                    lab_code: row.try_get("", "lab_code")?,
+                    status: row.try_get("", "status")?,
+                    donor_code: row.try_get("", "donor_code")?,
+                    patient_code: row.try_get("", "patient_code")?,
+                    administrations: Vec::new(),
+                });
+            }
+            let to: Option<String> = row.try_get("", "administered_to")?;
+            if let (Some(patient_code), Some(last)) = (to, out.last_mut()) {
+                last.administrations.push(TraceAdministration {
+                    patient_code,
+                    administered_on: row.try_get("", "administered_on")?,
+                    hospital: row.try_get("", "hospital")?,
+                });
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// PostgreSQL numbers its placeholders (`$1`); SQLite takes `?`.
+pub(crate) fn numbered(backend: DbBackend, sql: &str) -> String {
+    if backend != DbBackend::Postgres {
+        return sql.to_owned();
+    }
+    let mut out = String::with_capacity(sql.len() + 8);
+    let mut n = 0;
+    for c in sql.chars() {
+        if c == '?' {
+            n += 1;
+            out.push_str(&format!("${n}"));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}

@@ -1,0 +1,329 @@
+//! Users, passwords (argon2id, hashed off the async runtime) and bearer tokens (random,
+//! stored only as their SHA-256).
+
+use std::collections::BTreeSet;
+
+use argon2::{Argon2, PasswordHasher, PasswordVerifier};
+use chrono::{DateTime, Duration, Utc};
+use rand::RngCore;
+use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use serde::Serialize;
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use traza_domain::access::{Action, Actor, check_password, check_user_labs};
+use traza_domain::codes::{LabCode, Username};
+use traza_domain::validation::Fields;
+use traza_domain::vocab::Role;
+
+use crate::entity::{labs, tokens, user_labs, users};
+use crate::error::{StoreError, stored};
+use crate::write::{Change, Write};
+use crate::Store;
+
+/// How long a bearer token lives: one working shift.
+pub const TOKEN_LIFETIME_HOURS: i64 = 12;
+
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub username: Username,
+    pub full_name: String,
+    pub role: Role,
+    pub labs: BTreeSet<LabCode>,
+    pub password: String,
+}
+
+/// A partial update of a user; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct UserUpdate {
+    pub full_name: Option<String>,
+    pub role: Option<Role>,
+    pub labs: Option<BTreeSet<LabCode>>,
+    pub active: Option<bool>,
+    pub password: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UserView {
+    pub username: Username,
+    pub full_name: String,
+    pub role: Role,
+    pub labs: BTreeSet<LabCode>,
+    pub active: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct IssuedToken {
+    pub token: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// The actor Traza itself uses for bootstrap and fixture loading.
+pub fn system_actor() -> Actor {
+    Actor {
+        username: Username::parse("system").unwrap_or_else(|_| unreachable!("'system' is a valid username")),
+        full_name: "Traza (system)".into(),
+        role: Role::Admin,
+        labs: BTreeSet::new(),
+    }
+}
+
+async fn hash_password(password: String) -> Result<String, StoreError> {
+    tokio::task::spawn_blocking(move || {
+        Argon2::default()
+            .hash_password(password.as_bytes())
+            .map(|h| h.to_string())
+            .map_err(|e| StoreError::Corrupt(format!("password hashing failed: {e}")))
+    })
+    .await
+    .map_err(|e| StoreError::Corrupt(format!("password hashing task failed: {e}")))?
+}
+
+async fn password_matches(password: String, hash: String) -> bool {
+    tokio::task::spawn_blocking(move || Argon2::default().verify_password(password.as_bytes(), hash.as_str()).is_ok())
+        .await
+        .unwrap_or(false)
+}
+
+fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+fn view(user: &users::Model, labs: BTreeSet<LabCode>) -> Result<UserView, StoreError> {
+    Ok(UserView {
+        username: stored("username", Username::parse(&user.username))?,
+        full_name: user.full_name.clone(),
+        role: stored("role", user.role.parse())?,
+        labs,
+        active: user.active,
+    })
+}
+
+fn user_json(v: &UserView) -> serde_json::Value {
+    json!({"username": v.username, "full_name": v.full_name, "role": v.role, "labs": v.labs, "active": v.active})
+}
+
+async fn labs_of(db: &impl sea_orm::ConnectionTrait, username: &str) -> Result<BTreeSet<LabCode>, StoreError> {
+    user_labs::Entity::find()
+        .filter(user_labs::Column::Username.eq(username))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|l| stored("lab code", LabCode::parse(&l.lab_code)))
+        .collect()
+}
+
+async fn check_labs_exist(w: &Write, labs: &BTreeSet<LabCode>) -> Result<(), StoreError> {
+    let mut fields = Fields::default();
+    for lab in labs {
+        let found = labs::Entity::find_by_id(lab.as_str()).one(&w.tx).await?;
+        fields.ensure(found.is_some(), "labs", format_args!("unknown laboratory {lab}"));
+    }
+    Ok(fields.finish()?)
+}
+
+async fn set_labs(w: &Write, username: &str, labs: &BTreeSet<LabCode>) -> Result<(), StoreError> {
+    user_labs::Entity::delete_many().filter(user_labs::Column::Username.eq(username)).exec(&w.tx).await?;
+    if !labs.is_empty() {
+        user_labs::Entity::insert_many(labs.iter().map(|lab| user_labs::ActiveModel {
+            username: Set(username.to_owned()),
+            lab_code: Set(lab.as_str().to_owned()),
+        }))
+        .exec_without_returning(&w.tx)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Inserts a user inside an open write (used by the API, the CLI and the fixture loader).
+pub(crate) async fn insert_user(w: &mut Write, new: NewUser) -> Result<UserView, StoreError> {
+    let mut fields = Fields::default();
+    let full_name = fields.check("full_name", traza_domain::validation::text(&new.full_name, 200));
+    fields.check("labs", check_user_labs(new.role, &new.labs));
+    fields.check("password", check_password(&new.password));
+    fields.finish()?;
+    check_labs_exist(w, &new.labs).await?;
+    if users::Entity::find_by_id(new.username.as_str()).one(&w.tx).await?.is_some() {
+        return Err(StoreError::Duplicate(format!("user {}", new.username)));
+    }
+    let password_hash = hash_password(new.password).await?;
+    let now = w.now();
+    users::Entity::insert(users::ActiveModel {
+        username: Set(new.username.as_str().to_owned()),
+        full_name: Set(full_name.unwrap_or_default()),
+        role: Set(new.role.as_str().to_owned()),
+        password_hash: Set(password_hash),
+        active: Set(true),
+        created_at: Set(now),
+        updated_at: Set(now),
+    })
+    .exec_without_returning(&w.tx)
+    .await?;
+    set_labs(w, new.username.as_str(), &new.labs).await?;
+    let created = UserView {
+        username: new.username,
+        full_name: new.full_name.trim().to_owned(),
+        role: new.role,
+        labs: new.labs,
+        active: true,
+    };
+    let key = created.username.to_string();
+    w.audit(Change { action: "user.create", entity_type: "user", entity_key: &key, before: None, after: Some(user_json(&created)), reason: None })
+        .await?;
+    Ok(created)
+}
+
+impl Store {
+    /// Creates a user (admin only). The password is never stored, only its argon2id hash.
+    pub async fn create_user(&self, actor: &Actor, new: NewUser) -> Result<UserView, StoreError> {
+        actor.may(Action::ManageUsers)?;
+        let mut w = self.begin_write(actor.username.as_str(), self.source).await?;
+        let created = insert_user(&mut w, new).await?;
+        w.commit().await?;
+        Ok(created)
+    }
+
+    /// Whether any active admin exists (the CLI may create the first one without an actor).
+    pub async fn has_active_admin(&self) -> Result<bool, StoreError> {
+        Ok(users::Entity::find()
+            .filter(users::Column::Role.eq(Role::Admin.as_str()))
+            .filter(users::Column::Active.eq(true))
+            .one(&self.db)
+            .await?
+            .is_some())
+    }
+
+    /// Changes a user. Deactivating revokes every token at once; users are never deleted.
+    pub async fn update_user(&self, actor: &Actor, username: &str, update: UserUpdate) -> Result<UserView, StoreError> {
+        actor.may(Action::ManageUsers)?;
+        let mut w = self.begin_write(actor.username.as_str(), self.source).await?;
+        let user = users::Entity::find_by_id(username).one(&w.tx).await?.ok_or(StoreError::NotFound("user"))?;
+        let before = view(&user, labs_of(&w.tx, username).await?)?;
+        let mut after = before.clone();
+        let mut fields = Fields::default();
+        if let Some(name) = &update.full_name {
+            after.full_name = fields.check("full_name", traza_domain::validation::text(name, 200)).unwrap_or_default();
+        }
+        after.role = update.role.unwrap_or(before.role);
+        after.labs = update.labs.clone().unwrap_or_else(|| before.labs.clone());
+        after.active = update.active.unwrap_or(before.active);
+        fields.check("labs", check_user_labs(after.role, &after.labs));
+        if let Some(pw) = &update.password {
+            fields.check("password", check_password(pw));
+        }
+        fields.finish()?;
+        check_labs_exist(&w, &after.labs).await?;
+        let mut model: users::ActiveModel = user.into();
+        model.full_name = Set(after.full_name.clone());
+        model.role = Set(after.role.as_str().to_owned());
+        model.active = Set(after.active);
+        model.updated_at = Set(w.now());
+        let password_changed = update.password.is_some();
+        if let Some(pw) = update.password {
+            model.password_hash = Set(hash_password(pw).await?);
+        }
+        users::Entity::update(model).exec(&w.tx).await?;
+        if after.labs != before.labs {
+            set_labs(&w, username, &after.labs).await?;
+        }
+        if !after.active || update.labs.is_some() || update.role.is_some() {
+            // A changed role or scope must not survive in tokens issued under the old one.
+            tokens::Entity::update_many()
+                .col_expr(tokens::Column::RevokedAt, sea_orm::sea_query::Expr::value(w.now()))
+                .filter(tokens::Column::Username.eq(username))
+                .filter(tokens::Column::RevokedAt.is_null())
+                .exec(&w.tx)
+                .await?;
+        }
+        let mut after_json = user_json(&after);
+        if let Some(obj) = after_json.as_object_mut() {
+            obj.insert("password_changed".into(), json!(password_changed));
+        }
+        w.audit(Change { action: "user.update", entity_type: "user", entity_key: username, before: Some(user_json(&before)), after: Some(after_json), reason: None })
+            .await?;
+        w.commit().await?;
+        Ok(after)
+    }
+
+    pub async fn list_users(&self, actor: &Actor) -> Result<Vec<UserView>, StoreError> {
+        actor.may(Action::ManageUsers)?;
+        let all = users::Entity::find().order_by_asc(users::Column::Username).all(&self.db).await?;
+        let mut out = Vec::with_capacity(all.len());
+        for u in &all {
+            out.push(view(u, labs_of(&self.db, &u.username).await?)?);
+        }
+        Ok(out)
+    }
+
+    /// The actor for an active user (the CLI's `--user`).
+    pub async fn actor(&self, username: &str) -> Result<Actor, StoreError> {
+        let user = users::Entity::find_by_id(username)
+            .filter(users::Column::Active.eq(true))
+            .one(&self.db)
+            .await?
+            .ok_or(StoreError::NotFound("user"))?;
+        let v = view(&user, labs_of(&self.db, username).await?)?;
+        Ok(Actor { username: v.username, full_name: v.full_name, role: v.role, labs: v.labs })
+    }
+
+    /// Checks a password of an active user. Unknown users cost the same time as known ones,
+    /// so the answer does not reveal which usernames exist.
+    pub async fn authenticate(&self, username: &str, password: &str) -> Result<Actor, StoreError> {
+        let user = users::Entity::find_by_id(username).filter(users::Column::Active.eq(true)).one(&self.db).await?;
+        let hash = match &user {
+            Some(u) => u.password_hash.clone(),
+            None => DUMMY_HASH.to_owned(),
+        };
+        if !password_matches(password.to_owned(), hash).await || user.is_none() {
+            return Err(StoreError::Unauthenticated);
+        }
+        self.actor(username).await.map_err(|_| StoreError::Unauthenticated)
+    }
+
+    /// Re-checks the signer's password for an electronic signature (21 CFR 11.200).
+    pub(crate) async fn verify_signature_password(&self, w: &Write, actor: &Actor, password: &str) -> Result<(), StoreError> {
+        let user = users::Entity::find_by_id(actor.username.as_str()).one(&w.tx).await?.ok_or(StoreError::Unauthenticated)?;
+        if user.active && password_matches(password.to_owned(), user.password_hash).await {
+            Ok(())
+        } else {
+            Err(StoreError::InvalidSignature)
+        }
+    }
+
+    /// Logs in: checks the password and issues an opaque token, stored only as its hash.
+    pub async fn login(&self, username: &str, password: &str) -> Result<(Actor, IssuedToken), StoreError> {
+        let actor = self.authenticate(username, password).await?;
+        let mut bytes = [0u8; 32];
+        rand::rng().fill_bytes(&mut bytes);
+        let token = hex::encode(bytes);
+        let now = Utc::now();
+        let expires_at = now + Duration::hours(TOKEN_LIFETIME_HOURS);
+        tokens::Entity::insert(tokens::ActiveModel {
+            token_hash: Set(token_hash(&token)),
+            username: Set(actor.username.as_str().to_owned()),
+            created_at: Set(now),
+            expires_at: Set(expires_at),
+            revoked_at: Set(None),
+        })
+        .exec_without_returning(&self.db)
+        .await?;
+        Ok((actor, IssuedToken { token, expires_at }))
+    }
+
+    /// The actor behind a bearer token, if the token is known, unexpired, unrevoked and its
+    /// user active.
+    pub async fn actor_for_token(&self, token: &str) -> Result<Actor, StoreError> {
+        let row = tokens::Entity::find_by_id(token_hash(token))
+            .filter(tokens::Column::RevokedAt.is_null())
+            .filter(tokens::Column::ExpiresAt.gt(Utc::now()))
+            .select_only()
+            .column(tokens::Column::Username)
+            .into_tuple::<String>()
+            .one(&self.db)
+            .await?
+            .ok_or(StoreError::Unauthenticated)?;
+        self.actor(&row).await.map_err(|_| StoreError::Unauthenticated)
+    }
+}
+
+/// An argon2id hash of a random password, verified against when the username is unknown.
+const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0c2FsdA$0Vh2b5B2m6mY3d4JmWcQ2S8a4c0yJ3qg0y8f1v7cB9E";
