@@ -1,1 +1,252 @@
-fn main() {}
+//! `traza`: the command line of the Traza manufacturing tracker.
+
+use std::collections::BTreeSet;
+use std::io::Read;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, Parser, Subcommand};
+use tracing_subscriber::EnvFilter;
+use traza_domain::codes::{LabCode, Username};
+use traza_domain::vocab::{Role, Source};
+use traza_http::{AppState, Server};
+use traza_store::{
+    DEFAULT_DATABASE_URL, NetworkFixture, NewUser, Store, VerifyReport, system_actor,
+};
+
+/// The fixture network shipped with Traza (laboratories of the Andalusian network, products,
+/// assignments and demo users).
+const FIXTURE_NETWORK: &str = include_str!("../fixtures/network.json");
+
+#[derive(Parser)]
+#[command(
+    name = "traza",
+    version,
+    about = "Manufacturing tracker for a network of GMP laboratories making ATMPs"
+)]
+struct Cli {
+    /// Database URL: `sqlite://FILE?mode=rwc` (default) or `postgres://…`.
+    #[arg(long, env = "TRAZA_DATABASE_URL", default_value = DEFAULT_DATABASE_URL, global = true)]
+    database_url: String,
+    /// Log filter (tracing's EnvFilter syntax).
+    #[arg(long, env = "TRAZA_LOG", default_value = "info", global = true)]
+    log: String,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Create or update the database schema.
+    Migrate,
+    /// Serve HTTP (migrations run at start).
+    Serve(ServeArgs),
+    /// Manage users.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// The audit trail.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+    /// Load a network description (laboratories, products, assignments, users).
+    #[command(subcommand)]
+    Fixtures(FixturesCommand),
+}
+
+#[derive(Args)]
+struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "TRAZA_BIND", default_value = "127.0.0.1:8080")]
+    bind: String,
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Add a user; the password is read from standard input.
+    Add {
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        full_name: String,
+        /// admin, coordinator, lab_staff, qa or auditor.
+        #[arg(long)]
+        role: String,
+        /// A laboratory of a lab_staff or qa user (repeat for several).
+        #[arg(long = "lab")]
+        labs: Vec<String>,
+        /// Read the password from standard input (required: never pass it as an argument).
+        #[arg(long, required = true)]
+        password_stdin: bool,
+        /// The admin on whose behalf the user is created. May be omitted only to create the
+        /// first admin of an empty installation.
+        #[arg(long)]
+        user: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Recompute the hash chain: exit 0 when intact, 1 naming the first broken event.
+    Verify,
+}
+
+#[derive(Subcommand)]
+enum FixturesCommand {
+    /// Load the built-in network (or FILE); what exists already is left alone.
+    Load {
+        /// A network JSON file; the built-in Andalusian network when omitted.
+        file: Option<std::path::PathBuf>,
+    },
+}
+
+fn init_tracing(filter: &str) {
+    // SQL text and bound values (donor and patient codes) never reach the logs: sqlx and
+    // sea-orm are held at warn whatever the filter says, unless named explicitly.
+    let mut directives = filter.to_owned();
+    for quiet in ["sqlx=warn", "sea_orm=warn", "sea_orm_migration=warn"] {
+        let target = quiet.split('=').next().unwrap_or_default();
+        if !directives.contains(target) {
+            directives.push(',');
+            directives.push_str(quiet);
+        }
+    }
+    let env = EnvFilter::try_new(&directives)
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(env)
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+async fn open(url: &str) -> Result<Store> {
+    let store = Store::connect(url)
+        .await
+        .with_context(|| format!("cannot open the database at {}", redact(url)))?;
+    store
+        .migrate()
+        .await
+        .context("cannot migrate the database")?;
+    Ok(store.with_source(Source::Cli))
+}
+
+/// A database URL without its password, for messages.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => format!("{}://…{}", &url[..s], &url[at..]),
+        _ => url.to_owned(),
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutting down");
+}
+
+async fn run(cli: Cli) -> Result<ExitCode> {
+    match cli.command {
+        Command::Migrate => {
+            open(&cli.database_url).await?;
+            println!("database is up to date");
+        }
+        Command::Serve(args) => {
+            let store = open(&cli.database_url).await?.with_source(Source::Api);
+            let server = Server::bind(&args.bind, AppState { store })
+                .await
+                .with_context(|| format!("cannot listen on {}", args.bind))?;
+            tracing::info!(address = %server.local_addr()?, "Traza is serving");
+            server.run(shutdown_signal()).await?;
+        }
+        Command::User(UserCommand::Add {
+            username,
+            full_name,
+            role,
+            labs,
+            password_stdin: _,
+            user,
+        }) => {
+            let store = open(&cli.database_url).await?;
+            let actor = match user {
+                Some(name) => store
+                    .actor(&name)
+                    .await
+                    .with_context(|| format!("--user {name}: no such active user"))?,
+                None if !store.has_active_admin().await? => system_actor(),
+                None => bail!(
+                    "name the admin who creates this user with --user (only the first admin may be created without one)"
+                ),
+            };
+            let mut password = String::new();
+            std::io::stdin()
+                .read_to_string(&mut password)
+                .context("cannot read the password from standard input")?;
+            let password = password.trim_end_matches(['\n', '\r']).to_owned();
+            let new = NewUser {
+                username: Username::parse(&username).context("--username")?,
+                full_name,
+                role: role.parse::<Role>().context("--role")?,
+                labs: labs
+                    .iter()
+                    .map(|l| LabCode::parse(l))
+                    .collect::<Result<BTreeSet<_>, _>>()
+                    .context("--lab")?,
+                password,
+            };
+            let created = store.create_user(&actor, new).await?;
+            println!("user {} ({}) created", created.username, created.role);
+        }
+        Command::Audit(AuditCommand::Verify) => {
+            let store = open(&cli.database_url).await?;
+            match store.verify_audit_chain().await? {
+                VerifyReport::Intact { events, head } => {
+                    println!("audit trail intact: {events} events, head {head}")
+                }
+                VerifyReport::Broken(b) => {
+                    eprintln!("audit trail BROKEN at event {}: {}", b.id, b.problem);
+                    return Ok(ExitCode::from(1));
+                }
+            }
+        }
+        Command::Fixtures(FixturesCommand::Load { file }) => {
+            let store = open(&cli.database_url).await?;
+            let json = match &file {
+                Some(path) => std::fs::read_to_string(path)
+                    .with_context(|| format!("cannot read {}", path.display()))?,
+                None => FIXTURE_NETWORK.to_owned(),
+            };
+            let fixture =
+                NetworkFixture::from_json(&json).context("the network file is not valid")?;
+            let r = store.load_network(&system_actor(), &fixture).await?;
+            println!(
+                "loaded {} laboratories, {} products, {} assignments, {} users (the rest existed)",
+                r.labs, r.products, r.assignments, r.users
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing(&cli.log);
+    match run(cli).await {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}

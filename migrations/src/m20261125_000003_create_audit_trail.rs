@@ -42,17 +42,46 @@ impl MigrationTrait for Migration {
             Table::create()
                 .table(AuditEvents::Table)
                 // Assigned from the chain head, not by a sequence: gapless and in chain order.
-                .col(ColumnDef::new(AuditEvents::Id).big_integer().not_null().primary_key())
-                .col(ColumnDef::new(AuditEvents::At).timestamp_with_time_zone().not_null())
+                .col(
+                    ColumnDef::new(AuditEvents::Id)
+                        .big_integer()
+                        .not_null()
+                        .primary_key(),
+                )
+                .col(
+                    ColumnDef::new(AuditEvents::At)
+                        .timestamp_with_time_zone()
+                        .not_null(),
+                )
                 .col(ColumnDef::new(AuditEvents::Actor).string_len(32).not_null())
-                .col(ColumnDef::new(AuditEvents::Action).string_len(64).not_null())
-                .col(ColumnDef::new(AuditEvents::EntityType).string_len(32).not_null())
-                .col(ColumnDef::new(AuditEvents::EntityKey).string_len(64).not_null())
+                .col(
+                    ColumnDef::new(AuditEvents::Action)
+                        .string_len(64)
+                        .not_null(),
+                )
+                .col(
+                    ColumnDef::new(AuditEvents::EntityType)
+                        .string_len(32)
+                        .not_null(),
+                )
+                .col(
+                    ColumnDef::new(AuditEvents::EntityKey)
+                        .string_len(64)
+                        .not_null(),
+                )
                 .col(ColumnDef::new(AuditEvents::Before).text())
                 .col(ColumnDef::new(AuditEvents::After).text())
                 .col(ColumnDef::new(AuditEvents::Reason).text())
-                .col(ColumnDef::new(AuditEvents::Source).string_len(16).not_null())
-                .col(ColumnDef::new(AuditEvents::PrevHash).string_len(64).not_null())
+                .col(
+                    ColumnDef::new(AuditEvents::Source)
+                        .string_len(16)
+                        .not_null(),
+                )
+                .col(
+                    ColumnDef::new(AuditEvents::PrevHash)
+                        .string_len(64)
+                        .not_null(),
+                )
                 .col(ColumnDef::new(AuditEvents::Hash).string_len(64).not_null())
                 .to_owned(),
         )
@@ -71,9 +100,18 @@ impl MigrationTrait for Migration {
         m.create_table(
             Table::create()
                 .table(AuditHead::Table)
-                .col(ColumnDef::new(AuditHead::Id).integer().not_null().primary_key())
+                .col(
+                    ColumnDef::new(AuditHead::Id)
+                        .integer()
+                        .not_null()
+                        .primary_key(),
+                )
                 .col(ColumnDef::new(AuditHead::LastId).big_integer().not_null())
-                .col(ColumnDef::new(AuditHead::LastHash).string_len(64).not_null())
+                .col(
+                    ColumnDef::new(AuditHead::LastHash)
+                        .string_len(64)
+                        .not_null(),
+                )
                 .to_owned(),
         )
         .await?;

@@ -291,6 +291,12 @@ pub fn check_completion(
     if manufacturing_end < batch.manufacturing_start {
         return Err(CompletionRefusal::EndsBeforeStart);
     }
+    if batch
+        .expiry_date
+        .is_some_and(|expiry| expiry < manufacturing_end)
+    {
+        return Err(CompletionRefusal::ExpiresBeforeEnd);
+    }
     Ok(batch
         .expiry_date
         .or_else(|| product.default_expiry(manufacturing_end)))
@@ -302,6 +308,8 @@ pub enum CompletionRefusal {
     Transition(InvalidTransition),
     #[error("manufacturing_end must not be before manufacturing_start")]
     EndsBeforeStart,
+    #[error("manufacturing_end must not be after the batch's expiry date")]
+    ExpiresBeforeEnd,
 }
 
 /// A QC result as stored: never overwritten; a retest supersedes an earlier result.
@@ -489,9 +497,9 @@ pub enum AdministrationRefusal {
     ChainOfIdentityMismatch,
     #[error("all {doses} doses of the batch have been administered")]
     DosesExhausted { doses: u32 },
-    #[error("administered_on must not be before the release ({release}) nor after today ({today})")]
+    #[error("administered_on must not be after today ({today}) nor before the release{}", release.map(|r| format!(" ({r})")).unwrap_or_default())]
     DateOutOfRange {
-        release: NaiveDate,
+        release: Option<NaiveDate>,
         today: NaiveDate,
     },
 }
@@ -518,10 +526,12 @@ pub fn check_administration(
     if batch.origin == Origin::Autologous && batch.patient_code.as_ref() != Some(patient) {
         return Err(AdministrationRefusal::ChainOfIdentityMismatch);
     }
-    if let Some(release) = batch.release_date
-        && (on < release || on > today)
-    {
-        return Err(AdministrationRefusal::DateOutOfRange { release, today });
+    // An administration is recorded after the fact: never in the future, never before release.
+    if on > today || batch.release_date.is_some_and(|release| on < release) {
+        return Err(AdministrationRefusal::DateOutOfRange {
+            release: batch.release_date,
+            today,
+        });
     }
     if let Some(expiry) = batch.expiry_date
         && on > expiry

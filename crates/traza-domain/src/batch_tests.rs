@@ -853,6 +853,34 @@ fn completion_keeps_an_explicit_expiry() {
     );
 }
 
+#[test]
+fn completion_refuses_an_end_after_an_explicit_expiry() {
+    let b = Batch {
+        manufacturing_end: None,
+        expiry_date: Some(day("2026-03-19")),
+        ..batch(Origin::Autologous, InProduction)
+    };
+    assert_eq!(
+        check_completion(&b, &product(Origin::Autologous), day("2026-03-20")),
+        Err(CompletionRefusal::ExpiresBeforeEnd)
+    );
+}
+
+#[test]
+fn a_future_administration_is_refused_even_without_a_release_date() {
+    let b = Batch {
+        release_date: None,
+        ..batch(Origin::Allogeneic, Released)
+    };
+    assert_eq!(
+        administer(&b, OTHER_PATIENT, "2026-03-23", 0),
+        Err(AdministrationRefusal::DateOutOfRange {
+            release: None,
+            today: day("2026-03-22")
+        })
+    );
+}
+
 // ---------------------------------------------------------------------------------------------
 // 6. QC results and retests
 // ---------------------------------------------------------------------------------------------
@@ -1170,7 +1198,7 @@ fn an_allogeneic_batch_goes_to_any_patient_and_only_the_last_dose_ends_it() {
 fn administration_before_the_release_or_after_today_is_refused() {
     let b = batch(Origin::Allogeneic, Released);
     let out_of_range = Err(AdministrationRefusal::DateOutOfRange {
-        release: day("2026-03-21"),
+        release: Some(day("2026-03-21")),
         today: day("2026-03-22"),
     });
     assert_eq!(administer(&b, OTHER_PATIENT, "2026-03-20", 0), out_of_range);

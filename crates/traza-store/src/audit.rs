@@ -7,9 +7,9 @@ use serde::Serialize;
 use traza_domain::access::{Action, Actor};
 use traza_domain::audit::{AuditEvent, ChainBreak, ChainVerifier};
 
+use crate::Store;
 use crate::entity::audit_events;
 use crate::error::{StoreError, stored};
-use crate::Store;
 
 /// An audit event as stored, with its place in the chain.
 #[derive(Debug, Clone, Serialize)]
@@ -50,7 +50,9 @@ pub enum VerifyReport {
 }
 
 fn parse_json(what: &str, s: &Option<String>) -> Result<Option<serde_json::Value>, StoreError> {
-    s.as_deref().map(|v| stored(what, serde_json::from_str(v))).transpose()
+    s.as_deref()
+        .map(|v| stored(what, serde_json::from_str(v)))
+        .transpose()
 }
 
 fn to_stored(m: audit_events::Model) -> Result<StoredAuditEvent, StoreError> {
@@ -90,7 +92,9 @@ impl Store {
             for m in page {
                 let event = match decode(&m) {
                     Ok(e) => e,
-                    Err(problem) => return Ok(VerifyReport::Broken(ChainBreak { id: m.id, problem })),
+                    Err(problem) => {
+                        return Ok(VerifyReport::Broken(ChainBreak { id: m.id, problem }));
+                    }
                 };
                 if let Err(b) = verifier.check(&event, &m.prev_hash, &m.hash) {
                     return Ok(VerifyReport::Broken(b));
@@ -105,14 +109,25 @@ impl Store {
         if head.0 != verifier.verified() || head.1 != verifier.head() {
             return Ok(VerifyReport::Broken(ChainBreak {
                 id: head.0.max(verifier.verified()),
-                problem: format!("the chain head records event {} but the trail ends at event {}", head.0, verifier.verified()),
+                problem: format!(
+                    "the chain head records event {} but the trail ends at event {}",
+                    head.0,
+                    verifier.verified()
+                ),
             }));
         }
-        Ok(VerifyReport::Intact { events: verifier.verified(), head: verifier.head().to_owned() })
+        Ok(VerifyReport::Intact {
+            events: verifier.verified(),
+            head: verifier.head().to_owned(),
+        })
     }
 
     /// The trail, filtered, in chain order, keyset-paginated by `after_id`.
-    pub async fn audit_trail(&self, actor: &Actor, q: &AuditQuery) -> Result<AuditPage, StoreError> {
+    pub async fn audit_trail(
+        &self,
+        actor: &Actor,
+        q: &AuditQuery,
+    ) -> Result<AuditPage, StoreError> {
         actor.may(Action::ReadAuditTrail)?;
         let limit = q.limit.clamp(1, 1000);
         let mut query = audit_events::Entity::find();
@@ -125,15 +140,31 @@ impl Store {
         if let Some(a) = q.after_id {
             query = query.filter(audit_events::Column::Id.gt(a));
         }
-        let rows = query.order_by_asc(audit_events::Column::Id).limit(limit + 1).all(&self.db).await?;
+        let rows = query
+            .order_by_asc(audit_events::Column::Id)
+            .limit(limit + 1)
+            .all(&self.db)
+            .await?;
         let more = rows.len() as u64 > limit;
-        let items: Vec<_> = rows.into_iter().take(limit as usize).map(to_stored).collect::<Result<_, _>>()?;
-        let next_cursor = if more { items.last().map(|e| e.id.to_string()) } else { None };
+        let items: Vec<_> = rows
+            .into_iter()
+            .take(limit as usize)
+            .map(to_stored)
+            .collect::<Result<_, _>>()?;
+        let next_cursor = if more {
+            items.last().map(|e| e.id.to_string())
+        } else {
+            None
+        };
         Ok(AuditPage { items, next_cursor })
     }
 
     /// The audit events of one batch, for anyone who may see the batch.
-    pub async fn batch_audit(&self, actor: &Actor, number: &str) -> Result<Vec<StoredAuditEvent>, StoreError> {
+    pub async fn batch_audit(
+        &self,
+        actor: &Actor,
+        number: &str,
+    ) -> Result<Vec<StoredAuditEvent>, StoreError> {
         // Scope first: a batch out of scope is "not found", its trail too.
         self.get_batch(actor, number).await?;
         audit_events::Entity::find()
@@ -157,7 +188,12 @@ async fn audit_head(store: &Store) -> Result<(i64, String), StoreError> {
 }
 
 fn decode(m: &audit_events::Model) -> Result<AuditEvent, String> {
-    let json = |s: &Option<String>| s.as_deref().map(serde_json::from_str).transpose().map_err(|e| format!("stored JSON does not parse: {e}"));
+    let json = |s: &Option<String>| {
+        s.as_deref()
+            .map(serde_json::from_str)
+            .transpose()
+            .map_err(|e| format!("stored JSON does not parse: {e}"))
+    };
     Ok(AuditEvent {
         id: m.id,
         at: m.at,

@@ -7,27 +7,33 @@ use std::str::FromStr;
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, Statement,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, Statement,
 };
 use serde::Serialize;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 use traza_domain::access::{Action, Actor, LabScope};
 use traza_domain::batch::{
-    AdministrationRefusal, Batch, BatchFields, CompletionRefusal, CorrectionRefusal, CreationContext, CreationRefusal,
-    Deviation, QcResult, ReleaseContext, Transition, check_administration, check_completion, check_correction,
-    check_creation, check_retest, release_blockers,
+    AdministrationRefusal, Batch, BatchFields, CompletionRefusal, CorrectionRefusal,
+    CreationContext, CreationRefusal, Deviation, QcResult, ReleaseContext, Transition,
+    check_administration, check_completion, check_correction, check_creation, check_retest,
+    release_blockers,
 };
 use traza_domain::codes::{BatchNumber, DonorCode, LabCode, PatientCode, ProductCode, TrialId};
 use traza_domain::validation::{Fields, text};
-use traza_domain::vocab::{BatchStatus, DeviationSeverity, DeviationStatus, SignatureMeaning, Source};
+use traza_domain::vocab::{
+    BatchStatus, DeviationSeverity, DeviationStatus, SignatureMeaning, Source,
+};
 
-use crate::entity::{administrations, batch_events, batch_number_sequences, batches, deviations, qc_results, signatures};
+use crate::Store;
+use crate::entity::{
+    administrations, batch_events, batch_number_sequences, batches, deviations, qc_results,
+    signatures,
+};
 use crate::error::{RuleDetail, StoreError, stored};
 use crate::network::{assignments_for, load_lab, load_product};
 use crate::write::{Change, Write};
-use crate::Store;
 
 /// A batch to make: where, what, and the stated fields. `batch_number` is generated as
 /// `{LAB}-{YYYY}-{NNNNN}` when absent.
@@ -146,7 +152,9 @@ pub struct TraceAdministration {
 }
 
 fn dec(what: &str, s: &Option<String>) -> Result<Option<Decimal>, StoreError> {
-    s.as_deref().map(|v| stored(what, Decimal::from_str(v))).transpose()
+    s.as_deref()
+        .map(|v| stored(what, Decimal::from_str(v)))
+        .transpose()
 }
 
 fn dec_text(d: Option<Decimal>) -> Option<String> {
@@ -160,9 +168,17 @@ pub(crate) fn batch_from(m: &batches::Model) -> Result<Batch, StoreError> {
         lab_code: stored("lab code", LabCode::parse(&m.lab_code))?,
         origin: stored("origin", m.origin.parse())?,
         access_route: stored("access route", m.access_route.parse())?,
-        trial_id: m.trial_id.as_deref().map(|t| stored("trial id", TrialId::parse(t))).transpose()?,
+        trial_id: m
+            .trial_id
+            .as_deref()
+            .map(|t| stored("trial id", TrialId::parse(t)))
+            .transpose()?,
         donor_code: stored("donor code", DonorCode::parse(&m.donor_code))?,
-        patient_code: m.patient_code.as_deref().map(|p| stored("patient code", PatientCode::parse(p))).transpose()?,
+        patient_code: m
+            .patient_code
+            .as_deref()
+            .map(|p| stored("patient code", PatientCode::parse(p)))
+            .transpose()?,
         collection_date: m.collection_date,
         manufacturing_start: m.manufacturing_start,
         manufacturing_end: m.manufacturing_end,
@@ -209,16 +225,25 @@ fn batch_json(b: &Batch) -> serde_json::Value {
 fn scope_filter<Q: QueryFilter>(q: Q, scope: &LabScope) -> Q {
     match scope {
         LabScope::All => q,
-        LabScope::Labs(labs) => q.filter(batches::Column::LabCode.is_in(labs.iter().map(LabCode::as_str))),
+        LabScope::Labs(labs) => {
+            q.filter(batches::Column::LabCode.is_in(labs.iter().map(LabCode::as_str)))
+        }
     }
 }
 
 /// Loads a batch by number within the actor's scope: out of scope is "not found".
-async fn load_scoped(db: &impl ConnectionTrait, actor: &Actor, number: &str) -> Result<batches::Model, StoreError> {
-    scope_filter(batches::Entity::find().filter(batches::Column::BatchNumber.eq(number)), &actor.scope())
-        .one(db)
-        .await?
-        .ok_or(StoreError::NotFound("batch"))
+async fn load_scoped(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    number: &str,
+) -> Result<batches::Model, StoreError> {
+    scope_filter(
+        batches::Entity::find().filter(batches::Column::BatchNumber.eq(number)),
+        &actor.scope(),
+    )
+    .one(db)
+    .await?
+    .ok_or(StoreError::NotFound("batch"))
 }
 
 fn refused_transition(e: impl std::fmt::Display) -> StoreError {
@@ -234,8 +259,15 @@ fn check_version(m: &batches::Model, expected: Option<i64>) -> Result<(), StoreE
 
 /// Saves a changed batch with its version bumped, but only if nobody changed it since it was
 /// read: the conditional update makes a stale write fail instead of overwriting.
-async fn save_batch(w: &Write, id: i64, read_version: i64, b: &mut Batch) -> Result<(), StoreError> {
-    let mut m = batches::ActiveModel { ..Default::default() };
+async fn save_batch(
+    w: &Write,
+    id: i64,
+    read_version: i64,
+    b: &mut Batch,
+) -> Result<(), StoreError> {
+    let mut m = batches::ActiveModel {
+        ..Default::default()
+    };
     set_fields(&mut m, b);
     m.version = Set(read_version + 1);
     m.updated_at = Set(w.now());
@@ -246,34 +278,53 @@ async fn save_batch(w: &Write, id: i64, read_version: i64, b: &mut Batch) -> Res
         .exec(&w.tx)
         .await?;
     if result.rows_affected != 1 {
-        return Err(StoreError::VersionMismatch { current: read_version + 1 });
+        return Err(StoreError::VersionMismatch {
+            current: read_version + 1,
+        });
     }
     b.version = read_version + 1;
     Ok(())
 }
 
 async fn next_batch_number(w: &Write, lab: &LabCode, year: i32) -> Result<BatchNumber, StoreError> {
-    let seq = batch_number_sequences::Entity::find_by_id((lab.as_str().to_owned(), year)).one(&w.tx).await?;
+    let seq = batch_number_sequences::Entity::find_by_id((lab.as_str().to_owned(), year))
+        .one(&w.tx)
+        .await?;
     let mut last = seq.as_ref().map_or(0, |s| s.last_number);
     // Imported history may already hold numbers of this pattern: skip over them.
     let number = loop {
         last += 1;
         let candidate = BatchNumber::generated(lab, year, u32::try_from(last).unwrap_or(u32::MAX));
-        let taken = batches::Entity::find().filter(batches::Column::BatchNumber.eq(candidate.as_str())).count(&w.tx).await? > 0;
+        let taken = batches::Entity::find()
+            .filter(batches::Column::BatchNumber.eq(candidate.as_str()))
+            .count(&w.tx)
+            .await?
+            > 0;
         if !taken {
             break candidate;
         }
     };
-    let row = batch_number_sequences::ActiveModel { lab_code: Set(lab.as_str().to_owned()), year: Set(year), last_number: Set(last) };
+    let row = batch_number_sequences::ActiveModel {
+        lab_code: Set(lab.as_str().to_owned()),
+        year: Set(year),
+        last_number: Set(last),
+    };
     if seq.is_some() {
-        batch_number_sequences::Entity::update(row).exec(&w.tx).await?;
+        batch_number_sequences::Entity::update(row)
+            .exec(&w.tx)
+            .await?;
     } else {
-        batch_number_sequences::Entity::insert(row).exec_without_returning(&w.tx).await?;
+        batch_number_sequences::Entity::insert(row)
+            .exec_without_returning(&w.tx)
+            .await?;
     }
     Ok(number)
 }
 
-async fn qc_results_of(db: &impl ConnectionTrait, batch_id: i64) -> Result<Vec<QcResult>, StoreError> {
+async fn qc_results_of(
+    db: &impl ConnectionTrait,
+    batch_id: i64,
+) -> Result<Vec<QcResult>, StoreError> {
     qc_results::Entity::find()
         .filter(qc_results::Column::BatchId.eq(batch_id))
         .order_by_asc(qc_results::Column::Id)
@@ -296,7 +347,10 @@ async fn qc_results_of(db: &impl ConnectionTrait, batch_id: i64) -> Result<Vec<Q
         .collect()
 }
 
-async fn deviations_of(db: &impl ConnectionTrait, batch_id: i64) -> Result<Vec<DeviationView>, StoreError> {
+async fn deviations_of(
+    db: &impl ConnectionTrait,
+    batch_id: i64,
+) -> Result<Vec<DeviationView>, StoreError> {
     deviations::Entity::find()
         .filter(deviations::Column::BatchId.eq(batch_id))
         .order_by_asc(deviations::Column::Id)
@@ -326,7 +380,14 @@ async fn view_of(db: &impl ConnectionTrait, m: &batches::Model) -> Result<BatchV
         .all(db)
         .await?
         .into_iter()
-        .map(|e| EventView { id: e.id, step: e.step, performed_at: e.performed_at, note: e.note, recorded_by: e.recorded_by, recorded_at: e.recorded_at })
+        .map(|e| EventView {
+            id: e.id,
+            step: e.step,
+            performed_at: e.performed_at,
+            note: e.note,
+            recorded_by: e.recorded_by,
+            recorded_at: e.recorded_at,
+        })
         .collect();
     let signatures = signatures::Entity::find()
         .filter(signatures::Column::BatchId.eq(m.id))
@@ -382,12 +443,24 @@ struct Loaded {
 }
 
 impl Store {
-    async fn load_for_write(&self, w: &Write, actor: &Actor, action: Action, number: &str, expected_version: Option<i64>) -> Result<Loaded, StoreError> {
+    async fn load_for_write(
+        &self,
+        w: &Write,
+        actor: &Actor,
+        action: Action,
+        number: &str,
+        expected_version: Option<i64>,
+    ) -> Result<Loaded, StoreError> {
         let m = load_scoped(&w.tx, actor, number).await?;
         let batch = batch_from(&m)?;
         actor.may_in_lab(action, &batch.lab_code)?;
         check_version(&m, expected_version)?;
-        Ok(Loaded { id: m.id, version: m.version, created_by: m.created_by, batch })
+        Ok(Loaded {
+            id: m.id,
+            version: m.version,
+            created_by: m.created_by,
+            batch,
+        })
     }
 
     async fn write_for(&self, actor: &Actor) -> Result<Write, StoreError> {
@@ -395,41 +468,76 @@ impl Store {
     }
 
     /// Starts a batch at the actor's laboratory (SPEC §2 "create").
-    pub async fn create_batch(&self, actor: &Actor, new: NewBatch) -> Result<BatchView, StoreError> {
-        actor.may_in_lab(Action::CreateBatch, &new.lab_code).map_err(|e| match e {
-            // Creating at a laboratory that is not yours is a refusal, not a missing record.
-            traza_domain::access::AccessRefusal::OutOfScope => StoreError::Forbidden,
-            other => other.into(),
-        })?;
+    pub async fn create_batch(
+        &self,
+        actor: &Actor,
+        new: NewBatch,
+    ) -> Result<BatchView, StoreError> {
+        actor
+            .may_in_lab(Action::CreateBatch, &new.lab_code)
+            .map_err(|e| match e {
+                // Creating at a laboratory that is not yours is a refusal, not a missing record.
+                traza_domain::access::AccessRefusal::OutOfScope => StoreError::Forbidden,
+                other => other.into(),
+            })?;
         let mut w = self.write_for(actor).await?;
-        let lab = load_lab(&w.tx, new.lab_code.as_str()).await.map_err(|_| StoreError::invalid("lab_code", "unknown laboratory"))?;
-        let product = load_product(&w.tx, new.product_code.as_str()).await.map_err(|_| StoreError::invalid("product_code", "unknown product"))?;
+        let lab = load_lab(&w.tx, new.lab_code.as_str())
+            .await
+            .map_err(|_| StoreError::invalid("lab_code", "unknown laboratory"))?;
+        let product = load_product(&w.tx, new.product_code.as_str())
+            .await
+            .map_err(|_| StoreError::invalid("product_code", "unknown product"))?;
         let assignments = assignments_for(&w.tx, product.code.as_str(), lab.code.as_str()).await?;
         let start = new.fields.manufacturing_start;
         let month_start = start.with_day(1).unwrap_or(start);
-        let next_month = month_start.checked_add_months(chrono::Months::new(1)).unwrap_or(month_start);
+        let next_month = month_start
+            .checked_add_months(chrono::Months::new(1))
+            .unwrap_or(month_start);
         let started_in_month = batches::Entity::find()
             .filter(batches::Column::LabCode.eq(lab.code.as_str()))
             .filter(batches::Column::ManufacturingStart.gte(month_start))
             .filter(batches::Column::ManufacturingStart.lt(next_month))
             .count(&w.tx)
             .await?;
-        let ctx = CreationContext { lab: &lab, product: &product, assignments: &assignments, started_in_month: u32::try_from(started_in_month).unwrap_or(u32::MAX) };
+        let ctx = CreationContext {
+            lab: &lab,
+            product: &product,
+            assignments: &assignments,
+            started_in_month: u32::try_from(started_in_month).unwrap_or(u32::MAX),
+        };
         let expiry = check_creation(&new.fields, &ctx).map_err(|r| match r {
-            CreationRefusal::Invalid(errors) => StoreError::Invalid(traza_domain::validation::FieldErrors(errors)),
-            CreationRefusal::ProductNotActive => StoreError::refused("product_not_active", format!("product {} is withdrawn", product.code)),
-            CreationRefusal::RouteNotOffered(route) => StoreError::invalid("access_route", format_args!("product {} is not offered by {route}", product.code)),
+            CreationRefusal::Invalid(errors) => {
+                StoreError::Invalid(traza_domain::validation::FieldErrors(errors))
+            }
+            CreationRefusal::ProductNotActive => StoreError::refused(
+                "product_not_active",
+                format!("product {} is withdrawn", product.code),
+            ),
+            CreationRefusal::RouteNotOffered(route) => StoreError::invalid(
+                "access_route",
+                format_args!("product {} is not offered by {route}", product.code),
+            ),
             CreationRefusal::LabNotManufacturing { suspended, .. } => StoreError::refused(
                 "lab_not_active",
-                if suspended { format!("laboratory {} is suspended", lab.code) } else { format!("laboratory {} is for training only", lab.code) },
+                if suspended {
+                    format!("laboratory {} is suspended", lab.code)
+                } else {
+                    format!("laboratory {} is for training only", lab.code)
+                },
             ),
             CreationRefusal::NoAssignment => StoreError::refused(
                 "no_assignment",
-                format!("no assignment of {} to {} by {} covers {}", product.code, lab.code, new.fields.access_route, start),
+                format!(
+                    "no assignment of {} to {} by {} covers {}",
+                    product.code, lab.code, new.fields.access_route, start
+                ),
             ),
             CreationRefusal::CapacityExceeded { capacity, month } => StoreError::refused(
                 "capacity_exceeded",
-                format!("laboratory {} has already started its {capacity} batches for {month}", lab.code),
+                format!(
+                    "laboratory {} has already started its {capacity} batches for {month}",
+                    lab.code
+                ),
             ),
             CreationRefusal::ChainOfIdentity => StoreError::refused(
                 "chain_of_identity_mismatch",
@@ -438,7 +546,12 @@ impl Store {
         })?;
         let number = match new.batch_number {
             Some(n) => {
-                if batches::Entity::find().filter(batches::Column::BatchNumber.eq(n.as_str())).count(&w.tx).await? > 0 {
+                if batches::Entity::find()
+                    .filter(batches::Column::BatchNumber.eq(n.as_str()))
+                    .count(&w.tx)
+                    .await?
+                    > 0
+                {
                     return Err(StoreError::Duplicate(format!("batch {n}")));
                 }
                 n
@@ -487,10 +600,24 @@ impl Store {
             ..Default::default()
         };
         set_fields(&mut m, &batch);
-        batches::Entity::insert(m).exec_without_returning(&w.tx).await?;
+        batches::Entity::insert(m)
+            .exec_without_returning(&w.tx)
+            .await?;
         let key = batch.batch_number.to_string();
-        w.audit(Change { action: "batch.create", entity_type: "batch", entity_key: &key, before: None, after: Some(batch_json(&batch)), reason: None }).await?;
-        let stored_row = batches::Entity::find().filter(batches::Column::BatchNumber.eq(key.as_str())).one(&w.tx).await?.ok_or(StoreError::NotFound("batch"))?;
+        w.audit(Change {
+            action: "batch.create",
+            entity_type: "batch",
+            entity_key: &key,
+            before: None,
+            after: Some(batch_json(&batch)),
+            reason: None,
+        })
+        .await?;
+        let stored_row = batches::Entity::find()
+            .filter(batches::Column::BatchNumber.eq(key.as_str()))
+            .one(&w.tx)
+            .await?
+            .ok_or(StoreError::NotFound("batch"))?;
         let view = view_of(&w.tx, &stored_row).await?;
         w.commit().await?;
         Ok(view)
@@ -504,38 +631,80 @@ impl Store {
     }
 
     /// Batches in scope, newest first, keyset-paginated by an opaque cursor.
-    pub async fn list_batches(&self, actor: &Actor, filter: &BatchFilter) -> Result<Page<Batch>, StoreError> {
+    pub async fn list_batches(
+        &self,
+        actor: &Actor,
+        filter: &BatchFilter,
+    ) -> Result<Page<Batch>, StoreError> {
         actor.may(Action::ReadBatches)?;
         let limit = filter.limit.clamp(1, 500);
         let mut q = scope_filter(batches::Entity::find(), &actor.scope());
-        if let Some(v) = &filter.lab { q = q.filter(batches::Column::LabCode.eq(v.as_str())); }
-        if let Some(v) = &filter.product { q = q.filter(batches::Column::ProductCode.eq(v.as_str())); }
-        if let Some(v) = filter.status { q = q.filter(batches::Column::Status.eq(v.as_str())); }
-        if let Some(v) = &filter.donor { q = q.filter(batches::Column::DonorCode.eq(v.as_str())); }
-        if let Some(v) = &filter.patient { q = q.filter(batches::Column::PatientCode.eq(v.as_str())); }
-        if let Some(v) = filter.from { q = q.filter(batches::Column::ManufacturingStart.gte(v)); }
-        if let Some(v) = filter.to { q = q.filter(batches::Column::ManufacturingStart.lte(v)); }
+        if let Some(v) = &filter.lab {
+            q = q.filter(batches::Column::LabCode.eq(v.as_str()));
+        }
+        if let Some(v) = &filter.product {
+            q = q.filter(batches::Column::ProductCode.eq(v.as_str()));
+        }
+        if let Some(v) = filter.status {
+            q = q.filter(batches::Column::Status.eq(v.as_str()));
+        }
+        if let Some(v) = &filter.donor {
+            q = q.filter(batches::Column::DonorCode.eq(v.as_str()));
+        }
+        if let Some(v) = &filter.patient {
+            q = q.filter(batches::Column::PatientCode.eq(v.as_str()));
+        }
+        if let Some(v) = filter.from {
+            q = q.filter(batches::Column::ManufacturingStart.gte(v));
+        }
+        if let Some(v) = filter.to {
+            q = q.filter(batches::Column::ManufacturingStart.lte(v));
+        }
         if let Some(c) = &filter.cursor {
-            let before_id: i64 = c.parse().map_err(|_| StoreError::invalid("cursor", "is not a cursor this server gave"))?;
+            let before_id: i64 = c
+                .parse()
+                .map_err(|_| StoreError::invalid("cursor", "is not a cursor this server gave"))?;
             q = q.filter(batches::Column::Id.lt(before_id));
         }
-        let rows = q.order_by_desc(batches::Column::Id).limit(limit + 1).all(&self.db).await?;
-        let next_cursor = (rows.len() as u64 > limit).then(|| rows[limit as usize - 1].id.to_string());
-        let items = rows.iter().take(limit as usize).map(batch_from).collect::<Result<_, _>>()?;
+        let rows = q
+            .order_by_desc(batches::Column::Id)
+            .limit(limit + 1)
+            .all(&self.db)
+            .await?;
+        let next_cursor =
+            (rows.len() as u64 > limit).then(|| rows[limit as usize - 1].id.to_string());
+        let items = rows
+            .iter()
+            .take(limit as usize)
+            .map(batch_from)
+            .collect::<Result<_, _>>()?;
         Ok(Page { items, next_cursor })
     }
 
     /// Records a manufacturing step.
-    pub async fn record_event(&self, actor: &Actor, number: &str, expected_version: Option<i64>, step: &str, performed_at: DateTime<Utc>, note: Option<&str>) -> Result<EventView, StoreError> {
+    pub async fn record_event(
+        &self,
+        actor: &Actor,
+        number: &str,
+        expected_version: Option<i64>,
+        step: &str,
+        performed_at: DateTime<Utc>,
+        note: Option<&str>,
+    ) -> Result<EventView, StoreError> {
         let mut f = Fields::default();
         let step = f.check("step", text(step, 200));
         let note = f.check("note", traza_domain::validation::optional_text(note, 4000));
         f.finish()?;
         let (step, note) = (step.unwrap_or_default(), note.flatten());
         let mut w = self.write_for(actor).await?;
-        let mut l = self.load_for_write(&w, actor, Action::RecordBatchData, number, expected_version).await?;
+        let mut l = self
+            .load_for_write(&w, actor, Action::RecordBatchData, number, expected_version)
+            .await?;
         if !l.batch.status.accepts_records() {
-            return Err(refused_transition(format_args!("a batch that is {} takes no more records", l.batch.status)));
+            return Err(refused_transition(format_args!(
+                "a batch that is {} takes no more records",
+                l.batch.status
+            )));
         }
         let inserted = batch_events::Entity::insert(batch_events::ActiveModel {
             batch_id: Set(l.id),
@@ -549,25 +718,64 @@ impl Store {
         .exec(&w.tx)
         .await?;
         save_batch(&w, l.id, l.version, &mut l.batch).await?;
-        let view = EventView { id: inserted.last_insert_id, step, performed_at: traza_domain::audit::audit_time(performed_at), note, recorded_by: w.actor().to_owned(), recorded_at: w.now() };
-        w.audit(Change { action: "batch.event", entity_type: "batch", entity_key: number, before: None, after: Some(json!(view)), reason: None }).await?;
+        let view = EventView {
+            id: inserted.last_insert_id,
+            step,
+            performed_at: traza_domain::audit::audit_time(performed_at),
+            note,
+            recorded_by: w.actor().to_owned(),
+            recorded_at: w.now(),
+        };
+        w.audit(Change {
+            action: "batch.event",
+            entity_type: "batch",
+            entity_key: number,
+            before: None,
+            after: Some(json!(view)),
+            reason: None,
+        })
+        .await?;
         w.commit().await?;
         Ok(view)
     }
 
     /// Records a QC result; the server judges it against the product's current specification.
-    pub async fn record_qc_result(&self, actor: &Actor, number: &str, expected_version: Option<i64>, input: QcInput) -> Result<QcResult, StoreError> {
+    pub async fn record_qc_result(
+        &self,
+        actor: &Actor,
+        number: &str,
+        expected_version: Option<i64>,
+        input: QcInput,
+    ) -> Result<QcResult, StoreError> {
         let mut w = self.write_for(actor).await?;
-        let mut l = self.load_for_write(&w, actor, Action::RecordBatchData, number, expected_version).await?;
+        let mut l = self
+            .load_for_write(&w, actor, Action::RecordBatchData, number, expected_version)
+            .await?;
         if !l.batch.status.accepts_records() {
-            return Err(refused_transition(format_args!("a batch that is {} takes no more results", l.batch.status)));
+            return Err(refused_transition(format_args!(
+                "a batch that is {} takes no more results",
+                l.batch.status
+            )));
         }
         let product = load_product(&w.tx, l.batch.product_code.as_str()).await?;
-        let judged = product.specification.judge(&input.test, &input.value, &input.unit).map_err(|e| StoreError::invalid(e.field(), e))?;
-        let reason = traza_domain::validation::optional_text(input.reason.as_deref(), 2000).map_err(|e| StoreError::invalid("reason", e))?;
+        let judged = product
+            .specification
+            .judge(&input.test, &input.value, &input.unit)
+            .map_err(|e| StoreError::invalid(e.field(), e))?;
+        let reason = traza_domain::validation::optional_text(input.reason.as_deref(), 2000)
+            .map_err(|e| StoreError::invalid("reason", e))?;
         if let Some(original) = input.supersedes {
             let results = qc_results_of(&w.tx, l.id).await?;
-            check_retest(&results, &input.test, original, reason.as_deref()).map_err(|e| StoreError::invalid(if matches!(e, traza_domain::batch::RetestRefusal::MissingReason) { "reason" } else { "supersedes" }, e))?;
+            check_retest(&results, &input.test, original, reason.as_deref()).map_err(|e| {
+                StoreError::invalid(
+                    if matches!(e, traza_domain::batch::RetestRefusal::MissingReason) {
+                        "reason"
+                    } else {
+                        "supersedes"
+                    },
+                    e,
+                )
+            })?;
         }
         let inserted = qc_results::Entity::insert(qc_results::ActiveModel {
             batch_id: Set(l.id),
@@ -596,18 +804,39 @@ impl Store {
             reason,
             recorded_by: w.actor().to_owned(),
         };
-        w.audit(Change { action: "batch.qc_result", entity_type: "batch", entity_key: number, before: None, after: Some(json!(result)), reason: result.reason.as_deref() }).await?;
+        w.audit(Change {
+            action: "batch.qc_result",
+            entity_type: "batch",
+            entity_key: number,
+            before: None,
+            after: Some(json!(result)),
+            reason: result.reason.as_deref(),
+        })
+        .await?;
         w.commit().await?;
         Ok(result)
     }
 
     /// Opens a deviation on a batch.
-    pub async fn open_deviation(&self, actor: &Actor, number: &str, expected_version: Option<i64>, description: &str, severity: DeviationSeverity) -> Result<DeviationView, StoreError> {
-        let description = text(description, 4000).map_err(|e| StoreError::invalid("description", e))?;
+    pub async fn open_deviation(
+        &self,
+        actor: &Actor,
+        number: &str,
+        expected_version: Option<i64>,
+        description: &str,
+        severity: DeviationSeverity,
+    ) -> Result<DeviationView, StoreError> {
+        let description =
+            text(description, 4000).map_err(|e| StoreError::invalid("description", e))?;
         let mut w = self.write_for(actor).await?;
-        let mut l = self.load_for_write(&w, actor, Action::RecordBatchData, number, expected_version).await?;
+        let mut l = self
+            .load_for_write(&w, actor, Action::RecordBatchData, number, expected_version)
+            .await?;
         if !l.batch.status.accepts_records() {
-            return Err(refused_transition(format_args!("a batch that is {} takes no more deviations", l.batch.status)));
+            return Err(refused_transition(format_args!(
+                "a batch that is {} takes no more deviations",
+                l.batch.status
+            )));
         }
         let inserted = deviations::Entity::insert(deviations::ActiveModel {
             batch_id: Set(l.id),
@@ -632,22 +861,49 @@ impl Store {
             closed_by: None,
             closed_at: None,
         };
-        w.audit(Change { action: "batch.deviation_open", entity_type: "batch", entity_key: number, before: None, after: Some(json!(view)), reason: None }).await?;
+        w.audit(Change {
+            action: "batch.deviation_open",
+            entity_type: "batch",
+            entity_key: number,
+            before: None,
+            after: Some(json!(view)),
+            reason: None,
+        })
+        .await?;
         w.commit().await?;
         Ok(view)
     }
 
     /// QA closes a deviation with its resolution.
-    pub async fn close_deviation(&self, actor: &Actor, number: &str, expected_version: Option<i64>, deviation_id: i64, resolution: &str) -> Result<DeviationView, StoreError> {
-        let resolution = text(resolution, 4000).map_err(|e| StoreError::invalid("resolution", e))?;
+    pub async fn close_deviation(
+        &self,
+        actor: &Actor,
+        number: &str,
+        expected_version: Option<i64>,
+        deviation_id: i64,
+        resolution: &str,
+    ) -> Result<DeviationView, StoreError> {
+        let resolution =
+            text(resolution, 4000).map_err(|e| StoreError::invalid("resolution", e))?;
         let mut w = self.write_for(actor).await?;
-        let mut l = self.load_for_write(&w, actor, Action::CloseDeviation, number, expected_version).await?;
-        let before = deviations_of(&w.tx, l.id).await?.into_iter().find(|d| d.id == deviation_id).ok_or(StoreError::NotFound("deviation"))?;
+        let mut l = self
+            .load_for_write(&w, actor, Action::CloseDeviation, number, expected_version)
+            .await?;
+        let before = deviations_of(&w.tx, l.id)
+            .await?
+            .into_iter()
+            .find(|d| d.id == deviation_id)
+            .ok_or(StoreError::NotFound("deviation"))?;
         if before.status == DeviationStatus::Closed {
-            return Err(refused_transition(format_args!("deviation {deviation_id} is already closed")));
+            return Err(refused_transition(format_args!(
+                "deviation {deviation_id} is already closed"
+            )));
         }
         if !l.batch.status.accepts_records() {
-            return Err(refused_transition(format_args!("a batch that is {} is locked", l.batch.status)));
+            return Err(refused_transition(format_args!(
+                "a batch that is {} is locked",
+                l.batch.status
+            )));
         }
         deviations::Entity::update(deviations::ActiveModel {
             id: Set(deviation_id),
@@ -660,82 +916,201 @@ impl Store {
         .exec(&w.tx)
         .await?;
         save_batch(&w, l.id, l.version, &mut l.batch).await?;
-        let after = DeviationView { status: DeviationStatus::Closed, resolution: Some(resolution), closed_by: Some(w.actor().to_owned()), closed_at: Some(w.now()), ..before.clone() };
-        w.audit(Change { action: "batch.deviation_close", entity_type: "batch", entity_key: number, before: Some(json!(before)), after: Some(json!(after)), reason: after.resolution.as_deref() }).await?;
+        let after = DeviationView {
+            status: DeviationStatus::Closed,
+            resolution: Some(resolution),
+            closed_by: Some(w.actor().to_owned()),
+            closed_at: Some(w.now()),
+            ..before.clone()
+        };
+        w.audit(Change {
+            action: "batch.deviation_close",
+            entity_type: "batch",
+            entity_key: number,
+            before: Some(json!(before)),
+            after: Some(json!(after)),
+            reason: after.resolution.as_deref(),
+        })
+        .await?;
         w.commit().await?;
         Ok(after)
     }
 
     /// Ends manufacture: the batch goes to quarantine.
-    pub async fn complete_batch(&self, actor: &Actor, number: &str, expected_version: Option<i64>, manufacturing_end: NaiveDate) -> Result<Batch, StoreError> {
+    pub async fn complete_batch(
+        &self,
+        actor: &Actor,
+        number: &str,
+        expected_version: Option<i64>,
+        manufacturing_end: NaiveDate,
+    ) -> Result<Batch, StoreError> {
         let mut w = self.write_for(actor).await?;
-        let mut l = self.load_for_write(&w, actor, Action::RecordBatchData, number, expected_version).await?;
+        let mut l = self
+            .load_for_write(&w, actor, Action::RecordBatchData, number, expected_version)
+            .await?;
         let product = load_product(&w.tx, l.batch.product_code.as_str()).await?;
         let before = batch_json(&l.batch);
-        let expiry = check_completion(&l.batch, &product, manufacturing_end).map_err(|e| match e {
-            CompletionRefusal::Transition(t) => refused_transition(t),
-            CompletionRefusal::EndsBeforeStart => StoreError::invalid("manufacturing_end", e),
-        })?;
-        l.batch.status = l.batch.status.apply(Transition::Complete).map_err(refused_transition)?;
+        let expiry =
+            check_completion(&l.batch, &product, manufacturing_end).map_err(|e| match e {
+                CompletionRefusal::Transition(t) => refused_transition(t),
+                CompletionRefusal::EndsBeforeStart | CompletionRefusal::ExpiresBeforeEnd => {
+                    StoreError::invalid("manufacturing_end", e)
+                }
+            })?;
+        l.batch.status = l
+            .batch
+            .status
+            .apply(Transition::Complete)
+            .map_err(refused_transition)?;
         l.batch.manufacturing_end = Some(manufacturing_end);
         l.batch.expiry_date = expiry;
         save_batch(&w, l.id, l.version, &mut l.batch).await?;
-        w.audit(Change { action: "batch.complete", entity_type: "batch", entity_key: number, before: Some(before), after: Some(batch_json(&l.batch)), reason: None }).await?;
+        w.audit(Change {
+            action: "batch.complete",
+            entity_type: "batch",
+            entity_key: number,
+            before: Some(before),
+            after: Some(batch_json(&l.batch)),
+            reason: None,
+        })
+        .await?;
         w.commit().await?;
         Ok(l.batch)
     }
 
     /// QP certification with an electronic signature: the password re-entered, the meaning
     /// `qp_certified`, and every release rule met (all unmet ones are returned at once).
-    pub async fn release_batch(&self, actor: &Actor, number: &str, expected_version: Option<i64>, password: &str, meaning: SignatureMeaning) -> Result<BatchView, StoreError> {
+    pub async fn release_batch(
+        &self,
+        actor: &Actor,
+        number: &str,
+        expected_version: Option<i64>,
+        password: &str,
+        meaning: SignatureMeaning,
+    ) -> Result<BatchView, StoreError> {
         if meaning != SignatureMeaning::QpCertified {
-            return Err(StoreError::invalid("meaning", "a release is signed with the meaning qp_certified"));
+            return Err(StoreError::invalid(
+                "meaning",
+                "a release is signed with the meaning qp_certified",
+            ));
         }
         let mut w = self.write_for(actor).await?;
-        let mut l = self.load_for_write(&w, actor, Action::Release, number, expected_version).await?;
+        let mut l = self
+            .load_for_write(&w, actor, Action::Release, number, expected_version)
+            .await?;
         self.verify_signature_password(&w, actor, password).await?;
         let product = load_product(&w.tx, l.batch.product_code.as_str()).await?;
         let results = qc_results_of(&w.tx, l.id).await?;
-        let deviations: Vec<Deviation> = deviations_of(&w.tx, l.id).await?.into_iter().map(|d| Deviation { id: d.id, status: d.status }).collect();
-        let mut participants: BTreeSet<String> = results.iter().map(|r| r.recorded_by.clone()).collect();
+        let deviations: Vec<Deviation> = deviations_of(&w.tx, l.id)
+            .await?
+            .into_iter()
+            .map(|d| Deviation {
+                id: d.id,
+                status: d.status,
+            })
+            .collect();
+        let mut participants: BTreeSet<String> =
+            results.iter().map(|r| r.recorded_by.clone()).collect();
         participants.insert(l.created_by.clone());
         participants.extend(
-            batch_events::Entity::find().filter(batch_events::Column::BatchId.eq(l.id)).all(&w.tx).await?.into_iter().map(|e| e.recorded_by),
+            batch_events::Entity::find()
+                .filter(batch_events::Column::BatchId.eq(l.id))
+                .all(&w.tx)
+                .await?
+                .into_iter()
+                .map(|e| e.recorded_by),
         );
         let today = w.now().date_naive();
-        let blockers = release_blockers(&ReleaseContext { batch: &l.batch, product: &product, signer: actor.username.as_str(), participants: &participants, results: &results, deviations: &deviations, today });
+        let blockers = release_blockers(&ReleaseContext {
+            batch: &l.batch,
+            product: &product,
+            signer: actor.username.as_str(),
+            participants: &participants,
+            results: &results,
+            deviations: &deviations,
+            today,
+        });
         if !blockers.is_empty() {
             return Err(StoreError::Refused {
                 code: "release_blocked",
-                message: format!("batch {number} cannot be certified: {} rule(s) unmet", blockers.len()),
-                details: blockers.iter().map(|b| RuleDetail::new(b.rule(), b.message())).collect(),
+                message: format!(
+                    "batch {number} cannot be certified: {} rule(s) unmet",
+                    blockers.len()
+                ),
+                details: blockers
+                    .iter()
+                    .map(|b| RuleDetail::new(b.rule(), b.message()))
+                    .collect(),
             });
         }
-        let signed = self.sign(&w, actor, l.id, SignatureMeaning::QpCertified, None).await?;
+        let signed = self
+            .sign(&w, actor, l.id, SignatureMeaning::QpCertified, None)
+            .await?;
         let before = batch_json(&l.batch);
-        l.batch.status = l.batch.status.apply(Transition::Release).map_err(refused_transition)?;
+        l.batch.status = l
+            .batch
+            .status
+            .apply(Transition::Release)
+            .map_err(refused_transition)?;
         l.batch.released_by = Some(actor.full_name.clone());
         l.batch.release_date = Some(today);
         save_batch(&w, l.id, l.version, &mut l.batch).await?;
-        w.audit(Change { action: "batch.release", entity_type: "batch", entity_key: number, before: Some(before), after: Some(json!({"batch": batch_json(&l.batch), "signature": signed})), reason: None }).await?;
-        let m = batches::Entity::find_by_id(l.id).one(&w.tx).await?.ok_or(StoreError::NotFound("batch"))?;
+        w.audit(Change {
+            action: "batch.release",
+            entity_type: "batch",
+            entity_key: number,
+            before: Some(before),
+            after: Some(json!({"batch": batch_json(&l.batch), "signature": signed})),
+            reason: None,
+        })
+        .await?;
+        let m = batches::Entity::find_by_id(l.id)
+            .one(&w.tx)
+            .await?
+            .ok_or(StoreError::NotFound("batch"))?;
         let view = view_of(&w.tx, &m).await?;
         w.commit().await?;
         Ok(view)
     }
 
     /// QA rejects a batch, signed, with a reason.
-    pub async fn reject_batch(&self, actor: &Actor, number: &str, expected_version: Option<i64>, password: &str, reason: &str) -> Result<BatchView, StoreError> {
+    pub async fn reject_batch(
+        &self,
+        actor: &Actor,
+        number: &str,
+        expected_version: Option<i64>,
+        password: &str,
+        reason: &str,
+    ) -> Result<BatchView, StoreError> {
         let reason = text(reason, 4000).map_err(|e| StoreError::invalid("reason", e))?;
         let mut w = self.write_for(actor).await?;
-        let mut l = self.load_for_write(&w, actor, Action::Reject, number, expected_version).await?;
+        let mut l = self
+            .load_for_write(&w, actor, Action::Reject, number, expected_version)
+            .await?;
         self.verify_signature_password(&w, actor, password).await?;
         let before = batch_json(&l.batch);
-        l.batch.status = l.batch.status.apply(Transition::Reject).map_err(refused_transition)?;
-        let signed = self.sign(&w, actor, l.id, SignatureMeaning::Rejected, Some(&reason)).await?;
+        l.batch.status = l
+            .batch
+            .status
+            .apply(Transition::Reject)
+            .map_err(refused_transition)?;
+        let signed = self
+            .sign(&w, actor, l.id, SignatureMeaning::Rejected, Some(&reason))
+            .await?;
         save_batch(&w, l.id, l.version, &mut l.batch).await?;
-        w.audit(Change { action: "batch.reject", entity_type: "batch", entity_key: number, before: Some(before), after: Some(json!({"batch": batch_json(&l.batch), "signature": signed})), reason: Some(&reason) }).await?;
-        let m = batches::Entity::find_by_id(l.id).one(&w.tx).await?.ok_or(StoreError::NotFound("batch"))?;
+        w.audit(Change {
+            action: "batch.reject",
+            entity_type: "batch",
+            entity_key: number,
+            before: Some(before),
+            after: Some(json!({"batch": batch_json(&l.batch), "signature": signed})),
+            reason: Some(&reason),
+        })
+        .await?;
+        let m = batches::Entity::find_by_id(l.id)
+            .one(&w.tx)
+            .await?
+            .ok_or(StoreError::NotFound("batch"))?;
         let view = view_of(&w.tx, &m).await?;
         w.commit().await?;
         Ok(view)
@@ -743,9 +1118,20 @@ impl Store {
 
     /// Stores a signature linked to the batch record as it stands (its hash), so that the
     /// signature cannot be transferred to another record (21 CFR 11.70).
-    async fn sign(&self, w: &Write, actor: &Actor, batch_id: i64, meaning: SignatureMeaning, reason: Option<&str>) -> Result<SignatureView, StoreError> {
-        let m = batches::Entity::find_by_id(batch_id).one(&w.tx).await?.ok_or(StoreError::NotFound("batch"))?;
-        let record = serde_json::to_string(&view_of(&w.tx, &m).await?).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    async fn sign(
+        &self,
+        w: &Write,
+        actor: &Actor,
+        batch_id: i64,
+        meaning: SignatureMeaning,
+        reason: Option<&str>,
+    ) -> Result<SignatureView, StoreError> {
+        let m = batches::Entity::find_by_id(batch_id)
+            .one(&w.tx)
+            .await?
+            .ok_or(StoreError::NotFound("batch"))?;
+        let record = serde_json::to_string(&view_of(&w.tx, &m).await?)
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
         let record_hash = hex::encode(Sha256::digest(record.as_bytes()));
         let inserted = signatures::Entity::insert(signatures::ActiveModel {
             batch_id: Set(batch_id),
@@ -771,20 +1157,52 @@ impl Store {
     }
 
     /// Records an administration to a patient (chain of identity, doses, expiry).
-    pub async fn administer(&self, actor: &Actor, number: &str, expected_version: Option<i64>, patient: &PatientCode, administered_on: NaiveDate, hospital: &str) -> Result<AdministrationView, StoreError> {
+    pub async fn administer(
+        &self,
+        actor: &Actor,
+        number: &str,
+        expected_version: Option<i64>,
+        patient: &PatientCode,
+        administered_on: NaiveDate,
+        hospital: &str,
+    ) -> Result<AdministrationView, StoreError> {
         let hospital = text(hospital, 200).map_err(|e| StoreError::invalid("hospital", e))?;
         let mut w = self.write_for(actor).await?;
-        let mut l = self.load_for_write(&w, actor, Action::Administer, number, expected_version).await?;
-        let so_far = administrations::Entity::find().filter(administrations::Column::BatchId.eq(l.id)).count(&w.tx).await?;
-        let transition = check_administration(&l.batch, patient, administered_on, u32::try_from(so_far).unwrap_or(u32::MAX), w.now().date_naive()).map_err(|e| match e {
+        let mut l = self
+            .load_for_write(&w, actor, Action::Administer, number, expected_version)
+            .await?;
+        let so_far = administrations::Entity::find()
+            .filter(administrations::Column::BatchId.eq(l.id))
+            .count(&w.tx)
+            .await?;
+        let transition = check_administration(
+            &l.batch,
+            patient,
+            administered_on,
+            u32::try_from(so_far).unwrap_or(u32::MAX),
+            w.now().date_naive(),
+        )
+        .map_err(|e| match e {
             AdministrationRefusal::NotReleased(t) => refused_transition(t),
-            AdministrationRefusal::Expired { .. } => StoreError::refused("batch_expired", e.to_string()),
-            AdministrationRefusal::ChainOfIdentityMismatch => StoreError::refused("chain_of_identity_mismatch", e.to_string()),
-            AdministrationRefusal::DosesExhausted { .. } => StoreError::refused("doses_exhausted", e.to_string()),
-            AdministrationRefusal::DateOutOfRange { .. } => StoreError::invalid("administered_on", e),
+            AdministrationRefusal::Expired { .. } => {
+                StoreError::refused("batch_expired", e.to_string())
+            }
+            AdministrationRefusal::ChainOfIdentityMismatch => {
+                StoreError::refused("chain_of_identity_mismatch", e.to_string())
+            }
+            AdministrationRefusal::DosesExhausted { .. } => {
+                StoreError::refused("doses_exhausted", e.to_string())
+            }
+            AdministrationRefusal::DateOutOfRange { .. } => {
+                StoreError::invalid("administered_on", e)
+            }
         })?;
         let before = batch_json(&l.batch);
-        l.batch.status = l.batch.status.apply(transition).map_err(refused_transition)?;
+        l.batch.status = l
+            .batch
+            .status
+            .apply(transition)
+            .map_err(refused_transition)?;
         let inserted = administrations::Entity::insert(administrations::ActiveModel {
             batch_id: Set(l.id),
             patient_code: Set(patient.as_str().to_owned()),
@@ -797,43 +1215,100 @@ impl Store {
         .exec(&w.tx)
         .await?;
         save_batch(&w, l.id, l.version, &mut l.batch).await?;
-        let view = AdministrationView { id: inserted.last_insert_id, patient_code: patient.as_str().to_owned(), administered_on, hospital, recorded_by: w.actor().to_owned(), recorded_at: w.now() };
-        w.audit(Change { action: "batch.administer", entity_type: "batch", entity_key: number, before: Some(before), after: Some(json!({"administration": view, "status": l.batch.status})), reason: None }).await?;
+        let view = AdministrationView {
+            id: inserted.last_insert_id,
+            patient_code: patient.as_str().to_owned(),
+            administered_on,
+            hospital,
+            recorded_by: w.actor().to_owned(),
+            recorded_at: w.now(),
+        };
+        w.audit(Change {
+            action: "batch.administer",
+            entity_type: "batch",
+            entity_key: number,
+            before: Some(before),
+            after: Some(json!({"administration": view, "status": l.batch.status})),
+            reason: None,
+        })
+        .await?;
         w.commit().await?;
         Ok(view)
     }
 
     /// Corrects stated fields of a batch: needs the version the user saw and a reason; a
     /// released, rejected or administered batch is locked.
-    pub async fn correct_batch(&self, actor: &Actor, number: &str, expected_version: i64, reason: &str, edit: impl FnOnce(&mut BatchFields)) -> Result<Batch, StoreError> {
+    pub async fn correct_batch(
+        &self,
+        actor: &Actor,
+        number: &str,
+        expected_version: i64,
+        reason: &str,
+        edit: impl FnOnce(&mut BatchFields),
+    ) -> Result<Batch, StoreError> {
         let mut w = self.write_for(actor).await?;
-        let mut l = self.load_for_write(&w, actor, Action::RecordBatchData, number, None).await?;
+        let mut l = self
+            .load_for_write(&w, actor, Action::RecordBatchData, number, None)
+            .await?;
         let mut fields = l.batch.fields();
         edit(&mut fields);
         check_correction(&l.batch, expected_version, reason, &fields).map_err(|e| match e {
-            CorrectionRefusal::VersionMismatch { current } => StoreError::VersionMismatch { current },
-            CorrectionRefusal::Locked(status) => StoreError::refused("record_locked", format!("a {status} batch record is locked")),
-            CorrectionRefusal::MissingReason => StoreError::invalid("reason", "a correction needs a reason"),
-            CorrectionRefusal::Invalid(errors) => StoreError::Invalid(traza_domain::validation::FieldErrors(errors)),
-            CorrectionRefusal::ChainOfIdentity => StoreError::refused("chain_of_identity_mismatch", "an autologous batch's patient must be its donor"),
+            CorrectionRefusal::VersionMismatch { current } => {
+                StoreError::VersionMismatch { current }
+            }
+            CorrectionRefusal::Locked(status) => StoreError::refused(
+                "record_locked",
+                format!("a {status} batch record is locked"),
+            ),
+            CorrectionRefusal::MissingReason => {
+                StoreError::invalid("reason", "a correction needs a reason")
+            }
+            CorrectionRefusal::Invalid(errors) => {
+                StoreError::Invalid(traza_domain::validation::FieldErrors(errors))
+            }
+            CorrectionRefusal::ChainOfIdentity => StoreError::refused(
+                "chain_of_identity_mismatch",
+                "an autologous batch's patient must be its donor",
+            ),
         })?;
         let before = batch_json(&l.batch);
         l.batch.apply_fields(fields);
         save_batch(&w, l.id, l.version, &mut l.batch).await?;
-        w.audit(Change { action: "batch.correct", entity_type: "batch", entity_key: number, before: Some(before), after: Some(batch_json(&l.batch)), reason: Some(reason.trim()) }).await?;
+        w.audit(Change {
+            action: "batch.correct",
+            entity_type: "batch",
+            entity_key: number,
+            before: Some(before),
+            after: Some(batch_json(&l.batch)),
+            reason: Some(reason.trim()),
+        })
+        .await?;
         w.commit().await?;
         Ok(l.batch)
     }
 
     /// Donor → batches → patients, within the actor's scope, in one query.
-    pub async fn trace_donor(&self, actor: &Actor, donor: &DonorCode) -> Result<Vec<TraceBatch>, StoreError> {
+    pub async fn trace_donor(
+        &self,
+        actor: &Actor,
+        donor: &DonorCode,
+    ) -> Result<Vec<TraceBatch>, StoreError> {
         actor.may(Action::ReadBatches)?;
-        self.trace("b.donor_code = ?", vec![donor.as_str().into()], &actor.scope()).await
+        self.trace(
+            "b.donor_code = ?",
+            vec![donor.as_str().into()],
+            &actor.scope(),
+        )
+        .await
     }
 
     /// Patient → batches → donors, within the actor's scope, in one query: batches made for
     /// the patient and batches administered to them.
-    pub async fn trace_patient(&self, actor: &Actor, patient: &PatientCode) -> Result<Vec<TraceBatch>, StoreError> {
+    pub async fn trace_patient(
+        &self,
+        actor: &Actor,
+        patient: &PatientCode,
+    ) -> Result<Vec<TraceBatch>, StoreError> {
         actor.may(Action::ReadBatches)?;
         self.trace(
             "(b.patient_code = ? OR b.id IN (SELECT batch_id FROM administrations WHERE patient_code = ?))",
@@ -843,7 +1318,12 @@ impl Store {
         .await
     }
 
-    async fn trace(&self, condition: &str, mut values: Vec<sea_orm::Value>, scope: &LabScope) -> Result<Vec<TraceBatch>, StoreError> {
+    async fn trace(
+        &self,
+        condition: &str,
+        mut values: Vec<sea_orm::Value>,
+        scope: &LabScope,
+    ) -> Result<Vec<TraceBatch>, StoreError> {
         let mut sql = format!(
             "SELECT b.batch_number, b.product_code, b.lab_code, b.status, b.donor_code, b.patient_code, \
              a.patient_code AS administered_to, a.administered_on, a.hospital \
@@ -853,12 +1333,22 @@ impl Store {
             if labs.is_empty() {
                 return Ok(Vec::new());
             }
-            sql.push_str(&format!(" AND b.lab_code IN ({})", vec!["?"; labs.len()].join(", ")));
+            sql.push_str(&format!(
+                " AND b.lab_code IN ({})",
+                vec!["?"; labs.len()].join(", ")
+            ));
             values.extend(labs.iter().map(|l| sea_orm::Value::from(l.as_str())));
         }
         sql.push_str(" ORDER BY b.id, a.id");
         let backend = self.db.get_database_backend();
-        let rows = self.db.query_all_raw(Statement::from_sql_and_values(backend, numbered(backend, &sql), values)).await?;
+        let rows = self
+            .db
+            .query_all_raw(Statement::from_sql_and_values(
+                backend,
+                numbered(backend, &sql),
+                values,
+            ))
+            .await?;
         let mut out: Vec<TraceBatch> = Vec::new();
         for row in rows {
             let number: String = row.try_get("", "batch_number")?;

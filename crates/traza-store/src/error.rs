@@ -13,7 +13,10 @@ pub struct RuleDetail {
 
 impl RuleDetail {
     pub fn new(rule: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { rule: rule.into(), message: message.into() }
+        Self {
+            rule: rule.into(),
+            message: message.into(),
+        }
     }
 }
 
@@ -35,7 +38,11 @@ pub enum StoreError {
     Duplicate(String),
     /// A GMP rule refuses the operation (409), with every unmet rule in `details`.
     #[error("{message}")]
-    Refused { code: &'static str, message: String, details: Vec<RuleDetail> },
+    Refused {
+        code: &'static str,
+        message: String,
+        details: Vec<RuleDetail>,
+    },
     #[error("the record changed since you read it (current version {current})")]
     VersionMismatch { current: i64 },
     /// A stored value does not parse: the database was changed outside Traza.
@@ -47,7 +54,11 @@ pub enum StoreError {
 
 impl StoreError {
     pub fn refused(code: &'static str, message: impl Into<String>) -> Self {
-        StoreError::Refused { code, message: message.into(), details: Vec::new() }
+        StoreError::Refused {
+            code,
+            message: message.into(),
+            details: Vec::new(),
+        }
     }
 
     pub fn invalid(field: &str, message: impl std::fmt::Display) -> Self {
@@ -86,6 +97,9 @@ impl From<AccessRefusal> for StoreError {
 }
 
 /// Turns a stored string back into a domain value, or reports corruption.
-pub(crate) fn stored<T, E: std::fmt::Display>(what: &str, parsed: Result<T, E>) -> Result<T, StoreError> {
+pub(crate) fn stored<T, E: std::fmt::Display>(
+    what: &str,
+    parsed: Result<T, E>,
+) -> Result<T, StoreError> {
     parsed.map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))
 }

@@ -8,11 +8,11 @@ use traza_domain::codes::{LabCode, ProductCode, Username};
 use traza_domain::network::{AssignmentProposal, Laboratory, Period, Product};
 use traza_domain::vocab::Role;
 
+use crate::Store;
 use crate::entity::{assignments, labs, products, users};
 use crate::error::StoreError;
 use crate::network::{insert_assignment, insert_lab, insert_product};
 use crate::users::{NewUser, insert_user};
-use crate::Store;
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct FixtureAssignment {
@@ -60,18 +60,32 @@ impl NetworkFixture {
 
 impl Store {
     /// Loads what of `fixture` is not there yet, in one transaction, audited as `actor`.
-    pub async fn load_network(&self, actor: &Actor, fixture: &NetworkFixture) -> Result<FixtureReport, StoreError> {
+    pub async fn load_network(
+        &self,
+        actor: &Actor,
+        fixture: &NetworkFixture,
+    ) -> Result<FixtureReport, StoreError> {
         use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
-        let mut w = self.begin_write(actor.username.as_str(), self.source).await?;
+        let mut w = self
+            .begin_write(actor.username.as_str(), self.source)
+            .await?;
         let mut report = FixtureReport::default();
         for lab in &fixture.labs {
-            if labs::Entity::find_by_id(lab.code.as_str()).one(&w.tx).await?.is_none() {
+            if labs::Entity::find_by_id(lab.code.as_str())
+                .one(&w.tx)
+                .await?
+                .is_none()
+            {
                 insert_lab(&mut w, lab).await?;
                 report.labs += 1;
             }
         }
         for product in &fixture.products {
-            if products::Entity::find_by_id(product.code.as_str()).one(&w.tx).await?.is_none() {
+            if products::Entity::find_by_id(product.code.as_str())
+                .one(&w.tx)
+                .await?
+                .is_none()
+            {
                 insert_product(&mut w, product).await?;
                 report.products += 1;
             }
@@ -102,9 +116,22 @@ impl Store {
             }
         }
         for u in &fixture.users {
-            if users::Entity::find_by_id(u.username.as_str()).one(&w.tx).await?.is_none() {
-                insert_user(&mut w, NewUser { username: u.username.clone(), full_name: u.full_name.clone(), role: u.role, labs: u.labs.clone(), password: u.password.clone() })
-                    .await?;
+            if users::Entity::find_by_id(u.username.as_str())
+                .one(&w.tx)
+                .await?
+                .is_none()
+            {
+                insert_user(
+                    &mut w,
+                    NewUser {
+                        username: u.username.clone(),
+                        full_name: u.full_name.clone(),
+                        role: u.role,
+                        labs: u.labs.clone(),
+                        password: u.password.clone(),
+                    },
+                )
+                .await?;
                 report.users += 1;
             }
         }

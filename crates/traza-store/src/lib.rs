@@ -17,11 +17,11 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use sea_orm::{DatabaseConnection, DbBackend, SqlxPostgresConnector, SqlxSqliteConnector};
-use traza_migrations::MigratorTrait;
 use sqlx::ConnectOptions;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use traza_domain::vocab::Source;
+use traza_migrations::MigratorTrait;
 
 pub use audit::{AuditPage, AuditQuery, StoredAuditEvent, VerifyReport};
 pub use batches::*;
@@ -61,7 +61,11 @@ impl Store {
                 .acquire_timeout(Duration::from_secs(30))
                 .connect_with(options)
                 .await
-                .map_err(|e| StoreError::Database(sea_orm::DbErr::Conn(sea_orm::RuntimeErr::SqlxError(e.into()))))?;
+                .map_err(|e| {
+                    StoreError::Database(sea_orm::DbErr::Conn(sea_orm::RuntimeErr::SqlxError(
+                        e.into(),
+                    )))
+                })?;
             SqlxSqliteConnector::from_sqlx_sqlite_pool(pool)
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let options = PgConnectOptions::from_str(url)
@@ -72,7 +76,11 @@ impl Store {
                 .acquire_timeout(Duration::from_secs(30))
                 .connect_with(options)
                 .await
-                .map_err(|e| StoreError::Database(sea_orm::DbErr::Conn(sea_orm::RuntimeErr::SqlxError(e.into()))))?;
+                .map_err(|e| {
+                    StoreError::Database(sea_orm::DbErr::Conn(sea_orm::RuntimeErr::SqlxError(
+                        e.into(),
+                    )))
+                })?;
             SqlxPostgresConnector::from_sqlx_postgres_pool(pool)
         } else {
             return Err(StoreError::Corrupt(format!(
@@ -80,12 +88,18 @@ impl Store {
                 url.split(':').next().unwrap_or_default()
             )));
         };
-        Ok(Store { db, source: Source::Api })
+        Ok(Store {
+            db,
+            source: Source::Api,
+        })
     }
 
     /// The same store, recording writes as coming from `source` (`cli` for the command line).
     pub fn with_source(&self, source: Source) -> Store {
-        Store { db: self.db.clone(), source }
+        Store {
+            db: self.db.clone(),
+            source,
+        }
     }
 
     /// Brings the schema up to date.

@@ -3,18 +3,22 @@
 use std::collections::BTreeSet;
 
 use chrono::NaiveDate;
-use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+};
 use serde::Serialize;
 use traza_domain::access::{Action, Actor};
 use traza_domain::codes::{LabCode, ProductCode};
-use traza_domain::network::{Assignment, AssignmentProposal, Laboratory, Period, Product, check_assignment, end_assignment};
+use traza_domain::network::{
+    Assignment, AssignmentProposal, Laboratory, Period, Product, check_assignment, end_assignment,
+};
 use traza_domain::spec::Specification;
 use traza_domain::validation::{Fields, text};
 
+use crate::Store;
 use crate::entity::{assignments, labs, product_specifications, products};
 use crate::error::{RuleDetail, StoreError, stored};
 use crate::write::{Change, Write};
-use crate::Store;
 
 fn json_of<T: Serialize>(value: &T) -> serde_json::Value {
     serde_json::to_value(value).unwrap_or(serde_json::Value::Null)
@@ -48,7 +52,9 @@ fn lab_model(lab: &Laboratory, w: &Write) -> labs::ActiveModel {
         status: Set(lab.status.as_str().to_owned()),
         training_only: Set(lab.training_only),
         specialisations: Set(json_of(&lab.specialisations).to_string()),
-        capacity_per_month: Set(lab.capacity_per_month.map(|c| i32::try_from(c).unwrap_or(i32::MAX))),
+        capacity_per_month: Set(lab
+            .capacity_per_month
+            .map(|c| i32::try_from(c).unwrap_or(i32::MAX))),
         created_at: Set(w.now()),
         updated_at: Set(w.now()),
     }
@@ -64,30 +70,67 @@ fn check_lab_text(lab: &Laboratory) -> Result<(), StoreError> {
     if let Some(n) = &lab.authorisation_number {
         f.check("authorisation_number", text(n, 100));
     }
-    f.ensure(lab.capacity_per_month.is_none_or(|c| c <= 100_000), "capacity_per_month", "is not plausible");
+    f.ensure(
+        lab.capacity_per_month.is_none_or(|c| c <= 100_000),
+        "capacity_per_month",
+        "is not plausible",
+    );
     Ok(f.finish()?)
 }
 
 pub(crate) async fn insert_lab(w: &mut Write, lab: &Laboratory) -> Result<(), StoreError> {
     check_lab_text(lab)?;
-    if labs::Entity::find_by_id(lab.code.as_str()).one(&w.tx).await?.is_some() {
+    if labs::Entity::find_by_id(lab.code.as_str())
+        .one(&w.tx)
+        .await?
+        .is_some()
+    {
         return Err(StoreError::Duplicate(format!("laboratory {}", lab.code)));
     }
-    labs::Entity::insert(lab_model(lab, w)).exec_without_returning(&w.tx).await?;
+    labs::Entity::insert(lab_model(lab, w))
+        .exec_without_returning(&w.tx)
+        .await?;
     let key = lab.code.to_string();
-    w.audit(Change { action: "lab.create", entity_type: "lab", entity_key: &key, before: None, after: Some(json_of(lab)), reason: None }).await
+    w.audit(Change {
+        action: "lab.create",
+        entity_type: "lab",
+        entity_key: &key,
+        before: None,
+        after: Some(json_of(lab)),
+        reason: None,
+    })
+    .await
 }
 
-pub(crate) async fn load_lab(db: &impl ConnectionTrait, code: &str) -> Result<Laboratory, StoreError> {
-    lab_from(labs::Entity::find_by_id(code).one(db).await?.ok_or(StoreError::NotFound("laboratory"))?)
+pub(crate) async fn load_lab(
+    db: &impl ConnectionTrait,
+    code: &str,
+) -> Result<Laboratory, StoreError> {
+    lab_from(
+        labs::Entity::find_by_id(code)
+            .one(db)
+            .await?
+            .ok_or(StoreError::NotFound("laboratory"))?,
+    )
 }
 
-pub(crate) async fn load_product(db: &impl ConnectionTrait, code: &str) -> Result<Product, StoreError> {
-    let m = products::Entity::find_by_id(code).one(db).await?.ok_or(StoreError::NotFound("product"))?;
+pub(crate) async fn load_product(
+    db: &impl ConnectionTrait,
+    code: &str,
+) -> Result<Product, StoreError> {
+    let m = products::Entity::find_by_id(code)
+        .one(db)
+        .await?
+        .ok_or(StoreError::NotFound("product"))?;
     let spec = product_specifications::Entity::find_by_id((m.code.clone(), m.spec_version))
         .one(db)
         .await?
-        .ok_or_else(|| StoreError::Corrupt(format!("product {} has no specification version {}", m.code, m.spec_version)))?;
+        .ok_or_else(|| {
+            StoreError::Corrupt(format!(
+                "product {} has no specification version {}",
+                m.code, m.spec_version
+            ))
+        })?;
     Ok(Product {
         code: stored("product code", ProductCode::parse(&m.code))?,
         name: m.name,
@@ -96,7 +139,10 @@ pub(crate) async fn load_product(db: &impl ConnectionTrait, code: &str) -> Resul
         access_routes: stored("access routes", serde_json::from_str(&m.access_routes))?,
         shelf_life_days: u32::try_from(m.shelf_life_days).unwrap_or(0),
         status: stored("product status", m.status.parse())?,
-        specification: stored("specification", serde_json::from_str::<Specification>(&spec.tests))?,
+        specification: stored(
+            "specification",
+            serde_json::from_str::<Specification>(&spec.tests),
+        )?,
         spec_version: u32::try_from(m.spec_version).unwrap_or(1),
     })
 }
@@ -104,14 +150,27 @@ pub(crate) async fn load_product(db: &impl ConnectionTrait, code: &str) -> Resul
 fn check_product_text(p: &Product) -> Result<(), StoreError> {
     let mut f = Fields::default();
     f.check("name", text(&p.name, 200));
-    f.ensure(!p.access_routes.is_empty(), "access_routes", "must name at least one access route");
-    f.ensure(p.shelf_life_days >= 1 && p.shelf_life_days <= 36_500, "shelf_life_days", "must be between 1 and 36500");
+    f.ensure(
+        !p.access_routes.is_empty(),
+        "access_routes",
+        "must name at least one access route",
+    );
+    f.ensure(
+        p.shelf_life_days >= 1 && p.shelf_life_days <= 36_500,
+        "shelf_life_days",
+        "must be between 1 and 36500",
+    );
     f.finish()?;
     Specification::new(p.specification.tests().to_vec())?;
     Ok(())
 }
 
-async fn insert_spec_version(w: &Write, code: &str, version: u32, spec: &Specification) -> Result<(), StoreError> {
+async fn insert_spec_version(
+    w: &Write,
+    code: &str,
+    version: u32,
+    spec: &Specification,
+) -> Result<(), StoreError> {
     product_specifications::Entity::insert(product_specifications::ActiveModel {
         product_code: Set(code.to_owned()),
         version: Set(i32::try_from(version).unwrap_or(i32::MAX)),
@@ -124,12 +183,22 @@ async fn insert_spec_version(w: &Write, code: &str, version: u32, spec: &Specifi
     Ok(())
 }
 
-pub(crate) async fn insert_product(w: &mut Write, product: &Product) -> Result<Product, StoreError> {
+pub(crate) async fn insert_product(
+    w: &mut Write,
+    product: &Product,
+) -> Result<Product, StoreError> {
     check_product_text(product)?;
-    if products::Entity::find_by_id(product.code.as_str()).one(&w.tx).await?.is_some() {
+    if products::Entity::find_by_id(product.code.as_str())
+        .one(&w.tx)
+        .await?
+        .is_some()
+    {
         return Err(StoreError::Duplicate(format!("product {}", product.code)));
     }
-    let product = Product { spec_version: 1, ..product.clone() };
+    let product = Product {
+        spec_version: 1,
+        ..product.clone()
+    };
     products::Entity::insert(products::ActiveModel {
         code: Set(product.code.as_str().to_owned()),
         name: Set(product.name.clone()),
@@ -146,12 +215,23 @@ pub(crate) async fn insert_product(w: &mut Write, product: &Product) -> Result<P
     .await?;
     insert_spec_version(w, product.code.as_str(), 1, &product.specification).await?;
     let key = product.code.to_string();
-    w.audit(Change { action: "product.create", entity_type: "product", entity_key: &key, before: None, after: Some(json_of(&product)), reason: None })
-        .await?;
+    w.audit(Change {
+        action: "product.create",
+        entity_type: "product",
+        entity_key: &key,
+        before: None,
+        after: Some(json_of(&product)),
+        reason: None,
+    })
+    .await?;
     Ok(product)
 }
 
-async fn all_assignments(db: &impl ConnectionTrait, product: Option<&str>, lab: Option<&str>) -> Result<Vec<Assignment>, StoreError> {
+async fn all_assignments(
+    db: &impl ConnectionTrait,
+    product: Option<&str>,
+    lab: Option<&str>,
+) -> Result<Vec<Assignment>, StoreError> {
     let mut q = assignments::Entity::find().order_by_asc(assignments::Column::Id);
     if let Some(p) = product {
         q = q.filter(assignments::Column::ProductCode.eq(p));
@@ -169,18 +249,28 @@ pub(crate) fn assignment_from(m: assignments::Model) -> Result<Assignment, Store
         lab_code: stored("lab code", LabCode::parse(&m.lab_code))?,
         access_route: stored("access route", m.access_route.parse())?,
         authorisation_ref: m.authorisation_ref,
-        period: Period { valid_from: m.valid_from, valid_until: m.valid_until },
+        period: Period {
+            valid_from: m.valid_from,
+            valid_until: m.valid_until,
+        },
         reason: m.reason,
         assigned_by: m.assigned_by,
     })
 }
 
 /// Assignments of a product to a laboratory (for batch creation checks).
-pub(crate) async fn assignments_for(db: &impl ConnectionTrait, product: &str, lab: &str) -> Result<Vec<Assignment>, StoreError> {
+pub(crate) async fn assignments_for(
+    db: &impl ConnectionTrait,
+    product: &str,
+    lab: &str,
+) -> Result<Vec<Assignment>, StoreError> {
     all_assignments(db, Some(product), Some(lab)).await
 }
 
-pub(crate) async fn insert_assignment(w: &mut Write, proposal: AssignmentProposal) -> Result<Assignment, StoreError> {
+pub(crate) async fn insert_assignment(
+    w: &mut Write,
+    proposal: AssignmentProposal,
+) -> Result<Assignment, StoreError> {
     let mut f = Fields::default();
     let reason = f.check("reason", text(&proposal.reason, 1000));
     if let Some(r) = &proposal.authorisation_ref {
@@ -189,12 +279,23 @@ pub(crate) async fn insert_assignment(w: &mut Write, proposal: AssignmentProposa
     f.finish()?;
     let lab = load_lab(&w.tx, proposal.lab_code.as_str()).await?;
     let product = load_product(&w.tx, proposal.product_code.as_str()).await?;
-    let existing = assignments_for(&w.tx, proposal.product_code.as_str(), proposal.lab_code.as_str()).await?;
+    let existing = assignments_for(
+        &w.tx,
+        proposal.product_code.as_str(),
+        proposal.lab_code.as_str(),
+    )
+    .await?;
     if let Err(refusals) = check_assignment(&lab, &product, &proposal, &existing) {
         return Err(StoreError::Refused {
             code: "lab_not_eligible",
-            message: format!("{} may not be assigned to {}", proposal.product_code, proposal.lab_code),
-            details: refusals.iter().map(|r| RuleDetail::new(r.rule(), r.message())).collect(),
+            message: format!(
+                "{} may not be assigned to {}",
+                proposal.product_code, proposal.lab_code
+            ),
+            details: refusals
+                .iter()
+                .map(|r| RuleDetail::new(r.rule(), r.message()))
+                .collect(),
         });
     }
     let inserted = assignments::Entity::insert(assignments::ActiveModel {
@@ -214,11 +315,21 @@ pub(crate) async fn insert_assignment(w: &mut Write, proposal: AssignmentProposa
     })
     .exec(&w.tx)
     .await?;
-    let model = assignments::Entity::find_by_id(inserted.last_insert_id).one(&w.tx).await?.ok_or(StoreError::NotFound("assignment"))?;
+    let model = assignments::Entity::find_by_id(inserted.last_insert_id)
+        .one(&w.tx)
+        .await?
+        .ok_or(StoreError::NotFound("assignment"))?;
     let assignment = assignment_from(model)?;
     let key = assignment.id.to_string();
-    w.audit(Change { action: "assignment.create", entity_type: "assignment", entity_key: &key, before: None, after: Some(json_of(&assignment)), reason: Some(&assignment.reason) })
-        .await?;
+    w.audit(Change {
+        action: "assignment.create",
+        entity_type: "assignment",
+        entity_key: &key,
+        before: None,
+        after: Some(json_of(&assignment)),
+        reason: Some(&assignment.reason),
+    })
+    .await?;
     Ok(assignment)
 }
 
@@ -248,35 +359,75 @@ pub struct ProductUpdate {
 }
 
 impl Store {
-    pub async fn create_lab(&self, actor: &Actor, lab: Laboratory) -> Result<Laboratory, StoreError> {
+    pub async fn create_lab(
+        &self,
+        actor: &Actor,
+        lab: Laboratory,
+    ) -> Result<Laboratory, StoreError> {
         actor.may(Action::ManageNetwork)?;
-        let mut w = self.begin_write(actor.username.as_str(), self.source).await?;
+        let mut w = self
+            .begin_write(actor.username.as_str(), self.source)
+            .await?;
         insert_lab(&mut w, &lab).await?;
         w.commit().await?;
         Ok(lab)
     }
 
-    pub async fn update_lab(&self, actor: &Actor, code: &str, u: LabUpdate) -> Result<Laboratory, StoreError> {
+    pub async fn update_lab(
+        &self,
+        actor: &Actor,
+        code: &str,
+        u: LabUpdate,
+    ) -> Result<Laboratory, StoreError> {
         actor.may(Action::ManageNetwork)?;
-        let mut w = self.begin_write(actor.username.as_str(), self.source).await?;
+        let mut w = self
+            .begin_write(actor.username.as_str(), self.source)
+            .await?;
         let before = load_lab(&w.tx, code).await?;
         let mut lab = before.clone();
-        if let Some(v) = u.name { lab.name = v; }
-        if let Some(v) = u.city { lab.city = v; }
-        if let Some(v) = u.province { lab.province = v; }
-        if let Some(v) = u.institution { lab.institution = v; }
-        if let Some(v) = u.authorisation_number { lab.authorisation_number = v; }
-        if let Some(v) = u.gmp_certificate_valid_until { lab.gmp_certificate_valid_until = v; }
-        if let Some(v) = u.status { lab.status = v; }
-        if let Some(v) = u.training_only { lab.training_only = v; }
-        if let Some(v) = u.specialisations { lab.specialisations = v; }
-        if let Some(v) = u.capacity_per_month { lab.capacity_per_month = v; }
+        if let Some(v) = u.name {
+            lab.name = v;
+        }
+        if let Some(v) = u.city {
+            lab.city = v;
+        }
+        if let Some(v) = u.province {
+            lab.province = v;
+        }
+        if let Some(v) = u.institution {
+            lab.institution = v;
+        }
+        if let Some(v) = u.authorisation_number {
+            lab.authorisation_number = v;
+        }
+        if let Some(v) = u.gmp_certificate_valid_until {
+            lab.gmp_certificate_valid_until = v;
+        }
+        if let Some(v) = u.status {
+            lab.status = v;
+        }
+        if let Some(v) = u.training_only {
+            lab.training_only = v;
+        }
+        if let Some(v) = u.specialisations {
+            lab.specialisations = v;
+        }
+        if let Some(v) = u.capacity_per_month {
+            lab.capacity_per_month = v;
+        }
         check_lab_text(&lab)?;
         let mut model = lab_model(&lab, &w);
         model.created_at = sea_orm::ActiveValue::NotSet;
         labs::Entity::update(model).exec(&w.tx).await?;
-        w.audit(Change { action: "lab.update", entity_type: "lab", entity_key: code, before: Some(json_of(&before)), after: Some(json_of(&lab)), reason: None })
-            .await?;
+        w.audit(Change {
+            action: "lab.update",
+            entity_type: "lab",
+            entity_key: code,
+            before: Some(json_of(&before)),
+            after: Some(json_of(&lab)),
+            reason: None,
+        })
+        .await?;
         w.commit().await?;
         Ok(lab)
     }
@@ -288,12 +439,24 @@ impl Store {
 
     pub async fn list_labs(&self, actor: &Actor) -> Result<Vec<Laboratory>, StoreError> {
         actor.may(Action::ReadNetwork)?;
-        labs::Entity::find().order_by_asc(labs::Column::Code).all(&self.db).await?.into_iter().map(lab_from).collect()
+        labs::Entity::find()
+            .order_by_asc(labs::Column::Code)
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(lab_from)
+            .collect()
     }
 
-    pub async fn create_product(&self, actor: &Actor, product: Product) -> Result<Product, StoreError> {
+    pub async fn create_product(
+        &self,
+        actor: &Actor,
+        product: Product,
+    ) -> Result<Product, StoreError> {
         actor.may(Action::ManageNetwork)?;
-        let mut w = self.begin_write(actor.username.as_str(), self.source).await?;
+        let mut w = self
+            .begin_write(actor.username.as_str(), self.source)
+            .await?;
         let created = insert_product(&mut w, &product).await?;
         w.commit().await?;
         Ok(created)
@@ -301,15 +464,30 @@ impl Store {
 
     /// Updates a product; a changed specification is stored as a new version and earlier QC
     /// results keep the version they were judged against.
-    pub async fn update_product(&self, actor: &Actor, code: &str, u: ProductUpdate) -> Result<Product, StoreError> {
+    pub async fn update_product(
+        &self,
+        actor: &Actor,
+        code: &str,
+        u: ProductUpdate,
+    ) -> Result<Product, StoreError> {
         actor.may(Action::ManageNetwork)?;
-        let mut w = self.begin_write(actor.username.as_str(), self.source).await?;
+        let mut w = self
+            .begin_write(actor.username.as_str(), self.source)
+            .await?;
         let before = load_product(&w.tx, code).await?;
         let mut p = before.clone();
-        if let Some(v) = u.name { p.name = v; }
-        if let Some(v) = u.access_routes { p.access_routes = v; }
-        if let Some(v) = u.shelf_life_days { p.shelf_life_days = v; }
-        if let Some(v) = u.status { p.status = v; }
+        if let Some(v) = u.name {
+            p.name = v;
+        }
+        if let Some(v) = u.access_routes {
+            p.access_routes = v;
+        }
+        if let Some(v) = u.shelf_life_days {
+            p.shelf_life_days = v;
+        }
+        if let Some(v) = u.status {
+            p.status = v;
+        }
         let new_spec = u.specification.filter(|s| *s != before.specification);
         if let Some(spec) = new_spec.clone() {
             p.specification = spec;
@@ -331,8 +509,15 @@ impl Store {
         })
         .exec(&w.tx)
         .await?;
-        w.audit(Change { action: "product.update", entity_type: "product", entity_key: code, before: Some(json_of(&before)), after: Some(json_of(&p)), reason: None })
-            .await?;
+        w.audit(Change {
+            action: "product.update",
+            entity_type: "product",
+            entity_key: code,
+            before: Some(json_of(&before)),
+            after: Some(json_of(&p)),
+            reason: None,
+        })
+        .await?;
         w.commit().await?;
         Ok(p)
     }
@@ -344,7 +529,10 @@ impl Store {
 
     pub async fn list_products(&self, actor: &Actor) -> Result<Vec<Product>, StoreError> {
         actor.may(Action::ReadNetwork)?;
-        let codes = products::Entity::find().order_by_asc(products::Column::Code).all(&self.db).await?;
+        let codes = products::Entity::find()
+            .order_by_asc(products::Column::Code)
+            .all(&self.db)
+            .await?;
         let mut out = Vec::with_capacity(codes.len());
         for m in codes {
             out.push(load_product(&self.db, &m.code).await?);
@@ -352,22 +540,40 @@ impl Store {
         Ok(out)
     }
 
-    pub async fn create_assignment(&self, actor: &Actor, proposal: AssignmentProposal) -> Result<Assignment, StoreError> {
+    pub async fn create_assignment(
+        &self,
+        actor: &Actor,
+        proposal: AssignmentProposal,
+    ) -> Result<Assignment, StoreError> {
         actor.may(Action::ManageNetwork)?;
-        let mut w = self.begin_write(actor.username.as_str(), self.source).await?;
+        let mut w = self
+            .begin_write(actor.username.as_str(), self.source)
+            .await?;
         let a = insert_assignment(&mut w, proposal).await?;
         w.commit().await?;
         Ok(a)
     }
 
     /// Ends an assignment on `until` (its last valid day). It is never deleted.
-    pub async fn end_assignment(&self, actor: &Actor, id: i64, until: NaiveDate, reason: &str) -> Result<Assignment, StoreError> {
+    pub async fn end_assignment(
+        &self,
+        actor: &Actor,
+        id: i64,
+        until: NaiveDate,
+        reason: &str,
+    ) -> Result<Assignment, StoreError> {
         actor.may(Action::ManageNetwork)?;
         let reason = text(reason, 1000).map_err(|e| StoreError::invalid("reason", e))?;
-        let mut w = self.begin_write(actor.username.as_str(), self.source).await?;
-        let model = assignments::Entity::find_by_id(id).one(&w.tx).await?.ok_or(StoreError::NotFound("assignment"))?;
+        let mut w = self
+            .begin_write(actor.username.as_str(), self.source)
+            .await?;
+        let model = assignments::Entity::find_by_id(id)
+            .one(&w.tx)
+            .await?
+            .ok_or(StoreError::NotFound("assignment"))?;
         let before = assignment_from(model)?;
-        let period = end_assignment(&before.period, until).map_err(|e| StoreError::refused("invalid_transition", e.to_string()))?;
+        let period = end_assignment(&before.period, until)
+            .map_err(|e| StoreError::refused("invalid_transition", e.to_string()))?;
         assignments::Entity::update(assignments::ActiveModel {
             id: Set(id),
             valid_until: Set(period.valid_until),
@@ -378,15 +584,30 @@ impl Store {
         })
         .exec(&w.tx)
         .await?;
-        let after = Assignment { period, ..before.clone() };
+        let after = Assignment {
+            period,
+            ..before.clone()
+        };
         let key = id.to_string();
-        w.audit(Change { action: "assignment.end", entity_type: "assignment", entity_key: &key, before: Some(json_of(&before)), after: Some(json_of(&after)), reason: Some(&reason) })
-            .await?;
+        w.audit(Change {
+            action: "assignment.end",
+            entity_type: "assignment",
+            entity_key: &key,
+            before: Some(json_of(&before)),
+            after: Some(json_of(&after)),
+            reason: Some(&reason),
+        })
+        .await?;
         w.commit().await?;
         Ok(after)
     }
 
-    pub async fn list_assignments(&self, actor: &Actor, product: Option<&str>, lab: Option<&str>) -> Result<Vec<Assignment>, StoreError> {
+    pub async fn list_assignments(
+        &self,
+        actor: &Actor,
+        product: Option<&str>,
+        lab: Option<&str>,
+    ) -> Result<Vec<Assignment>, StoreError> {
         actor.may(Action::ReadNetwork)?;
         all_assignments(&self.db, product, lab).await
     }

@@ -15,10 +15,10 @@ use traza_domain::codes::{LabCode, Username};
 use traza_domain::validation::Fields;
 use traza_domain::vocab::Role;
 
+use crate::Store;
 use crate::entity::{labs, tokens, user_labs, users};
 use crate::error::{StoreError, stored};
 use crate::write::{Change, Write};
-use crate::Store;
 
 /// How long a bearer token lives: one working shift.
 pub const TOKEN_LIFETIME_HOURS: i64 = 12;
@@ -60,7 +60,8 @@ pub struct IssuedToken {
 /// The actor Traza itself uses for bootstrap and fixture loading.
 pub fn system_actor() -> Actor {
     Actor {
-        username: Username::parse("system").unwrap_or_else(|_| unreachable!("'system' is a valid username")),
+        username: Username::parse("system")
+            .unwrap_or_else(|_| unreachable!("'system' is a valid username")),
         full_name: "Traza (system)".into(),
         role: Role::Admin,
         labs: BTreeSet::new(),
@@ -79,9 +80,13 @@ async fn hash_password(password: String) -> Result<String, StoreError> {
 }
 
 async fn password_matches(password: String, hash: String) -> bool {
-    tokio::task::spawn_blocking(move || Argon2::default().verify_password(password.as_bytes(), hash.as_str()).is_ok())
-        .await
-        .unwrap_or(false)
+    tokio::task::spawn_blocking(move || {
+        Argon2::default()
+            .verify_password(password.as_bytes(), hash.as_str())
+            .is_ok()
+    })
+    .await
+    .unwrap_or(false)
 }
 
 fn token_hash(token: &str) -> String {
@@ -102,7 +107,10 @@ fn user_json(v: &UserView) -> serde_json::Value {
     json!({"username": v.username, "full_name": v.full_name, "role": v.role, "labs": v.labs, "active": v.active})
 }
 
-async fn labs_of(db: &impl sea_orm::ConnectionTrait, username: &str) -> Result<BTreeSet<LabCode>, StoreError> {
+async fn labs_of(
+    db: &impl sea_orm::ConnectionTrait,
+    username: &str,
+) -> Result<BTreeSet<LabCode>, StoreError> {
     user_labs::Entity::find()
         .filter(user_labs::Column::Username.eq(username))
         .all(db)
@@ -116,13 +124,20 @@ async fn check_labs_exist(w: &Write, labs: &BTreeSet<LabCode>) -> Result<(), Sto
     let mut fields = Fields::default();
     for lab in labs {
         let found = labs::Entity::find_by_id(lab.as_str()).one(&w.tx).await?;
-        fields.ensure(found.is_some(), "labs", format_args!("unknown laboratory {lab}"));
+        fields.ensure(
+            found.is_some(),
+            "labs",
+            format_args!("unknown laboratory {lab}"),
+        );
     }
     Ok(fields.finish()?)
 }
 
 async fn set_labs(w: &Write, username: &str, labs: &BTreeSet<LabCode>) -> Result<(), StoreError> {
-    user_labs::Entity::delete_many().filter(user_labs::Column::Username.eq(username)).exec(&w.tx).await?;
+    user_labs::Entity::delete_many()
+        .filter(user_labs::Column::Username.eq(username))
+        .exec(&w.tx)
+        .await?;
     if !labs.is_empty() {
         user_labs::Entity::insert_many(labs.iter().map(|lab| user_labs::ActiveModel {
             username: Set(username.to_owned()),
@@ -137,12 +152,19 @@ async fn set_labs(w: &Write, username: &str, labs: &BTreeSet<LabCode>) -> Result
 /// Inserts a user inside an open write (used by the API, the CLI and the fixture loader).
 pub(crate) async fn insert_user(w: &mut Write, new: NewUser) -> Result<UserView, StoreError> {
     let mut fields = Fields::default();
-    let full_name = fields.check("full_name", traza_domain::validation::text(&new.full_name, 200));
+    let full_name = fields.check(
+        "full_name",
+        traza_domain::validation::text(&new.full_name, 200),
+    );
     fields.check("labs", check_user_labs(new.role, &new.labs));
     fields.check("password", check_password(&new.password));
     fields.finish()?;
     check_labs_exist(w, &new.labs).await?;
-    if users::Entity::find_by_id(new.username.as_str()).one(&w.tx).await?.is_some() {
+    if users::Entity::find_by_id(new.username.as_str())
+        .one(&w.tx)
+        .await?
+        .is_some()
+    {
         return Err(StoreError::Duplicate(format!("user {}", new.username)));
     }
     let password_hash = hash_password(new.password).await?;
@@ -167,8 +189,15 @@ pub(crate) async fn insert_user(w: &mut Write, new: NewUser) -> Result<UserView,
         active: true,
     };
     let key = created.username.to_string();
-    w.audit(Change { action: "user.create", entity_type: "user", entity_key: &key, before: None, after: Some(user_json(&created)), reason: None })
-        .await?;
+    w.audit(Change {
+        action: "user.create",
+        entity_type: "user",
+        entity_key: &key,
+        before: None,
+        after: Some(user_json(&created)),
+        reason: None,
+    })
+    .await?;
     Ok(created)
 }
 
@@ -176,7 +205,9 @@ impl Store {
     /// Creates a user (admin only). The password is never stored, only its argon2id hash.
     pub async fn create_user(&self, actor: &Actor, new: NewUser) -> Result<UserView, StoreError> {
         actor.may(Action::ManageUsers)?;
-        let mut w = self.begin_write(actor.username.as_str(), self.source).await?;
+        let mut w = self
+            .begin_write(actor.username.as_str(), self.source)
+            .await?;
         let created = insert_user(&mut w, new).await?;
         w.commit().await?;
         Ok(created)
@@ -193,15 +224,27 @@ impl Store {
     }
 
     /// Changes a user. Deactivating revokes every token at once; users are never deleted.
-    pub async fn update_user(&self, actor: &Actor, username: &str, update: UserUpdate) -> Result<UserView, StoreError> {
+    pub async fn update_user(
+        &self,
+        actor: &Actor,
+        username: &str,
+        update: UserUpdate,
+    ) -> Result<UserView, StoreError> {
         actor.may(Action::ManageUsers)?;
-        let mut w = self.begin_write(actor.username.as_str(), self.source).await?;
-        let user = users::Entity::find_by_id(username).one(&w.tx).await?.ok_or(StoreError::NotFound("user"))?;
+        let mut w = self
+            .begin_write(actor.username.as_str(), self.source)
+            .await?;
+        let user = users::Entity::find_by_id(username)
+            .one(&w.tx)
+            .await?
+            .ok_or(StoreError::NotFound("user"))?;
         let before = view(&user, labs_of(&w.tx, username).await?)?;
         let mut after = before.clone();
         let mut fields = Fields::default();
         if let Some(name) = &update.full_name {
-            after.full_name = fields.check("full_name", traza_domain::validation::text(name, 200)).unwrap_or_default();
+            after.full_name = fields
+                .check("full_name", traza_domain::validation::text(name, 200))
+                .unwrap_or_default();
         }
         after.role = update.role.unwrap_or(before.role);
         after.labs = update.labs.clone().unwrap_or_else(|| before.labs.clone());
@@ -228,7 +271,10 @@ impl Store {
         if !after.active || update.labs.is_some() || update.role.is_some() {
             // A changed role or scope must not survive in tokens issued under the old one.
             tokens::Entity::update_many()
-                .col_expr(tokens::Column::RevokedAt, sea_orm::sea_query::Expr::value(w.now()))
+                .col_expr(
+                    tokens::Column::RevokedAt,
+                    sea_orm::sea_query::Expr::value(w.now()),
+                )
                 .filter(tokens::Column::Username.eq(username))
                 .filter(tokens::Column::RevokedAt.is_null())
                 .exec(&w.tx)
@@ -238,15 +284,25 @@ impl Store {
         if let Some(obj) = after_json.as_object_mut() {
             obj.insert("password_changed".into(), json!(password_changed));
         }
-        w.audit(Change { action: "user.update", entity_type: "user", entity_key: username, before: Some(user_json(&before)), after: Some(after_json), reason: None })
-            .await?;
+        w.audit(Change {
+            action: "user.update",
+            entity_type: "user",
+            entity_key: username,
+            before: Some(user_json(&before)),
+            after: Some(after_json),
+            reason: None,
+        })
+        .await?;
         w.commit().await?;
         Ok(after)
     }
 
     pub async fn list_users(&self, actor: &Actor) -> Result<Vec<UserView>, StoreError> {
         actor.may(Action::ManageUsers)?;
-        let all = users::Entity::find().order_by_asc(users::Column::Username).all(&self.db).await?;
+        let all = users::Entity::find()
+            .order_by_asc(users::Column::Username)
+            .all(&self.db)
+            .await?;
         let mut out = Vec::with_capacity(all.len());
         for u in &all {
             out.push(view(u, labs_of(&self.db, &u.username).await?)?);
@@ -262,13 +318,21 @@ impl Store {
             .await?
             .ok_or(StoreError::NotFound("user"))?;
         let v = view(&user, labs_of(&self.db, username).await?)?;
-        Ok(Actor { username: v.username, full_name: v.full_name, role: v.role, labs: v.labs })
+        Ok(Actor {
+            username: v.username,
+            full_name: v.full_name,
+            role: v.role,
+            labs: v.labs,
+        })
     }
 
     /// Checks a password of an active user. Unknown users cost the same time as known ones,
     /// so the answer does not reveal which usernames exist.
     pub async fn authenticate(&self, username: &str, password: &str) -> Result<Actor, StoreError> {
-        let user = users::Entity::find_by_id(username).filter(users::Column::Active.eq(true)).one(&self.db).await?;
+        let user = users::Entity::find_by_id(username)
+            .filter(users::Column::Active.eq(true))
+            .one(&self.db)
+            .await?;
         let hash = match &user {
             Some(u) => u.password_hash.clone(),
             None => DUMMY_HASH.to_owned(),
@@ -276,12 +340,22 @@ impl Store {
         if !password_matches(password.to_owned(), hash).await || user.is_none() {
             return Err(StoreError::Unauthenticated);
         }
-        self.actor(username).await.map_err(|_| StoreError::Unauthenticated)
+        self.actor(username)
+            .await
+            .map_err(|_| StoreError::Unauthenticated)
     }
 
     /// Re-checks the signer's password for an electronic signature (21 CFR 11.200).
-    pub(crate) async fn verify_signature_password(&self, w: &Write, actor: &Actor, password: &str) -> Result<(), StoreError> {
-        let user = users::Entity::find_by_id(actor.username.as_str()).one(&w.tx).await?.ok_or(StoreError::Unauthenticated)?;
+    pub(crate) async fn verify_signature_password(
+        &self,
+        w: &Write,
+        actor: &Actor,
+        password: &str,
+    ) -> Result<(), StoreError> {
+        let user = users::Entity::find_by_id(actor.username.as_str())
+            .one(&w.tx)
+            .await?
+            .ok_or(StoreError::Unauthenticated)?;
         if user.active && password_matches(password.to_owned(), user.password_hash).await {
             Ok(())
         } else {
@@ -290,7 +364,11 @@ impl Store {
     }
 
     /// Logs in: checks the password and issues an opaque token, stored only as its hash.
-    pub async fn login(&self, username: &str, password: &str) -> Result<(Actor, IssuedToken), StoreError> {
+    pub async fn login(
+        &self,
+        username: &str,
+        password: &str,
+    ) -> Result<(Actor, IssuedToken), StoreError> {
         let actor = self.authenticate(username, password).await?;
         let mut bytes = [0u8; 32];
         rand::rng().fill_bytes(&mut bytes);
@@ -321,7 +399,9 @@ impl Store {
             .one(&self.db)
             .await?
             .ok_or(StoreError::Unauthenticated)?;
-        self.actor(&row).await.map_err(|_| StoreError::Unauthenticated)
+        self.actor(&row)
+            .await
+            .map_err(|_| StoreError::Unauthenticated)
     }
 }
 

@@ -7,8 +7,8 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ConnectionTrait, DatabaseTransaction, DbBackend, SqliteTransactionMode, Statement, TransactionOptions,
-    TransactionTrait,
+    ConnectionTrait, DatabaseTransaction, DbBackend, SqliteTransactionMode, Statement,
+    TransactionOptions, TransactionTrait,
 };
 use serde_json::Value;
 use traza_domain::audit::{AuditEvent, audit_time};
@@ -38,7 +38,11 @@ pub struct Change<'a> {
 
 impl Store {
     /// Opens a write transaction on behalf of `actor`.
-    pub(crate) async fn begin_write(&self, actor: &str, source: Source) -> Result<Write, StoreError> {
+    pub(crate) async fn begin_write(
+        &self,
+        actor: &str,
+        source: Source,
+    ) -> Result<Write, StoreError> {
         let backend = self.db.get_database_backend();
         let (tx, lock_sql) = match backend {
             // IMMEDIATE takes SQLite's write lock at BEGIN: a deferred transaction that read
@@ -53,7 +57,10 @@ impl Store {
                 "SELECT last_id, last_hash FROM audit_head WHERE id = 1",
             ),
             // The row lock serialises writers across every `traza serve` process.
-            _ => (self.db.begin().await?, "SELECT last_id, last_hash FROM audit_head WHERE id = 1 FOR UPDATE"),
+            _ => (
+                self.db.begin().await?,
+                "SELECT last_id, last_hash FROM audit_head WHERE id = 1 FOR UPDATE",
+            ),
         };
         let row = tx
             .query_one_raw(Statement::from_string(backend, lock_sql))
@@ -124,7 +131,9 @@ impl Write {
             .execute_raw(Statement::from_sql_and_values(
                 backend,
                 match backend {
-                    DbBackend::Postgres => "UPDATE audit_head SET last_id = $1, last_hash = $2 WHERE id = 1",
+                    DbBackend::Postgres => {
+                        "UPDATE audit_head SET last_id = $1, last_hash = $2 WHERE id = 1"
+                    }
                     _ => "UPDATE audit_head SET last_id = ?, last_hash = ? WHERE id = 1",
                 },
                 [self.last_id.into(), self.last_hash.into()],

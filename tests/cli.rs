@@ -1,0 +1,261 @@
+//! End-to-end tests of the `traza` binary against a real database: SQLite always, PostgreSQL
+//! when `TRAZA_TEST_POSTGRES_URL` is set (each test in a database of its own).
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+use sqlx::{Connection, Executor};
+
+fn traza(db: &str, args: &[&str], stdin: Option<&str>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_traza"))
+        .args(args)
+        .env("TRAZA_DATABASE_URL", db)
+        .env("TRAZA_LOG", "warn")
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the traza binary starts");
+    if let Some(input) = stdin {
+        child
+            .stdin
+            .take()
+            .expect("stdin is piped")
+            .write_all(input.as_bytes())
+            .expect("stdin accepts the password");
+    }
+    child.wait_with_output().expect("traza finishes")
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+/// A database for one test: a SQLite file, or a fresh PostgreSQL database.
+struct TestDb {
+    url: String,
+    _dir: Option<tempfile::TempDir>,
+    pg_admin: Option<(String, String)>,
+}
+
+impl TestDb {
+    fn sqlite() -> TestDb {
+        let dir = tempfile::tempdir().expect("a temp dir");
+        let url = format!(
+            "sqlite://{}?mode=rwc",
+            dir.path().join("traza.db").display()
+        );
+        TestDb {
+            url,
+            _dir: Some(dir),
+            pg_admin: None,
+        }
+    }
+
+    async fn postgres(test: &str) -> Option<TestDb> {
+        let Ok(base) = std::env::var("TRAZA_TEST_POSTGRES_URL") else {
+            eprintln!(
+                "note: TRAZA_TEST_POSTGRES_URL is not set; skipping the PostgreSQL half of {test}"
+            );
+            return None;
+        };
+        let name = format!("traza_cli_{}_{}", test, std::process::id());
+        let mut conn = sqlx::PgConnection::connect(&base)
+            .await
+            .expect("TRAZA_TEST_POSTGRES_URL is reachable");
+        conn.execute(sqlx::AssertSqlSafe(format!(
+            "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+        )))
+        .await
+        .expect("drop old test db");
+        conn.execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .await
+            .expect("create test db");
+        let url = match base.rfind('/') {
+            Some(i) if i > base.find("://").map_or(0, |s| s + 2) => {
+                format!("{}/{name}", &base[..i])
+            }
+            _ => format!("{base}/{name}"),
+        };
+        Some(TestDb {
+            url,
+            _dir: None,
+            pg_admin: Some((base, name)),
+        })
+    }
+
+    /// Runs raw SQL against the database, as someone with direct access to it would.
+    async fn tamper(&self, sql: &str) {
+        if self.url.starts_with("sqlite:") {
+            let mut c = sqlx::SqliteConnection::connect(&self.url)
+                .await
+                .expect("open sqlite");
+            c.execute(sqlx::AssertSqlSafe(sql.to_owned()))
+                .await
+                .expect("tamper");
+        } else {
+            let mut c = sqlx::PgConnection::connect(&self.url)
+                .await
+                .expect("open postgres");
+            c.execute(sqlx::AssertSqlSafe(sql.to_owned()))
+                .await
+                .expect("tamper");
+        }
+    }
+
+    async fn drop_pg(&self) {
+        if let Some((base, name)) = &self.pg_admin
+            && let Ok(mut conn) = sqlx::PgConnection::connect(base).await
+        {
+            let _ = conn
+                .execute(sqlx::AssertSqlSafe(format!(
+                    "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                )))
+                .await;
+        }
+    }
+}
+
+async fn on_both(
+    test: &str,
+    body: impl Fn(&TestDb) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + '_>>,
+) {
+    let sqlite = TestDb::sqlite();
+    body(&sqlite).await;
+    if let Some(pg) = TestDb::postgres(test).await {
+        body(&pg).await;
+        pg.drop_pg().await;
+    }
+}
+
+#[tokio::test]
+async fn audit_verify_passes_on_an_intact_trail_and_names_the_first_tampered_event() {
+    on_both("audit_verify", |db| {
+        Box::pin(async move {
+            let migrate = traza(&db.url, &["migrate"], None);
+            assert!(migrate.status.success(), "{}", text(&migrate));
+            let load = traza(&db.url, &["fixtures", "load"], None);
+            assert!(load.status.success(), "{}", text(&load));
+            assert!(text(&load).contains("10 laboratories"), "{}", text(&load));
+
+            let ok = traza(&db.url, &["audit", "verify"], None);
+            assert_eq!(ok.status.code(), Some(0), "{}", text(&ok));
+            assert!(text(&ok).contains("intact"));
+
+            db.tamper("UPDATE audit_events SET reason = 'nothing to see' WHERE id = 7")
+                .await;
+            let broken = traza(&db.url, &["audit", "verify"], None);
+            assert_eq!(broken.status.code(), Some(1), "{}", text(&broken));
+            assert!(text(&broken).contains("event 7"), "{}", text(&broken));
+        })
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn audit_verify_detects_a_deleted_tail() {
+    on_both("audit_tail", |db| {
+        Box::pin(async move {
+            assert!(traza(&db.url, &["fixtures", "load"], None).status.success());
+            db.tamper("DELETE FROM audit_events WHERE id = (SELECT MAX(id) FROM audit_events)")
+                .await;
+            let broken = traza(&db.url, &["audit", "verify"], None);
+            assert_eq!(broken.status.code(), Some(1), "{}", text(&broken));
+        })
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn user_add_bootstraps_the_first_admin_then_requires_an_admin() {
+    on_both("user_add", |db| {
+        Box::pin(async move {
+            let first = traza(
+                &db.url,
+                &[
+                    "user",
+                    "add",
+                    "--username",
+                    "root",
+                    "--full-name",
+                    "Rocío Admin",
+                    "--role",
+                    "admin",
+                    "--password-stdin",
+                ],
+                Some("una clave bien larga\n"),
+            );
+            assert!(first.status.success(), "{}", text(&first));
+
+            let anonymous = traza(
+                &db.url,
+                &[
+                    "user",
+                    "add",
+                    "--username",
+                    "other",
+                    "--full-name",
+                    "Otro",
+                    "--role",
+                    "auditor",
+                    "--password-stdin",
+                ],
+                Some("otra clave bien larga\n"),
+            );
+            assert_eq!(anonymous.status.code(), Some(2), "{}", text(&anonymous));
+            assert!(text(&anonymous).contains("--user"));
+
+            let by_admin = traza(
+                &db.url,
+                &[
+                    "user",
+                    "add",
+                    "--username",
+                    "other",
+                    "--full-name",
+                    "Otro",
+                    "--role",
+                    "auditor",
+                    "--password-stdin",
+                    "--user",
+                    "root",
+                ],
+                Some("otra clave bien larga\n"),
+            );
+            assert!(by_admin.status.success(), "{}", text(&by_admin));
+
+            let short = traza(
+                &db.url,
+                &[
+                    "user",
+                    "add",
+                    "--username",
+                    "third",
+                    "--full-name",
+                    "Corta",
+                    "--role",
+                    "auditor",
+                    "--password-stdin",
+                    "--user",
+                    "root",
+                ],
+                Some("corta\n"),
+            );
+            assert_eq!(short.status.code(), Some(2));
+            assert!(text(&short).contains("password"), "{}", text(&short));
+
+            let verify = traza(&db.url, &["audit", "verify"], None);
+            assert_eq!(verify.status.code(), Some(0), "{}", text(&verify));
+            assert!(text(&verify).contains("2 events"), "{}", text(&verify));
+        })
+    })
+    .await;
+}
