@@ -45,6 +45,7 @@ impl LabScope {
 }
 
 /// The authenticated user on whose behalf something is done.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Actor {
     pub username: Username,

@@ -82,6 +82,7 @@ impl BatchStatus {
 }
 
 /// A batch record.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Batch {
     pub batch_number: BatchNumber,
@@ -97,10 +98,13 @@ pub struct Batch {
     pub manufacturing_end: Option<NaiveDate>,
     pub expiry_date: Option<NaiveDate>,
     #[serde(with = "rust_decimal::serde::str_option")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub cell_count: Option<Decimal>,
     #[serde(with = "rust_decimal::serde::str_option")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub viability_percent: Option<Decimal>,
     #[serde(with = "rust_decimal::serde::str_option")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub volume_ml: Option<Decimal>,
     pub doses: u32,
     pub status: BatchStatus,
@@ -313,6 +317,7 @@ pub enum CompletionRefusal {
 }
 
 /// A QC result as stored: never overwritten; a retest supersedes an earlier result.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct QcResult {
     pub id: i64,

@@ -6,6 +6,8 @@ pub mod audit;
 pub mod batch;
 pub mod codes;
 pub mod network;
+#[cfg(feature = "openapi")]
+mod schema;
 pub mod spec;
 pub mod validation;
 pub mod vocab;

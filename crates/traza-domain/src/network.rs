@@ -10,6 +10,7 @@ use crate::codes::{LabCode, ProductCode};
 use crate::spec::Specification;
 use crate::vocab::{AccessRoute, AtmpClass, LabStatus, Origin, ProductStatus};
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Laboratory {
     pub code: LabCode,
@@ -42,6 +43,7 @@ impl Laboratory {
     }
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Product {
     pub code: ProductCode,
@@ -69,6 +71,7 @@ impl Product {
 }
 
 /// A validity period, both ends inclusive; no end means open-ended.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Period {
     pub valid_from: NaiveDate,
@@ -100,6 +103,7 @@ pub struct AssignmentProposal {
 }
 
 /// An accepted assignment.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Assignment {
     pub id: i64,

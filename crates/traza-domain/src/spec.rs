@@ -14,6 +14,7 @@ use crate::validation::{FieldError, FieldErrors};
 use crate::vocab::{QcOutcome, TestKind};
 
 /// One release test of a specification. `min`/`max` are inclusive.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SpecTest {
     pub test: String,
@@ -21,8 +22,10 @@ pub struct SpecTest {
     pub unit: String,
     pub kind: TestKind,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub min: Option<Decimal>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub max: Option<Decimal>,
     #[serde(default)]
     pub expected: Option<String>,

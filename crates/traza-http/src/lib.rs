@@ -1,19 +1,37 @@
-//! Traza's HTTP server (axum 0.8). This foundation serves the operational endpoints; the API
-//! of SPEC §3 is built on top of it.
+//! Traza's HTTP server (axum 0.8): the JSON API of SPEC §3 under `/api/v1`, its OpenAPI 3.1
+//! document generated from the handlers, and the operational endpoints.
+
+pub mod api;
+mod docs;
+pub mod error;
+pub mod extract;
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::State;
-use axum::http::{HeaderName, StatusCode};
-use axum::response::IntoResponse;
+use axum::body::Body;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{HeaderName, Request, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::json;
 use tokio::net::TcpListener;
-use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::compression::CompressionLayer;
+use tower_http::request_id::{
+    MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
+};
+use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 use traza_store::Store;
+use utoipa::OpenApi;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa_axum::router::OpenApiRouter;
+
+use crate::error::{ApiError, InternalDetail};
 
 #[derive(Clone)]
 pub struct AppState {
@@ -22,21 +40,94 @@ pub struct AppState {
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
+/// Largest JSON body accepted (CSV imports have their own, streamed route).
+pub const BODY_LIMIT: usize = 1024 * 1024;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Traza API", description = "Manufacturing tracker for a network of GMP laboratories making advanced therapy medicinal products."),
+    modifiers(&BearerAuth)
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+/// The OpenAPI document, generated from the handlers.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    let (_, doc) = OpenApiRouter::<AppState>::with_openapi(ApiDoc::openapi())
+        .nest("/api/v1", api::router())
+        .split_for_parts();
+    doc
+}
+
 /// The whole application router.
 pub fn router(state: AppState) -> Router {
+    let (api, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .nest("/api/v1", api::router())
+        .split_for_parts();
+    let doc_json = Arc::new(serde_json::to_value(&doc).unwrap_or_default());
+    let docs_html = Arc::new(docs::render(&doc_json));
     Router::new()
+        .merge(api)
+        .route("/api/v1/openapi.json", get(move || async move { Json((*doc_json).clone()) }))
+        .route("/api/v1/docs", get(move || async move { Html((*docs_html).clone()) }))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such resource") })
+        .method_not_allowed_fallback(|| async { ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "this resource does not take that method") })
         .with_state(state)
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(middleware::from_fn(log_server_errors))
+        .layer(CatchPanicLayer::custom(|_| ApiError::internal("a handler panicked").into_response()))
+        .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, Duration::from_secs(30)))
+        .layer(CompressionLayer::new())
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
-        .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
-            // Paths carry batch numbers, never donor or patient codes in the query... but the
-            // trace endpoints carry codes in the path: log the matched route, not the URI.
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<Body>| {
+            // The matched route, never the URI: trace paths carry donor and patient codes.
             let route = req.extensions().get::<axum::extract::MatchedPath>().map_or("-", |p| p.as_str()).to_owned();
             let id = req.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-").to_owned();
             tracing::info_span!("request", method = %req.method(), route = %route, request_id = %id)
         }))
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+}
+
+/// Logs a 5xx once, inside the request span, with the detail the client never sees.
+async fn log_server_errors(req: Request<Body>, next: Next) -> Response {
+    let id = req
+        .extensions()
+        .get::<RequestId>()
+        .and_then(|r| r.header_value().to_str().ok())
+        .unwrap_or("-")
+        .to_owned();
+    let mut response = next.run(req).await;
+    if response.status().is_server_error() {
+        let detail = response
+            .extensions_mut()
+            .remove::<InternalDetail>()
+            .map_or_else(|| "no detail".to_owned(), |d| d.0);
+        tracing::error!(request_id = %id, status = %response.status(), %detail, "request failed");
+    }
+    if response.status() == StatusCode::SERVICE_UNAVAILABLE
+        && !response.headers().contains_key(header::CONTENT_TYPE)
+    {
+        return ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "timeout",
+            "the request took too long",
+        )
+        .into_response();
+    }
+    response
 }
 
 /// The process is up.

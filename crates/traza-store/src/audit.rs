@@ -2,7 +2,10 @@
 //! audit event.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{
+    AccessMode, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, IsolationLevel, QueryFilter,
+    QueryOrder, QuerySelect, TransactionTrait,
+};
 use serde::Serialize;
 use traza_domain::access::{Action, Actor};
 use traza_domain::audit::{AuditEvent, ChainBreak, ChainVerifier};
@@ -12,6 +15,7 @@ use crate::entity::audit_events;
 use crate::error::{StoreError, stored};
 
 /// An audit event as stored, with its place in the chain.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Serialize)]
 pub struct StoredAuditEvent {
     pub id: i64,
@@ -20,7 +24,9 @@ pub struct StoredAuditEvent {
     pub action: String,
     pub entity_type: String,
     pub entity_key: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
     pub before: Option<serde_json::Value>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
     pub after: Option<serde_json::Value>,
     pub reason: Option<String>,
     pub source: String,
@@ -36,6 +42,7 @@ pub struct AuditQuery {
     pub limit: u64,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Serialize)]
 pub struct AuditPage {
     pub items: Vec<StoredAuditEvent>,
@@ -79,12 +86,26 @@ impl Store {
         const PAGE: u64 = 2_000;
         let mut verifier = ChainVerifier::default();
         let mut after = 0i64;
+        // One consistent snapshot for the pages and the head: read piecemeal, a write that
+        // commits in between would move the head past the events already read and look like
+        // a break. (A deferred SQLite transaction reads one WAL snapshot from its first read.)
+        let tx = match self.db.get_database_backend() {
+            DbBackend::Postgres => {
+                self.db
+                    .begin_with_config(
+                        Some(IsolationLevel::RepeatableRead),
+                        Some(AccessMode::ReadOnly),
+                    )
+                    .await?
+            }
+            _ => self.db.begin().await?,
+        };
         loop {
             let page = audit_events::Entity::find()
                 .filter(audit_events::Column::Id.gt(after))
                 .order_by_asc(audit_events::Column::Id)
                 .limit(PAGE)
-                .all(&self.db)
+                .all(&tx)
                 .await?;
             let Some(last) = page.last() else { break };
             after = last.id;
@@ -105,7 +126,8 @@ impl Store {
             }
         }
         // The head must point at the last event: a truncated tail is a break too.
-        let head = audit_head(self).await?;
+        let head = audit_head(&tx).await?;
+        tx.commit().await?;
         if head.0 != verifier.verified() || head.1 != verifier.head() {
             return Ok(VerifyReport::Broken(ChainBreak {
                 id: head.0.max(verifier.verified()),
@@ -179,9 +201,9 @@ impl Store {
     }
 }
 
-async fn audit_head(store: &Store) -> Result<(i64, String), StoreError> {
+async fn audit_head(db: &impl ConnectionTrait) -> Result<(i64, String), StoreError> {
     let head = crate::entity::audit_head::Entity::find_by_id(1)
-        .one(&store.db)
+        .one(db)
         .await?
         .ok_or_else(|| StoreError::Corrupt("the audit chain head is missing".into()))?;
     Ok((head.last_id, head.last_hash))

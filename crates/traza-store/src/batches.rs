@@ -45,6 +45,7 @@ pub struct NewBatch {
     pub fields: BatchFields,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Serialize)]
 pub struct EventView {
     pub id: i64,
@@ -55,6 +56,7 @@ pub struct EventView {
     pub recorded_at: DateTime<Utc>,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Serialize)]
 pub struct DeviationView {
     pub id: i64,
@@ -69,6 +71,7 @@ pub struct DeviationView {
 }
 
 /// An electronic signature as shown on the record (21 CFR 11.50): printed name, time, meaning.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Serialize)]
 pub struct SignatureView {
     pub id: i64,
@@ -80,6 +83,7 @@ pub struct SignatureView {
     pub reason: Option<String>,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Serialize)]
 pub struct AdministrationView {
     pub id: i64,
@@ -91,6 +95,7 @@ pub struct AdministrationView {
 }
 
 /// A batch with everything recorded on it.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Serialize)]
 pub struct BatchView {
     #[serde(flatten)]
@@ -118,6 +123,7 @@ pub struct BatchFilter {
     pub limit: u64,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Serialize)]
 pub struct Page<T> {
     pub items: Vec<T>,
@@ -133,6 +139,7 @@ pub struct QcInput {
 }
 
 /// One link of a traceability chain: a batch, and who received it.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Serialize)]
 pub struct TraceBatch {
     pub batch_number: String,
@@ -144,6 +151,7 @@ pub struct TraceBatch {
     pub administrations: Vec<TraceAdministration>,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Serialize)]
 pub struct TraceAdministration {
     pub patient_code: String,

@@ -42,6 +42,7 @@ pub struct UserUpdate {
     pub password: Option<String>,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct UserView {
     pub username: Username,

@@ -1,0 +1,50 @@
+//! The `/api/v1` resources, one module each; every handler is registered with its OpenAPI
+//! description so the document cannot drift from the routes.
+
+pub mod assignments;
+pub mod audit;
+pub mod auth;
+pub mod batches;
+pub mod network;
+pub mod trace;
+pub mod users;
+
+use serde::{Deserialize, Deserializer, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+
+use crate::AppState;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .merge(auth::router())
+        .merge(users::router())
+        .merge(network::router())
+        .merge(assignments::router())
+        .merge(batches::router())
+        .merge(trace::router())
+        .merge(audit::router())
+}
+
+/// A list answer: `{items, next_cursor}`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct List<T> {
+    pub items: Vec<T>,
+    pub next_cursor: Option<String>,
+}
+
+impl<T> List<T> {
+    pub fn all(items: Vec<T>) -> Self {
+        List {
+            items,
+            next_cursor: None,
+        }
+    }
+}
+
+/// For PATCH bodies: tells "absent" (`None`) from "set to null" (`Some(None)`).
+pub fn nullable<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
+}

@@ -1,0 +1,191 @@
+//! One error body everywhere: `{"error": {"code", "message", "details"}}` (SPEC §3).
+
+use axum::Json;
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use serde_json::{Value, json};
+use traza_store::StoreError;
+use utoipa::ToSchema;
+
+/// The error body clients branch on.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorContent,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorContent {
+    /// Stable snake_case code: `validation_failed`, `release_blocked`, …
+    pub code: String,
+    pub message: String,
+    /// `[{field, message}]` for `validation_failed`, `[{rule, message}]` for refusals.
+    #[schema(value_type = Vec<Object>)]
+    pub details: Vec<Value>,
+}
+
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub message: String,
+    pub details: Vec<Value>,
+    /// For 5xx only: what went wrong, logged once by the middleware, never sent.
+    internal: Option<String>,
+}
+
+/// Carries a 5xx's detail from the handler to the logging middleware.
+#[derive(Clone, Debug)]
+pub struct InternalDetail(pub String);
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+            details: Vec::new(),
+            internal: None,
+        }
+    }
+
+    pub fn with_details(mut self, details: Vec<Value>) -> Self {
+        self.details = details;
+        self
+    }
+
+    pub fn unauthenticated() -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthenticated",
+            "a valid bearer token is required",
+        )
+    }
+
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "bad_request", message)
+    }
+
+    pub fn validation(field: &str, message: impl std::fmt::Display) -> Self {
+        Self::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+            "some fields are invalid",
+        )
+        .with_details(vec![
+            json!({"field": field, "message": message.to_string()}),
+        ])
+    }
+
+    pub fn internal(detail: impl Into<String>) -> Self {
+        let mut e = Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "internal error; it has been logged",
+        );
+        e.internal = Some(detail.into());
+        e
+    }
+}
+
+impl From<traza_domain::validation::FieldErrors> for ApiError {
+    fn from(e: traza_domain::validation::FieldErrors) -> Self {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+            "some fields are invalid",
+        )
+        .with_details(
+            e.0.iter()
+                .map(|f| json!({"field": f.field, "message": f.message}))
+                .collect(),
+        )
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        let code = e.code();
+        match e {
+            StoreError::NotFound(what) => {
+                ApiError::new(StatusCode::NOT_FOUND, code, format!("{what} not found"))
+            }
+            StoreError::Forbidden => {
+                ApiError::new(StatusCode::FORBIDDEN, code, "your role may not do this")
+            }
+            StoreError::Unauthenticated => ApiError::unauthenticated(),
+            StoreError::InvalidSignature => ApiError::new(
+                StatusCode::FORBIDDEN,
+                code,
+                "the password does not match: signature refused",
+            ),
+            StoreError::Invalid(errors) => errors.into(),
+            StoreError::Duplicate(what) => {
+                ApiError::new(StatusCode::CONFLICT, code, format!("{what} already exists"))
+            }
+            StoreError::Refused {
+                message, details, ..
+            } => ApiError::new(StatusCode::CONFLICT, code, message).with_details(
+                details
+                    .iter()
+                    .map(|d| json!({"rule": d.rule, "message": d.message}))
+                    .collect(),
+            ),
+            StoreError::VersionMismatch { current } => ApiError::new(
+                StatusCode::PRECONDITION_FAILED,
+                code,
+                format!("the batch changed since you read it; its current version is {current}"),
+            )
+            .with_details(vec![json!({"current_version": current})]),
+            other => ApiError::internal(other.to_string()),
+        }
+    }
+}
+
+impl From<JsonRejection> for ApiError {
+    fn from(r: JsonRejection) -> Self {
+        match r.status() {
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => {
+                ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "send the body as application/json")
+            }
+            StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "the request body is too large"),
+            StatusCode::UNPROCESSABLE_ENTITY => match r {
+                // serde names the field and the problem: "missing field `step`", "invalid type…"
+                JsonRejection::JsonDataError(e) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", "the body does not have the expected fields")
+                    .with_details(vec![json!({"field": "body", "message": std::error::Error::source(&e).map_or_else(|| e.body_text(), |s| s.to_string())})]),
+                other => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", other.body_text()),
+            },
+            _ => ApiError::bad_request(format!("malformed JSON: {}", r.body_text())),
+        }
+    }
+}
+
+impl From<QueryRejection> for ApiError {
+    fn from(r: QueryRejection) -> Self {
+        ApiError::bad_request(format!("invalid query string: {}", r.body_text()))
+    }
+}
+
+impl From<PathRejection> for ApiError {
+    fn from(r: PathRejection) -> Self {
+        ApiError::bad_request(format!("invalid path: {}", r.body_text()))
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = ErrorBody {
+            error: ErrorContent {
+                code: self.code.to_owned(),
+                message: self.message,
+                details: self.details,
+            },
+        };
+        let mut response = (self.status, Json(body)).into_response();
+        if let Some(detail) = self.internal {
+            response.extensions_mut().insert(InternalDetail(detail));
+        }
+        response
+    }
+}

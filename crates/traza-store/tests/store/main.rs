@@ -1,0 +1,12 @@
+//! Integration tests of `traza-store`: each test body runs on SQLite and, when
+//! `TRAZA_TEST_POSTGRES_URL` is set, on PostgreSQL too (see `support`).
+
+mod audit;
+mod batches;
+mod concurrency;
+mod lifecycle;
+mod network;
+mod scope;
+mod support;
+mod trace;
+mod users;

@@ -1,0 +1,89 @@
+use traza_domain::vocab::{Origin, Role};
+use traza_store::{FixtureReport, VerifyReport, system_actor};
+
+use crate::support::*;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fixture_loading_is_idempotent() {
+    on_both("fixture_loading_is_idempotent", |ctx| async move {
+        let store = &ctx.store;
+        let fx = fixture();
+        assert_eq!(
+            (
+                fx.labs.len(),
+                fx.products.len(),
+                fx.assignments.len(),
+                fx.users.len()
+            ),
+            (10, 11, 15, 24)
+        );
+
+        let first = store.load_network(&system_actor(), &fx).await.unwrap();
+        assert_eq!(
+            first,
+            FixtureReport {
+                labs: 10,
+                products: 11,
+                assignments: 15,
+                users: 24
+            }
+        );
+        let after_first = store.verify_audit_chain().await.unwrap();
+        assert!(
+            matches!(after_first, VerifyReport::Intact { events: 60, .. }),
+            "one audit event per record: {after_first:?}"
+        );
+
+        let second = store.load_network(&system_actor(), &fx).await.unwrap();
+        assert_eq!(
+            second,
+            FixtureReport::default(),
+            "a second load adds nothing"
+        );
+        assert_eq!(
+            store.verify_audit_chain().await.unwrap(),
+            after_first,
+            "a second load writes no audit event"
+        );
+
+        let admin = store.actor("traza.admin").await.unwrap();
+        let lucia = store.actor("lucia.navarro").await.unwrap();
+        assert_eq!(lucia.role, Role::Coordinator);
+        assert_eq!(store.list_labs(&lucia).await.unwrap().len(), 10);
+        assert_eq!(store.list_products(&lucia).await.unwrap().len(), 11);
+        assert_eq!(
+            store
+                .list_assignments(&lucia, None, None)
+                .await
+                .unwrap()
+                .len(),
+            15
+        );
+        assert_eq!(
+            store
+                .list_assignments(&lucia, Some(ALLO), None)
+                .await
+                .unwrap()
+                .len(),
+            3
+        );
+        let users = store.list_users(&admin).await.unwrap();
+        assert_eq!(users.len(), 24);
+        assert!(users.iter().all(|u| u.active));
+
+        let mal = store.get_lab(&lucia, MAL).await.unwrap();
+        assert_eq!(mal.capacity_per_month, Some(24));
+        assert_eq!(mal.gmp_certificate_valid_until, Some(day("2027-11-30")));
+        let allo = store.get_product(&lucia, ALLO).await.unwrap();
+        assert_eq!(allo.origin, Origin::Allogeneic);
+        assert_eq!(allo.spec_version, 1);
+        assert_eq!(allo.shelf_life_days, 365);
+        assert_eq!(allo.specification.required_tests().count(), 7);
+        let jose = store.actor("jose.alarcon").await.unwrap();
+        assert_eq!(jose.labs, [lab("MAL-CRTS"), lab(MAL)].into_iter().collect());
+        assert_eq!(jose.full_name, "José Alarcón Ibáñez");
+        // Fixture passwords are usable (stored as hashes).
+        store.authenticate("jose.alarcon", JOSE_PW).await.unwrap();
+    })
+    .await;
+}

@@ -1,0 +1,472 @@
+//! The test harness: every test body runs on a fresh SQLite database and, when
+//! `TRAZA_TEST_POSTGRES_URL` is set, on a fresh PostgreSQL database too.
+
+use std::future::Future;
+use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use chrono::{NaiveDate, Utc};
+use rand::RngCore;
+use rust_decimal::Decimal;
+use sqlx::Connection;
+use traza_domain::access::Actor;
+use traza_domain::batch::BatchFields;
+use traza_domain::codes::{DonorCode, LabCode, PatientCode, ProductCode, TrialId};
+use traza_domain::spec::SpecTest;
+use traza_domain::vocab::{AccessRoute, SignatureMeaning, TestKind};
+use traza_store::{BatchView, NetworkFixture, NewBatch, QcInput, Store, StoreError};
+
+pub const POSTGRES_ENV: &str = "TRAZA_TEST_POSTGRES_URL";
+
+pub const FIXTURE_JSON: &str = include_str!("../../../../fixtures/network.json");
+
+/// One database under test: the store on it, and its URL for out-of-band SQL.
+#[derive(Clone)]
+pub struct Ctx {
+    pub store: Store,
+    pub url: String,
+}
+
+impl Ctx {
+    /// Runs raw SQL through a connection of its own, bypassing the store (as someone with
+    /// direct database access would).
+    pub async fn execute_raw(&self, sql: &str) -> u64 {
+        let sql = sqlx::AssertSqlSafe(sql.to_owned());
+        if self.url.starts_with("sqlite:") {
+            let mut conn = sqlx::SqliteConnection::connect(&self.url)
+                .await
+                .expect("raw SQLite connection");
+            let done = sqlx::query(sql)
+                .execute(&mut conn)
+                .await
+                .expect("raw SQL on SQLite");
+            conn.close().await.expect("close raw SQLite connection");
+            done.rows_affected()
+        } else {
+            let mut conn = sqlx::PgConnection::connect(&self.url)
+                .await
+                .expect("raw PostgreSQL connection");
+            let done = sqlx::query(sql)
+                .execute(&mut conn)
+                .await
+                .expect("raw SQL on PostgreSQL");
+            conn.close().await.expect("close raw PostgreSQL connection");
+            done.rows_affected()
+        }
+    }
+}
+
+/// Polls a future, turning a panic into an `Err` so that cleanup can still run.
+struct CatchUnwind<F>(Pin<Box<F>>);
+
+impl<F: Future> Future for CatchUnwind<F> {
+    type Output = std::thread::Result<F::Output>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let inner = self.0.as_mut();
+        match catch_unwind(AssertUnwindSafe(|| inner.poll(cx))) {
+            Ok(Poll::Pending) => Poll::Pending,
+            Ok(Poll::Ready(v)) => Poll::Ready(Ok(v)),
+            Err(panic) => Poll::Ready(Err(panic)),
+        }
+    }
+}
+
+fn random_hex(bytes: usize) -> String {
+    let mut buf = vec![0u8; bytes];
+    rand::rng().fill_bytes(&mut buf);
+    buf.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// `url` with its path (the database name) replaced by `/{database}`, keeping any query.
+pub fn with_database(url: &str, database: &str) -> String {
+    let scheme_end = url.find("://").map_or(0, |i| i + 3);
+    let rest = &url[scheme_end..];
+    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let after_authority = &rest[authority_end..];
+    let query = after_authority
+        .find('?')
+        .map_or("", |i| &after_authority[i..]);
+    format!(
+        "{}{}/{database}{query}",
+        &url[..scheme_end],
+        &rest[..authority_end]
+    )
+}
+
+/// Runs `body` on a fresh SQLite database, then on a fresh PostgreSQL database when
+/// `TRAZA_TEST_POSTGRES_URL` is set.
+pub async fn on_both<F, Fut>(name: &str, body: F)
+where
+    F: Fn(Ctx) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    on_sqlite(&body).await;
+    match std::env::var(POSTGRES_ENV) {
+        Ok(url) if !url.trim().is_empty() => on_postgres(name, url.trim(), &body).await,
+        // Written to the process's stderr rather than with `eprintln!`, which the test harness
+        // captures: the skip must be visible in a passing run.
+        _ => {
+            use std::io::Write;
+            let _ = writeln!(
+                std::io::stderr(),
+                "note: {POSTGRES_ENV} is not set; skipping the PostgreSQL half of {name}"
+            );
+        }
+    }
+}
+
+async fn on_sqlite<F, Fut>(body: &F)
+where
+    F: Fn(Ctx) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let url = format!("sqlite://{}/t.db?mode=rwc", dir.path().display());
+    let store = Store::connect(&url).await.expect("connect to SQLite");
+    store.migrate().await.expect("migrate SQLite");
+    body(Ctx {
+        store: store.clone(),
+        url,
+    })
+    .await;
+    store.close().await.expect("close SQLite store");
+    drop(dir);
+}
+
+async fn on_postgres<F, Fut>(name: &str, admin_url: &str, body: &F)
+where
+    F: Fn(Ctx) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let database = format!("traza_t_{}", random_hex(8));
+    let mut admin = sqlx::PgConnection::connect(admin_url)
+        .await
+        .unwrap_or_else(|e| {
+            panic!("{POSTGRES_ENV} is set but PostgreSQL at it does not answer ({name}): {e}")
+        });
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {database}")))
+        .execute(&mut admin)
+        .await
+        .unwrap_or_else(|e| panic!("CREATE DATABASE {database} failed: {e}"));
+    let url = with_database(admin_url, &database);
+    let outcome = CatchUnwind(Box::pin(async {
+        let store = Store::connect(&url)
+            .await
+            .expect("connect to the test PostgreSQL database");
+        store.migrate().await.expect("migrate PostgreSQL");
+        body(Ctx {
+            store: store.clone(),
+            url: url.clone(),
+        })
+        .await;
+        store.close().await.expect("close PostgreSQL store");
+    }))
+    .await;
+    // Best effort: a leftover database is harmless, a failed drop must not hide the result.
+    if let Err(e) = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "DROP DATABASE IF EXISTS {database} WITH (FORCE)"
+    )))
+    .execute(&mut admin)
+    .await
+    {
+        eprintln!("warning: could not drop test database {database}: {e}");
+    }
+    let _ = admin.close().await;
+    if let Err(panic) = outcome {
+        resume_unwind(panic);
+    }
+}
+
+// --- the fixture network ----------------------------------------------------------------------
+
+pub fn fixture() -> NetworkFixture {
+    NetworkFixture::from_json(FIXTURE_JSON).expect("fixtures/network.json parses")
+}
+
+/// The fixture network loaded, and actors for the users the tests play.
+pub struct Net {
+    pub store: Store,
+    pub admin: Actor,
+    /// Coordinator.
+    pub lucia: Actor,
+    /// Auditor.
+    pub elena: Actor,
+    /// Lab staff at MAL-HRU.
+    pub cristina: Actor,
+    /// Lab staff at MAL-HRU.
+    pub sergio: Actor,
+    /// QA at MAL-HRU.
+    pub nuria: Actor,
+    /// QA at MAL-HRU and MAL-CRTS.
+    pub jose: Actor,
+    /// Lab staff at SEV-UPRC.
+    pub rocio: Actor,
+    /// QA at SEV-UPRC.
+    pub teresa: Actor,
+}
+
+/// Fixture passwords of the users above.
+pub const NURIA_PW: &str = "demo-calidad-malaga";
+pub const JOSE_PW: &str = "demo-calidad-malaga-2";
+pub const TERESA_PW: &str = "demo-calidad-sevilla";
+
+pub async fn network(store: &Store) -> Net {
+    store
+        .load_network(&traza_store::system_actor(), &fixture())
+        .await
+        .expect("load the fixture network");
+    let actor = |name: &'static str| async move {
+        store
+            .actor(name)
+            .await
+            .unwrap_or_else(|e| panic!("actor {name}: {e}"))
+    };
+    Net {
+        store: store.clone(),
+        admin: actor("traza.admin").await,
+        lucia: actor("lucia.navarro").await,
+        elena: actor("elena.rubio").await,
+        cristina: actor("cristina.vega").await,
+        sergio: actor("sergio.fuentes").await,
+        nuria: actor("nuria.blanco").await,
+        jose: actor("jose.alarcon").await,
+        rocio: actor("rocio.dominguez").await,
+        teresa: actor("teresa.benitez").await,
+    }
+}
+
+// --- values -----------------------------------------------------------------------------------
+
+pub fn day(s: &str) -> NaiveDate {
+    s.parse().unwrap_or_else(|e| panic!("date {s}: {e}"))
+}
+
+pub fn today() -> NaiveDate {
+    Utc::now().date_naive()
+}
+
+pub fn days_ago(n: u64) -> NaiveDate {
+    today() - chrono::Days::new(n)
+}
+
+pub fn dec(s: &str) -> Decimal {
+    s.parse().unwrap_or_else(|e| panic!("decimal {s}: {e}"))
+}
+
+pub fn lab(s: &str) -> LabCode {
+    LabCode::parse(s).unwrap()
+}
+
+pub fn product(s: &str) -> ProductCode {
+    ProductCode::parse(s).unwrap()
+}
+
+pub fn donor(s: &str) -> DonorCode {
+    DonorCode::parse(s).unwrap()
+}
+
+pub fn patient(s: &str) -> PatientCode {
+    PatientCode::parse(s).unwrap()
+}
+
+/// Products and their MAL-HRU / SEV-UPRC assignments in the fixture (all clinical trials).
+pub const ALLO: &str = "MSC-AD-ALO"; // allogeneic, MAL-HRU, EudraCT 2020-002941-65
+pub const AUTO: &str = "MSC-AD-AUT"; // autologous, MAL-HRU, EudraCT 2017-002318-40
+pub const CART: &str = "CART-CD19"; // autologous, SEV-UPRC, EudraCT 2019-001472-33
+pub const MAL: &str = "MAL-HRU";
+pub const SEV: &str = "SEV-UPRC";
+
+/// The fields of a clinical-trial batch; `patient` only for autologous products.
+pub fn trial_fields(
+    trial: &str,
+    donor_code: &str,
+    patient_code: Option<&str>,
+    start: NaiveDate,
+) -> BatchFields {
+    BatchFields {
+        access_route: AccessRoute::ClinicalTrial,
+        trial_id: Some(TrialId::parse(trial).unwrap()),
+        donor_code: donor(donor_code),
+        patient_code: patient_code.map(patient),
+        collection_date: Some(start - chrono::Days::new(1)),
+        manufacturing_start: start,
+        manufacturing_end: None,
+        expiry_date: None,
+        cell_count: Some(dec("150000000")),
+        viability_percent: Some(dec("94.2")),
+        volume_ml: Some(dec("20")),
+        doses: 1,
+        notes: None,
+    }
+}
+
+/// An allogeneic MSC-AD-ALO batch at MAL-HRU.
+pub fn allo_fields(donor_code: &str, start: NaiveDate, doses: u32) -> BatchFields {
+    BatchFields {
+        doses,
+        ..trial_fields("2020-002941-65", donor_code, None, start)
+    }
+}
+
+/// An autologous MSC-AD-AUT batch at MAL-HRU for `subject` (donor and patient).
+pub fn auto_fields(subject: &str, start: NaiveDate) -> BatchFields {
+    trial_fields("2017-002318-40", subject, Some(subject), start)
+}
+
+pub async fn create(
+    store: &Store,
+    actor: &Actor,
+    product_code: &str,
+    lab_code: &str,
+    fields: BatchFields,
+) -> BatchView {
+    store
+        .create_batch(
+            actor,
+            NewBatch {
+                batch_number: None,
+                product_code: product(product_code),
+                lab_code: lab(lab_code),
+                fields,
+            },
+        )
+        .await
+        .unwrap_or_else(|e| panic!("create a {product_code} batch at {lab_code}: {e:?}"))
+}
+
+/// A value that passes a specification test.
+pub fn passing_value(t: &SpecTest) -> String {
+    match t.kind {
+        TestKind::Categorical => t
+            .expected
+            .clone()
+            .expect("a categorical test has an expected word"),
+        TestKind::Numeric => match (t.min, t.max) {
+            (Some(min), Some(max)) => ((min + max) / Decimal::TWO).normalize().to_string(),
+            (Some(min), None) => (min + Decimal::ONE).to_string(),
+            (None, Some(max)) => (max / Decimal::TWO).normalize().to_string(),
+            (None, None) => "1".into(),
+        },
+    }
+}
+
+/// A value that fails a specification test.
+pub fn failing_value(t: &SpecTest) -> String {
+    match t.kind {
+        TestKind::Categorical => "detected".into(),
+        TestKind::Numeric => match (t.min, t.max) {
+            (Some(min), _) => (min - Decimal::ONE).to_string(),
+            (None, Some(max)) => (max * Decimal::TWO + Decimal::ONE).to_string(),
+            (None, None) => panic!("test {} cannot fail", t.test),
+        },
+    }
+}
+
+pub fn qc(test: &str, value: &str, unit: &str) -> QcInput {
+    QcInput {
+        test: test.into(),
+        value: value.into(),
+        unit: unit.into(),
+        supersedes: None,
+        reason: None,
+    }
+}
+
+/// Records a passing result for every required test of the batch's product; returns how many.
+pub async fn record_passing_qc(
+    store: &Store,
+    actor: &Actor,
+    number: &str,
+    product_code: &str,
+) -> usize {
+    let spec = store
+        .get_product(actor, product_code)
+        .await
+        .expect("product")
+        .specification;
+    let mut n = 0;
+    for t in spec.required_tests() {
+        let r = store
+            .record_qc_result(actor, number, None, qc(&t.test, &passing_value(t), &t.unit))
+            .await
+            .unwrap_or_else(|e| panic!("QC {} on {number}: {e:?}", t.test));
+        assert_eq!(
+            r.outcome,
+            traza_domain::vocab::QcOutcome::Pass,
+            "{} = {} must pass",
+            t.test,
+            r.value
+        );
+        n += 1;
+    }
+    n
+}
+
+/// A batch made by `maker` (QC included), completed, and certified by `qp`.
+pub async fn released_batch(
+    store: &Store,
+    maker: &Actor,
+    qp: &Actor,
+    qp_password: &str,
+    product_code: &str,
+    lab_code: &str,
+    fields: BatchFields,
+) -> BatchView {
+    let created = create(store, maker, product_code, lab_code, fields).await;
+    let number = created.batch.batch_number.to_string();
+    record_passing_qc(store, maker, &number, product_code).await;
+    store
+        .complete_batch(maker, &number, None, days_ago(2))
+        .await
+        .expect("complete");
+    store
+        .release_batch(
+            qp,
+            &number,
+            None,
+            qp_password,
+            SignatureMeaning::QpCertified,
+        )
+        .await
+        .unwrap_or_else(|e| panic!("release {number}: {e:?}"))
+}
+
+/// The refusal code and its rules, or a panic naming what came instead.
+pub fn refusal<T: std::fmt::Debug>(r: Result<T, StoreError>) -> (&'static str, Vec<String>) {
+    match r {
+        Err(StoreError::Refused { code, details, .. }) => {
+            (code, details.into_iter().map(|d| d.rule).collect())
+        }
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+}
+
+/// The invalid fields of an `Invalid` error, or a panic naming what came instead.
+pub fn invalid_fields<T: std::fmt::Debug>(r: Result<T, StoreError>) -> Vec<String> {
+    match r {
+        Err(StoreError::Invalid(errors)) => errors.0.iter().map(|e| e.field.clone()).collect(),
+        other => panic!("expected a validation error, got {other:?}"),
+    }
+}
+
+#[test]
+fn with_database_replaces_only_the_path() {
+    assert_eq!(
+        with_database("postgres://postgres@127.0.0.1:5432/test", "traza_t_ab"),
+        "postgres://postgres@127.0.0.1:5432/traza_t_ab"
+    );
+    assert_eq!(
+        with_database("postgres://u:p@h/db?sslmode=disable", "x"),
+        "postgres://u:p@h/x?sslmode=disable"
+    );
+    assert_eq!(
+        with_database("postgresql://h:5432", "x"),
+        "postgresql://h:5432/x"
+    );
+    assert_eq!(
+        with_database("postgres://h?application_name=t", "x"),
+        "postgres://h/x?application_name=t"
+    );
+}
