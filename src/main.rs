@@ -1,5 +1,7 @@
 //! `traza`: the command line of the Traza manufacturing tracker.
 
+mod demo;
+
 use std::collections::BTreeSet;
 use std::io::Read;
 use std::process::ExitCode;
@@ -41,6 +43,14 @@ enum Command {
     Migrate,
     /// Serve HTTP (migrations run at start).
     Serve(ServeArgs),
+    /// Load the fixture network and demo batches (once), print the demo users, and serve.
+    Demo {
+        #[command(flatten)]
+        serve: ServeArgs,
+        /// How many demo batches to make on an empty database.
+        #[arg(long, default_value_t = 300)]
+        batches: usize,
+    },
     /// Manage users.
     #[command(subcommand)]
     User(UserCommand),
@@ -167,6 +177,33 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 .await
                 .with_context(|| format!("cannot listen on {}", args.bind))?;
             tracing::info!(address = %server.local_addr()?, "Traza is serving");
+            server.run(shutdown_signal()).await?;
+        }
+        Command::Demo { serve, batches } => {
+            let store = open(&cli.database_url).await?.with_source(Source::Api);
+            eprintln!(
+                "preparing the demo network (the first run makes {batches} batches; this takes a moment)…"
+            );
+            let made = demo::seed(&store, FIXTURE_NETWORK, batches).await?;
+            let server = Server::bind(&serve.bind, AppState { store })
+                .await
+                .with_context(|| format!("cannot listen on {}", serve.bind))?;
+            let addr = server.local_addr()?;
+            println!(
+                "Traza demo: {made} new batches; serving on http://{addr}/ (API docs: http://{addr}/api/v1/docs)"
+            );
+            println!("demo users (username / password / role / laboratories):");
+            let fixture = NetworkFixture::from_json(FIXTURE_NETWORK)?;
+            for u in &fixture.users {
+                let labs: Vec<&str> = u.labs.iter().map(LabCode::as_str).collect();
+                println!(
+                    "  {:<16} {:<24} {:<12} {}",
+                    u.username.as_str(),
+                    u.password,
+                    u.role.as_str(),
+                    labs.join(", ")
+                );
+            }
             server.run(shutdown_signal()).await?;
         }
         Command::User(UserCommand::Add {
