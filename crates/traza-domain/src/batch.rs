@@ -518,6 +518,10 @@ pub fn check_administration(
     administered_so_far: u32,
     today: NaiveDate,
 ) -> Result<Transition, AdministrationRefusal> {
+    // Every dose given is what "administered" means: say so, rather than "not released".
+    if batch.status == BatchStatus::Administered {
+        return Err(AdministrationRefusal::DosesExhausted { doses: batch.doses });
+    }
     if batch.status != BatchStatus::Released {
         let from = batch.status;
         return Err(AdministrationRefusal::NotReleased(InvalidTransition {

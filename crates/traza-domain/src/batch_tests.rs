@@ -1126,7 +1126,10 @@ fn administer(
 
 #[test]
 fn only_a_released_batch_can_be_administered() {
-    for &status in BatchStatus::ALL.iter().filter(|s| **s != Released) {
+    for &status in BatchStatus::ALL
+        .iter()
+        .filter(|s| !matches!(**s, Released | Administered))
+    {
         let b = batch(Origin::Allogeneic, status);
         match administer(&b, OWN_PATIENT, "2026-03-22", 0) {
             Err(AdministrationRefusal::NotReleased(InvalidTransition { from, .. })) => {
@@ -1140,6 +1143,12 @@ fn only_a_released_batch_can_be_administered() {
 #[test]
 fn administration_beyond_the_doses_is_refused() {
     let b = batch(Origin::Allogeneic, Released);
+    assert_eq!(
+        administer(&b, OTHER_PATIENT, "2026-03-22", 3),
+        Err(AdministrationRefusal::DosesExhausted { doses: 3 })
+    );
+    // Once the last dose moved it to `administered`, the answer stays "no dose left".
+    let b = batch(Origin::Allogeneic, Administered);
     assert_eq!(
         administer(&b, OTHER_PATIENT, "2026-03-22", 3),
         Err(AdministrationRefusal::DosesExhausted { doses: 3 })

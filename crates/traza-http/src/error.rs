@@ -146,18 +146,53 @@ impl From<StoreError> for ApiError {
 impl From<JsonRejection> for ApiError {
     fn from(r: JsonRejection) -> Self {
         match r.status() {
-            StatusCode::UNSUPPORTED_MEDIA_TYPE => {
-                ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "send the body as application/json")
-            }
-            StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "the request body is too large"),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "send the body as application/json",
+            ),
+            StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                "the request body is too large",
+            ),
             StatusCode::UNPROCESSABLE_ENTITY => match r {
                 // serde names the field and the problem: "missing field `step`", "invalid type…"
-                JsonRejection::JsonDataError(e) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", "the body does not have the expected fields")
-                    .with_details(vec![json!({"field": "body", "message": std::error::Error::source(&e).map_or_else(|| e.body_text(), |s| s.to_string())})]),
-                other => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", other.body_text()),
+                JsonRejection::JsonDataError(e) => {
+                    let message = std::error::Error::source(&e)
+                        .map_or_else(|| e.body_text(), |s| s.to_string());
+                    let (field, message) = field_of(&message);
+                    ApiError::new(
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        "validation_failed",
+                        "the body does not have the expected fields",
+                    )
+                    .with_details(vec![json!({"field": field, "message": message})])
+                }
+                other => ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "validation_failed",
+                    other.body_text(),
+                ),
             },
             _ => ApiError::bad_request(format!("malformed JSON: {}", r.body_text())),
         }
+    }
+}
+
+/// serde names the failing field as a path before the message (`code: laboratory code has…`,
+/// `specification[2].min: …`): clients want it as the detail's `field`.
+fn field_of(message: &str) -> (&str, &str) {
+    match message.split_once(": ") {
+        Some((path, rest))
+            if !path.is_empty()
+                && path
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '[' | ']')) =>
+        {
+            (path, rest)
+        }
+        _ => ("body", message),
     }
 }
 

@@ -87,6 +87,7 @@ pub fn router(state: AppState) -> Router {
         .method_not_allowed_fallback(|| async { ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "this resource does not take that method") })
         .with_state(state)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(middleware::from_fn(refuse_nul_in_uri))
         .layer(middleware::from_fn(log_server_errors))
         .layer(CatchPanicLayer::custom(|_| ApiError::internal("a handler panicked").into_response()))
         .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, Duration::from_secs(30)))
@@ -99,6 +100,18 @@ pub fn router(state: AppState) -> Router {
             tracing::info_span!("request", method = %req.method(), route = %route, request_id = %id)
         }))
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+}
+
+/// No key or filter in Traza may hold a NUL character, and PostgreSQL refuses one in text
+/// with an error: an encoded NUL anywhere in the path or query is a malformed request.
+async fn refuse_nul_in_uri(req: Request<Body>, next: Next) -> Response {
+    let uri = req.uri();
+    let has_nul = |s: &str| s.as_bytes().windows(3).any(|w| w == b"%00");
+    if has_nul(uri.path()) || uri.query().is_some_and(has_nul) {
+        return ApiError::bad_request("the request URI contains an encoded NUL character")
+            .into_response();
+    }
+    next.run(req).await
 }
 
 /// Logs a 5xx once, inside the request span, with the detail the client never sees.

@@ -245,8 +245,11 @@ async fn load_scoped(
     actor: &Actor,
     number: &str,
 ) -> Result<batches::Model, StoreError> {
+    // A string that cannot be a batch number names no batch; it never reaches the database
+    // (PostgreSQL refuses a NUL byte in text with an error, not an empty answer).
+    let number = BatchNumber::parse(number).map_err(|_| StoreError::NotFound("batch"))?;
     scope_filter(
-        batches::Entity::find().filter(batches::Column::BatchNumber.eq(number)),
+        batches::Entity::find().filter(batches::Column::BatchNumber.eq(number.as_str())),
         &actor.scope(),
     )
     .one(db)

@@ -330,6 +330,16 @@ impl Store {
     /// Checks a password of an active user. Unknown users cost the same time as known ones,
     /// so the answer does not reveal which usernames exist.
     pub async fn authenticate(&self, username: &str, password: &str) -> Result<Actor, StoreError> {
+        // Not a possible username (a NUL, say, which PostgreSQL would refuse): nobody. The
+        // dummy verification still runs so the answer takes as long as for a real user.
+        let username = match Username::parse(username) {
+            Ok(u) => u,
+            Err(_) => {
+                password_matches(password.to_owned(), DUMMY_HASH.to_owned()).await;
+                return Err(StoreError::Unauthenticated);
+            }
+        };
+        let username = username.as_str();
         let user = users::Entity::find_by_id(username)
             .filter(users::Column::Active.eq(true))
             .one(&self.db)

@@ -1,0 +1,348 @@
+//! Role × endpoint: every endpoint of SPEC §3 asked by every role, in and out of laboratory
+//! scope, against the role table of SPEC §2 as the oracle. A lab-bound user asking about
+//! another laboratory's batch gets 404 (scope leaks nothing); a role that may not act gets 403.
+
+use serde_json::{Value, json};
+
+use crate::support::*;
+
+/// The callers, in the column order of [`MATRIX`].
+const CALLERS: [&str; 7] = [ADMIN, LUCIA, ELENA, MARTA, ISABEL, ROCIO, TERESA];
+
+/// `(endpoint, [admin, coordinator, auditor, lab_staff GRA, qa GRA, lab_staff SEV, qa SEV])`.
+/// Batches are GRA-UPCIT's. A 409 for QA's release is the rule check answering: the role and
+/// scope let her through to the release rules.
+const MATRIX: &[(&str, [u16; 7])] = &[
+    ("GET /me", [200, 200, 200, 200, 200, 200, 200]),
+    ("GET /users", [200, 403, 403, 403, 403, 403, 403]),
+    ("POST /users", [201, 403, 403, 403, 403, 403, 403]),
+    (
+        "PATCH /users/{username}",
+        [200, 403, 403, 403, 403, 403, 403],
+    ),
+    ("GET /labs", [200, 200, 200, 200, 200, 200, 200]),
+    ("GET /labs/{code}", [200, 200, 200, 200, 200, 200, 200]),
+    ("POST /labs", [403, 201, 403, 403, 403, 403, 403]),
+    ("PATCH /labs/{code}", [403, 200, 403, 403, 403, 403, 403]),
+    ("GET /products", [200, 200, 200, 200, 200, 200, 200]),
+    ("GET /products/{code}", [200, 200, 200, 200, 200, 200, 200]),
+    ("POST /products", [403, 201, 403, 403, 403, 403, 403]),
+    (
+        "PATCH /products/{code}",
+        [403, 200, 403, 403, 403, 403, 403],
+    ),
+    ("GET /assignments", [200, 200, 200, 200, 200, 200, 200]),
+    ("POST /assignments", [403, 201, 403, 403, 403, 403, 403]),
+    (
+        "POST /assignments/{id}/end",
+        [403, 200, 403, 403, 403, 403, 403],
+    ),
+    ("GET /batches", [200, 200, 200, 200, 200, 200, 200]),
+    ("POST /batches", [403, 403, 403, 201, 201, 403, 403]),
+    ("GET /batches/{number}", [200, 200, 200, 200, 200, 404, 404]),
+    (
+        "PATCH /batches/{number}",
+        [403, 403, 403, 200, 200, 404, 404],
+    ),
+    (
+        "POST /batches/{number}/events",
+        [403, 403, 403, 201, 201, 404, 404],
+    ),
+    (
+        "POST /batches/{number}/qc-results",
+        [403, 403, 403, 201, 201, 404, 404],
+    ),
+    (
+        "POST /batches/{number}/deviations",
+        [403, 403, 403, 201, 201, 404, 404],
+    ),
+    (
+        "POST /batches/{number}/deviations/{id}/close",
+        [403, 403, 403, 403, 200, 404, 404],
+    ),
+    (
+        "POST /batches/{number}/complete",
+        [403, 403, 403, 200, 200, 404, 404],
+    ),
+    (
+        "POST /batches/{number}/release",
+        [403, 403, 403, 403, 409, 404, 404],
+    ),
+    (
+        "POST /batches/{number}/reject",
+        [403, 403, 403, 403, 200, 404, 404],
+    ),
+    (
+        "POST /batches/{number}/administrations",
+        [403, 403, 403, 403, 201, 404, 404],
+    ),
+    (
+        "GET /batches/{number}/audit",
+        [200, 200, 200, 200, 200, 404, 404],
+    ),
+    (
+        "GET /trace/donors/{code}",
+        [200, 200, 200, 200, 200, 200, 200],
+    ),
+    (
+        "GET /trace/patients/{code}",
+        [200, 200, 200, 200, 200, 200, 200],
+    ),
+    ("GET /audit", [200, 200, 200, 403, 403, 403, 403]),
+];
+
+/// Shared state of one walk: records made once and reused by several cells.
+struct Walk {
+    seq: u32,
+    staff: String,
+    /// A released allogeneic batch with doses to spare.
+    released: String,
+    assignment: Option<i64>,
+}
+
+impl Walk {
+    fn next(&mut self) -> u32 {
+        self.seq += 1;
+        self.seq
+    }
+
+    /// A fresh MSC-AD-ALO batch at GRA-UPCIT made by Marta; starts spread over past months so
+    /// the laboratory's monthly capacity (30) is never reached.
+    async fn fresh_batch(&mut self, api: &Api) -> String {
+        let n = self.next();
+        let start = (today_date() - chrono::Days::new(40 + 3 * u64::from(n))).to_string();
+        let b = api
+            .create_batch(
+                &self.staff,
+                allo_batch(&format!("DON-AUTHZ-{n:03}"), &start, 4),
+            )
+            .await;
+        b["batch_number"].as_str().expect("batch_number").to_owned()
+    }
+
+    async fn fresh_quarantined(&mut self, api: &Api) -> String {
+        let number = self.fresh_batch(api).await;
+        api.post(&format!("/batches/{number}/complete"))
+            .token(&self.staff)
+            .json(json!({"manufacturing_end": today()}))
+            .send()
+            .await
+            .ok(200);
+        number
+    }
+}
+
+async fn attempt(api: &Api, walk: &mut Walk, endpoint: &str, caller: &str, token: &str) -> u16 {
+    let n = walk.next();
+    let password = api.password(caller);
+    let call = match endpoint {
+        "GET /me" => api.get("/me"),
+        "GET /users" => api.get("/users"),
+        "POST /users" => api.post("/users").json(json!({
+            "username": format!("authz.user{n}"), "full_name": "Usuario de prueba",
+            "role": "auditor", "labs": [], "password": "clave-de-prueba-larga"
+        })),
+        "PATCH /users/{username}" => api
+            .patch(&format!("/users/{PABLO}"))
+            .json(json!({"full_name": format!("Pablo Ortiz Gil {n}")})),
+        "GET /labs" => api.get("/labs"),
+        "GET /labs/{code}" => api.get(&format!("/labs/{GRA}")),
+        "POST /labs" => api.post("/labs").json(json!({
+            "code": format!("TST-LAB{n}"), "name": "Laboratorio de pruebas", "city": "Jaén",
+            "province": "Jaén", "institution": "Hospital de prueba", "status": "active",
+            "training_only": false, "specialisations": ["somatic_cell_therapy"]
+        })),
+        "PATCH /labs/{code}" => api
+            .patch("/labs/COR-IMIBIC")
+            .json(json!({"name": format!("IMIBIC, sala blanca {n}")})),
+        "GET /products" => api.get("/products"),
+        "GET /products/{code}" => api.get(&format!("/products/{SKIN}")),
+        "POST /products" => api.post("/products").json(json!({
+            "code": format!("TST-PROD{n}"), "name": "Producto de prueba",
+            "atmp_class": "somatic_cell_therapy", "origin": "allogeneic",
+            "access_routes": ["clinical_trial"], "shelf_life_days": 30, "status": "active",
+            "specification": [{"test": "sterility", "kind": "categorical",
+                               "expected": "negative", "required": true}]
+        })),
+        "PATCH /products/{code}" => api
+            .patch("/products/LSC-ALO")
+            .json(json!({"name": format!("Células madre limbares {n}")})),
+        "GET /assignments" => api.get("/assignments"),
+        "POST /assignments" => api.post("/assignments").json(json!({
+            "product_code": ALLO, "lab_code": "COR-IMIBIC", "access_route": "compassionate_use",
+            "valid_from": today(), "reason": "Capacidad adicional"
+        })),
+        "POST /assignments/{id}/end" => {
+            let id = walk
+                .assignment
+                .expect("the coordinator's assignment was made");
+            api.post(&format!("/assignments/{id}/end"))
+                .json(json!({"valid_until": days_ahead(30), "reason": "Fin de la necesidad"}))
+        }
+        "GET /batches" => api.get("/batches"),
+        "POST /batches" => {
+            let start = (today_date() - chrono::Days::new(400 + u64::from(n))).to_string();
+            api.post("/batches")
+                .json(allo_batch(&format!("DON-AUTHZ-NEW-{n}"), &start, 1))
+        }
+        "GET /batches/{number}" => api.get(&format!("/batches/{}", walk.released)),
+        "PATCH /batches/{number}" => {
+            let number = walk.fresh_batch(api).await;
+            api.patch(&format!("/batches/{number}"))
+                .if_match(1)
+                .json(json!({"volume_ml": "16", "reason": "Volumen corregido tras revisión"}))
+        }
+        "POST /batches/{number}/events" => {
+            let number = walk.fresh_batch(api).await;
+            api.post(&format!("/batches/{number}/events"))
+                .json(json!({"step": "siembra", "performed_at": minutes_ago(5), "note": null}))
+        }
+        "POST /batches/{number}/qc-results" => {
+            let number = walk.fresh_batch(api).await;
+            api.post(&format!("/batches/{number}/qc-results"))
+                .json(json!({"test": "sterility", "value": "negative"}))
+        }
+        "POST /batches/{number}/deviations" => {
+            let number = walk.fresh_batch(api).await;
+            api.post(&format!("/batches/{number}/deviations"))
+                .json(json!({"description": "Alarma de presión diferencial", "severity": "minor"}))
+        }
+        "POST /batches/{number}/deviations/{id}/close" => {
+            let number = walk.fresh_batch(api).await;
+            let d = api
+                .post(&format!("/batches/{number}/deviations"))
+                .token(&walk.staff)
+                .json(json!({"description": "Alarma de temperatura", "severity": "minor"}))
+                .send()
+                .await
+                .ok(201);
+            api.post(&format!("/batches/{number}/deviations/{}/close", d["id"]))
+                .json(json!({"resolution": "Sin impacto"}))
+        }
+        "POST /batches/{number}/complete" => {
+            let number = walk.fresh_batch(api).await;
+            api.post(&format!("/batches/{number}/complete"))
+                .json(json!({"manufacturing_end": today()}))
+        }
+        "POST /batches/{number}/release" => {
+            let number = walk.fresh_quarantined(api).await;
+            api.post(&format!("/batches/{number}/release"))
+                .json(json!({"password": password, "meaning": "qp_certified"}))
+        }
+        "POST /batches/{number}/reject" => {
+            let number = walk.fresh_quarantined(api).await;
+            api.post(&format!("/batches/{number}/reject"))
+                .json(json!({"password": password, "reason": "Contaminación en el control"}))
+        }
+        "POST /batches/{number}/administrations" => api
+            .post(&format!("/batches/{}/administrations", walk.released))
+            .json(
+                json!({"patient_code": format!("PAC-AUTHZ-{n}"), "administered_on": today(),
+                          "hospital": "Hospital Universitario Virgen de las Nieves"}),
+            ),
+        "GET /batches/{number}/audit" => api.get(&format!("/batches/{}/audit", walk.released)),
+        "GET /trace/donors/{code}" => api.get("/trace/donors/DON-AUTHZ-REL"),
+        "GET /trace/patients/{code}" => api.get("/trace/patients/PAC-AUTHZ-1"),
+        "GET /audit" => api.get("/audit"),
+        other => panic!("no request for {other}"),
+    };
+    let resp = call.token(token).send().await;
+    if endpoint == "POST /assignments" && resp.status.as_u16() == 201 {
+        walk.assignment = resp.body["id"].as_i64();
+    }
+    if endpoint == "GET /trace/donors/{code}" && resp.status.as_u16() == 200 {
+        let seen = resp.body["batches"].as_array().map_or(0, Vec::len);
+        let in_scope = ![ROCIO, TERESA].contains(&caller);
+        assert_eq!(
+            seen,
+            usize::from(in_scope),
+            "{caller} traces the donor: {}",
+            resp.text
+        );
+    }
+    resp.status.as_u16()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_role_on_every_endpoint() {
+    on_both("every_role_on_every_endpoint", |api| async move {
+        let staff = api.token(MARTA).await;
+        let qa = api.second_gra_qa().await;
+        // A released batch: made and tested by Marta, certified by Carmen (four eyes), so that
+        // Isabel, who touched nothing, may administer it.
+        let released = api
+            .create_batch(&staff, allo_batch("DON-AUTHZ-REL", &days_ago(20), 10))
+            .await["batch_number"]
+            .as_str()
+            .expect("batch_number")
+            .to_owned();
+        api.pass_required_tests(&staff, &released, ALLO, &[]).await;
+        api.post(&format!("/batches/{released}/complete"))
+            .token(&staff)
+            .json(json!({"manufacturing_end": days_ago(2)}))
+            .send()
+            .await
+            .ok(200);
+        api.post(&format!("/batches/{released}/release"))
+            .token(&qa)
+            .json(json!({"password": CARMEN_PW, "meaning": "qp_certified"}))
+            .send()
+            .await
+            .ok(200);
+        let mut walk = Walk {
+            seq: 0,
+            staff,
+            released,
+            assignment: None,
+        };
+
+        let mut tokens = Vec::new();
+        for caller in CALLERS {
+            tokens.push(api.token(caller).await);
+        }
+        let mut wrong: Vec<String> = Vec::new();
+        let mut cells = 0;
+        for (endpoint, expected) in MATRIX {
+            for (i, caller) in CALLERS.iter().enumerate() {
+                let got = attempt(&api, &mut walk, endpoint, caller, &tokens[i]).await;
+                cells += 1;
+                if got != expected[i] {
+                    wrong.push(format!(
+                        "{endpoint} as {caller}: expected {}, got {got}",
+                        expected[i]
+                    ));
+                }
+            }
+        }
+        // Without a token, every /api/v1 route but login and the document answers 401.
+        for (endpoint, _) in MATRIX {
+            let (method, path) = endpoint.split_once(' ').expect("METHOD /path");
+            let path = path
+                .replace("{username}", PABLO)
+                .replace("{code}", GRA)
+                .replace("{number}", &walk.released)
+                .replace("{id}", "1");
+            let method = axum::http::Method::from_bytes(method.as_bytes()).expect("method");
+            let resp = api
+                .req(method, &path)
+                .json(Value::Object(Default::default()))
+                .send()
+                .await;
+            cells += 1;
+            if resp.status.as_u16() != 401 {
+                wrong.push(format!(
+                    "{endpoint} without a token: expected 401, got {}",
+                    resp.status
+                ));
+            }
+        }
+        assert!(
+            wrong.is_empty(),
+            "{} of {cells} cells disagree with SPEC §2:\n{}",
+            wrong.len(),
+            wrong.join("\n")
+        );
+        assert_eq!(cells, MATRIX.len() * (CALLERS.len() + 1));
+    })
+    .await;
+}

@@ -1,0 +1,11 @@
+//! End-to-end tests of the HTTP API (SPEC §3): the real router, in process, against a real
+//! database. Each test body runs on SQLite and, when `TRAZA_TEST_POSTGRES_URL` is set, on
+//! PostgreSQL too (see `support`).
+
+mod auth;
+mod authz;
+mod concurrency;
+mod errors;
+mod network;
+mod stories;
+mod support;

@@ -1,0 +1,617 @@
+//! The harness: the real router, driven in process with `tower::ServiceExt::oneshot`, over a
+//! fresh SQLite database and, when `TRAZA_TEST_POSTGRES_URL` is set, a fresh PostgreSQL
+//! database too. Every test body runs once per backend, against the fixture network.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::io::Write as _;
+use std::panic::resume_unwind;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, Request, StatusCode, header};
+use chrono::{Days, NaiveDate, Utc};
+use serde_json::{Value, json};
+use sqlx::Connection;
+use tower::ServiceExt;
+use traza_store::{NetworkFixture, Store};
+
+pub const POSTGRES_ENV: &str = "TRAZA_TEST_POSTGRES_URL";
+
+pub const FIXTURE_JSON: &str = include_str!("../../fixtures/network.json");
+
+// --- fixture people (GRA-UPCIT is the lab the stories happen in) ------------------------------
+
+pub const ADMIN: &str = "traza.admin";
+/// Coordinator.
+pub const LUCIA: &str = "lucia.navarro";
+/// Auditor.
+pub const ELENA: &str = "elena.rubio";
+/// Lab staff at GRA-UPCIT.
+pub const MARTA: &str = "marta.jimenez";
+/// Lab staff at GRA-UPCIT.
+pub const PABLO: &str = "pablo.ortiz";
+/// QA at GRA-UPCIT.
+pub const ISABEL: &str = "isabel.morales";
+/// Lab staff at SEV-UPRC.
+pub const ROCIO: &str = "rocio.dominguez";
+/// QA at SEV-UPRC.
+pub const TERESA: &str = "teresa.benitez";
+/// A second QA of GRA-UPCIT, created by the admin through the API (see [`Api::second_gra_qa`]).
+pub const CARMEN: &str = "carmen.ruiz";
+pub const CARMEN_PW: &str = "demo-calidad-granada-2";
+
+pub const GRA: &str = "GRA-UPCIT";
+/// Allogeneic; GRA-UPCIT clinical trial from 2015-09-15 (EudraCT 2015-001726-39).
+pub const ALLO: &str = "MSC-AD-ALO";
+pub const ALLO_TRIAL: &str = "2015-001726-39";
+/// Autologous; GRA-UPCIT hospital exemption from 2024-07-01.
+pub const SKIN: &str = "UGRSKIN";
+/// Autologous; SEV-UPRC clinical trial from 2019-10-01 (EudraCT 2019-001472-33).
+pub const CART: &str = "CART-CD19";
+
+// --- backends ---------------------------------------------------------------------------------
+
+/// Runs `body` against a fresh SQLite database, then against a fresh PostgreSQL database when
+/// `TRAZA_TEST_POSTGRES_URL` is set (a notice is printed when it is not).
+pub async fn on_both<F, Fut>(name: &str, body: F)
+where
+    F: Fn(Api) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let url = format!("sqlite://{}/api.db?mode=rwc", dir.path().display());
+    let outcome = run(&url, &body).await;
+    drop(dir);
+    if let Err(panic) = outcome {
+        resume_unwind(panic);
+    }
+    match std::env::var(POSTGRES_ENV) {
+        Ok(url) if !url.trim().is_empty() => on_postgres(name, url.trim(), &body).await,
+        // Straight to the process's stderr: the harness captures `eprintln!`, and the skip
+        // must show in a passing run.
+        _ => {
+            let _ = writeln!(
+                std::io::stderr(),
+                "note: {POSTGRES_ENV} is not set; skipping the PostgreSQL half of {name}"
+            );
+        }
+    }
+}
+
+async fn on_postgres<F, Fut>(name: &str, admin_url: &str, body: &F)
+where
+    F: Fn(Api) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let nanos = Utc::now().timestamp_nanos_opt().unwrap_or_default();
+    let database = format!(
+        "traza_api_{}_{:x}_{}",
+        std::process::id(),
+        nanos,
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    );
+    let mut admin = sqlx::PgConnection::connect(admin_url)
+        .await
+        .unwrap_or_else(|e| {
+            panic!("{POSTGRES_ENV} is set but PostgreSQL does not answer ({name}): {e}")
+        });
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {database}")))
+        .execute(&mut admin)
+        .await
+        .unwrap_or_else(|e| panic!("CREATE DATABASE {database}: {e}"));
+    let outcome = run(&with_database(admin_url, &database), body).await;
+    if let Err(e) = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "DROP DATABASE IF EXISTS {database} WITH (FORCE)"
+    )))
+    .execute(&mut admin)
+    .await
+    {
+        let _ = writeln!(std::io::stderr(), "warning: could not drop {database}: {e}");
+    }
+    let _ = admin.close().await;
+    if let Err(panic) = outcome {
+        resume_unwind(panic);
+    }
+}
+
+/// Migrates, loads the fixture network, and runs `body` in a task of its own so that a failed
+/// assertion still lets the caller clean up; the panic is handed back.
+async fn run<F, Fut>(url: &str, body: &F) -> Result<(), Box<dyn std::any::Any + Send>>
+where
+    F: Fn(Api) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let store = Store::connect(url)
+        .await
+        .expect("connect to the test database");
+    store.migrate().await.expect("migrate the test database");
+    let fixture = NetworkFixture::from_json(FIXTURE_JSON).expect("fixtures/network.json parses");
+    store
+        .load_network(&traza_store::system_actor(), &fixture)
+        .await
+        .expect("load the fixture network");
+    let api = Api::new(store.clone());
+    let outcome = tokio::spawn(body(api)).await;
+    store.close().await.expect("close the store");
+    outcome.map_err(|e| match e.try_into_panic() {
+        Ok(panic) => panic,
+        Err(e) => Box::new(format!("test task failed: {e}")),
+    })
+}
+
+/// `url` with its database name replaced, keeping any query string.
+pub fn with_database(url: &str, database: &str) -> String {
+    let scheme_end = url.find("://").map_or(0, |i| i + 3);
+    let rest = &url[scheme_end..];
+    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let after = &rest[authority_end..];
+    let query = after.find('?').map_or("", |i| &after[i..]);
+    format!(
+        "{}{}/{database}{query}",
+        &url[..scheme_end],
+        &rest[..authority_end]
+    )
+}
+
+// --- the API under test -----------------------------------------------------------------------
+
+/// The application router on one database, with the fixture users' passwords and a cache of
+/// their tokens (every login costs an argon2 verification).
+#[derive(Clone)]
+pub struct Api {
+    app: Router,
+    pub store: Store,
+    passwords: Arc<Mutex<HashMap<String, String>>>,
+    tokens: Arc<Mutex<HashMap<String, String>>>,
+}
+
+impl Api {
+    fn new(store: Store) -> Api {
+        let fixture: Value = serde_json::from_str(FIXTURE_JSON).expect("fixture JSON");
+        let passwords = fixture["users"]
+            .as_array()
+            .expect("fixture users")
+            .iter()
+            .map(|u| {
+                (
+                    u["username"].as_str().unwrap_or_default().to_owned(),
+                    u["password"].as_str().unwrap_or_default().to_owned(),
+                )
+            })
+            .collect();
+        Api {
+            app: traza_http::router(traza_http::AppState {
+                store: store.clone(),
+            }),
+            store,
+            passwords: Arc::new(Mutex::new(passwords)),
+            tokens: Arc::default(),
+        }
+    }
+
+    pub fn backend(&self) -> &'static str {
+        self.store.backend()
+    }
+
+    pub fn req(&self, method: Method, path: &str) -> Call {
+        let uri = if path.starts_with("/api/") || path == "/healthz" || path == "/readyz" {
+            path.to_owned()
+        } else {
+            format!("/api/v1{path}")
+        };
+        Call {
+            app: self.app.clone(),
+            backend: self.backend(),
+            method,
+            uri,
+            headers: Vec::new(),
+            body: Vec::new(),
+        }
+    }
+
+    pub fn get(&self, path: &str) -> Call {
+        self.req(Method::GET, path)
+    }
+
+    pub fn post(&self, path: &str) -> Call {
+        self.req(Method::POST, path)
+    }
+
+    pub fn patch(&self, path: &str) -> Call {
+        self.req(Method::PATCH, path)
+    }
+
+    /// The password of a fixture user, or of a user a test created with [`Api::remember`].
+    pub fn password(&self, user: &str) -> String {
+        self.passwords
+            .lock()
+            .expect("passwords")
+            .get(user)
+            .cloned()
+            .unwrap_or_else(|| panic!("no known password for {user}"))
+    }
+
+    pub fn remember(&self, user: &str, password: &str) {
+        self.passwords
+            .lock()
+            .expect("passwords")
+            .insert(user.to_owned(), password.to_owned());
+    }
+
+    /// A bearer token of `user`, logging in once per database.
+    pub async fn token(&self, user: &str) -> String {
+        if let Some(t) = self.tokens.lock().expect("tokens").get(user) {
+            return t.clone();
+        }
+        let token = self.login(user).await;
+        self.tokens
+            .lock()
+            .expect("tokens")
+            .insert(user.to_owned(), token.clone());
+        token
+    }
+
+    /// A fresh login of `user` (not cached).
+    pub async fn login(&self, user: &str) -> String {
+        let body = self
+            .post("/auth/login")
+            .json(json!({"username": user, "password": self.password(user)}))
+            .send()
+            .await
+            .ok(200);
+        body["token"]
+            .as_str()
+            .unwrap_or_else(|| panic!("login of {user} answers a token: {body}"))
+            .to_owned()
+    }
+
+    /// Creates, as the admin, a second QA of GRA-UPCIT (for four-eyes stories).
+    pub async fn second_gra_qa(&self) -> String {
+        let admin = self.token(ADMIN).await;
+        self.post("/users")
+            .token(&admin)
+            .json(json!({
+                "username": CARMEN, "full_name": "Carmen Ruiz Alcántara", "role": "qa",
+                "labs": [GRA], "password": CARMEN_PW
+            }))
+            .send()
+            .await
+            .ok(201);
+        self.remember(CARMEN, CARMEN_PW);
+        self.token(CARMEN).await
+    }
+
+    /// Creates a batch; panics unless it answers 201.
+    pub async fn create_batch(&self, token: &str, body: Value) -> Value {
+        self.post("/batches")
+            .token(token)
+            .json(body)
+            .send()
+            .await
+            .ok(201)
+    }
+
+    /// The product's specification, as the API serves it.
+    pub async fn spec(&self, token: &str, product: &str) -> Vec<Value> {
+        let p = self
+            .get(&format!("/products/{product}"))
+            .token(token)
+            .send()
+            .await
+            .ok(200);
+        p["specification"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{product} has a specification: {p}"))
+            .clone()
+    }
+
+    /// Records a passing result of every required test of the batch's product, except those
+    /// named in `skip`; returns the results.
+    pub async fn pass_required_tests(
+        &self,
+        token: &str,
+        number: &str,
+        product: &str,
+        skip: &[&str],
+    ) -> Vec<Value> {
+        let mut out = Vec::new();
+        for t in self.spec(token, product).await {
+            let test = t["test"].as_str().unwrap_or_default();
+            if t["required"] != json!(true) || skip.contains(&test) {
+                continue;
+            }
+            let r = self
+                .post(&format!("/batches/{number}/qc-results"))
+                .token(token)
+                .json(json!({"test": test, "value": passing_value(&t), "unit": t["unit"]}))
+                .send()
+                .await
+                .ok(201);
+            assert_eq!(r["outcome"], "pass", "{test} = {} must pass", r["value"]);
+            out.push(r);
+        }
+        out
+    }
+
+    /// The batch as the API serves it, and its ETag version.
+    pub async fn batch(&self, token: &str, number: &str) -> (Value, i64) {
+        let r = self
+            .get(&format!("/batches/{number}"))
+            .token(token)
+            .send()
+            .await;
+        let etag = r.header("etag").unwrap_or_default();
+        let body = r.ok(200);
+        let version = etag.trim_matches('"').parse::<i64>().unwrap_or_else(|_| {
+            panic!("GET /batches/{number} sends ETag \"<version>\", not {etag:?}")
+        });
+        assert_eq!(
+            body["version"],
+            json!(version),
+            "the ETag is the batch version"
+        );
+        (body, version)
+    }
+}
+
+/// A request under construction.
+pub struct Call {
+    app: Router,
+    backend: &'static str,
+    method: Method,
+    uri: String,
+    headers: Vec<(HeaderName, HeaderValue)>,
+    body: Vec<u8>,
+}
+
+impl Call {
+    pub fn token(self, token: &str) -> Call {
+        self.header("authorization", &format!("Bearer {token}"))
+    }
+
+    pub fn header(mut self, name: &str, value: &str) -> Call {
+        self.headers.push((
+            HeaderName::from_bytes(name.as_bytes()).expect("header name"),
+            HeaderValue::from_str(value).expect("header value"),
+        ));
+        self
+    }
+
+    pub fn if_match(self, version: i64) -> Call {
+        self.header("if-match", &format!("\"{version}\""))
+    }
+
+    pub fn json(mut self, body: Value) -> Call {
+        self.body = serde_json::to_vec(&body).expect("JSON body");
+        self.header("content-type", "application/json")
+    }
+
+    /// A body sent as is, with the given content type (or none).
+    pub fn raw(mut self, content_type: Option<&str>, body: impl Into<Vec<u8>>) -> Call {
+        self.body = body.into();
+        match content_type {
+            Some(ct) => self.header("content-type", ct),
+            None => self,
+        }
+    }
+
+    /// Sends the request. No answer may be a 5xx, and every error answer has the one error
+    /// body of SPEC §3.
+    pub async fn send(self) -> Resp {
+        let what = format!("{} {} [{}]", self.method, self.uri, self.backend);
+        let mut request = Request::builder().method(self.method).uri(&self.uri);
+        for (name, value) in self.headers {
+            request = request.header(name, value);
+        }
+        let request = request
+            .body(Body::from(self.body))
+            .expect("a valid request");
+        let response = self.app.oneshot(request).await.expect("the router answers");
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = axum::body::to_bytes(response.into_body(), 16 * 1024 * 1024)
+            .await
+            .expect("the response body");
+        let text = String::from_utf8_lossy(&bytes).into_owned();
+        let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        assert!(
+            !status.is_server_error(),
+            "{what} answered {status}: no request may get a 5xx; body: {text}"
+        );
+        if status.is_client_error() {
+            let ct = headers
+                .get(header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default();
+            assert!(
+                ct.starts_with("application/json"),
+                "{what} answered {status} with content type {ct:?}: {text}"
+            );
+            let e = &body["error"];
+            assert!(
+                e["code"].is_string() && e["message"].is_string() && e["details"].is_array(),
+                "{what} answered {status} without the error body {{error: {{code, message, details}}}}: {text}"
+            );
+        }
+        Resp {
+            status,
+            headers,
+            body,
+            text,
+            what,
+        }
+    }
+}
+
+/// An answer.
+#[derive(Debug)]
+pub struct Resp {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Value,
+    pub text: String,
+    pub what: String,
+}
+
+impl Resp {
+    /// The body, after checking the status.
+    pub fn ok(self, status: u16) -> Value {
+        assert_eq!(
+            self.status.as_u16(),
+            status,
+            "{} answered {}; body: {}",
+            self.what,
+            self.status,
+            self.text
+        );
+        self.body
+    }
+
+    /// The error's `details`, after checking the status and the error code.
+    pub fn err(self, status: u16, code: &str) -> Vec<Value> {
+        assert_eq!(
+            (self.status.as_u16(), self.code()),
+            (status, code),
+            "{} answered {}; body: {}",
+            self.what,
+            self.status,
+            self.text
+        );
+        self.body["error"]["details"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    pub fn code(&self) -> &str {
+        self.body["error"]["code"].as_str().unwrap_or_default()
+    }
+
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    }
+}
+
+/// The `rule` of each `{rule, message}` detail.
+pub fn rules(details: &[Value]) -> Vec<String> {
+    details
+        .iter()
+        .map(|d| {
+            assert!(d["message"].is_string(), "a detail has a message: {d}");
+            d["rule"]
+                .as_str()
+                .unwrap_or_else(|| panic!("a detail has a rule: {d}"))
+                .to_owned()
+        })
+        .collect()
+}
+
+/// The `field` of each `{field, message}` detail.
+pub fn fields(details: &[Value]) -> Vec<String> {
+    details
+        .iter()
+        .map(|d| {
+            assert!(d["message"].is_string(), "a detail has a message: {d}");
+            d["field"]
+                .as_str()
+                .unwrap_or_else(|| panic!("a detail has a field: {d}"))
+                .to_owned()
+        })
+        .collect()
+}
+
+// --- values -----------------------------------------------------------------------------------
+
+pub fn today_date() -> NaiveDate {
+    Utc::now().date_naive()
+}
+
+pub fn today() -> String {
+    today_date().to_string()
+}
+
+pub fn days_ago(n: u64) -> String {
+    (today_date() - Days::new(n)).to_string()
+}
+
+pub fn days_ahead(n: u64) -> String {
+    (today_date() + Days::new(n)).to_string()
+}
+
+/// An RFC 3339 instant `minutes` ago.
+pub fn minutes_ago(minutes: i64) -> String {
+    (Utc::now() - chrono::Duration::minutes(minutes)).to_rfc3339()
+}
+
+/// The year of a `YYYY-MM-DD` date.
+pub fn year_of(date: &str) -> &str {
+    &date[..4]
+}
+
+fn number(v: &Value) -> Option<f64> {
+    v.as_str().and_then(|s| s.parse().ok())
+}
+
+/// A value that meets a specification test (decimals as strings).
+pub fn passing_value(t: &Value) -> String {
+    if t["kind"] == "categorical" {
+        return t["expected"].as_str().unwrap_or_default().to_owned();
+    }
+    let v = match (number(&t["min"]), number(&t["max"])) {
+        (Some(min), Some(max)) => (min + max) / 2.0,
+        (Some(min), None) => min + 1.0,
+        (None, Some(max)) => max / 2.0,
+        (None, None) => 1.0,
+    };
+    v.to_string()
+}
+
+/// A value that fails a specification test.
+pub fn failing_value(t: &Value) -> String {
+    if t["kind"] == "categorical" {
+        return "detected".into();
+    }
+    match (number(&t["min"]), number(&t["max"])) {
+        (Some(min), _) => (min - 1.0).to_string(),
+        (None, Some(max)) => (max * 2.0 + 1.0).to_string(),
+        (None, None) => panic!("test {} cannot fail", t["test"]),
+    }
+}
+
+/// An allogeneic MSC-AD-ALO batch at GRA-UPCIT (clinical trial).
+pub fn allo_batch(donor: &str, start: &str, doses: u32) -> Value {
+    json!({
+        "product_code": ALLO, "lab_code": GRA, "access_route": "clinical_trial",
+        "trial_id": ALLO_TRIAL, "donor_code": donor, "collection_date": start,
+        "manufacturing_start": start, "cell_count": "120000000", "viability_percent": "93.5",
+        "volume_ml": "15", "doses": doses
+    })
+}
+
+/// An autologous UGRSKIN batch at GRA-UPCIT (hospital exemption).
+pub fn skin_batch(donor: &str, patient: &str, start: &str) -> Value {
+    json!({
+        "product_code": SKIN, "lab_code": GRA, "access_route": "hospital_exemption",
+        "donor_code": donor, "patient_code": patient, "collection_date": start,
+        "manufacturing_start": start, "volume_ml": "40"
+    })
+}
+
+#[test]
+fn with_database_replaces_only_the_database_name() {
+    assert_eq!(
+        with_database("postgres://postgres@127.0.0.1:5432/test", "x"),
+        "postgres://postgres@127.0.0.1:5432/x"
+    );
+    assert_eq!(
+        with_database("postgres://u:p@h/db?sslmode=disable", "x"),
+        "postgres://u:p@h/x?sslmode=disable"
+    );
+}
