@@ -1,6 +1,7 @@
 //! `traza`: the command line of the Traza manufacturing tracker.
 
 mod demo;
+mod history;
 
 use std::collections::BTreeSet;
 use std::io::Read;
@@ -60,6 +61,12 @@ enum Command {
     /// Load a network description (laboratories, products, assignments, users).
     #[command(subcommand)]
     Fixtures(FixturesCommand),
+    /// Import historical records from CSV files.
+    #[command(subcommand)]
+    Import(history::ImportCommand),
+    /// Export records as CSV.
+    #[command(subcommand)]
+    Export(history::ExportCommand),
 }
 
 #[derive(Args)]
@@ -255,6 +262,14 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                     return Ok(ExitCode::from(1));
                 }
             }
+        }
+        Command::Import(command) => {
+            let store = open(&cli.database_url).await?;
+            return history::import(&store, command).await;
+        }
+        Command::Export(command) => {
+            let store = open(&cli.database_url).await?;
+            return history::export(&store, command).await;
         }
         Command::Fixtures(FixturesCommand::Load { file }) => {
             let store = open(&cli.database_url).await?;

@@ -89,6 +89,13 @@ const MATRIX: &[(&str, [u16; 7])] = &[
         [200, 200, 200, 200, 200, 200, 200],
     ),
     ("GET /audit", [200, 200, 200, 403, 403, 403, 403]),
+    // A file of Granada's history: out of Sevilla's scope, every row is refused (422).
+    ("POST /imports/batches", [403, 200, 403, 200, 200, 422, 422]),
+    ("GET /imports/{id}", [200, 200, 200, 200, 200, 404, 404]),
+    (
+        "GET /batches/export.csv",
+        [200, 200, 200, 200, 200, 200, 200],
+    ),
 ];
 
 /// Shared state of one walk: records made once and reused by several cells.
@@ -98,6 +105,8 @@ struct Walk {
     /// A released allogeneic batch with doses to spare.
     released: String,
     assignment: Option<i64>,
+    /// An import of Granada's history by the coordinator.
+    import: i64,
 }
 
 impl Walk {
@@ -244,6 +253,15 @@ async fn attempt(api: &Api, walk: &mut Walk, endpoint: &str, caller: &str, token
         "GET /trace/donors/{code}" => api.get("/trace/donors/DON-AUTHZ-REL"),
         "GET /trace/patients/{code}" => api.get("/trace/patients/PAC-AUTHZ-1"),
         "GET /audit" => api.get("/audit"),
+        "POST /imports/batches" => api.post("/imports/batches").raw(
+            Some("text/csv"),
+            format!(
+                "batch_number,product_code,lab_code,origin,donor_code,manufacturing_start,status,access_route\n\
+                 GRA-UPCIT-2016-{n:05},MSC-AD-ALO,GRA-UPCIT,allogeneic,DON-HIST-{n},2016-05-02,rejected,compassionate_use\n"
+            ),
+        ),
+        "GET /imports/{id}" => api.get(&format!("/imports/{}", walk.import)),
+        "GET /batches/export.csv" => api.get("/batches/export.csv"),
         other => panic!("no request for {other}"),
     };
     let resp = call.token(token).send().await;
@@ -289,11 +307,25 @@ async fn every_role_on_every_endpoint() {
             .send()
             .await
             .ok(200);
+        let import = api
+            .post("/imports/batches")
+            .token(&api.token(LUCIA).await)
+            .raw(
+                Some("text/csv"),
+                "batch_number,product_code,lab_code,origin,donor_code,manufacturing_start,status,access_route\n\
+                 GRA-UPCIT-2015-00001,MSC-AD-ALO,GRA-UPCIT,allogeneic,DON-HIST-0,2015-10-02,rejected,compassionate_use\n",
+            )
+            .send()
+            .await
+            .ok(200)["import_id"]
+            .as_i64()
+            .expect("an import id");
         let mut walk = Walk {
             seq: 0,
             staff,
             released,
             assignment: None,
+            import,
         };
 
         let mut tokens = Vec::new();

@@ -6,6 +6,7 @@ mod auth;
 mod authz;
 mod concurrency;
 mod errors;
+mod imports;
 mod network;
 mod stories;
 mod support;

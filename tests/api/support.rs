@@ -86,14 +86,7 @@ where
     F: Fn(Api) -> Fut,
     Fut: Future<Output = ()> + Send + 'static,
 {
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let nanos = Utc::now().timestamp_nanos_opt().unwrap_or_default();
-    let database = format!(
-        "traza_api_{}_{:x}_{}",
-        std::process::id(),
-        nanos,
-        COUNTER.fetch_add(1, Ordering::Relaxed)
-    );
+    let database = unique_database("traza_api");
     let mut admin = sqlx::PgConnection::connect(admin_url)
         .await
         .unwrap_or_else(|e| {
@@ -125,6 +118,18 @@ where
     F: Fn(Api) -> Fut,
     Fut: Future<Output = ()> + Send + 'static,
 {
+    let store = prepared_store(url).await;
+    let api = Api::new(store.clone());
+    let outcome = tokio::spawn(body(api)).await;
+    store.close().await.expect("close the store");
+    outcome.map_err(|e| match e.try_into_panic() {
+        Ok(panic) => panic,
+        Err(e) => Box::new(format!("test task failed: {e}")),
+    })
+}
+
+/// A migrated database with the fixture network.
+async fn prepared_store(url: &str) -> Store {
     let store = Store::connect(url)
         .await
         .expect("connect to the test database");
@@ -134,13 +139,29 @@ where
         .load_network(&traza_store::system_actor(), &fixture)
         .await
         .expect("load the fixture network");
-    let api = Api::new(store.clone());
-    let outcome = tokio::spawn(body(api)).await;
-    store.close().await.expect("close the store");
-    outcome.map_err(|e| match e.try_into_panic() {
-        Ok(panic) => panic,
-        Err(e) => Box::new(format!("test task failed: {e}")),
-    })
+    store
+}
+
+/// A unique database name for this process.
+fn unique_database(prefix: &str) -> String {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let nanos = Utc::now().timestamp_nanos_opt().unwrap_or_default();
+    format!(
+        "{prefix}_{}_{:x}_{}",
+        std::process::id(),
+        nanos,
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// What a second database of a test needs removed when it is closed.
+enum TwinGuard {
+    /// Holds the folder of the SQLite file until the twin is dropped.
+    Sqlite(#[allow(dead_code)] tempfile::TempDir),
+    Postgres {
+        admin_url: String,
+        database: String,
+    },
 }
 
 /// `url` with its database name replaced, keeping any query string.
@@ -167,6 +188,7 @@ pub struct Api {
     pub store: Store,
     passwords: Arc<Mutex<HashMap<String, String>>>,
     tokens: Arc<Mutex<HashMap<String, String>>>,
+    twin: Option<Arc<TwinGuard>>,
 }
 
 impl Api {
@@ -190,6 +212,58 @@ impl Api {
             store,
             passwords: Arc::new(Mutex::new(passwords)),
             tokens: Arc::default(),
+            twin: None,
+        }
+    }
+
+    /// A second fresh database on the same backend, with the fixture network (for "into an
+    /// empty database" checks). Close it with [`Api::close`].
+    pub async fn fresh_twin(&self) -> Api {
+        let (url, guard) = if self.backend() == "sqlite" {
+            let dir = tempfile::tempdir().expect("a temporary directory");
+            let url = format!("sqlite://{}/twin.db?mode=rwc", dir.path().display());
+            (url, TwinGuard::Sqlite(dir))
+        } else {
+            let admin_url = std::env::var(POSTGRES_ENV).expect("PostgreSQL runs only with its URL");
+            let admin_url = admin_url.trim().to_owned();
+            let database = unique_database("traza_twin");
+            let mut admin = sqlx::PgConnection::connect(&admin_url)
+                .await
+                .expect("PostgreSQL");
+            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {database}")))
+                .execute(&mut admin)
+                .await
+                .expect("CREATE DATABASE");
+            let _ = admin.close().await;
+            (
+                with_database(&admin_url, &database),
+                TwinGuard::Postgres {
+                    admin_url,
+                    database,
+                },
+            )
+        };
+        let mut api = Api::new(prepared_store(&url).await);
+        api.twin = Some(Arc::new(guard));
+        api
+    }
+
+    /// Closes a twin made by [`Api::fresh_twin`] and removes its database.
+    pub async fn close(self) {
+        let _ = self.store.clone().close().await;
+        if let Some(guard) = self.twin
+            && let TwinGuard::Postgres {
+                admin_url,
+                database,
+            } = &*guard
+            && let Ok(mut admin) = sqlx::PgConnection::connect(admin_url).await
+        {
+            let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "DROP DATABASE IF EXISTS {database} WITH (FORCE)"
+            )))
+            .execute(&mut admin)
+            .await;
+            let _ = admin.close().await;
         }
     }
 

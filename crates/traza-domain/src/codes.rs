@@ -551,7 +551,9 @@ fn validate_din13(chars: &[char], offset: usize) -> Result<String, CodeError> {
             });
         }
     }
-    Ok(chars.iter().collect())
+    let mut din = String::with_capacity(chars.len());
+    din.extend(chars);
+    Ok(din)
 }
 
 /// Flag characters: ISBT 128 excludes I, O, Q and Z from them.
@@ -586,7 +588,8 @@ impl Din {
         if s.is_empty() {
             return Err(CodeError::Empty { kind: "DIN" });
         }
-        let chars: Vec<char> = s.chars().map(|c| c.to_ascii_uppercase()).collect();
+        let mut chars: Vec<char> = Vec::with_capacity(s.len());
+        chars.extend(s.chars().map(|c| c.to_ascii_uppercase()));
         let invalid_length = || CodeError::InvalidLength {
             kind: "DIN",
             len: chars.len(),
@@ -958,14 +961,16 @@ const PSEUDONYM: Pattern = Pattern {
 /// True for 13 or 14 characters, or `=` and 15, whose first three characters are ASCII
 /// alphanumeric and next ten are ASCII digits: such input is meant as a DIN.
 fn looks_like_din(s: &str) -> bool {
-    let chars: Vec<char> = s.chars().collect();
-    let body = match chars.as_slice() {
-        ['=', rest @ ..] if rest.len() == 15 => rest,
-        all if all.len() == 13 || all.len() == 14 => all,
+    // Counted without collecting: every donor and patient code of a million-row import
+    // passes through here.
+    let body = match s.strip_prefix('=') {
+        Some(rest) if rest.chars().count() == 15 => rest,
+        _ if matches!(s.chars().count(), 13 | 14) => s,
         _ => return false,
     };
-    body.iter().take(3).all(char::is_ascii_alphanumeric)
-        && body.iter().skip(3).take(10).all(char::is_ascii_digit)
+    let mut chars = body.chars();
+    chars.by_ref().take(3).all(|c| c.is_ascii_alphanumeric())
+        && chars.take(10).all(|c| c.is_ascii_digit())
 }
 
 /// True for `SEC:`-prefixed input, or 40 ASCII alphanumerics once whitespace is removed

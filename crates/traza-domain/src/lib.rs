@@ -5,6 +5,7 @@ pub mod access;
 pub mod audit;
 pub mod batch;
 pub mod codes;
+pub mod history;
 pub mod network;
 #[cfg(feature = "openapi")]
 mod schema;

@@ -1,9 +1,6 @@
 //! Closed vocabularies of the domain. Every enum travels as a snake_case string (in JSON, in the
 //! database and in CSV files), so each one has `as_str`, `FromStr` and string serde.
 
-use std::fmt;
-use std::str::FromStr;
-
 /// A value that is not one of a vocabulary's words.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("'{value}' is not a valid {kind}; expected one of: {}", expected.join(", "))]
@@ -32,18 +29,18 @@ macro_rules! vocabulary {
             }
         }
 
-        impl FromStr for $name {
-            type Err = UnknownValue;
+        impl ::std::str::FromStr for $name {
+            type Err = $crate::vocab::UnknownValue;
             fn from_str(s: &str) -> Result<Self, Self::Err> {
                 match s {
                     $($text => Ok($name::$variant),)+
-                    _ => Err(UnknownValue { kind: $kind, value: s.to_owned(), expected: Self::WORDS }),
+                    _ => Err($crate::vocab::UnknownValue { kind: $kind, value: s.to_owned(), expected: Self::WORDS }),
                 }
             }
         }
 
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        impl ::std::fmt::Display for $name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 f.write_str(self.as_str())
             }
         }
@@ -71,6 +68,10 @@ macro_rules! vocabulary {
         }
     };
 }
+
+// Other modules' closed vocabularies (the CSV columns, the import's issue codes) get the same
+// spelling rules and serde without a second copy of the machinery.
+pub(crate) use vocabulary;
 
 vocabulary! {
     /// ATMP classes of Regulation (EC) 1394/2007 Art. 2.

@@ -64,17 +64,34 @@ impl utoipa::Modify for BearerAuth {
 
 /// The OpenAPI document, generated from the handlers.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    let (_, doc) = OpenApiRouter::<AppState>::with_openapi(ApiDoc::openapi())
+    api_routes().2
+}
+
+/// The API's routes with a short timeout, those that may run for minutes, and the document
+/// of both.
+fn api_routes() -> (Router<AppState>, Router<AppState>, utoipa::openapi::OpenApi) {
+    let (short, mut doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest("/api/v1", api::router())
         .split_for_parts();
-    doc
+    let (long, long_doc) = OpenApiRouter::new()
+        .nest("/api/v1", api::long_router())
+        .split_for_parts();
+    doc.merge(long_doc);
+    (short, long, doc)
 }
+
+/// A request may take this long, except an import.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// An import of a few million rows, upload included.
+const IMPORT_TIMEOUT: Duration = Duration::from_secs(30 * 60);
 
 /// The whole application router.
 pub fn router(state: AppState) -> Router {
-    let (api, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
-        .nest("/api/v1", api::router())
-        .split_for_parts();
+    let (short, long, doc) = api_routes();
+    let timeout = |d| TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, d);
+    let api = short
+        .layer(timeout(REQUEST_TIMEOUT))
+        .merge(long.layer(timeout(IMPORT_TIMEOUT)));
     let doc_json = Arc::new(serde_json::to_value(&doc).unwrap_or_default());
     let docs_html = Arc::new(docs::render(&doc_json));
     Router::new()
@@ -90,7 +107,6 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn(refuse_nul_in_uri))
         .layer(middleware::from_fn(log_server_errors))
         .layer(CatchPanicLayer::custom(|_| ApiError::internal("a handler panicked").into_response()))
-        .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, Duration::from_secs(30)))
         .layer(CompressionLayer::new())
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<Body>| {

@@ -649,28 +649,7 @@ impl Store {
     ) -> Result<Page<Batch>, StoreError> {
         actor.may(Action::ReadBatches)?;
         let limit = filter.limit.clamp(1, 500);
-        let mut q = scope_filter(batches::Entity::find(), &actor.scope());
-        if let Some(v) = &filter.lab {
-            q = q.filter(batches::Column::LabCode.eq(v.as_str()));
-        }
-        if let Some(v) = &filter.product {
-            q = q.filter(batches::Column::ProductCode.eq(v.as_str()));
-        }
-        if let Some(v) = filter.status {
-            q = q.filter(batches::Column::Status.eq(v.as_str()));
-        }
-        if let Some(v) = &filter.donor {
-            q = q.filter(batches::Column::DonorCode.eq(v.as_str()));
-        }
-        if let Some(v) = &filter.patient {
-            q = q.filter(batches::Column::PatientCode.eq(v.as_str()));
-        }
-        if let Some(v) = filter.from {
-            q = q.filter(batches::Column::ManufacturingStart.gte(v));
-        }
-        if let Some(v) = filter.to {
-            q = q.filter(batches::Column::ManufacturingStart.lte(v));
-        }
+        let mut q = filtered(actor, filter);
         if let Some(c) = &filter.cursor {
             let before_id: i64 = c
                 .parse()
@@ -692,6 +671,90 @@ impl Store {
         Ok(Page { items, next_cursor })
     }
 
+    /// Writes the batches in scope that match `filter` as the import's CSV (SPEC §4 export),
+    /// oldest first, in pieces of about 256 KiB sent to `out`: memory stays flat however many
+    /// batches there are. Returns the number of batches written. Stops quietly when the
+    /// receiver goes away (a client that hung up).
+    pub async fn export_batches(
+        &self,
+        actor: &Actor,
+        filter: &BatchFilter,
+        out: tokio::sync::mpsc::Sender<Vec<u8>>,
+    ) -> Result<u64, StoreError> {
+        use traza_domain::history::{export_writer, write_export_header, write_export_row};
+        const PAGE: u64 = 5_000;
+        const PIECE: usize = 256 * 1024;
+        actor.may(Action::ReadBatches)?;
+        let csv_err = |e: csv::Error| StoreError::Corrupt(format!("export: {e}"));
+        let mut w = export_writer(Vec::with_capacity(PIECE + 4096));
+        write_export_header(&mut w).map_err(csv_err)?;
+        let mut after = 0i64;
+        let mut written = 0u64;
+        loop {
+            let rows = filtered(actor, filter)
+                .filter(batches::Column::Id.gt(after))
+                .order_by_asc(batches::Column::Id)
+                .limit(PAGE)
+                .all(&self.db)
+                .await?;
+            let Some(last) = rows.last() else { break };
+            after = last.id;
+            for m in &rows {
+                write_export_row(&mut w, &batch_from(m)?).map_err(csv_err)?;
+                written += 1;
+                if w.get_ref().len() >= PIECE {
+                    let full =
+                        std::mem::replace(&mut w, export_writer(Vec::with_capacity(PIECE + 4096)));
+                    if out.send(into_bytes(full)?).await.is_err() {
+                        return Ok(written);
+                    }
+                }
+            }
+            if (rows.len() as u64) < PAGE {
+                break;
+            }
+        }
+        let rest = into_bytes(w)?;
+        if !rest.is_empty() {
+            let _ = out.send(rest).await;
+        }
+        Ok(written)
+    }
+}
+
+fn into_bytes(w: csv::Writer<Vec<u8>>) -> Result<Vec<u8>, StoreError> {
+    w.into_inner()
+        .map_err(|e| StoreError::Corrupt(format!("export: {}", e.error())))
+}
+
+/// The batches of the actor's scope that match the filter's fields (not its cursor).
+fn filtered(actor: &Actor, filter: &BatchFilter) -> sea_orm::Select<batches::Entity> {
+    let mut q = scope_filter(batches::Entity::find(), &actor.scope());
+    if let Some(v) = &filter.lab {
+        q = q.filter(batches::Column::LabCode.eq(v.as_str()));
+    }
+    if let Some(v) = &filter.product {
+        q = q.filter(batches::Column::ProductCode.eq(v.as_str()));
+    }
+    if let Some(v) = filter.status {
+        q = q.filter(batches::Column::Status.eq(v.as_str()));
+    }
+    if let Some(v) = &filter.donor {
+        q = q.filter(batches::Column::DonorCode.eq(v.as_str()));
+    }
+    if let Some(v) = &filter.patient {
+        q = q.filter(batches::Column::PatientCode.eq(v.as_str()));
+    }
+    if let Some(v) = filter.from {
+        q = q.filter(batches::Column::ManufacturingStart.gte(v));
+    }
+    if let Some(v) = filter.to {
+        q = q.filter(batches::Column::ManufacturingStart.lte(v));
+    }
+    q
+}
+
+impl Store {
     /// Records a manufacturing step.
     pub async fn record_event(
         &self,

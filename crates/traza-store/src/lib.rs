@@ -9,6 +9,7 @@ mod batches;
 mod entity;
 mod error;
 mod fixtures;
+mod import;
 mod network;
 mod users;
 mod write;
@@ -27,6 +28,7 @@ pub use audit::{AuditPage, AuditQuery, StoredAuditEvent, VerifyReport};
 pub use batches::*;
 pub use error::{RuleDetail, StoreError};
 pub use fixtures::{FixtureReport, NetworkFixture};
+pub use import::{ImportRecord, ImportReport, ImportRequest, MAX_LISTED, Progress};
 pub use network::*;
 pub use users::*;
 

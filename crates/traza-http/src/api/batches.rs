@@ -26,6 +26,7 @@ use crate::extract::{AppJson, AppPath, AppQuery, Auth, if_match};
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_batches, create_batch))
+        .routes(routes!(export_batches))
         .routes(routes!(get_batch, correct_batch))
         .routes(routes!(record_event))
         .routes(routes!(record_qc_result))
@@ -178,6 +179,57 @@ async fn list_batches(
     Auth(actor): Auth,
     AppQuery(q): AppQuery<BatchQuery>,
 ) -> Result<Json<List<Batch>>, ApiError> {
+    let filter = batch_filter(q)?;
+    let page = state.store.list_batches(&actor, &filter).await?;
+    Ok(Json(List {
+        items: page.items,
+        next_cursor: page.next_cursor,
+    }))
+}
+
+/// The batches in the caller's scope that match the filters, as the historical import's CSV
+/// (UTF-8, `,`, ISO dates, decimal point), oldest first, streamed.
+#[utoipa::path(get, path = "/batches/export.csv", tag = "batches", security(("bearer" = [])), params(BatchQuery),
+    responses((status = 200, content_type = "text/csv", body = String), (status = 422, body = ErrorBody)))]
+async fn export_batches(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    AppQuery(q): AppQuery<BatchQuery>,
+) -> Result<Response, ApiError> {
+    let filter = batch_filter(q)?;
+    // Refuse a role that may not read before the 200 goes out; the rows follow as they come.
+    actor
+        .may(traza_domain::access::Action::ReadBatches)
+        .map_err(traza_store::StoreError::from)?;
+    let (tx, rx) = tokio::sync::mpsc::channel::<Vec<u8>>(4);
+    let store = state.store.clone();
+    tokio::spawn(async move {
+        if let Err(e) = store.export_batches(&actor, &filter, tx).await {
+            // The status is already sent: the client sees a truncated file, the log says why.
+            tracing::error!(error = %e, "export stopped");
+        }
+    });
+    let stream = futures_util::stream::unfold(rx, |mut rx| async move {
+        let piece = rx.recv().await?;
+        Some((Ok::<_, std::io::Error>(axum::body::Bytes::from(piece)), rx))
+    });
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/csv; charset=utf-8"),
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                HeaderValue::from_static("attachment; filename=\"batches.csv\""),
+            ),
+        ],
+        axum::body::Body::from_stream(stream),
+    )
+        .into_response())
+}
+
+fn batch_filter(q: BatchQuery) -> Result<BatchFilter, ApiError> {
     let mut f = Fields::default();
     let filter = BatchFilter {
         lab: f
@@ -201,11 +253,7 @@ async fn list_batches(
         limit: q.limit.unwrap_or(50),
     };
     f.finish()?;
-    let page = state.store.list_batches(&actor, &filter).await?;
-    Ok(Json(List {
-        items: page.items,
-        next_cursor: page.next_cursor,
-    }))
+    Ok(filter)
 }
 
 /// A batch with everything recorded on it. Sends `ETag: "<version>"`.

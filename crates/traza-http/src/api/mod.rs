@@ -5,6 +5,7 @@ pub mod assignments;
 pub mod audit;
 pub mod auth;
 pub mod batches;
+pub mod imports;
 pub mod network;
 pub mod trace;
 pub mod users;
@@ -24,6 +25,12 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(batches::router())
         .merge(trace::router())
         .merge(audit::router())
+        .merge(imports::router())
+}
+
+/// Routes that may run for minutes; they get a long timeout of their own.
+pub fn long_router() -> OpenApiRouter<AppState> {
+    imports::long_router()
 }
 
 /// A list answer: `{items, next_cursor}`.

@@ -1,0 +1,171 @@
+//! Historical CSV import over HTTP (SPEC §4): the request body is the file itself, in any
+//! encoding; it is spooled to a temporary file (never held in memory) and imported all or
+//! nothing.
+
+use axum::Json;
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use futures_util::StreamExt;
+use serde::Deserialize;
+use serde_json::json;
+use tokio::io::AsyncWriteExt;
+use traza_domain::access::Action;
+use traza_domain::history::TextEncoding;
+use traza_store::{ImportRecord, ImportReport, ImportRequest, StoreError};
+use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::AppState;
+use crate::error::{ApiError, ErrorBody};
+use crate::extract::{AppPath, AppQuery, Auth};
+
+/// Largest CSV upload: about four million rows of the import format.
+pub const MAX_IMPORT_BYTES: u64 = 2 * 1024 * 1024 * 1024;
+
+/// Routes that may take minutes (a million-row file); served outside the short timeout.
+pub fn long_router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(import_batches))
+}
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(get_import))
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct ImportParams {
+    /// Check and report without writing anything.
+    #[serde(default)]
+    dry_run: bool,
+    /// The file's name, recorded in the audit trail.
+    filename: Option<String>,
+    /// `utf-8` or `windows-1252`; detected when absent.
+    encoding: Option<String>,
+}
+
+/// Import historical batch records. 200 with the report when the file is accepted (or for a
+/// dry run without errors); 422 `import_rejected` with every row error in `details` otherwise,
+/// and then nothing is written.
+#[utoipa::path(post, path = "/imports/batches", tag = "imports", security(("bearer" = [])), params(ImportParams),
+    request_body(content = String, content_type = "text/csv"),
+    responses((status = 200, body = ImportReport), (status = 403, body = ErrorBody), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn import_batches(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    AppQuery(q): AppQuery<ImportParams>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    // The role first: nobody spools a large file only to be told they may not import.
+    actor.may(Action::ImportHistory).map_err(StoreError::from)?;
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    let essence = content_type.split(';').next().unwrap_or_default().trim();
+    if !matches!(
+        essence,
+        "text/csv"
+            | "text/plain"
+            | "application/csv"
+            | "application/vnd.ms-excel"
+            | "application/octet-stream"
+    ) {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "send the file as text/csv",
+        ));
+    }
+    let encoding = q
+        .encoding
+        .as_deref()
+        .map(str::parse::<TextEncoding>)
+        .transpose()
+        .map_err(|e| ApiError::validation("encoding", e))?;
+    let file_name = q
+        .filename
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map_or_else(
+            || "upload.csv".to_owned(),
+            |s| s.chars().take(255).collect(),
+        );
+
+    let spool = tempfile::NamedTempFile::new()
+        .map_err(|e| ApiError::internal(format!("cannot create a temporary file: {e}")))?;
+    let path = spool.path().to_owned();
+    let mut file = tokio::fs::File::create(&path)
+        .await
+        .map_err(|e| ApiError::internal(format!("cannot write the temporary file: {e}")))?;
+    let mut stream = body.into_data_stream();
+    let mut size = 0u64;
+    while let Some(chunk) = stream.next().await {
+        let chunk =
+            chunk.map_err(|e| ApiError::bad_request(format!("the upload broke off: {e}")))?;
+        size += chunk.len() as u64;
+        if size > MAX_IMPORT_BYTES {
+            return Err(ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                format!("an import may be at most {MAX_IMPORT_BYTES} bytes"),
+            ));
+        }
+        file.write_all(&chunk)
+            .await
+            .map_err(|e| ApiError::internal(format!("cannot write the temporary file: {e}")))?;
+    }
+    file.flush()
+        .await
+        .map_err(|e| ApiError::internal(format!("cannot write the temporary file: {e}")))?;
+    drop(file);
+
+    let report = state
+        .store
+        .import_batches(
+            &actor,
+            ImportRequest {
+                path,
+                file_name,
+                dry_run: q.dry_run,
+                encoding,
+            },
+            None,
+        )
+        .await?;
+    drop(spool);
+    if report.accepted() {
+        return Ok((StatusCode::OK, Json(report)).into_response());
+    }
+    let listed = report.errors.len() as u64;
+    let more = report.errors_total - listed;
+    let message = format!(
+        "{} row error(s) in {} row(s); nothing was imported{}",
+        report.errors_total,
+        report.rows,
+        if more > 0 {
+            format!(" (the first {listed} are listed)")
+        } else {
+            String::new()
+        }
+    );
+    Err(
+        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "import_rejected", message)
+            .with_details(report.errors.iter().map(|e| json!(e)).collect()),
+    )
+}
+
+/// A stored import: file name, SHA-256, counts, who imported it.
+#[utoipa::path(get, path = "/imports/{id}", tag = "imports", security(("bearer" = [])), params(("id" = i64, Path)),
+    responses((status = 200, body = ImportRecord), (status = 404, body = ErrorBody)))]
+async fn get_import(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    AppPath(id): AppPath<i64>,
+) -> Result<Json<ImportRecord>, ApiError> {
+    Ok(Json(state.store.get_import(&actor, id).await?))
+}

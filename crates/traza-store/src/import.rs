@@ -1,0 +1,947 @@
+//! Historical CSV import (SPEC §4): all or nothing, idempotent, streaming.
+//!
+//! The file is read twice, never held: a first pass hashes it (the audit event names its
+//! SHA-256) and decides its encoding; the second decodes it on a blocking thread and hands
+//! chunks of rows to the writer over a bounded channel, so decoding and writing overlap and
+//! memory stays flat.
+//!
+//! Everything happens in one database transaction on a connection of its own, with the audit
+//! chain head locked first like every other write. Each chunk is looked up by batch number
+//! (an index probe per row, no table scan, no per-row set in memory) and its new rows are
+//! written straight away: a number stored earlier *by this import* is a duplicate within the
+//! file (the stored row names its line), one stored before is `unchanged` when identical and
+//! `conflicts_with_stored` otherwise. At the end the transaction commits only if no row was
+//! refused and it is not a dry run; otherwise it rolls back and nothing of the file remains.
+//! On PostgreSQL the new rows travel by `COPY … FROM STDIN`, in the same transaction.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{self, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use sqlx::{AssertSqlSafe, Postgres, Row, Sqlite, Transaction};
+use traza_domain::access::{Action, Actor};
+use traza_domain::audit::{AuditEvent, audit_time};
+use traza_domain::batch::Batch;
+use traza_domain::codes::LabCode;
+use traza_domain::history::{
+    HistoricalRow, HistoryReader, RowError, RowResult, RowWarning, TextEncoding,
+    check_against_network, detect_encoding, differing_columns, resolved_route,
+};
+use traza_domain::network::{Assignment, Laboratory, Product};
+use traza_domain::vocab::{AccessRoute, Source};
+
+use crate::Store;
+use crate::batches::batch_from;
+use crate::entity::batches;
+use crate::error::StoreError;
+
+/// Rows handed from the decoder to the writer at a time.
+const CHUNK_ROWS: usize = 2_000;
+/// Rows in one multi-row INSERT on SQLite (27 bound values each, under SQLite's 32,766).
+const SQLITE_ROWS_PER_INSERT: usize = 500;
+/// The most errors and warnings an answer lists; the totals count them all. A file with a
+/// million broken rows must not need a million messages in memory.
+pub const MAX_LISTED: usize = 10_000;
+
+/// What to import.
+#[derive(Debug, Clone)]
+pub struct ImportRequest {
+    /// The file, already on disk (the HTTP layer spools an upload to a temporary file).
+    pub path: PathBuf,
+    /// The name recorded in the audit trail.
+    pub file_name: String,
+    pub dry_run: bool,
+    /// Forced encoding; detected when `None`.
+    pub encoding: Option<TextEncoding>,
+}
+
+/// The answer of SPEC §4, plus what the audit event records.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Serialize)]
+pub struct ImportReport {
+    /// The stored import; `null` for a dry run or a refused file.
+    pub import_id: Option<i64>,
+    pub file_name: String,
+    pub sha256: String,
+    pub encoding: String,
+    pub dry_run: bool,
+    /// Data records read (the header and blank lines excluded).
+    pub rows: u64,
+    /// Batches written (for a dry run: that would be written).
+    pub created: u64,
+    pub unchanged: u64,
+    pub warnings: Vec<RowWarning>,
+    pub errors: Vec<RowError>,
+    pub warnings_total: u64,
+    pub errors_total: u64,
+}
+
+impl ImportReport {
+    pub fn accepted(&self) -> bool {
+        self.errors_total == 0
+    }
+}
+
+/// A stored import, as `GET /imports/{id}` shows it.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Serialize)]
+pub struct ImportRecord {
+    pub id: i64,
+    pub file_name: String,
+    pub sha256: String,
+    pub encoding: String,
+    pub rows: i64,
+    pub created: i64,
+    pub unchanged: i64,
+    pub warnings: i64,
+    pub imported_by: String,
+    pub source: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Called with the bytes read so far (for a progress bar).
+pub type Progress = Arc<dyn Fn(u64) + Send + Sync>;
+
+enum Decoded {
+    Rows(Vec<RowResult>),
+    /// The header is unusable: nothing else can be read.
+    Header(Vec<RowError>),
+    Failed(String),
+}
+
+/// Reads `reader` to its end, returning its SHA-256 and what it was read for.
+struct Hashing<R> {
+    inner: R,
+    hasher: Sha256,
+}
+
+impl<R: Read> Read for Hashing<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hasher.update(&buf[..n]);
+        Ok(n)
+    }
+}
+
+/// First pass: the file's hash and encoding.
+fn fingerprint(path: &Path, forced: Option<TextEncoding>) -> io::Result<(String, TextEncoding)> {
+    let mut r = Hashing {
+        inner: BufReader::with_capacity(1 << 20, File::open(path)?),
+        hasher: Sha256::new(),
+    };
+    let detected = detect_encoding(&mut r)?;
+    // detect_encoding may stop early once it has decided; the hash needs every byte.
+    io::copy(&mut r, &mut io::sink())?;
+    Ok((hex::encode(r.hasher.finalize()), forced.unwrap_or(detected)))
+}
+
+/// Second pass, on a blocking thread: decoded rows in chunks.
+fn decode(
+    path: PathBuf,
+    encoding: TextEncoding,
+    out: tokio::sync::mpsc::Sender<Decoded>,
+    progress: Option<Progress>,
+) {
+    let file = match File::open(&path) {
+        Ok(f) => f,
+        Err(e) => {
+            let _ = out.blocking_send(Decoded::Failed(e.to_string()));
+            return;
+        }
+    };
+    let mut reader = match HistoryReader::new(BufReader::with_capacity(1 << 20, file), encoding) {
+        Ok(r) => r,
+        Err(errors) => {
+            let _ = out.blocking_send(Decoded::Header(errors));
+            return;
+        }
+    };
+    let mut chunk = Vec::with_capacity(CHUNK_ROWS);
+    while let Some(row) = reader.next_row() {
+        chunk.push(row);
+        if chunk.len() == CHUNK_ROWS {
+            if let Some(p) = &progress {
+                p(reader.position_bytes());
+            }
+            let full = std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK_ROWS));
+            if out.blocking_send(Decoded::Rows(full)).is_err() {
+                return; // the writer gave up
+            }
+        }
+    }
+    if let Some(p) = &progress {
+        p(reader.position_bytes());
+    }
+    if !chunk.is_empty() {
+        let _ = out.blocking_send(Decoded::Rows(chunk));
+    }
+}
+
+/// The network as the rows are checked against it, loaded once.
+struct Network {
+    labs: HashMap<String, Laboratory>,
+    products: HashMap<String, Product>,
+    assignments: HashMap<(String, String), Vec<Assignment>>,
+}
+
+/// A row that passed every check that needs no database.
+struct Checked<'n> {
+    line: u64,
+    row: HistoricalRow,
+    product: &'n Product,
+    route: AccessRoute,
+}
+
+/// The open import transaction on one backend.
+enum Conn {
+    Sqlite(Transaction<'static, Sqlite>),
+    Postgres(Transaction<'static, Postgres>),
+}
+
+/// Accumulates the answer while the rows stream through.
+struct Tally {
+    report: ImportReport,
+}
+
+impl Tally {
+    fn error(&mut self, e: RowError) {
+        self.report.errors_total += 1;
+        if self.report.errors.len() < MAX_LISTED {
+            self.report.errors.push(e);
+        }
+    }
+
+    fn warning(&mut self, w: RowWarning) {
+        self.report.warnings_total += 1;
+        if self.report.warnings.len() < MAX_LISTED {
+            self.report.warnings.push(w);
+        }
+    }
+}
+
+const BATCH_COLUMNS: &str = "batch_number, product_code, lab_code, origin, access_route, trial_id, \
+     donor_code, patient_code, collection_date, manufacturing_start, manufacturing_end, \
+     expiry_date, cell_count, viability_percent, volume_ml, doses, status, released_by, \
+     release_date, notes, version, source, import_id, import_line, created_by, created_at, \
+     updated_at";
+
+fn dec_text(d: Option<rust_decimal::Decimal>) -> Option<String> {
+    d.map(|d| d.normalize().to_string())
+}
+
+impl Store {
+    /// Imports historical batch records from a CSV file on behalf of `actor` (SPEC §4).
+    ///
+    /// Returns the report whether the file was accepted or not; `Err` only for what is not
+    /// the file's fault (the caller's role, the database, an unreadable file).
+    pub async fn import_batches(
+        &self,
+        actor: &Actor,
+        request: ImportRequest,
+        progress: Option<Progress>,
+    ) -> Result<ImportReport, StoreError> {
+        actor.may(Action::ImportHistory)?;
+        let path = request.path.clone();
+        let forced = request.encoding;
+        let (sha256, encoding) = tokio::task::spawn_blocking(move || fingerprint(&path, forced))
+            .await
+            .map_err(|e| StoreError::Corrupt(format!("the import reader stopped: {e}")))?
+            .map_err(|e| StoreError::invalid("file", format!("cannot read the file: {e}")))?;
+
+        let network = self.import_network(actor).await?;
+        let mut tally = Tally {
+            report: ImportReport {
+                import_id: None,
+                file_name: request.file_name.clone(),
+                sha256,
+                encoding: encoding.as_str().to_owned(),
+                dry_run: request.dry_run,
+                rows: 0,
+                created: 0,
+                unchanged: 0,
+                warnings: Vec::new(),
+                errors: Vec::new(),
+                warnings_total: 0,
+                errors_total: 0,
+            },
+        };
+
+        let (tx, mut rx) = tokio::sync::mpsc::channel(4);
+        let path = request.path.clone();
+        let reader = tokio::task::spawn_blocking(move || decode(path, encoding, tx, progress));
+
+        let now = audit_time(Utc::now());
+        let mut conn = self.begin_import().await?;
+        let (last_id, last_hash) = conn.lock_chain_head().await?;
+        let import_id = conn
+            .insert_import(&request.file_name, &tally.report, actor, self.source, now)
+            .await?;
+
+        while let Some(decoded) = rx.recv().await {
+            match decoded {
+                Decoded::Rows(rows) => {
+                    let batch = self.check_chunk(actor, &network, rows, &mut tally);
+                    conn.write_chunk(batch, import_id, actor, now, &mut tally)
+                        .await?;
+                }
+                Decoded::Header(errors) => {
+                    for e in errors {
+                        tally.error(e);
+                    }
+                }
+                Decoded::Failed(e) => {
+                    return Err(StoreError::invalid(
+                        "file",
+                        format!("cannot read the file: {e}"),
+                    ));
+                }
+            }
+        }
+        reader
+            .await
+            .map_err(|e| StoreError::Corrupt(format!("the import reader stopped: {e}")))?;
+
+        if !tally.report.accepted() || request.dry_run {
+            conn.rollback().await?;
+            return Ok(tally.report);
+        }
+        let r = &tally.report;
+        conn.finish_import(import_id, r).await?;
+        let event = AuditEvent {
+            id: last_id + 1,
+            at: now,
+            actor: actor.username.as_str().to_owned(),
+            action: "import.batches".into(),
+            entity_type: "import".into(),
+            entity_key: import_id.to_string(),
+            before: None,
+            after: Some(serde_json::json!({
+                "file_name": r.file_name,
+                "sha256": r.sha256,
+                "encoding": r.encoding,
+                "rows": r.rows,
+                "created": r.created,
+                "unchanged": r.unchanged,
+                "warnings": r.warnings_total,
+            })),
+            reason: None,
+            source: self.source,
+        };
+        conn.append_audit(&event, &last_hash).await?;
+        conn.commit().await?;
+        tally.report.import_id = Some(import_id);
+        Ok(tally.report)
+    }
+
+    /// One stored import, for anyone who may import or read batches.
+    pub async fn get_import(&self, actor: &Actor, id: i64) -> Result<ImportRecord, StoreError> {
+        actor.may(Action::ReadBatches)?;
+        use sea_orm::{ConnectionTrait, Statement};
+        let backend = self.db.get_database_backend();
+        let sql = match backend {
+            sea_orm::DbBackend::Postgres => {
+                "SELECT id, file_name, sha256, encoding, rows, created, unchanged, warnings, \
+                 imported_by, source, created_at FROM imports WHERE id = $1"
+            }
+            _ => {
+                "SELECT id, file_name, sha256, encoding, rows, created, unchanged, warnings, \
+                 imported_by, source, created_at FROM imports WHERE id = ?"
+            }
+        };
+        let row = self
+            .db
+            .query_one_raw(Statement::from_sql_and_values(backend, sql, [id.into()]))
+            .await?
+            .ok_or(StoreError::NotFound("import"))?;
+        let record = ImportRecord {
+            id: row.try_get("", "id")?,
+            file_name: row.try_get("", "file_name")?,
+            sha256: row.try_get("", "sha256")?,
+            encoding: row.try_get("", "encoding")?,
+            rows: row.try_get("", "rows")?,
+            created: row.try_get("", "created")?,
+            unchanged: row.try_get("", "unchanged")?,
+            warnings: row.try_get("", "warnings")?,
+            imported_by: row.try_get("", "imported_by")?,
+            source: row.try_get("", "source")?,
+            created_at: row.try_get("", "created_at")?,
+        };
+        // Scope: a lab-bound user sees an import only if it holds batches of their labs.
+        if actor.role.is_lab_bound() {
+            use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+            let visible = batches::Entity::find()
+                .filter(batches::Column::ImportId.eq(id))
+                .filter(batches::Column::LabCode.is_in(actor.labs.iter().map(LabCode::as_str)))
+                .count(&self.db)
+                .await?;
+            if visible == 0 && record.imported_by != actor.username.as_str() {
+                return Err(StoreError::NotFound("import"));
+            }
+        }
+        Ok(record)
+    }
+
+    async fn import_network(&self, actor: &Actor) -> Result<Network, StoreError> {
+        let labs = self.list_labs(actor).await?;
+        let products = self.list_products(actor).await?;
+        let assignments = self.list_assignments(actor, None, None).await?;
+        let mut by_pair: HashMap<(String, String), Vec<Assignment>> = HashMap::new();
+        for a in assignments {
+            by_pair
+                .entry((
+                    a.product_code.as_str().to_owned(),
+                    a.lab_code.as_str().to_owned(),
+                ))
+                .or_default()
+                .push(a);
+        }
+        Ok(Network {
+            labs: labs
+                .into_iter()
+                .map(|l| (l.code.as_str().to_owned(), l))
+                .collect(),
+            products: products
+                .into_iter()
+                .map(|p| (p.code.as_str().to_owned(), p))
+                .collect(),
+            assignments: by_pair,
+        })
+    }
+
+    /// Checks one chunk against the network and the actor's scope; returns the rows that may
+    /// be written (or compared with a stored batch), with their lines.
+    fn check_chunk<'n>(
+        &self,
+        actor: &Actor,
+        network: &'n Network,
+        rows: Vec<RowResult>,
+        tally: &mut Tally,
+    ) -> Vec<Checked<'n>> {
+        let scope = actor.scope();
+        let mut ok = Vec::with_capacity(rows.len());
+        for RowResult { line, outcome } in rows {
+            tally.report.rows += 1;
+            let row = match outcome {
+                Ok(row) => row,
+                Err(errors) => {
+                    for e in errors {
+                        tally.error(e);
+                    }
+                    continue;
+                }
+            };
+            if !scope.includes(&row.lab_code) {
+                tally.error(RowError::out_of_scope(line, &row.lab_code));
+                continue;
+            }
+            let product = network.products.get(row.product_code.as_str());
+            let lab = network.labs.get(row.lab_code.as_str());
+            let assignments = network
+                .assignments
+                .get(&(
+                    row.product_code.as_str().to_owned(),
+                    row.lab_code.as_str().to_owned(),
+                ))
+                .map_or(&[][..], Vec::as_slice);
+            let (errors, warnings) = check_against_network(&row, line, product, lab, assignments);
+            for w in warnings {
+                tally.warning(w);
+            }
+            if !errors.is_empty() {
+                for e in errors {
+                    tally.error(e);
+                }
+                continue;
+            }
+            let (Some(product), Some(route)) =
+                (product, product.and_then(|p| resolved_route(&row, p)))
+            else {
+                continue; // check_against_network has reported it
+            };
+            ok.push(Checked {
+                line,
+                row,
+                product,
+                route,
+            });
+        }
+        ok
+    }
+
+    async fn begin_import(&self) -> Result<Conn, StoreError> {
+        Ok(match self.db.get_database_backend() {
+            sea_orm::DbBackend::Postgres => Conn::Postgres(
+                self.db
+                    .get_postgres_connection_pool()
+                    .begin()
+                    .await
+                    .map_err(db)?,
+            ),
+            _ => Conn::Sqlite(
+                self.db
+                    .get_sqlite_connection_pool()
+                    // IMMEDIATE: take the write lock now, as every other write does.
+                    .begin_with("BEGIN IMMEDIATE")
+                    .await
+                    .map_err(db)?,
+            ),
+        })
+    }
+}
+
+fn db(e: sqlx::Error) -> StoreError {
+    StoreError::Database(sea_orm::DbErr::Query(sea_orm::RuntimeErr::SqlxError(
+        e.into(),
+    )))
+}
+
+/// A stored batch, read on the import's own connection.
+fn model_from_row<R: Row>(r: &R) -> Result<batches::Model, sqlx::Error>
+where
+    for<'a> &'a str: sqlx::ColumnIndex<R>,
+    for<'a> String: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> Option<String>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> NaiveDate: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> Option<NaiveDate>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> i64: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> i32: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> Option<i64>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> DateTime<Utc>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+{
+    Ok(batches::Model {
+        id: r.try_get("id")?,
+        batch_number: r.try_get("batch_number")?,
+        product_code: r.try_get("product_code")?,
+        lab_code: r.try_get("lab_code")?,
+        origin: r.try_get("origin")?,
+        access_route: r.try_get("access_route")?,
+        trial_id: r.try_get("trial_id")?,
+        donor_code: r.try_get("donor_code")?,
+        patient_code: r.try_get("patient_code")?,
+        collection_date: r.try_get("collection_date")?,
+        manufacturing_start: r.try_get("manufacturing_start")?,
+        manufacturing_end: r.try_get("manufacturing_end")?,
+        expiry_date: r.try_get("expiry_date")?,
+        cell_count: r.try_get("cell_count")?,
+        viability_percent: r.try_get("viability_percent")?,
+        volume_ml: r.try_get("volume_ml")?,
+        doses: r.try_get("doses")?,
+        status: r.try_get("status")?,
+        released_by: r.try_get("released_by")?,
+        release_date: r.try_get("release_date")?,
+        notes: r.try_get("notes")?,
+        version: r.try_get("version")?,
+        source: r.try_get("source")?,
+        import_id: r.try_get("import_id")?,
+        import_line: r.try_get("import_line")?,
+        created_by: r.try_get("created_by")?,
+        created_at: r.try_get("created_at")?,
+        updated_at: r.try_get("updated_at")?,
+    })
+}
+
+/// COPY text format: backslash, tab, newline and carriage return escaped; `\N` is NULL.
+fn copy_field(out: &mut Vec<u8>, value: Option<&str>) {
+    match value {
+        None => out.extend_from_slice(b"\\N"),
+        Some(s) => {
+            for &b in s.as_bytes() {
+                match b {
+                    b'\\' => out.extend_from_slice(b"\\\\"),
+                    b'\t' => out.extend_from_slice(b"\\t"),
+                    b'\n' => out.extend_from_slice(b"\\n"),
+                    b'\r' => out.extend_from_slice(b"\\r"),
+                    _ => out.push(b),
+                }
+            }
+        }
+    }
+}
+
+/// The text of each column of [`BATCH_COLUMNS`] for one batch, as both backends store it.
+struct RowText {
+    values: [Option<String>; 20],
+    import_line: i64,
+}
+
+fn row_text(b: &Batch) -> RowText {
+    let date = |d: Option<NaiveDate>| d.map(|d| d.format("%Y-%m-%d").to_string());
+    RowText {
+        values: [
+            Some(b.batch_number.as_str().to_owned()),
+            Some(b.product_code.as_str().to_owned()),
+            Some(b.lab_code.as_str().to_owned()),
+            Some(b.origin.as_str().to_owned()),
+            Some(b.access_route.as_str().to_owned()),
+            b.trial_id.as_ref().map(|t| t.as_str().to_owned()),
+            Some(b.donor_code.as_str().to_owned()),
+            b.patient_code.as_ref().map(|p| p.as_str().to_owned()),
+            date(b.collection_date),
+            date(Some(b.manufacturing_start)),
+            date(b.manufacturing_end),
+            date(b.expiry_date),
+            dec_text(b.cell_count),
+            dec_text(b.viability_percent),
+            dec_text(b.volume_ml),
+            Some(b.doses.to_string()),
+            Some(b.status.as_str().to_owned()),
+            b.released_by.clone(),
+            date(b.release_date),
+            b.notes.clone(),
+        ],
+        import_line: b
+            .import_line
+            .and_then(|l| i64::try_from(l).ok())
+            .unwrap_or(0),
+    }
+}
+
+impl Conn {
+    async fn lock_chain_head(&mut self) -> Result<(i64, String), StoreError> {
+        let row = match self {
+            Conn::Sqlite(tx) => {
+                sqlx::query("SELECT last_id, last_hash FROM audit_head WHERE id = 1")
+                    .fetch_optional(&mut **tx)
+                    .await
+            }
+            Conn::Postgres(tx) => {
+                return sqlx::query_as::<_, (i64, String)>(
+                    "SELECT last_id, last_hash FROM audit_head WHERE id = 1 FOR UPDATE",
+                )
+                .fetch_optional(&mut **tx)
+                .await
+                .map_err(db)?
+                .ok_or_else(|| StoreError::Corrupt("the audit chain head is missing".into()));
+            }
+        }
+        .map_err(db)?
+        .ok_or_else(|| StoreError::Corrupt("the audit chain head is missing".into()))?;
+        Ok((
+            row.try_get("last_id").map_err(db)?,
+            row.try_get("last_hash").map_err(db)?,
+        ))
+    }
+
+    async fn insert_import(
+        &mut self,
+        file_name: &str,
+        r: &ImportReport,
+        actor: &Actor,
+        source: Source,
+        now: DateTime<Utc>,
+    ) -> Result<i64, StoreError> {
+        const COLS: &str = "(file_name, sha256, encoding, delimiter, rows, created, unchanged, \
+                            warnings, imported_by, source, created_at)";
+        let user = actor.username.as_str();
+        match self {
+            Conn::Sqlite(tx) => sqlx::query_scalar::<_, i64>(AssertSqlSafe(format!(
+                "INSERT INTO imports {COLS} VALUES (?, ?, ?, '', 0, 0, 0, 0, ?, ?, ?) RETURNING id"
+            )))
+            .bind(file_name)
+            .bind(&r.sha256)
+            .bind(&r.encoding)
+            .bind(user)
+            .bind(source.as_str())
+            .bind(now)
+            .fetch_one(&mut **tx)
+            .await
+            .map_err(db),
+            Conn::Postgres(tx) => sqlx::query_scalar::<_, i64>(AssertSqlSafe(format!(
+                "INSERT INTO imports {COLS} VALUES ($1, $2, $3, '', 0, 0, 0, 0, $4, $5, $6) RETURNING id"
+            )))
+            .bind(file_name)
+            .bind(&r.sha256)
+            .bind(&r.encoding)
+            .bind(user)
+            .bind(source.as_str())
+            .bind(now)
+            .fetch_one(&mut **tx)
+            .await
+            .map_err(db),
+        }
+    }
+
+    /// Looks the chunk up, sorts its rows into new, unchanged, duplicate and conflicting, and
+    /// writes the new ones.
+    async fn write_chunk(
+        &mut self,
+        rows: Vec<Checked<'_>>,
+        import_id: i64,
+        actor: &Actor,
+        now: DateTime<Utc>,
+        tally: &mut Tally,
+    ) -> Result<(), StoreError> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let numbers: Vec<&str> = rows.iter().map(|c| c.row.batch_number.as_str()).collect();
+        let stored = self.stored_batches(&numbers).await?;
+        // Within the chunk, a number's first line; across chunks, the stored row says it.
+        let mut first_in_chunk: HashMap<&str, u64> = HashMap::with_capacity(rows.len());
+        let mut new = Vec::with_capacity(rows.len());
+        for Checked {
+            line,
+            row,
+            product,
+            route,
+        } in &rows
+        {
+            let number = row.batch_number.as_str();
+            if let Some(m) = stored.get(number) {
+                if m.import_id == Some(import_id) {
+                    let first = m
+                        .import_line
+                        .and_then(|l| u64::try_from(l).ok())
+                        .unwrap_or(0);
+                    tally.error(RowError::duplicate_in_file(*line, &row.batch_number, first));
+                    continue;
+                }
+                let stored_batch = batch_from(m)?;
+                let differ = differing_columns(row, &stored_batch);
+                if differ.is_empty() {
+                    tally.report.unchanged += 1;
+                } else {
+                    tally.error(RowError::conflicts_with_stored(
+                        *line,
+                        &row.batch_number,
+                        &differ,
+                    ));
+                }
+                continue;
+            }
+            if let Some(first) = first_in_chunk.get(number) {
+                tally.error(RowError::duplicate_in_file(
+                    *line,
+                    &row.batch_number,
+                    *first,
+                ));
+                continue;
+            }
+            first_in_chunk.insert(number, *line);
+            new.push(row_text(&row.to_batch(product, *route, import_id, *line)));
+        }
+        tally.report.created += new.len() as u64;
+        let user = actor.username.as_str();
+        match self {
+            Conn::Sqlite(tx) => {
+                for part in new.chunks(SQLITE_ROWS_PER_INSERT) {
+                    // ?1..?3 are the same for every row: import id, user and time.
+                    let mut sql = format!("INSERT INTO batches ({BATCH_COLUMNS}) VALUES ");
+                    let mut n = 4;
+                    for i in 0..part.len() {
+                        if i > 0 {
+                            sql.push(',');
+                        }
+                        sql.push('(');
+                        for _ in 0..20 {
+                            sql.push_str(&format!("?{n},"));
+                            n += 1;
+                        }
+                        sql.push_str(&format!("1, 'import', ?1, ?{n}, ?2, ?3, ?3)"));
+                        n += 1;
+                    }
+                    let mut q = sqlx::query(AssertSqlSafe(sql))
+                        .bind(import_id)
+                        .bind(user)
+                        .bind(now);
+                    for r in part {
+                        for v in &r.values {
+                            q = q.bind(v.as_deref());
+                        }
+                        q = q.bind(r.import_line);
+                    }
+                    q.execute(&mut **tx).await.map_err(db)?;
+                }
+            }
+            Conn::Postgres(tx) => {
+                if new.is_empty() {
+                    return Ok(());
+                }
+                let mut data = Vec::with_capacity(new.len() * 256);
+                let import = import_id.to_string();
+                let at = now.to_rfc3339();
+                for r in &new {
+                    for v in &r.values {
+                        copy_field(&mut data, v.as_deref());
+                        data.push(b'\t');
+                    }
+                    let line = r.import_line.to_string();
+                    for v in ["1", "import", &import, &line, user, &at, &at] {
+                        copy_field(&mut data, Some(v));
+                        data.push(b'\t');
+                    }
+                    data.pop();
+                    data.push(b'\n');
+                }
+                let mut copy = tx
+                    .copy_in_raw(&format!("COPY batches ({BATCH_COLUMNS}) FROM STDIN"))
+                    .await
+                    .map_err(db)?;
+                copy.send(data).await.map_err(db)?;
+                copy.finish().await.map_err(db)?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn stored_batches(
+        &mut self,
+        numbers: &[&str],
+    ) -> Result<HashMap<String, batches::Model>, StoreError> {
+        let mut out = HashMap::new();
+        match self {
+            Conn::Sqlite(tx) => {
+                // A JSON array bound once keeps the statement the same for every chunk.
+                let list = serde_json::to_string(numbers).unwrap_or_else(|_| "[]".into());
+                let rows = sqlx::query(
+                    "SELECT * FROM batches WHERE batch_number IN (SELECT value FROM json_each(?))",
+                )
+                .bind(list)
+                .fetch_all(&mut **tx)
+                .await
+                .map_err(db)?;
+                for r in &rows {
+                    let m = model_from_row(r).map_err(db)?;
+                    out.insert(m.batch_number.clone(), m);
+                }
+            }
+            Conn::Postgres(tx) => {
+                let list: Vec<String> = numbers.iter().map(|s| (*s).to_owned()).collect();
+                let rows = sqlx::query("SELECT * FROM batches WHERE batch_number = ANY($1)")
+                    .bind(list)
+                    .fetch_all(&mut **tx)
+                    .await
+                    .map_err(db)?;
+                for r in &rows {
+                    let m = model_from_row(r).map_err(db)?;
+                    out.insert(m.batch_number.clone(), m);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    async fn finish_import(&mut self, id: i64, r: &ImportReport) -> Result<(), StoreError> {
+        let counts = [
+            r.rows as i64,
+            r.created as i64,
+            r.unchanged as i64,
+            r.warnings_total as i64,
+        ];
+        match self {
+            Conn::Sqlite(tx) => sqlx::query(
+                "UPDATE imports SET rows = ?, created = ?, unchanged = ?, warnings = ? WHERE id = ?",
+            )
+            .bind(counts[0])
+            .bind(counts[1])
+            .bind(counts[2])
+            .bind(counts[3])
+            .bind(id)
+            .execute(&mut **tx)
+            .await
+            .map(drop)
+            .map_err(db),
+            Conn::Postgres(tx) => sqlx::query(
+                "UPDATE imports SET rows = $1, created = $2, unchanged = $3, warnings = $4 WHERE id = $5",
+            )
+            .bind(counts[0])
+            .bind(counts[1])
+            .bind(counts[2])
+            .bind(counts[3])
+            .bind(id)
+            .execute(&mut **tx)
+            .await
+            .map(drop)
+            .map_err(db),
+        }
+    }
+
+    /// Appends the import's event and moves the chain head, as [`crate::write::Write`] does
+    /// on the sea-orm path (same hash, same columns).
+    async fn append_audit(&mut self, e: &AuditEvent, prev_hash: &str) -> Result<(), StoreError> {
+        let hash = e.chain_hash(prev_hash);
+        let after = e.after.as_ref().map(|v| v.to_string());
+        let before = e.before.as_ref().map(|v| v.to_string());
+        macro_rules! run {
+            ($tx:expr, $insert:literal, $head:literal) => {{
+                sqlx::query($insert)
+                    .bind(e.id)
+                    .bind(e.at)
+                    .bind(&e.actor)
+                    .bind(&e.action)
+                    .bind(&e.entity_type)
+                    .bind(&e.entity_key)
+                    .bind(before.as_deref())
+                    .bind(after.as_deref())
+                    .bind(e.reason.as_deref())
+                    .bind(e.source.as_str())
+                    .bind(prev_hash)
+                    .bind(&hash)
+                    .execute(&mut **$tx)
+                    .await
+                    .map_err(db)?;
+                sqlx::query($head)
+                    .bind(e.id)
+                    .bind(&hash)
+                    .execute(&mut **$tx)
+                    .await
+                    .map_err(db)?;
+            }};
+        }
+        match self {
+            Conn::Sqlite(tx) => run!(
+                tx,
+                "INSERT INTO audit_events (id, at, actor, action, entity_type, entity_key, before, after, reason, source, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "UPDATE audit_head SET last_id = ?, last_hash = ? WHERE id = 1"
+            ),
+            Conn::Postgres(tx) => run!(
+                tx,
+                "INSERT INTO audit_events (id, at, actor, action, entity_type, entity_key, before, after, reason, source, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                "UPDATE audit_head SET last_id = $1, last_hash = $2 WHERE id = 1"
+            ),
+        }
+        Ok(())
+    }
+
+    async fn commit(self) -> Result<(), StoreError> {
+        match self {
+            Conn::Sqlite(tx) => tx.commit().await,
+            Conn::Postgres(tx) => tx.commit().await,
+        }
+        .map_err(db)
+    }
+
+    async fn rollback(self) -> Result<(), StoreError> {
+        match self {
+            Conn::Sqlite(tx) => tx.rollback().await,
+            Conn::Postgres(tx) => tx.rollback().await,
+        }
+        .map_err(db)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn copy_fields_escape_what_copy_text_format_would_misread() {
+        let mut out = Vec::new();
+        copy_field(&mut out, Some("a\tb\nc\\d\re"));
+        assert_eq!(out, b"a\\tb\\nc\\\\d\\re");
+        out.clear();
+        copy_field(&mut out, None);
+        assert_eq!(out, b"\\N");
+    }
+
+    #[test]
+    fn the_row_text_has_one_value_per_stated_column() {
+        // 20 stated columns + 7 filled in by the import = the column list.
+        assert_eq!(BATCH_COLUMNS.split(',').count(), 27);
+    }
+}

@@ -1,0 +1,260 @@
+//! Historical CSV import and export over HTTP (SPEC §4), on both databases.
+
+use serde_json::{Value, json};
+
+use crate::support::*;
+
+const SAMPLE: &[u8] = include_bytes!("../../fixtures/history/lotes-historicos-cp1252.csv");
+
+async fn import(api: &Api, token: &str, query: &str, body: impl Into<Vec<u8>>) -> Resp {
+    api.post(&format!("/imports/batches{query}"))
+        .token(token)
+        .raw(Some("text/csv"), body)
+        .send()
+        .await
+}
+
+fn codes(details: &[Value]) -> Vec<(u64, String)> {
+    details
+        .iter()
+        .map(|d| {
+            (
+                d["line"].as_u64().unwrap_or(0),
+                d["code"].as_str().unwrap_or("").to_owned(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_spanish_excel_file_imports_once_and_exports_back() {
+    on_both(
+        "a_spanish_excel_file_imports_once_and_exports_back",
+        |api| async move {
+            let lucia = api.token(LUCIA).await;
+
+            // A dry run writes nothing but says what would happen.
+            let dry = import(&api, &lucia, "?dry_run=true&filename=lotes.csv", SAMPLE)
+                .await
+                .ok(200);
+            assert_eq!(
+                (dry["rows"].as_u64(), dry["created"].as_u64()),
+                (Some(5), Some(5)),
+                "{dry}"
+            );
+            assert_eq!(dry["import_id"], Value::Null);
+            assert_eq!(dry["encoding"], "windows-1252");
+            let listed = api
+                .get("/batches?lab=GRA-UPCIT")
+                .token(&lucia)
+                .send()
+                .await
+                .ok(200);
+            assert_eq!(listed["items"], json!([]), "a dry run wrote nothing");
+
+            // The real thing.
+            let done = import(&api, &lucia, "?filename=lotes.csv", SAMPLE)
+                .await
+                .ok(200);
+            assert_eq!(
+                (done["created"].as_u64(), done["unchanged"].as_u64()),
+                (Some(5), Some(0))
+            );
+            let id = done["import_id"].as_i64().expect("an import id");
+            let (b, _) = api.batch(&lucia, "SEV-UPRC-2021-00044").await;
+            assert_eq!(b["source"], "import");
+            assert_eq!(b["import_id"], json!(id));
+            assert_eq!(b["import_line"], 5);
+            assert_eq!(b["cell_count"], "2500000");
+            assert_eq!(
+                b["notes"],
+                "Paciente de Sevilla;\nsegunda línea de texto en la nota"
+            );
+            let (b, _) = api.batch(&lucia, "GRA-UPCIT-2018-00003").await;
+            assert_eq!(
+                (b["cell_count"].as_str(), b["viability_percent"].as_str()),
+                (Some("125000000"), Some("94.1"))
+            );
+            assert_eq!(b["status"], "released");
+            assert_eq!(b["released_by"], "Dra. Isabel Morales Vílchez");
+
+            // The import's record and its one audit event.
+            let rec = api
+                .get(&format!("/imports/{id}"))
+                .token(&lucia)
+                .send()
+                .await
+                .ok(200);
+            assert_eq!(rec["file_name"], "lotes.csv");
+            assert_eq!(rec["created"], 5);
+            assert_eq!(rec["sha256"], done["sha256"]);
+            let trail = api
+                .get(&format!("/audit?entity_type=import&entity_key={id}"))
+                .token(&lucia)
+                .send()
+                .await
+                .ok(200);
+            let events = trail["items"].as_array().unwrap();
+            assert_eq!(events.len(), 1, "{trail}");
+            assert_eq!(events[0]["action"], "import.batches");
+            assert_eq!(events[0]["after"]["sha256"], done["sha256"]);
+            assert_eq!(events[0]["actor"], LUCIA);
+
+            // The same file again creates nothing.
+            let again = import(&api, &lucia, "", SAMPLE).await.ok(200);
+            assert_eq!(
+                (again["created"].as_u64(), again["unchanged"].as_u64()),
+                (Some(0), Some(5))
+            );
+
+            // Export, import into an empty database, export again: the same bytes. (The second
+            // database is this one's twin: another backend's run makes its own.)
+            let export = api.get("/batches/export.csv").token(&lucia).send().await;
+            assert_eq!(export.status.as_u16(), 200);
+            assert!(
+                export
+                    .header("content-type")
+                    .unwrap_or_default()
+                    .starts_with("text/csv")
+            );
+            let exported = export.text.clone();
+            assert_eq!(
+                exported.lines().count(),
+                7,
+                "header, five batches, one note with a line break"
+            );
+            assert!(exported.starts_with("batch_number,product_code,lab_code,origin,donor_code,"));
+
+            // Filters and scope apply to the export: Marta sees only Granada.
+            let marta = api.token(MARTA).await;
+            let mine = api
+                .get("/batches/export.csv")
+                .token(&marta)
+                .send()
+                .await
+                .text;
+            assert_eq!(mine.lines().count(), 4, "{mine}");
+            assert!(mine.lines().skip(1).all(|l| l.starts_with("GRA-UPCIT-")));
+            let released = api
+                .get("/batches/export.csv?status=released")
+                .token(&lucia)
+                .send()
+                .await
+                .text;
+            assert_eq!(released.lines().count(), 2);
+
+            let fresh = api.fresh_twin().await;
+            let twin_lucia = fresh.token(LUCIA).await;
+            import(
+                &fresh,
+                &twin_lucia,
+                "?filename=export.csv",
+                exported.clone(),
+            )
+            .await
+            .ok(200);
+            let twice = fresh
+                .get("/batches/export.csv")
+                .token(&twin_lucia)
+                .send()
+                .await
+                .text;
+            assert_eq!(
+                twice, exported,
+                "export → import → export must give the same bytes"
+            );
+            fresh.close().await;
+
+            let report = api.store.verify_audit_chain().await.expect("verify");
+            assert!(
+                matches!(report, traza_store::VerifyReport::Intact { .. }),
+                "{report:?}"
+            );
+        },
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_with_any_error_writes_nothing_and_names_every_line() {
+    on_both("a_file_with_any_error_writes_nothing_and_names_every_line", |api| async move {
+        let lucia = api.token(LUCIA).await;
+        import(&api, &lucia, "", SAMPLE).await.ok(200);
+        let header = "batch_number,product_code,lab_code,origin,donor_code,patient_code,manufacturing_start,manufacturing_end,status,viability_percent,released_by,release_date,access_route,trial_id,notes";
+        let file = [
+            header,
+            // 2: fine, new
+            "GRA-UPCIT-2019-00001,MSC-AD-ALO,GRA-UPCIT,allogeneic,A999919000001,,2019-05-02,2019-05-20,quarantine,95,,,clinical_trial,2015-001726-39,\"nota con \"\"comillas\"\", comas\ny saltos\"",
+            // 4 (the note above spans two lines): the same number again
+            "GRA-UPCIT-2019-00001,MSC-AD-ALO,GRA-UPCIT,allogeneic,A999919000001,,2019-05-02,2019-05-20,quarantine,95,,,clinical_trial,2015-001726-39,",
+            // 5: autologous with another patient; viability out of range
+            "GRA-UPCIT-2019-00002,UGRSKIN,GRA-UPCIT,autologous,P-1,P-2,2019-06-01,2019-06-20,quarantine,140,,,clinical_trial,2015-003421-27,",
+            // 6: released without who and when
+            "GRA-UPCIT-2019-00003,MSC-AD-ALO,GRA-UPCIT,allogeneic,A999919000003,,2019-07-01,2019-07-20,released,90,,,clinical_trial,2015-001726-39,",
+            // 7: stored already, with another viability
+            "GRA-UPCIT-2017-00012,UGRSKIN,GRA-UPCIT,autologous,G123417654321,G123417654321,2017-03-03,2017-03-24,administered,91,Dra. Isabel Morales Vílchez,2017-03-24,clinical_trial,2015-003421-27,",
+            // 8: unknown product; origin not the product's
+            "GRA-UPCIT-2019-00004,NO-EXISTE,GRA-UPCIT,allogeneic,A999919000004,,2019-08-01,,in_production,,,,clinical_trial,2015-001726-39,",
+            "GRA-UPCIT-2019-00005,CART-CD19,SEV-UPRC,allogeneic,A999919000005,,2019-08-01,,in_production,,,,clinical_trial,2019-001472-33,",
+            // 10: dates in the wrong order, month-first date
+            "GRA-UPCIT-2019-00006,MSC-AD-ALO,GRA-UPCIT,allogeneic,A999919000006,,2019-09-20,2019-09-01,quarantine,,,,clinical_trial,2015-001726-39,",
+            "GRA-UPCIT-2019-00007,MSC-AD-ALO,GRA-UPCIT,allogeneic,A999919000007,,09/25/2019,,in_production,,,,clinical_trial,2015-001726-39,",
+        ]
+        .join("\r\n");
+        let details = import(&api, &lucia, "", file.clone()).await.err(422, "import_rejected");
+        let got = codes(&details);
+        for want in [
+            (4, "duplicate_in_file"),
+            (5, "chain_of_identity"),
+            (5, "invalid_value"),
+            (6, "missing_value"),
+            (7, "conflicts_with_stored"),
+            (8, "unknown_product"),
+            (9, "origin_mismatch"),
+            (10, "invalid_value"),
+            (11, "invalid_value"),
+        ] {
+            assert!(got.contains(&(want.0, want.1.to_owned())), "{want:?} missing from {got:?}");
+        }
+        let dup = details.iter().find(|d| d["code"] == "duplicate_in_file").unwrap();
+        assert!(dup["message"].as_str().unwrap().contains("line 2"), "{dup}");
+        let conflict = details.iter().find(|d| d["code"] == "conflicts_with_stored").unwrap();
+        assert!(conflict["message"].as_str().unwrap().contains("viability_percent"), "{conflict}");
+        // Nothing of it was written, not even the good row on line 2.
+        api.get("/batches/GRA-UPCIT-2019-00001").token(&lucia).send().await.err(404, "not_found");
+
+        // A header with an unknown column and without required ones: reported once, line 1.
+        let details = import(&api, &lucia, "", "lote,product_code,lab_code\nX,Y,Z\n").await.err(422, "import_rejected");
+        let got = codes(&details);
+        assert!(got.iter().all(|(line, _)| *line == 1), "{got:?}");
+        assert!(got.contains(&(1, "unknown_column".to_owned())), "{got:?}");
+        assert!(got.contains(&(1, "missing_column".to_owned())), "{got:?}");
+
+        // History predates Traza: no assignment is a warning, not an error.
+        let old = format!("{header}\nGRA-UPCIT-2009-00001,MSC-AD-ALO,GRA-UPCIT,allogeneic,A999909000001,,2009-05-02,,in_production,,,,clinical_trial,2015-001726-39,\n");
+        let ok = import(&api, &lucia, "", old).await.ok(200);
+        assert_eq!(ok["warnings"][0]["code"], "no_assignment", "{ok}");
+        assert_eq!(ok["created"], 1);
+
+        // Lab scope: Marta may import Granada's history only.
+        let marta = api.token(MARTA).await;
+        let sev = format!("{header}\nSEV-UPRC-2019-00001,CART-CD19,SEV-UPRC,autologous,S-1,S-1,2019-10-15,,in_production,,,,clinical_trial,2019-001472-33,\n");
+        let d = import(&api, &marta, "", sev).await.err(422, "import_rejected");
+        assert_eq!(codes(&d), [(2, "out_of_scope".to_owned())]);
+        // An auditor may not import at all; a wrong content type is refused.
+        let elena = api.token(ELENA).await;
+        import(&api, &elena, "", SAMPLE).await.err(403, "forbidden");
+        api.post("/imports/batches")
+            .token(&lucia)
+            .raw(Some("application/json"), "{}")
+            .send()
+            .await
+            .err(415, "unsupported_media_type");
+        import(&api, &lucia, "?encoding=ebcdic", SAMPLE).await.err(422, "validation_failed");
+        import(&api, &lucia, "", "").await.err(422, "import_rejected");
+
+        let report = api.store.verify_audit_chain().await.expect("verify");
+        assert!(matches!(report, traza_store::VerifyReport::Intact { .. }), "{report:?}");
+    })
+    .await;
+}
