@@ -13,7 +13,9 @@ use traza_domain::spec::SpecTest;
 use traza_domain::vocab::{
     AccessRoute, BatchStatus, DeviationSeverity, Origin, Role, SignatureMeaning, TestKind,
 };
-use traza_store::{BatchFilter, NetworkFixture, NewBatch, QcInput, Store, system_actor};
+use traza_store::{
+    BatchFilter, ImportRequest, NetworkFixture, NewBatch, QcInput, Store, system_actor,
+};
 
 /// A small deterministic generator: the demo is the same on every machine.
 struct Dice(u64);
@@ -93,6 +95,7 @@ pub async fn seed(store: &Store, fixture_json: &str, batches: usize) -> Result<u
     {
         return Ok(0);
     }
+    import_history(store, &fixture).await?;
     let mut teams: BTreeMap<LabCode, Team> = BTreeMap::new();
     let mut passwords = BTreeMap::new();
     for u in &fixture.users {
@@ -343,4 +346,37 @@ pub async fn seed(store: &Store, fixture_json: &str, batches: usize) -> Result<u
         }
     }
     Ok(made)
+}
+
+/// Historical records as a laboratory has them (Windows-1252, `;`, decimal commas), imported
+/// by the coordination unit through the same importer as `traza import batches`.
+const HISTORY_SAMPLE: &[u8] = include_bytes!("../fixtures/history/lotes-historicos-cp1252.csv");
+
+async fn import_history(store: &Store, fixture: &NetworkFixture) -> Result<()> {
+    let Some(coordinator) = fixture.users.iter().find(|u| u.role == Role::Coordinator) else {
+        return Ok(());
+    };
+    let actor = store.actor(coordinator.username.as_str()).await?;
+    let path = std::env::temp_dir().join(format!("traza-demo-history-{}.csv", std::process::id()));
+    std::fs::write(&path, HISTORY_SAMPLE).context("cannot write the demo history file")?;
+    let report = store
+        .import_batches(
+            &actor,
+            ImportRequest {
+                path: path.clone(),
+                file_name: "lotes-historicos-cp1252.csv".into(),
+                dry_run: false,
+                encoding: None,
+            },
+            None,
+        )
+        .await;
+    let _ = std::fs::remove_file(&path);
+    let report = report?;
+    anyhow::ensure!(
+        report.accepted(),
+        "the demo history was refused: {:?}",
+        report.errors
+    );
+    Ok(())
 }

@@ -259,3 +259,55 @@ async fn user_add_bootstraps_the_first_admin_then_requires_an_admin() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn import_batches_is_all_or_nothing_with_an_exit_status_and_an_errors_file() {
+    on_both("import_cli", |db| {
+        Box::pin(async move {
+            let sample = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/history/lotes-historicos-cp1252.csv");
+            let dir = tempfile::tempdir().expect("a temp dir");
+            let load = traza(&db.url, &["fixtures", "load"], None);
+            assert!(load.status.success(), "{}", text(&load));
+
+            // An unknown user, a dry run, the real import, the same file again.
+            let nobody = traza(&db.url, &["import", "batches", sample, "--user", "nadie"], None);
+            assert_eq!(nobody.status.code(), Some(2), "{}", text(&nobody));
+            let dry = traza(&db.url, &["import", "batches", sample, "--user", "lucia.navarro", "--dry-run"], None);
+            assert_eq!(dry.status.code(), Some(0), "{}", text(&dry));
+            assert!(text(&dry).contains("created 5"), "{}", text(&dry));
+            assert!(text(&dry).contains("nothing was written"), "{}", text(&dry));
+            let done = traza(&db.url, &["import", "batches", sample, "--user", "lucia.navarro"], None);
+            assert_eq!(done.status.code(), Some(0), "{}", text(&done));
+            assert!(text(&done).contains("created 5") && text(&done).contains("windows-1252"), "{}", text(&done));
+            let again = traza(&db.url, &["import", "batches", sample, "--user", "lucia.navarro"], None);
+            assert!(text(&again).contains("created 0, unchanged 5"), "{}", text(&again));
+
+            // Marta (Granada) may not import Sevilla's and Málaga's rows: exit 1, errors file.
+            let errors = dir.path().join("errores.csv");
+            let refused = traza(
+                &db.url,
+                &["import", "batches", sample, "--user", "marta.jimenez", "--errors-csv", errors.to_str().unwrap()],
+                None,
+            );
+            assert_eq!(refused.status.code(), Some(1), "{}", text(&refused));
+            let listed = std::fs::read_to_string(&errors).expect("the errors file");
+            assert_eq!(
+                listed,
+                "line,column,code,message\n\
+                 5,lab_code,out_of_scope,you may not import history of laboratory SEV-UPRC\n\
+                 7,lab_code,out_of_scope,you may not import history of laboratory MAL-CRTS\n"
+            );
+
+            // Export as the auditor: the five batches in the import format; the chain is whole.
+            let out = dir.path().join("export.csv");
+            let export = traza(&db.url, &["export", "batches", "--user", "elena.rubio", "--out", out.to_str().unwrap()], None);
+            assert!(export.status.success(), "{}", text(&export));
+            let csv = std::fs::read_to_string(&out).expect("the export");
+            assert!(csv.starts_with("batch_number,product_code,lab_code,origin,donor_code,patient_code,"), "{csv}");
+            assert!(csv.contains("GRA-UPCIT-2018-00003,MSC-AD-ALO,GRA-UPCIT,allogeneic,A999918000123,,2018-01-10,2018-01-11,2018-02-02,2019-02-02,released,125000000,94.1,15,4,"), "{csv}");
+            let verify = traza(&db.url, &["audit", "verify"], None);
+            assert_eq!(verify.status.code(), Some(0), "{}", text(&verify));
+        })
+    })
+    .await;
+}

@@ -306,6 +306,10 @@ impl Store {
             .await
             .map_err(|e| StoreError::Corrupt(format!("the import reader stopped: {e}")))?;
 
+        // Found in two passes per chunk (the row's own checks, then the database's): list
+        // them in the file's order.
+        tally.report.errors.sort_by_key(|e| e.line);
+        tally.report.warnings.sort_by_key(|w| w.line);
         if !tally.report.accepted() || request.dry_run {
             conn.rollback().await?;
             return Ok(tally.report);
