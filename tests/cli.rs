@@ -290,13 +290,22 @@ async fn import_batches_is_all_or_nothing_with_an_exit_status_and_an_errors_file
                 None,
             );
             assert_eq!(refused.status.code(), Some(1), "{}", text(&refused));
-            let listed = std::fs::read_to_string(&errors).expect("the errors file");
-            assert_eq!(
-                listed,
-                "line,column,code,message\n\
-                 5,lab_code,out_of_scope,you may not import history of laboratory SEV-UPRC\n\
-                 7,lab_code,out_of_scope,you may not import history of laboratory MAL-CRTS\n"
-            );
+            // The refused rows as written (`;`, the file's columns, decoded), then line,
+            // error_code and error_message: ready to fix in Excel.
+            let bytes = std::fs::read(&errors).expect("the errors file");
+            assert!(bytes.starts_with(b"\xEF\xBB\xBF"), "UTF-8 with a BOM for Excel");
+            let mut r = csv::ReaderBuilder::new().delimiter(b';').from_reader(&bytes[3..]);
+            let head: Vec<String> = r.headers().expect("a header").iter().map(str::to_owned).collect();
+            assert_eq!(head.len(), 23);
+            assert_eq!(&head[..2], ["batch_number", "product_code"]);
+            assert_eq!(&head[20..], ["line", "error_code", "error_message"]);
+            let rows: Vec<csv::StringRecord> = r.records().map(|x| x.expect("a record")).collect();
+            assert_eq!(rows.len(), 2, "{rows:?}");
+            assert_eq!((&rows[0][0], &rows[0][20], &rows[0][21]), ("SEV-UPRC-2021-00044", "5", "out_of_scope"));
+            assert_eq!(&rows[0][19], "Paciente de Sevilla;\nsegunda línea de texto en la nota");
+            assert_eq!(&rows[0][3], "autólogo");
+            assert_eq!((&rows[1][0], &rows[1][20]), ("MAL-CRTS-2020-00101", "7"));
+            assert!(rows[1][22].contains("MAL-CRTS"), "{:?}", &rows[1]);
 
             // Export as the auditor: the five batches in the import format; the chain is whole.
             let out = dir.path().join("export.csv");

@@ -5,6 +5,7 @@ use serde_json::{Value, json};
 use crate::support::*;
 
 const SAMPLE: &[u8] = include_bytes!("../../fixtures/history/lotes-historicos-cp1252.csv");
+const PLANTED: &[u8] = include_bytes!("../../fixtures/history/lotes-con-errores.csv");
 
 async fn import(api: &Api, token: &str, query: &str, body: impl Into<Vec<u8>>) -> Resp {
     api.post(&format!("/imports/batches{query}"))
@@ -223,6 +224,34 @@ async fn a_file_with_any_error_writes_nothing_and_names_every_line() {
         // Nothing of it was written, not even the good row on line 2.
         api.get("/batches/GRA-UPCIT-2019-00001").token(&lucia).send().await.err(404, "not_found");
 
+        // The fixture with planted errors: each at its exact line and column, the good row
+        // on line 2 not written either.
+        let details = import(&api, &lucia, "?filename=lotes-con-errores.csv", PLANTED).await.err(422, "import_rejected");
+        let got: Vec<(u64, String, String)> = details
+            .iter()
+            .map(|d| {
+                (
+                    d["line"].as_u64().unwrap_or(0),
+                    d["column"].as_str().unwrap_or("").to_owned(),
+                    d["code"].as_str().unwrap_or("").to_owned(),
+                )
+            })
+            .collect();
+        let want = [
+            (3, "batch_number", "duplicate_in_file"),
+            (4, "patient_code", "chain_of_identity"),
+            (5, "viability_percent", "invalid_value"),
+            (6, "released_by", "missing_value"),
+            (6, "release_date", "missing_value"),
+            (7, "product_code", "unknown_product"),
+            (8, "manufacturing_start", "invalid_value"),
+            (9, "donor_code", "invalid_value"),
+            (10, "manufacturing_end", "invalid_value"),
+        ]
+        .map(|(l, c, k)| (l, c.to_owned(), k.to_owned()));
+        assert_eq!(got, want);
+        api.get("/batches/GRA-UPCIT-2019-00101").token(&lucia).send().await.err(404, "not_found");
+
         // A header with an unknown column and without required ones: reported once, line 1.
         let details = import(&api, &lucia, "", "lote,product_code,lab_code\nX,Y,Z\n").await.err(422, "import_rejected");
         let got = codes(&details);
@@ -255,6 +284,67 @@ async fn a_file_with_any_error_writes_nothing_and_names_every_line() {
 
         let report = api.store.verify_audit_chain().await.expect("verify");
         assert!(matches!(report, traza_store::VerifyReport::Intact { .. }), "{report:?}");
+    })
+    .await;
+}
+
+/// `rows` valid rows of allogeneic history at Granada, then `tail` appended as is.
+fn generated(rows: usize, tail: &str) -> String {
+    let mut s = String::from(
+        "batch_number,product_code,lab_code,origin,donor_code,manufacturing_start,manufacturing_end,status,access_route,trial_id,viability_percent,notes\n",
+    );
+    for i in 0..rows {
+        let year = 2016 + (i / 90_000);
+        s.push_str(&format!(
+            "GRA-UPCIT-{year}-{:05},MSC-AD-ALO,GRA-UPCIT,allogeneic,DON-GEN-{i:06},{year}-03-01,{year}-03-20,rejected,clinical_trial,2015-001726-39,9{},\"nota {i}, con coma\"\n",
+            i % 90_000 + 1,
+            i % 10
+        ));
+    }
+    s.push_str(tail);
+    s
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_bad_row_at_the_end_or_an_import_cut_off_midway_leaves_nothing() {
+    on_both("one_bad_row_at_the_end_or_an_import_cut_off_midway_leaves_nothing", |api| async move {
+        let lucia = api.token(LUCIA).await;
+        let elena = api.token(ELENA).await;
+        let count = |api: Api, token: String| async move {
+            let csv = api.get("/batches/export.csv").token(&token).send().await.text;
+            csv.lines().count() - 1
+        };
+
+        // 5,000 good rows and one bad one at the very end: nothing is written.
+        let bad_tail = "GRA-UPCIT-2025-00001,MSC-AD-ALO,GRA-UPCIT,allogeneic,DON-X,2025-01-01,,in_production,clinical_trial,2015-001726-39,noventa,\n";
+        let d = import(&api, &lucia, "", generated(5_000, bad_tail)).await.err(422, "import_rejected");
+        assert_eq!(codes(&d), [(5_002, "invalid_value".to_owned())], "a viability in words");
+        assert_eq!(count(api.clone(), elena.clone()).await, 0);
+
+        // An import aborted midway (the task dropped with its transaction): nothing remains,
+        // the chain is whole, and the same file then imports.
+        let dir = tempfile::tempdir().expect("a temp dir");
+        let path = dir.path().join("grande.csv");
+        std::fs::write(&path, generated(60_000, "")).expect("write the file");
+        let actor = api.store.actor(LUCIA).await.expect("lucia");
+        let request = traza_store::ImportRequest {
+            path: path.clone(),
+            file_name: "grande.csv".into(),
+            dry_run: false,
+            encoding: None,
+        };
+        let (store, a, r) = (api.store.clone(), actor.clone(), request.clone());
+        let running = tokio::spawn(async move { store.import_batches(&a, r, None).await });
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        running.abort();
+        assert!(running.await.is_err_and(|e| e.is_cancelled()), "the import was still running when cut off");
+        assert_eq!(count(api.clone(), elena.clone()).await, 0);
+        let report = api.store.verify_audit_chain().await.expect("verify");
+        assert!(matches!(report, traza_store::VerifyReport::Intact { .. }), "{report:?}");
+        let done = api.store.import_batches(&actor, request, None).await.expect("the import");
+        assert!(done.accepted(), "{:?}", done.errors);
+        assert_eq!(done.created, 60_000);
+        assert_eq!(count(api.clone(), elena.clone()).await, 60_000);
     })
     .await;
 }

@@ -310,6 +310,10 @@ impl Store {
         // them in the file's order.
         tally.report.errors.sort_by_key(|e| e.line);
         tally.report.warnings.sort_by_key(|w| w.line);
+        if !tally.report.accepted() {
+            // Nothing of a refused file is written, so nothing was created.
+            tally.report.created = 0;
+        }
         if !tally.report.accepted() || request.dry_run {
             conn.rollback().await?;
             return Ok(tally.report);

@@ -90,7 +90,43 @@ impl<R: Read> HistoryReader<R> {
     /// Reads the header. The file is refused, with every problem of the header at once, when
     /// it is empty, or its header names an unknown column, a column twice, or lacks a
     /// required column.
-    pub fn new(mut reader: R, encoding: TextEncoding) -> Result<Self, Vec<RowError>> {
+    pub fn new(reader: R, encoding: TextEncoding) -> Result<Self, Vec<RowError>> {
+        let (mut reader, line) = Self::open(reader, encoding)?;
+        reader.read_header(line)?;
+        Ok(reader)
+    }
+
+    /// Reads any file as records of text with the same rules (BOM, delimiter, quoting, line
+    /// numbers), without judging its header: for handing refused rows back to the user as
+    /// they wrote them. Returns the header's names too.
+    pub fn raw(reader: R, encoding: TextEncoding) -> Result<(Self, Vec<String>), Vec<RowError>> {
+        let (mut reader, _) = Self::open(reader, encoding)?;
+        let header = reader
+            .record
+            .iter()
+            .map(|f| reader.encoding.decode_lossy(f).trim().to_owned())
+            .collect();
+        reader.width = reader.record.len();
+        Ok((reader, header))
+    }
+
+    /// The next record as text (for a reader made by [`HistoryReader::raw`]), with the line
+    /// it starts on.
+    pub fn next_raw(&mut self) -> Option<Result<(u64, Vec<String>), RowError>> {
+        let line = match self.read_record()? {
+            Ok(line) => line,
+            Err(error) => return Some(Err(error)),
+        };
+        let fields = self
+            .record
+            .iter()
+            .map(|f| self.encoding.decode_lossy(f).trim().to_owned())
+            .collect();
+        Some(Ok((line, fields)))
+    }
+
+    /// Sniffs the delimiter and reads the first record; returns its line.
+    fn open(mut reader: R, encoding: TextEncoding) -> Result<(Self, u64), Vec<RowError>> {
         let (start, sniffed) =
             read_first_line(&mut reader).map_err(|e| vec![read_failed(1, &e)])?;
         let bom = if start.starts_with(BOM) { 3 } else { 0 };
@@ -135,8 +171,7 @@ impl<R: Read> HistoryReader<R> {
             // Only blank records, such as a line of bare delimiters.
             None => return Err(vec![empty_file()]),
         };
-        reader.read_header(line)?;
-        Ok(reader)
+        Ok((reader, line))
     }
 
     /// The next record, or `None` at the end of the file (and after a read error, which is

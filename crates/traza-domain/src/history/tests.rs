@@ -1290,3 +1290,19 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_raw_reader_gives_back_the_records_as_written_with_their_lines() {
+    let file = "lote;producto\r\nA-1;\"dos\r\nlíneas\"\r\nB-2;x\r\n";
+    let (mut r, header) =
+        HistoryReader::raw(file.as_bytes(), TextEncoding::Utf8).expect("any header");
+    assert_eq!(header, ["lote", "producto"]);
+    let first = r.next_raw().expect("a record").expect("readable");
+    assert_eq!(
+        first,
+        (2, vec!["A-1".to_owned(), "dos\r\nlíneas".to_owned()])
+    );
+    let second = r.next_raw().expect("a record").expect("readable");
+    assert_eq!(second.0, 4);
+    assert!(r.next_raw().is_none());
+}
