@@ -61,6 +61,12 @@ enum Command {
     /// Load a network description (laboratories, products, assignments, users).
     #[command(subcommand)]
     Fixtures(FixturesCommand),
+    /// Copy a SQLite database while it is in use, then check the copy's audit trail.
+    Backup {
+        /// The file to write (must not exist).
+        #[arg(long)]
+        out: std::path::PathBuf,
+    },
     /// Import historical records from CSV files.
     #[command(subcommand)]
     Import(history::ImportCommand),
@@ -259,6 +265,26 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 }
                 VerifyReport::Broken(b) => {
                     eprintln!("audit trail BROKEN at event {}: {}", b.id, b.problem);
+                    return Ok(ExitCode::from(1));
+                }
+            }
+        }
+        Command::Backup { out } => {
+            let store = open(&cli.database_url).await?;
+            store.backup_sqlite(&out).await?;
+            let copy = Store::connect(&format!("sqlite://{}", out.display()))
+                .await
+                .context("cannot open the backup")?;
+            match copy.verify_audit_chain().await? {
+                VerifyReport::Intact { events, head } => println!(
+                    "backup written to {}; its audit trail is intact: {events} events, head {head}",
+                    out.display()
+                ),
+                VerifyReport::Broken(b) => {
+                    eprintln!(
+                        "the backup's audit trail is BROKEN at event {}: {}",
+                        b.id, b.problem
+                    );
                     return Ok(ExitCode::from(1));
                 }
             }

@@ -124,6 +124,40 @@ impl Store {
         }
     }
 
+    /// Writes a consistent copy of a SQLite database to `out` (which must not exist) while
+    /// it is in use: `VACUUM INTO` reads one snapshot, so writers carry on and the copy holds
+    /// every transaction committed before it started, none after. PostgreSQL is backed up
+    /// with its own tools (`pg_dump`).
+    pub async fn backup_sqlite(&self, out: &std::path::Path) -> Result<(), StoreError> {
+        use sea_orm::{ConnectionTrait, Statement};
+        if self.db.get_database_backend() != DbBackend::Sqlite {
+            return Err(StoreError::invalid(
+                "database",
+                "traza backup copies SQLite databases; back PostgreSQL up with pg_dump",
+            ));
+        }
+        if out.exists() {
+            return Err(StoreError::invalid(
+                "out",
+                format!(
+                    "{} exists already; a backup never overwrites a file",
+                    out.display()
+                ),
+            ));
+        }
+        let target = out
+            .to_str()
+            .ok_or_else(|| StoreError::invalid("out", "the path is not valid UTF-8"))?;
+        self.db
+            .execute_raw(Statement::from_sql_and_values(
+                DbBackend::Sqlite,
+                "VACUUM INTO ?",
+                [target.into()],
+            ))
+            .await?;
+        Ok(())
+    }
+
     pub async fn close(self) -> Result<(), StoreError> {
         self.db.close().await?;
         Ok(())
