@@ -209,10 +209,12 @@ async fn export_batches(
             tracing::error!(error = %e, "export stopped");
         }
     });
-    let stream = futures_util::stream::unfold(rx, |mut rx| async move {
-        let piece = rx.recv().await?;
-        Some((Ok::<_, std::io::Error>(axum::body::Bytes::from(piece)), rx))
-    });
+    // Fused: the compression layer polls once more after the end.
+    let stream =
+        futures_util::StreamExt::fuse(futures_util::stream::unfold(rx, |mut rx| async move {
+            let piece = rx.recv().await?;
+            Some((Ok::<_, std::io::Error>(axum::body::Bytes::from(piece)), rx))
+        }));
     Ok((
         [
             (
