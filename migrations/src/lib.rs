@@ -8,6 +8,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261125_000001_create_network;
 mod m20261125_000002_create_batches;
 mod m20261125_000003_create_audit_trail;
+mod m20261201_000001_merge_lab_indexes;
 
 pub struct Migrator;
 
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000001_create_network::Migration),
             Box::new(m20261125_000002_create_batches::Migration),
             Box::new(m20261125_000003_create_audit_trail::Migration),
+            Box::new(m20261201_000001_merge_lab_indexes::Migration),
         ]
     }
 }

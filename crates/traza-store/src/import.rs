@@ -23,7 +23,9 @@ use std::sync::Arc;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use sqlx::{AssertSqlSafe, Postgres, Row, Sqlite, Transaction};
+use sqlx::postgres::PgConnection;
+use sqlx::sqlite::SqliteConnection;
+use sqlx::{AssertSqlSafe, Row};
 use traza_domain::access::{Action, Actor};
 use traza_domain::audit::{AuditEvent, audit_time};
 use traza_domain::batch::Batch;
@@ -42,8 +44,10 @@ use crate::error::StoreError;
 
 /// Rows handed from the decoder to the writer at a time.
 const CHUNK_ROWS: usize = 2_000;
-/// Rows in one multi-row INSERT on SQLite (27 bound values each, under SQLite's 32,766).
-const SQLITE_ROWS_PER_INSERT: usize = 500;
+/// Numbers in one lookup on SQLite. Only anonymous `?` parameters: sqlx asks SQLite for every
+/// parameter's name, a linear search among the named ones, so numbered `?NNN` parameters make
+/// binding quadratic in their count (measured: 85 % of an import's time at 10,000).
+const SQLITE_NUMBERS_PER_LOOKUP: usize = 500;
 /// The most errors and warnings an answer lists; the totals count them all. A file with a
 /// million broken rows must not need a million messages in memory.
 pub const MAX_LISTED: usize = 10_000;
@@ -197,10 +201,13 @@ struct Checked<'n> {
     route: AccessRoute,
 }
 
-/// The open import transaction on one backend.
+/// The import's transaction on one backend, on a connection taken out of the pool for good.
+/// If the import is cut off (a cancelled request, an aborted task) the connection is simply
+/// dropped: closing it rolls the transaction back on the server, and a connection in the
+/// middle of a `COPY` or of the C-API insert loop can never be handed to another request.
 enum Conn {
-    Sqlite(Transaction<'static, Sqlite>),
-    Postgres(Transaction<'static, Postgres>),
+    Sqlite(SqliteConnection),
+    Postgres(PgConnection),
 }
 
 /// Accumulates the answer while the rows stream through.
@@ -483,21 +490,32 @@ impl Store {
 
     async fn begin_import(&self) -> Result<Conn, StoreError> {
         Ok(match self.db.get_database_backend() {
-            sea_orm::DbBackend::Postgres => Conn::Postgres(
-                self.db
+            sea_orm::DbBackend::Postgres => {
+                let mut c = self
+                    .db
                     .get_postgres_connection_pool()
-                    .begin()
+                    .acquire()
                     .await
-                    .map_err(db)?,
-            ),
-            _ => Conn::Sqlite(
-                self.db
+                    .map_err(db)?
+                    .detach();
+                sqlx::query("BEGIN").execute(&mut c).await.map_err(db)?;
+                Conn::Postgres(c)
+            }
+            _ => {
+                let mut c = self
+                    .db
                     .get_sqlite_connection_pool()
-                    // IMMEDIATE: take the write lock now, as every other write does.
-                    .begin_with("BEGIN IMMEDIATE")
+                    .acquire()
                     .await
-                    .map_err(db)?,
-            ),
+                    .map_err(db)?
+                    .detach();
+                // IMMEDIATE: take the write lock now, as every other write does.
+                sqlx::query("BEGIN IMMEDIATE")
+                    .execute(&mut c)
+                    .await
+                    .map_err(db)?;
+                Conn::Sqlite(c)
+            }
         })
     }
 }
@@ -551,6 +569,39 @@ where
         created_at: r.try_get("created_at")?,
         updated_at: r.try_get("updated_at")?,
     })
+}
+
+/// A row whose batch number is stored already: a duplicate of an earlier line of this very
+/// import, or a batch stored before, identical (`unchanged`) or not (`conflicts_with_stored`).
+fn judge_stored(
+    c: &Checked<'_>,
+    stored: &batches::Model,
+    import_id: i64,
+    tally: &mut Tally,
+) -> Result<(), StoreError> {
+    if stored.import_id == Some(import_id) {
+        let first = stored
+            .import_line
+            .and_then(|l| u64::try_from(l).ok())
+            .unwrap_or(0);
+        tally.error(RowError::duplicate_in_file(
+            c.line,
+            &c.row.batch_number,
+            first,
+        ));
+        return Ok(());
+    }
+    let differ = differing_columns(&c.row, &batch_from(stored)?);
+    if differ.is_empty() {
+        tally.report.unchanged += 1;
+    } else {
+        tally.error(RowError::conflicts_with_stored(
+            c.line,
+            &c.row.batch_number,
+            &differ,
+        ));
+    }
+    Ok(())
 }
 
 /// COPY text format: backslash, tab, newline and carriage return escaped; `\N` is NULL.
@@ -614,14 +665,14 @@ impl Conn {
         let row = match self {
             Conn::Sqlite(tx) => {
                 sqlx::query("SELECT last_id, last_hash FROM audit_head WHERE id = 1")
-                    .fetch_optional(&mut **tx)
+                    .fetch_optional(&mut *tx)
                     .await
             }
             Conn::Postgres(tx) => {
                 return sqlx::query_as::<_, (i64, String)>(
                     "SELECT last_id, last_hash FROM audit_head WHERE id = 1 FOR UPDATE",
                 )
-                .fetch_optional(&mut **tx)
+                .fetch_optional(&mut *tx)
                 .await
                 .map_err(db)?
                 .ok_or_else(|| StoreError::Corrupt("the audit chain head is missing".into()));
@@ -656,7 +707,7 @@ impl Conn {
             .bind(user)
             .bind(source.as_str())
             .bind(now)
-            .fetch_one(&mut **tx)
+            .fetch_one(&mut *tx)
             .await
             .map_err(db),
             Conn::Postgres(tx) => sqlx::query_scalar::<_, i64>(AssertSqlSafe(format!(
@@ -668,14 +719,19 @@ impl Conn {
             .bind(user)
             .bind(source.as_str())
             .bind(now)
-            .fetch_one(&mut **tx)
+            .fetch_one(&mut *tx)
             .await
             .map_err(db),
         }
     }
 
-    /// Looks the chunk up, sorts its rows into new, unchanged, duplicate and conflicting, and
-    /// writes the new ones.
+    /// Sorts the chunk's rows into new, unchanged, duplicate and conflicting, and writes the
+    /// new ones.
+    ///
+    /// SQLite inserts first (`ON CONFLICT DO NOTHING RETURNING`) and looks up only the rows it
+    /// skipped: a new row then costs one probe of the unique index, not two. PostgreSQL's
+    /// `COPY` has no conflict clause, so there the chunk is looked up first and the new rows
+    /// copied.
     async fn write_chunk(
         &mut self,
         rows: Vec<Checked<'_>>,
@@ -684,117 +740,140 @@ impl Conn {
         now: DateTime<Utc>,
         tally: &mut Tally,
     ) -> Result<(), StoreError> {
-        if rows.is_empty() {
-            return Ok(());
-        }
-        let numbers: Vec<&str> = rows.iter().map(|c| c.row.batch_number.as_str()).collect();
-        let stored = self.stored_batches(&numbers).await?;
         // Within the chunk, a number's first line; across chunks, the stored row says it.
         let mut first_in_chunk: HashMap<&str, u64> = HashMap::with_capacity(rows.len());
-        let mut new = Vec::with_capacity(rows.len());
-        for Checked {
-            line,
-            row,
-            product,
-            route,
-        } in &rows
-        {
-            let number = row.batch_number.as_str();
-            if let Some(m) = stored.get(number) {
-                if m.import_id == Some(import_id) {
-                    let first = m
-                        .import_line
-                        .and_then(|l| u64::try_from(l).ok())
-                        .unwrap_or(0);
-                    tally.error(RowError::duplicate_in_file(*line, &row.batch_number, first));
-                    continue;
-                }
-                let stored_batch = batch_from(m)?;
-                let differ = differing_columns(row, &stored_batch);
-                if differ.is_empty() {
-                    tally.report.unchanged += 1;
-                } else {
-                    tally.error(RowError::conflicts_with_stored(
-                        *line,
-                        &row.batch_number,
-                        &differ,
-                    ));
-                }
-                continue;
-            }
+        let mut candidates = Vec::with_capacity(rows.len());
+        for c in &rows {
+            let number = c.row.batch_number.as_str();
             if let Some(first) = first_in_chunk.get(number) {
                 tally.error(RowError::duplicate_in_file(
-                    *line,
-                    &row.batch_number,
+                    c.line,
+                    &c.row.batch_number,
                     *first,
                 ));
                 continue;
             }
-            first_in_chunk.insert(number, *line);
-            new.push(row_text(&row.to_batch(product, *route, import_id, *line)));
+            first_in_chunk.insert(number, c.line);
+            candidates.push(c);
+        }
+        if candidates.is_empty() {
+            return Ok(());
+        }
+        let user = actor.username.as_str();
+        let text =
+            |c: &Checked<'_>| row_text(&c.row.to_batch(c.product, c.route, import_id, c.line));
+        if let Conn::Sqlite(_) = self {
+            let texts: Vec<RowText> = candidates.iter().map(|c| text(c)).collect();
+            let inserted = self.insert_new_sqlite(&texts, import_id, user, now).await?;
+            tally.report.created += inserted.len() as u64;
+            let skipped: Vec<&Checked<'_>> = candidates
+                .into_iter()
+                .filter(|c| !inserted.contains(c.row.batch_number.as_str()))
+                .collect();
+            let numbers: Vec<&str> = skipped
+                .iter()
+                .map(|c| c.row.batch_number.as_str())
+                .collect();
+            let stored = self.stored_batches(&numbers).await?;
+            for c in skipped {
+                match stored.get(c.row.batch_number.as_str()) {
+                    Some(m) => judge_stored(c, m, import_id, tally)?,
+                    None => {
+                        return Err(StoreError::Corrupt(format!(
+                            "batch {} was neither inserted nor found",
+                            c.row.batch_number
+                        )));
+                    }
+                }
+            }
+            return Ok(());
+        }
+        let numbers: Vec<&str> = candidates
+            .iter()
+            .map(|c| c.row.batch_number.as_str())
+            .collect();
+        let stored = self.stored_batches(&numbers).await?;
+        let mut new = Vec::with_capacity(candidates.len());
+        for c in candidates {
+            match stored.get(c.row.batch_number.as_str()) {
+                Some(m) => judge_stored(c, m, import_id, tally)?,
+                None => new.push(text(c)),
+            }
         }
         tally.report.created += new.len() as u64;
-        let user = actor.username.as_str();
-        match self {
-            Conn::Sqlite(tx) => {
-                for part in new.chunks(SQLITE_ROWS_PER_INSERT) {
-                    // ?1..?3 are the same for every row: import id, user and time.
-                    let mut sql = format!("INSERT INTO batches ({BATCH_COLUMNS}) VALUES ");
-                    let mut n = 4;
-                    for i in 0..part.len() {
-                        if i > 0 {
-                            sql.push(',');
-                        }
-                        sql.push('(');
-                        for _ in 0..20 {
-                            sql.push_str(&format!("?{n},"));
-                            n += 1;
-                        }
-                        sql.push_str(&format!("1, 'import', ?1, ?{n}, ?2, ?3, ?3)"));
-                        n += 1;
-                    }
-                    let mut q = sqlx::query(AssertSqlSafe(sql))
-                        .bind(import_id)
-                        .bind(user)
-                        .bind(now);
-                    for r in part {
-                        for v in &r.values {
-                            q = q.bind(v.as_deref());
-                        }
-                        q = q.bind(r.import_line);
-                    }
-                    q.execute(&mut **tx).await.map_err(db)?;
+        if let Conn::Postgres(tx) = self
+            && !new.is_empty()
+        {
+            let mut data = Vec::with_capacity(new.len() * 256);
+            let import = import_id.to_string();
+            let at = now.to_rfc3339();
+            for r in &new {
+                for v in &r.values {
+                    copy_field(&mut data, v.as_deref());
+                    data.push(b'\t');
                 }
+                let line = r.import_line.to_string();
+                for v in ["1", "import", &import, &line, user, &at, &at] {
+                    copy_field(&mut data, Some(v));
+                    data.push(b'\t');
+                }
+                data.pop();
+                data.push(b'\n');
             }
-            Conn::Postgres(tx) => {
-                if new.is_empty() {
-                    return Ok(());
-                }
-                let mut data = Vec::with_capacity(new.len() * 256);
-                let import = import_id.to_string();
-                let at = now.to_rfc3339();
-                for r in &new {
-                    for v in &r.values {
-                        copy_field(&mut data, v.as_deref());
-                        data.push(b'\t');
-                    }
-                    let line = r.import_line.to_string();
-                    for v in ["1", "import", &import, &line, user, &at, &at] {
-                        copy_field(&mut data, Some(v));
-                        data.push(b'\t');
-                    }
-                    data.pop();
-                    data.push(b'\n');
-                }
-                let mut copy = tx
-                    .copy_in_raw(&format!("COPY batches ({BATCH_COLUMNS}) FROM STDIN"))
-                    .await
-                    .map_err(db)?;
-                copy.send(data).await.map_err(db)?;
-                copy.finish().await.map_err(db)?;
-            }
+            let mut copy = tx
+                .copy_in_raw(&format!("COPY batches ({BATCH_COLUMNS}) FROM STDIN"))
+                .await
+                .map_err(db)?;
+            copy.send(data).await.map_err(db)?;
+            copy.finish().await.map_err(db)?;
         }
         Ok(())
+    }
+
+    /// Inserts the rows whose number is free, one prepared statement stepped per row (see
+    /// `sqlite_bulk`); returns the numbers inserted.
+    async fn insert_new_sqlite(
+        &mut self,
+        rows: &[RowText],
+        import_id: i64,
+        user: &str,
+        now: DateTime<Utc>,
+    ) -> Result<std::collections::HashSet<String>, StoreError> {
+        let Conn::Sqlite(tx) = self else {
+            return Ok(Default::default());
+        };
+        // The text sqlx would have stored for the instant: what sea-orm reads back.
+        let at = now.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, false);
+        let sql = format!(
+            "INSERT INTO batches ({BATCH_COLUMNS}) VALUES \
+             (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,1,'import',?,?,?,?,?) \
+             ON CONFLICT (batch_number) DO NOTHING"
+        );
+        let mut handle = tx.lock_handle().await.map_err(db)?;
+        let raw = handle.as_raw_handle();
+        let bulk = |e: String| StoreError::Corrupt(format!("import insert: {e}"));
+        // SAFETY: the locked handle is held until the statement is dropped, at the end of
+        // this block; nothing else touches the connection meanwhile.
+        let mut stmt = unsafe { crate::sqlite_bulk::Prepared::new(raw, &sql) }.map_err(bulk)?;
+        let mut inserted = std::collections::HashSet::with_capacity(rows.len());
+        for r in rows {
+            for (i, v) in (1..).zip(&r.values) {
+                stmt.text(i, v.as_deref()).map_err(bulk)?;
+            }
+            stmt.int(21, import_id).map_err(bulk)?;
+            stmt.int(22, r.import_line).map_err(bulk)?;
+            stmt.text(23, Some(user)).map_err(bulk)?;
+            stmt.text(24, Some(&at)).map_err(bulk)?;
+            stmt.text(25, Some(&at)).map_err(bulk)?;
+            if stmt.run().map_err(bulk)? == 1
+                && let Some(number) = &r.values[0]
+            {
+                inserted.insert(number.clone());
+            }
+        }
+        drop(stmt);
+        drop(handle);
+        Ok(inserted)
     }
 
     async fn stored_batches(
@@ -804,25 +883,30 @@ impl Conn {
         let mut out = HashMap::new();
         match self {
             Conn::Sqlite(tx) => {
-                // A JSON array bound once keeps the statement the same for every chunk.
-                let list = serde_json::to_string(numbers).unwrap_or_else(|_| "[]".into());
-                let rows = sqlx::query(
-                    "SELECT * FROM batches WHERE batch_number IN (SELECT value FROM json_each(?))",
-                )
-                .bind(list)
-                .fetch_all(&mut **tx)
-                .await
-                .map_err(db)?;
-                for r in &rows {
-                    let m = model_from_row(r).map_err(db)?;
-                    out.insert(m.batch_number.clone(), m);
+                // One placeholder per number: SQLite probes the unique index for each. (An
+                // `IN (SELECT value FROM json_each(?))` scanned the whole table per chunk.)
+                for part in numbers.chunks(SQLITE_NUMBERS_PER_LOOKUP) {
+                    let mut sql = String::from("SELECT * FROM batches WHERE batch_number IN (");
+                    for i in 0..part.len() {
+                        sql.push_str(if i == 0 { "?" } else { ",?" });
+                    }
+                    sql.push(')');
+                    let mut q = sqlx::query(AssertSqlSafe(sql));
+                    for n in part {
+                        q = q.bind(*n);
+                    }
+                    let rows = q.fetch_all(&mut *tx).await.map_err(db)?;
+                    for r in &rows {
+                        let m = model_from_row(r).map_err(db)?;
+                        out.insert(m.batch_number.clone(), m);
+                    }
                 }
             }
             Conn::Postgres(tx) => {
                 let list: Vec<String> = numbers.iter().map(|s| (*s).to_owned()).collect();
                 let rows = sqlx::query("SELECT * FROM batches WHERE batch_number = ANY($1)")
                     .bind(list)
-                    .fetch_all(&mut **tx)
+                    .fetch_all(&mut *tx)
                     .await
                     .map_err(db)?;
                 for r in &rows {
@@ -850,7 +934,7 @@ impl Conn {
             .bind(counts[2])
             .bind(counts[3])
             .bind(id)
-            .execute(&mut **tx)
+            .execute(&mut *tx)
             .await
             .map(drop)
             .map_err(db),
@@ -862,7 +946,7 @@ impl Conn {
             .bind(counts[2])
             .bind(counts[3])
             .bind(id)
-            .execute(&mut **tx)
+            .execute(&mut *tx)
             .await
             .map(drop)
             .map_err(db),
@@ -890,13 +974,13 @@ impl Conn {
                     .bind(e.source.as_str())
                     .bind(prev_hash)
                     .bind(&hash)
-                    .execute(&mut **$tx)
+                    .execute(&mut *$tx)
                     .await
                     .map_err(db)?;
                 sqlx::query($head)
                     .bind(e.id)
                     .bind(&hash)
-                    .execute(&mut **$tx)
+                    .execute(&mut *$tx)
                     .await
                     .map_err(db)?;
             }};
@@ -917,19 +1001,25 @@ impl Conn {
     }
 
     async fn commit(self) -> Result<(), StoreError> {
-        match self {
-            Conn::Sqlite(tx) => tx.commit().await,
-            Conn::Postgres(tx) => tx.commit().await,
-        }
-        .map_err(db)
+        self.finish("COMMIT").await
     }
 
     async fn rollback(self) -> Result<(), StoreError> {
+        self.finish("ROLLBACK").await
+    }
+
+    async fn finish(self, sql: &'static str) -> Result<(), StoreError> {
+        use sqlx::Connection;
         match self {
-            Conn::Sqlite(tx) => tx.rollback().await,
-            Conn::Postgres(tx) => tx.rollback().await,
+            Conn::Sqlite(mut c) => {
+                sqlx::query(sql).execute(&mut c).await.map_err(db)?;
+                c.close().await.map_err(db)
+            }
+            Conn::Postgres(mut c) => {
+                sqlx::query(sql).execute(&mut c).await.map_err(db)?;
+                c.close().await.map_err(db)
+            }
         }
-        .map_err(db)
     }
 }
 

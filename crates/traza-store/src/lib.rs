@@ -11,6 +11,7 @@ mod error;
 mod fixtures;
 mod import;
 mod network;
+mod sqlite_bulk;
 mod users;
 mod write;
 
@@ -57,6 +58,9 @@ impl Store {
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(30))
                 .pragma("cache_size", "-65536")
+                // Statement journals (a multi-row INSERT keeps one to undo itself) stay in
+                // memory instead of temporary files.
+                .pragma("temp_store", "memory")
                 .disable_statement_logging();
             let pool = SqlitePoolOptions::new()
                 .max_connections(8)
