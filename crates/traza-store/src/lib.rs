@@ -12,6 +12,7 @@ mod fixtures;
 mod import;
 mod network;
 mod sqlite_bulk;
+mod token_cache;
 mod users;
 mod write;
 
@@ -42,6 +43,8 @@ pub struct Store {
     db: DatabaseConnection,
     /// Recorded on every audit event this handle writes.
     source: Source,
+    /// Shared by every clone of this handle (see `token_cache`).
+    tokens: std::sync::Arc<token_cache::TokenCache>,
 }
 
 impl Store {
@@ -97,6 +100,7 @@ impl Store {
         Ok(Store {
             db,
             source: Source::Api,
+            tokens: Default::default(),
         })
     }
 
@@ -105,6 +109,7 @@ impl Store {
         Store {
             db: self.db.clone(),
             source,
+            tokens: self.tokens.clone(),
         }
     }
 

@@ -295,6 +295,8 @@ impl Store {
         })
         .await?;
         w.commit().await?;
+        // Before the change is acknowledged: no cached token may outlive a revocation.
+        self.tokens.clear();
         Ok(after)
     }
 
@@ -401,18 +403,26 @@ impl Store {
     /// The actor behind a bearer token, if the token is known, unexpired, unrevoked and its
     /// user active.
     pub async fn actor_for_token(&self, token: &str) -> Result<Actor, StoreError> {
-        let row = tokens::Entity::find_by_id(token_hash(token))
+        let hash = token_hash(token);
+        if let Some(actor) = self.tokens.get(&hash) {
+            return Ok(actor);
+        }
+        let (username, expires_at) = tokens::Entity::find_by_id(hash.clone())
             .filter(tokens::Column::RevokedAt.is_null())
             .filter(tokens::Column::ExpiresAt.gt(Utc::now()))
             .select_only()
             .column(tokens::Column::Username)
-            .into_tuple::<String>()
+            .column(tokens::Column::ExpiresAt)
+            .into_tuple::<(String, chrono::DateTime<Utc>)>()
             .one(&self.db)
             .await?
             .ok_or(StoreError::Unauthenticated)?;
-        self.actor(&row)
+        let actor = self
+            .actor(&username)
             .await
-            .map_err(|_| StoreError::Unauthenticated)
+            .map_err(|_| StoreError::Unauthenticated)?;
+        self.tokens.put(hash, actor.clone(), expires_at);
+        Ok(actor)
     }
 }
 
