@@ -89,6 +89,10 @@ async fn a_spanish_excel_file_imports_once_and_exports_back() {
             assert_eq!(rec["file_name"], "lotes.csv");
             assert_eq!(rec["created"], 5);
             assert_eq!(rec["sha256"], done["sha256"]);
+            assert_eq!(
+                (rec["delimiter"].as_str(), done["delimiter"].as_str()),
+                (Some(";"), Some(";"))
+            );
             let trail = api
                 .get(&format!("/audit?entity_type=import&entity_key={id}"))
                 .token(&lucia)

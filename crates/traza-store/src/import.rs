@@ -76,6 +76,8 @@ pub struct ImportReport {
     pub file_name: String,
     pub sha256: String,
     pub encoding: String,
+    /// The delimiter the header uses: `,`, `;` or `tab`.
+    pub delimiter: String,
     pub dry_run: bool,
     /// Data records read (the header and blank lines excluded).
     pub rows: u64,
@@ -102,6 +104,7 @@ pub struct ImportRecord {
     pub file_name: String,
     pub sha256: String,
     pub encoding: String,
+    pub delimiter: String,
     pub rows: i64,
     pub created: i64,
     pub unchanged: i64,
@@ -115,6 +118,8 @@ pub struct ImportRecord {
 pub type Progress = Arc<dyn Fn(u64) + Send + Sync>;
 
 enum Decoded {
+    /// The header is read; its delimiter.
+    Delimiter(u8),
     Rows(Vec<RowResult>),
     /// The header is unusable: nothing else can be read.
     Header(Vec<RowError>),
@@ -168,6 +173,12 @@ fn decode(
             return;
         }
     };
+    if out
+        .blocking_send(Decoded::Delimiter(reader.delimiter()))
+        .is_err()
+    {
+        return;
+    }
     let mut chunk = Vec::with_capacity(CHUNK_ROWS);
     while let Some(row) = reader.next_row() {
         chunk.push(row);
@@ -270,6 +281,7 @@ impl Store {
                 file_name: request.file_name.clone(),
                 sha256,
                 encoding: encoding.as_str().to_owned(),
+                delimiter: String::new(),
                 dry_run: request.dry_run,
                 rows: 0,
                 created: 0,
@@ -298,6 +310,12 @@ impl Store {
                     let batch = self.check_chunk(actor, &network, rows, &mut tally);
                     conn.write_chunk(batch, import_id, actor, now, &mut tally)
                         .await?;
+                }
+                Decoded::Delimiter(d) => {
+                    tally.report.delimiter = match d {
+                        b'\t' => "tab".into(),
+                        other => char::from(other).to_string(),
+                    };
                 }
                 Decoded::Header(errors) => {
                     for e in errors {
@@ -342,6 +360,7 @@ impl Store {
                 "file_name": r.file_name,
                 "sha256": r.sha256,
                 "encoding": r.encoding,
+                "delimiter": r.delimiter,
                 "rows": r.rows,
                 "created": r.created,
                 "unchanged": r.unchanged,
@@ -363,12 +382,12 @@ impl Store {
         let backend = self.db.get_database_backend();
         let sql = match backend {
             sea_orm::DbBackend::Postgres => {
-                "SELECT id, file_name, sha256, encoding, rows, created, unchanged, warnings, \
-                 imported_by, source, created_at FROM imports WHERE id = $1"
+                "SELECT id, file_name, sha256, encoding, delimiter, rows, created, unchanged, \
+                 warnings, imported_by, source, created_at FROM imports WHERE id = $1"
             }
             _ => {
-                "SELECT id, file_name, sha256, encoding, rows, created, unchanged, warnings, \
-                 imported_by, source, created_at FROM imports WHERE id = ?"
+                "SELECT id, file_name, sha256, encoding, delimiter, rows, created, unchanged, \
+                 warnings, imported_by, source, created_at FROM imports WHERE id = ?"
             }
         };
         let row = self
@@ -381,6 +400,7 @@ impl Store {
             file_name: row.try_get("", "file_name")?,
             sha256: row.try_get("", "sha256")?,
             encoding: row.try_get("", "encoding")?,
+            delimiter: row.try_get("", "delimiter")?,
             rows: row.try_get("", "rows")?,
             created: row.try_get("", "created")?,
             unchanged: row.try_get("", "unchanged")?,
@@ -937,24 +957,26 @@ impl Conn {
         ];
         match self {
             Conn::Sqlite(tx) => sqlx::query(
-                "UPDATE imports SET rows = ?, created = ?, unchanged = ?, warnings = ? WHERE id = ?",
+                "UPDATE imports SET rows = ?, created = ?, unchanged = ?, warnings = ?, delimiter = ? WHERE id = ?",
             )
             .bind(counts[0])
             .bind(counts[1])
             .bind(counts[2])
             .bind(counts[3])
+            .bind(&r.delimiter)
             .bind(id)
             .execute(&mut *tx)
             .await
             .map(drop)
             .map_err(db),
             Conn::Postgres(tx) => sqlx::query(
-                "UPDATE imports SET rows = $1, created = $2, unchanged = $3, warnings = $4 WHERE id = $5",
+                "UPDATE imports SET rows = $1, created = $2, unchanged = $3, warnings = $4, delimiter = $5 WHERE id = $6",
             )
             .bind(counts[0])
             .bind(counts[1])
             .bind(counts[2])
             .bind(counts[3])
+            .bind(&r.delimiter)
             .bind(id)
             .execute(&mut *tx)
             .await
