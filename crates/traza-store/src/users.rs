@@ -402,6 +402,11 @@ impl Store {
 
     /// The actor behind a bearer token, if the token is known, unexpired, unrevoked and its
     /// user active.
+    /// Drops the cached token → user entries (they are otherwise trusted for up to 5 s).
+    pub fn forget_cached_tokens(&self) {
+        self.tokens.clear();
+    }
+
     pub async fn actor_for_token(&self, token: &str) -> Result<Actor, StoreError> {
         let hash = token_hash(token);
         if let Some(actor) = self.tokens.get(&hash) {
