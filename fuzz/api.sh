@@ -31,9 +31,12 @@ for who in lucia.navarro:demo-coordina-radytta isabel.morales:demo-calidad-grana
   token=$(curl -sf -X POST "$base/api/v1/auth/login" -H 'content-type: application/json' \
     -d "{\"username\":\"$user\",\"password\":\"$pass\"}" | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
   echo "== schemathesis as $user"
+  # One worker: with two, hypothesis (6.x on CPython 3.11) now and then fails inside its own
+  # lambda-source cache ("AST constructor recursion depth mismatch"), a runtime error of the
+  # tool, not an answer of Traza's.
   st run "$base/api/v1/openapi.json" \
     --header "Authorization: Bearer $token" \
     --checks not_a_server_error,response_schema_conformance,content_type_conformance \
-    --max-examples "$EXAMPLES" --workers 2 --no-color || status=1
+    --max-examples "$EXAMPLES" --workers 1 --no-color || status=1
 done
 exit $status
