@@ -215,6 +215,23 @@ struct Checked<'n> {
     route: AccessRoute,
 }
 
+/// One statement on whichever backend the import runs: the SQL in each dialect, then the
+/// same binds and execution, written once (sqlx's query types differ per backend).
+macro_rules! on_backend {
+    ($conn:expr, ($sqlite:expr, $postgres:expr), |$sql:ident, $c:ident| $run:expr) => {
+        match $conn {
+            Conn::Sqlite($c) => {
+                let $sql = $sqlite;
+                $run
+            }
+            Conn::Postgres($c) => {
+                let $sql = $postgres;
+                $run
+            }
+        }
+    };
+}
+
 /// The import's transaction on one backend, on a connection taken out of the pool for good.
 /// If the import is cut off (a cancelled request, an aborted task) the connection is simply
 /// dropped: closing it rolls the transaction back on the server, and a connection in the
@@ -727,32 +744,27 @@ impl Conn {
         const COLS: &str = "(file_name, sha256, encoding, delimiter, rows, created, unchanged, \
                             warnings, imported_by, source, created_at)";
         let user = actor.username.as_str();
-        match self {
-            Conn::Sqlite(tx) => sqlx::query_scalar::<_, i64>(AssertSqlSafe(format!(
-                "INSERT INTO imports {COLS} VALUES (?, ?, ?, '', 0, 0, 0, 0, ?, ?, ?) RETURNING id"
-            )))
-            .bind(file_name)
-            .bind(&r.sha256)
-            .bind(&r.encoding)
-            .bind(user)
-            .bind(source.as_str())
-            .bind(now)
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(db),
-            Conn::Postgres(tx) => sqlx::query_scalar::<_, i64>(AssertSqlSafe(format!(
-                "INSERT INTO imports {COLS} VALUES ($1, $2, $3, '', 0, 0, 0, 0, $4, $5, $6) RETURNING id"
-            )))
-            .bind(file_name)
-            .bind(&r.sha256)
-            .bind(&r.encoding)
-            .bind(user)
-            .bind(source.as_str())
-            .bind(now)
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(db),
-        }
+        on_backend!(
+            self,
+            (
+                format!(
+                    "INSERT INTO imports {COLS} VALUES (?, ?, ?, '', 0, 0, 0, 0, ?, ?, ?) RETURNING id"
+                ),
+                format!(
+                    "INSERT INTO imports {COLS} VALUES ($1, $2, $3, '', 0, 0, 0, 0, $4, $5, $6) RETURNING id"
+                )
+            ),
+            |sql, c| sqlx::query_scalar::<_, i64>(AssertSqlSafe(sql))
+                .bind(file_name)
+                .bind(&r.sha256)
+                .bind(&r.encoding)
+                .bind(user)
+                .bind(source.as_str())
+                .bind(now)
+                .fetch_one(&mut *c)
+                .await
+                .map_err(db)
+        )
     }
 
     /// Sorts the chunk's rows into new, unchanged, duplicate and conflicting, and writes the
@@ -955,34 +967,24 @@ impl Conn {
             r.unchanged as i64,
             r.warnings_total as i64,
         ];
-        match self {
-            Conn::Sqlite(tx) => sqlx::query(
+        on_backend!(
+            self,
+            (
                 "UPDATE imports SET rows = ?, created = ?, unchanged = ?, warnings = ?, delimiter = ? WHERE id = ?",
-            )
-            .bind(counts[0])
-            .bind(counts[1])
-            .bind(counts[2])
-            .bind(counts[3])
-            .bind(&r.delimiter)
-            .bind(id)
-            .execute(&mut *tx)
-            .await
-            .map(drop)
-            .map_err(db),
-            Conn::Postgres(tx) => sqlx::query(
-                "UPDATE imports SET rows = $1, created = $2, unchanged = $3, warnings = $4, delimiter = $5 WHERE id = $6",
-            )
-            .bind(counts[0])
-            .bind(counts[1])
-            .bind(counts[2])
-            .bind(counts[3])
-            .bind(&r.delimiter)
-            .bind(id)
-            .execute(&mut *tx)
-            .await
-            .map(drop)
-            .map_err(db),
-        }
+                "UPDATE imports SET rows = $1, created = $2, unchanged = $3, warnings = $4, delimiter = $5 WHERE id = $6"
+            ),
+            |sql, c| sqlx::query(sql)
+                .bind(counts[0])
+                .bind(counts[1])
+                .bind(counts[2])
+                .bind(counts[3])
+                .bind(&r.delimiter)
+                .bind(id)
+                .execute(&mut *c)
+                .await
+                .map(drop)
+                .map_err(db)
+        )
     }
 
     /// Appends the import's event and moves the chain head, as [`crate::write::Write`] does
