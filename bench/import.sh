@@ -11,7 +11,7 @@
 #
 # Usage, from anywhere:  bench/import.sh            (1,000,000 rows)
 #                        ROWS=200000 bench/import.sh (a quicker run)
-# Environment: ROWS, SMALL_ROWS (100000), DATA (/tmp/traza-bench, where files and databases
+# Environment: ROWS, SMALL_ROWS (100000), BACKENDS (sqlite,postgres: which to run), DATA (/tmp/traza-bench, where files and databases
 # go), PGURL (postgres://postgres@127.0.0.1:5432; PostgreSQL is skipped if it does not
 # answer), TRAZA_USER (lucia.navarro, a coordinator of the demo network).
 # Generated files are kept in DATA and reused; delete them to regenerate.
@@ -23,6 +23,7 @@ SMALL_ROWS=${SMALL_ROWS:-100000}
 DATA=${DATA:-/tmp/traza-bench}
 PGURL=${PGURL:-postgres://postgres@127.0.0.1:5432}
 TRAZA_USER=${TRAZA_USER:-lucia.navarro}
+BACKENDS=${BACKENDS:-sqlite,postgres}
 BUILT=${CARGO_TARGET_DIR:-$ROOT/target}/release
 # One suffix per run, so that two runs never share a database.
 RUN=$$
@@ -215,8 +216,12 @@ bench_backend() { # NAME YARDSTICK-FN TRAZA-FN
     RESULTS+=("$name $y_secs $(rows_per_s "$ROWS" "$y_secs") $t_secs $(rows_per_s "$ROWS" "$t_secs") $s_rss $t_rss $y_rss")
 }
 
-bench_backend SQLite sqlite_yardstick traza_sqlite
-if psql_admin -c 'SELECT 1' >/dev/null 2>&1; then
+if [[ $BACKENDS == *sqlite* ]]; then
+    bench_backend SQLite sqlite_yardstick traza_sqlite
+fi
+if [[ $BACKENDS != *postgres* ]]; then
+    PG_VERSION="not asked for (BACKENDS=$BACKENDS)"
+elif psql_admin -c 'SELECT 1' >/dev/null 2>&1; then
     bench_backend PostgreSQL pg_yardstick traza_postgres
     PG_VERSION=$(psql_admin -c 'SHOW server_version')
 else

@@ -9,6 +9,7 @@ mod m20261125_000001_create_network;
 mod m20261125_000002_create_batches;
 mod m20261125_000003_create_audit_trail;
 mod m20261201_000001_merge_lab_indexes;
+mod m20261202_000001_batch_parents_guarded;
 
 pub struct Migrator;
 
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000002_create_batches::Migration),
             Box::new(m20261125_000003_create_audit_trail::Migration),
             Box::new(m20261201_000001_merge_lab_indexes::Migration),
+            Box::new(m20261202_000001_batch_parents_guarded::Migration),
         ]
     }
 }

@@ -361,3 +361,80 @@ async fn one_bad_row_at_the_end_or_an_import_cut_off_midway_leaves_nothing() {
     })
     .await;
 }
+
+/// Files larger than one chunk (2,000 rows), where a repeated or stored number turns up only
+/// after the first chunk: on PostgreSQL the rest of such a file streams through one `COPY`,
+/// the unique index stops it, and the import starts again looking every chunk up. The
+/// answers must be those of a file looked up from the start.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn numbers_repeated_or_stored_beyond_the_first_chunk() {
+    on_both(
+        "numbers_repeated_or_stored_beyond_the_first_chunk",
+        |api| async move {
+            let lucia = api.token(LUCIA).await;
+            let elena = api.token(ELENA).await;
+            let full = generated(6_000, "");
+            let lines: Vec<&str> = full.lines().collect();
+
+            // A repeat of line 3,002 (row 3,000) at the end, line 6,002.
+            let repeated = format!("{full}{}\n", lines[3_001]);
+            let d = import(&api, &lucia, "", repeated)
+                .await
+                .err(422, "import_rejected");
+            assert_eq!(codes(&d), [(6_002, "duplicate_in_file".to_owned())]);
+            assert!(
+                d[0]["message"].as_str().unwrap_or("").contains("line 3002"),
+                "{d:?}"
+            );
+            let csv = api
+                .get("/batches/export.csv")
+                .token(&elena)
+                .send()
+                .await
+                .text;
+            assert_eq!(csv.lines().count(), 1, "nothing written");
+
+            // Rows 2,500..3,000 stored first; then the whole file: its first chunk is new, its
+            // third holds the stored rows.
+            let part = format!("{}\n{}\n", lines[0], lines[2_501..3_001].join("\n"));
+            let r = import(&api, &lucia, "", part).await.ok(200);
+            assert_eq!(
+                (r["created"].as_u64(), r["unchanged"].as_u64()),
+                (Some(500), Some(0))
+            );
+            let r = import(&api, &lucia, "?dry_run=true", full.clone())
+                .await
+                .ok(200);
+            assert_eq!(
+                (r["created"].as_u64(), r["unchanged"].as_u64()),
+                (Some(5_500), Some(500))
+            );
+            let r = import(&api, &lucia, "", full.clone()).await.ok(200);
+            assert_eq!(
+                (r["created"].as_u64(), r["unchanged"].as_u64()),
+                (Some(5_500), Some(500))
+            );
+            assert_eq!(r["rows"].as_u64(), Some(6_000));
+            let csv = api
+                .get("/batches/export.csv")
+                .token(&elena)
+                .send()
+                .await
+                .text;
+            assert_eq!(csv.lines().count(), 6_001);
+
+            // Again: every row unchanged.
+            let r = import(&api, &lucia, "", full).await.ok(200);
+            assert_eq!(
+                (r["created"].as_u64(), r["unchanged"].as_u64()),
+                (Some(0), Some(6_000))
+            );
+            let report = api.store.verify_audit_chain().await.expect("verify");
+            assert!(
+                matches!(report, traza_store::VerifyReport::Intact { .. }),
+                "{report:?}"
+            );
+        },
+    )
+    .await;
+}

@@ -8,7 +8,7 @@ use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, Statement,
+    QueryFilter, QueryOrder, QuerySelect, Statement, TransactionTrait,
 };
 use serde::Serialize;
 use serde_json::json;
@@ -16,9 +16,9 @@ use sha2::{Digest, Sha256};
 use traza_domain::access::{Action, Actor, LabScope};
 use traza_domain::batch::{
     AdministrationRefusal, Batch, BatchFields, CompletionRefusal, CorrectionRefusal,
-    CreationContext, CreationRefusal, Deviation, QcResult, ReleaseContext, Transition,
-    check_administration, check_completion, check_correction, check_creation, check_retest,
-    release_blockers,
+    CreationContext, CreationRefusal, Deviation, QcResult, ReleaseBlocker, ReleaseContext,
+    Transition, check_administration, check_completion, check_correction, check_creation,
+    check_retest, release_blockers,
 };
 use traza_domain::codes::{BatchNumber, DonorCode, LabCode, PatientCode, ProductCode, TrialId};
 use traza_domain::validation::{Fields, text};
@@ -239,6 +239,13 @@ fn scope_filter<Q: QueryFilter>(q: Q, scope: &LabScope) -> Q {
     }
 }
 
+fn in_scope(scope: &LabScope, lab_code: &str) -> bool {
+    match scope {
+        LabScope::All => true,
+        LabScope::Labs(labs) => labs.iter().any(|l| l.as_str() == lab_code),
+    }
+}
+
 /// Loads a batch by number within the actor's scope: out of scope is "not found".
 async fn load_scoped(
     db: &impl ConnectionTrait,
@@ -384,9 +391,38 @@ async fn deviations_of(
         .collect()
 }
 
+/// What a batch view shows besides the batch itself.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct BatchRecords {
+    events: Vec<EventView>,
+    qc_results: Vec<QcResult>,
+    deviations: Vec<DeviationView>,
+    signatures: Vec<SignatureView>,
+    administrations: Vec<AdministrationView>,
+}
+
+impl BatchRecords {
+    fn view(&self, m: &batches::Model) -> Result<BatchView, StoreError> {
+        Ok(BatchView {
+            batch: batch_from(m)?,
+            created_by: m.created_by.clone(),
+            created_at: m.created_at,
+            events: self.events.clone(),
+            qc_results: self.qc_results.clone(),
+            deviations: self.deviations.clone(),
+            signatures: self.signatures.clone(),
+            administrations: self.administrations.clone(),
+        })
+    }
+}
+
 async fn view_of(db: &impl ConnectionTrait, m: &batches::Model) -> Result<BatchView, StoreError> {
+    records_of(db, m.id).await?.view(m)
+}
+
+async fn records_of(db: &impl ConnectionTrait, batch_id: i64) -> Result<BatchRecords, StoreError> {
     let events = batch_events::Entity::find()
-        .filter(batch_events::Column::BatchId.eq(m.id))
+        .filter(batch_events::Column::BatchId.eq(batch_id))
         .order_by_asc(batch_events::Column::Id)
         .all(db)
         .await?
@@ -401,7 +437,7 @@ async fn view_of(db: &impl ConnectionTrait, m: &batches::Model) -> Result<BatchV
         })
         .collect();
     let signatures = signatures::Entity::find()
-        .filter(signatures::Column::BatchId.eq(m.id))
+        .filter(signatures::Column::BatchId.eq(batch_id))
         .order_by_asc(signatures::Column::Id)
         .all(db)
         .await?
@@ -419,7 +455,7 @@ async fn view_of(db: &impl ConnectionTrait, m: &batches::Model) -> Result<BatchV
         })
         .collect::<Result<_, StoreError>>()?;
     let administrations = administrations::Entity::find()
-        .filter(administrations::Column::BatchId.eq(m.id))
+        .filter(administrations::Column::BatchId.eq(batch_id))
         .order_by_asc(administrations::Column::Id)
         .all(db)
         .await?
@@ -433,16 +469,52 @@ async fn view_of(db: &impl ConnectionTrait, m: &batches::Model) -> Result<BatchV
             recorded_at: a.recorded_at,
         })
         .collect();
-    Ok(BatchView {
-        batch: batch_from(m)?,
-        created_by: m.created_by.clone(),
-        created_at: m.created_at,
+    Ok(BatchRecords {
         events,
-        qc_results: qc_results_of(db, m.id).await?,
-        deviations: deviations_of(db, m.id).await?,
+        qc_results: qc_results_of(db, batch_id).await?,
+        deviations: deviations_of(db, batch_id).await?,
         signatures,
         administrations,
     })
+}
+
+/// What stops `signer` from certifying the batch today: the rules of SPEC §2, from the domain.
+async fn blockers_of(
+    db: &impl ConnectionTrait,
+    l: &Loaded,
+    signer: &str,
+    today: NaiveDate,
+) -> Result<Vec<ReleaseBlocker>, StoreError> {
+    let product = load_product(db, l.batch.product_code.as_str()).await?;
+    let results = qc_results_of(db, l.id).await?;
+    let deviations: Vec<Deviation> = deviations_of(db, l.id)
+        .await?
+        .into_iter()
+        .map(|d| Deviation {
+            id: d.id,
+            status: d.status,
+        })
+        .collect();
+    let mut participants: BTreeSet<String> =
+        results.iter().map(|r| r.recorded_by.clone()).collect();
+    participants.insert(l.created_by.clone());
+    participants.extend(
+        batch_events::Entity::find()
+            .filter(batch_events::Column::BatchId.eq(l.id))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|e| e.recorded_by),
+    );
+    Ok(release_blockers(&ReleaseContext {
+        batch: &l.batch,
+        product: &product,
+        signer,
+        participants: &participants,
+        results: &results,
+        deviations: &deviations,
+        today,
+    }))
 }
 
 /// A batch under change inside a write: its row, its domain value, and its audit key.
@@ -635,10 +707,63 @@ impl Store {
     }
 
     /// A batch with its records, if the actor may see it.
+    ///
+    /// One query when the batch's records at its current version are in the view cache (see
+    /// `view_cache`); otherwise the row and its records are read in one snapshot and cached.
     pub async fn get_batch(&self, actor: &Actor, number: &str) -> Result<BatchView, StoreError> {
         actor.may(Action::ReadBatches)?;
-        let m = load_scoped(&self.db, actor, number).await?;
-        view_of(&self.db, &m).await
+        let m = self.batch_row(actor, number).await?;
+        if let Some(records) = self.views.get(m.id, m.version) {
+            return records.view(&m);
+        }
+        let snapshot = match self.db.get_database_backend() {
+            DbBackend::Postgres => {
+                self.db
+                    .begin_with_config(
+                        Some(sea_orm::IsolationLevel::RepeatableRead),
+                        Some(sea_orm::AccessMode::ReadOnly),
+                    )
+                    .await?
+            }
+            // A deferred transaction in WAL mode reads one snapshot from its first read.
+            _ => self.db.begin().await?,
+        };
+        let m = load_scoped(&snapshot, actor, number).await?;
+        let records = records_of(&snapshot, m.id).await?;
+        snapshot.commit().await?;
+        let view = records.view(&m)?;
+        self.views
+            .put(m.id, m.version, std::sync::Arc::new(records));
+        Ok(view)
+    }
+
+    /// The batch row by number, within the actor's scope: one statement without `LIMIT` (a
+    /// bound `LIMIT` makes SQLite re-prepare the statement on every execution).
+    async fn batch_row(&self, actor: &Actor, number: &str) -> Result<batches::Model, StoreError> {
+        let number = BatchNumber::parse(number).map_err(|_| StoreError::NotFound("batch"))?;
+        let row = match self.db.get_database_backend() {
+            DbBackend::Postgres => {
+                let r = sqlx::query("SELECT * FROM batches WHERE batch_number = $1")
+                    .bind(number.as_str())
+                    .fetch_optional(self.db.get_postgres_connection_pool())
+                    .await
+                    .map_err(crate::import::db)?;
+                r.as_ref().map(crate::import::model_from_row).transpose()
+            }
+            _ => {
+                let r = sqlx::query("SELECT * FROM batches WHERE batch_number = ?")
+                    .bind(number.as_str())
+                    .fetch_optional(self.db.get_sqlite_connection_pool())
+                    .await
+                    .map_err(crate::import::db)?;
+                r.as_ref().map(crate::import::model_from_row).transpose()
+            }
+        }
+        .map_err(crate::import::db)?;
+        match row {
+            Some(m) if in_scope(&actor.scope(), &m.lab_code) => Ok(m),
+            _ => Err(StoreError::NotFound("batch")),
+        }
     }
 
     /// Batches in scope, newest first, keyset-paginated by an opaque cursor.
@@ -1052,6 +1177,29 @@ impl Store {
         Ok(l.batch)
     }
 
+    /// What would stop the actor from certifying the batch now (empty: it may be released).
+    /// The same rules `release_batch` enforces, for a release queue and a release page.
+    pub async fn release_blockers(
+        &self,
+        actor: &Actor,
+        number: &str,
+    ) -> Result<Vec<RuleDetail>, StoreError> {
+        actor.may(Action::ReadBatches)?;
+        let m = load_scoped(&self.db, actor, number).await?;
+        let l = Loaded {
+            id: m.id,
+            version: m.version,
+            created_by: m.created_by.clone(),
+            batch: batch_from(&m)?,
+        };
+        let today = Utc::now().date_naive();
+        Ok(blockers_of(&self.db, &l, actor.username.as_str(), today)
+            .await?
+            .iter()
+            .map(|b| RuleDetail::new(b.rule(), b.message()))
+            .collect())
+    }
+
     /// QP certification with an electronic signature: the password re-entered, the meaning
     /// `qp_certified`, and every release rule met (all unmet ones are returned at once).
     pub async fn release_batch(
@@ -1073,37 +1221,8 @@ impl Store {
             .load_for_write(&w, actor, Action::Release, number, expected_version)
             .await?;
         self.verify_signature_password(&w, actor, password).await?;
-        let product = load_product(&w.tx, l.batch.product_code.as_str()).await?;
-        let results = qc_results_of(&w.tx, l.id).await?;
-        let deviations: Vec<Deviation> = deviations_of(&w.tx, l.id)
-            .await?
-            .into_iter()
-            .map(|d| Deviation {
-                id: d.id,
-                status: d.status,
-            })
-            .collect();
-        let mut participants: BTreeSet<String> =
-            results.iter().map(|r| r.recorded_by.clone()).collect();
-        participants.insert(l.created_by.clone());
-        participants.extend(
-            batch_events::Entity::find()
-                .filter(batch_events::Column::BatchId.eq(l.id))
-                .all(&w.tx)
-                .await?
-                .into_iter()
-                .map(|e| e.recorded_by),
-        );
         let today = w.now().date_naive();
-        let blockers = release_blockers(&ReleaseContext {
-            batch: &l.batch,
-            product: &product,
-            signer: actor.username.as_str(),
-            participants: &participants,
-            results: &results,
-            deviations: &deviations,
-            today,
-        });
+        let blockers = blockers_of(&w.tx, &l, actor.username.as_str(), today).await?;
         if !blockers.is_empty() {
             return Err(StoreError::Refused {
                 code: "release_blocked",

@@ -215,6 +215,16 @@ struct Checked<'n> {
     route: AccessRoute,
 }
 
+impl Checked<'_> {
+    fn text(&self, import_id: i64) -> RowText {
+        row_text(
+            &self
+                .row
+                .to_batch(self.product, self.route, import_id, self.line),
+        )
+    }
+}
+
 /// One statement on whichever backend the import runs: the SQL in each dialect, then the
 /// same binds and execution, written once (sqlx's query types differ per backend).
 macro_rules! on_backend {
@@ -290,14 +300,48 @@ impl Store {
             .await
             .map_err(|e| StoreError::Corrupt(format!("the import reader stopped: {e}")))?
             .map_err(|e| StoreError::invalid("file", format!("cannot read the file: {e}")))?;
-
         let network = self.import_network(actor).await?;
+        let file = FileFacts { sha256, encoding };
+        if self.db.get_database_backend() == sea_orm::DbBackend::Postgres {
+            let pass = self.import_pass(
+                actor,
+                &request,
+                progress.clone(),
+                &network,
+                &file,
+                Pass::Streaming,
+            );
+            if let Some(report) = pass.await? {
+                return Ok(report);
+            }
+            // A number of the file is stored already (a re-import, or a duplicate across
+            // chunks): everything was rolled back; read the file again, looking rows up.
+            tracing::info!(
+                "import: a batch number is stored already; importing row by row lookups"
+            );
+        }
+        self.import_pass(actor, &request, progress, &network, &file, Pass::LookedUp)
+            .await?
+            .ok_or_else(|| StoreError::Corrupt("a looked-up import pass collided".into()))
+    }
+
+    /// One reading of the file in one transaction. `None` when a streaming pass met a batch
+    /// number stored already, and rolled back.
+    async fn import_pass(
+        &self,
+        actor: &Actor,
+        request: &ImportRequest,
+        progress: Option<Progress>,
+        network: &Network,
+        file: &FileFacts,
+        pass: Pass,
+    ) -> Result<Option<ImportReport>, StoreError> {
         let mut tally = Tally {
             report: ImportReport {
                 import_id: None,
                 file_name: request.file_name.clone(),
-                sha256,
-                encoding: encoding.as_str().to_owned(),
+                sha256: file.sha256.clone(),
+                encoding: file.encoding.as_str().to_owned(),
                 delimiter: String::new(),
                 dry_run: request.dry_run,
                 rows: 0,
@@ -312,6 +356,7 @@ impl Store {
 
         let (tx, mut rx) = tokio::sync::mpsc::channel(4);
         let path = request.path.clone();
+        let encoding = file.encoding;
         let reader = tokio::task::spawn_blocking(move || decode(path, encoding, tx, progress));
 
         let now = audit_time(Utc::now());
@@ -321,30 +366,32 @@ impl Store {
             .insert_import(&request.file_name, &tally.report, actor, self.source, now)
             .await?;
 
-        while let Some(decoded) = rx.recv().await {
-            match decoded {
-                Decoded::Rows(rows) => {
-                    let batch = self.check_chunk(actor, &network, rows, &mut tally);
-                    conn.write_chunk(batch, import_id, actor, now, &mut tally)
-                        .await?;
-                }
-                Decoded::Delimiter(d) => {
-                    tally.report.delimiter = match d {
-                        b'\t' => "tab".into(),
-                        other => char::from(other).to_string(),
-                    };
-                }
-                Decoded::Header(errors) => {
-                    for e in errors {
-                        tally.error(e);
-                    }
-                }
-                Decoded::Failed(e) => {
-                    return Err(StoreError::invalid(
-                        "file",
-                        format!("cannot read the file: {e}"),
-                    ));
-                }
+        // The first chunk is always looked up: a re-imported file is recognised there, and
+        // stays on the looked-up path.
+        let mut stream = pass == Pass::Streaming;
+        if let Some(rows) = next_rows(&mut rx, &mut tally).await? {
+            let checked = self.check_chunk(actor, network, rows, &mut tally);
+            let stored_found = conn
+                .write_chunk(checked, import_id, actor, now, &mut tally)
+                .await?;
+            stream &= !stored_found;
+        }
+        if stream && let Conn::Postgres(pg) = &mut conn {
+            if !copy_rest(
+                pg, &mut rx, self, actor, network, import_id, now, &mut tally,
+            )
+            .await?
+            {
+                drop(rx);
+                let _ = reader.await;
+                conn.rollback().await?;
+                return Ok(None);
+            }
+        } else {
+            while let Some(rows) = next_rows(&mut rx, &mut tally).await? {
+                let checked = self.check_chunk(actor, network, rows, &mut tally);
+                conn.write_chunk(checked, import_id, actor, now, &mut tally)
+                    .await?;
             }
         }
         reader
@@ -361,7 +408,7 @@ impl Store {
         }
         if !tally.report.accepted() || request.dry_run {
             conn.rollback().await?;
-            return Ok(tally.report);
+            return Ok(Some(tally.report));
         }
         let r = &tally.report;
         conn.finish_import(import_id, r).await?;
@@ -389,7 +436,7 @@ impl Store {
         conn.append_audit(&event, &last_hash).await?;
         conn.commit().await?;
         tally.report.import_id = Some(import_id);
-        Ok(tally.report)
+        Ok(Some(tally.report))
     }
 
     /// One stored import, for anyone who may import or read batches.
@@ -567,14 +614,14 @@ impl Store {
     }
 }
 
-fn db(e: sqlx::Error) -> StoreError {
+pub(crate) fn db(e: sqlx::Error) -> StoreError {
     StoreError::Database(sea_orm::DbErr::Query(sea_orm::RuntimeErr::SqlxError(
         e.into(),
     )))
 }
 
 /// A stored batch, read on the import's own connection.
-fn model_from_row<R: Row>(r: &R) -> Result<batches::Model, sqlx::Error>
+pub(crate) fn model_from_row<R: Row>(r: &R) -> Result<batches::Model, sqlx::Error>
 where
     for<'a> &'a str: sqlx::ColumnIndex<R>,
     for<'a> String: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
@@ -649,6 +696,140 @@ fn judge_stored(
         ));
     }
     Ok(())
+}
+
+/// The file's facts from the first pass.
+struct FileFacts {
+    sha256: String,
+    encoding: TextEncoding,
+}
+
+/// How a pass writes the rows after its first chunk.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Pass {
+    /// PostgreSQL: one `COPY` for the rest of the file, no lookups. The unique index is the
+    /// check: a stored number aborts the `COPY`, and the import starts again looked up.
+    Streaming,
+    /// Every chunk looked up by number before (PostgreSQL) or after (SQLite) it is written.
+    LookedUp,
+}
+
+/// The next chunk of rows; the header's news (delimiter, errors) go into the tally.
+async fn next_rows(
+    rx: &mut tokio::sync::mpsc::Receiver<Decoded>,
+    tally: &mut Tally,
+) -> Result<Option<Vec<RowResult>>, StoreError> {
+    while let Some(decoded) = rx.recv().await {
+        match decoded {
+            Decoded::Rows(rows) => return Ok(Some(rows)),
+            Decoded::Delimiter(d) => {
+                tally.report.delimiter = match d {
+                    b'\t' => "tab".into(),
+                    other => char::from(other).to_string(),
+                };
+            }
+            Decoded::Header(errors) => {
+                for e in errors {
+                    tally.error(e);
+                }
+            }
+            Decoded::Failed(e) => {
+                return Err(StoreError::invalid(
+                    "file",
+                    format!("cannot read the file: {e}"),
+                ));
+            }
+        }
+    }
+    Ok(None)
+}
+
+/// The chunk's rows without the repeats of a number within it (each an error naming the
+/// line of the first). Repeats across chunks are found by the database.
+fn first_of_each_number<'n>(rows: Vec<Checked<'n>>, tally: &mut Tally) -> Vec<Checked<'n>> {
+    let mut first_in_chunk: HashMap<String, u64> = HashMap::with_capacity(rows.len());
+    let mut out = Vec::with_capacity(rows.len());
+    for c in rows {
+        if let Some(first) = first_in_chunk.get(c.row.batch_number.as_str()) {
+            tally.error(RowError::duplicate_in_file(
+                c.line,
+                &c.row.batch_number,
+                *first,
+            ));
+            continue;
+        }
+        first_in_chunk.insert(c.row.batch_number.as_str().to_owned(), c.line);
+        out.push(c);
+    }
+    out
+}
+
+fn copy_statement() -> String {
+    format!("COPY batches ({BATCH_COLUMNS}) FROM STDIN")
+}
+
+/// The rows in `COPY` text format, with the columns every imported row shares.
+fn copy_data(rows: &[RowText], import_id: i64, user: &str, now: DateTime<Utc>) -> Vec<u8> {
+    let mut data = Vec::with_capacity(rows.len() * 256);
+    let import = import_id.to_string();
+    let at = now.to_rfc3339();
+    for r in rows {
+        for v in &r.values {
+            copy_field(&mut data, v.as_deref());
+            data.push(b'\t');
+        }
+        let line = r.import_line.to_string();
+        for v in ["1", "import", &import, &line, user, &at, &at] {
+            copy_field(&mut data, Some(v));
+            data.push(b'\t');
+        }
+        data.pop();
+        data.push(b'\n');
+    }
+    data
+}
+
+/// The streaming pass's rest of the file: every chunk checked and sent down one `COPY`.
+/// `false` when the `COPY` met a stored batch number (the transaction is then aborted).
+#[allow(clippy::too_many_arguments)]
+async fn copy_rest(
+    pg: &mut PgConnection,
+    rx: &mut tokio::sync::mpsc::Receiver<Decoded>,
+    store: &Store,
+    actor: &Actor,
+    network: &Network,
+    import_id: i64,
+    now: DateTime<Utc>,
+    tally: &mut Tally,
+) -> Result<bool, StoreError> {
+    let user = actor.username.as_str();
+    let mut copy = pg.copy_in_raw(&copy_statement()).await.map_err(db)?;
+    let mut sent = 0u64;
+    while let Some(rows) = next_rows(rx, tally).await? {
+        let checked = store.check_chunk(actor, network, rows, tally);
+        let new = first_of_each_number(checked, tally);
+        if new.is_empty() {
+            continue;
+        }
+        let texts: Vec<RowText> = new.iter().map(|c| c.text(import_id)).collect();
+        sent += texts.len() as u64;
+        copy.send(copy_data(&texts, import_id, user, now))
+            .await
+            .map_err(db)?;
+    }
+    match copy.finish().await {
+        Ok(_) => {
+            tally.report.created += sent;
+            Ok(true)
+        }
+        Err(e)
+            if e.as_database_error()
+                .is_some_and(|d| d.is_unique_violation()) =>
+        {
+            Ok(false)
+        }
+        Err(e) => Err(db(e)),
+    }
 }
 
 /// COPY text format: backslash, tab, newline and carriage return escaped; `\N` is NULL.
@@ -781,34 +962,17 @@ impl Conn {
         actor: &Actor,
         now: DateTime<Utc>,
         tally: &mut Tally,
-    ) -> Result<(), StoreError> {
-        // Within the chunk, a number's first line; across chunks, the stored row says it.
-        let mut first_in_chunk: HashMap<&str, u64> = HashMap::with_capacity(rows.len());
-        let mut candidates = Vec::with_capacity(rows.len());
-        for c in &rows {
-            let number = c.row.batch_number.as_str();
-            if let Some(first) = first_in_chunk.get(number) {
-                tally.error(RowError::duplicate_in_file(
-                    c.line,
-                    &c.row.batch_number,
-                    *first,
-                ));
-                continue;
-            }
-            first_in_chunk.insert(number, c.line);
-            candidates.push(c);
-        }
+    ) -> Result<bool, StoreError> {
+        let candidates = first_of_each_number(rows, tally);
         if candidates.is_empty() {
-            return Ok(());
+            return Ok(false);
         }
         let user = actor.username.as_str();
-        let text =
-            |c: &Checked<'_>| row_text(&c.row.to_batch(c.product, c.route, import_id, c.line));
         if let Conn::Sqlite(_) = self {
-            let texts: Vec<RowText> = candidates.iter().map(|c| text(c)).collect();
+            let texts: Vec<RowText> = candidates.iter().map(|c| c.text(import_id)).collect();
             let inserted = self.insert_new_sqlite(&texts, import_id, user, now).await?;
             tally.report.created += inserted.len() as u64;
-            let skipped: Vec<&Checked<'_>> = candidates
+            let skipped: Vec<Checked<'_>> = candidates
                 .into_iter()
                 .filter(|c| !inserted.contains(c.row.batch_number.as_str()))
                 .collect();
@@ -817,7 +981,7 @@ impl Conn {
                 .map(|c| c.row.batch_number.as_str())
                 .collect();
             let stored = self.stored_batches(&numbers).await?;
-            for c in skipped {
+            for c in &skipped {
                 match stored.get(c.row.batch_number.as_str()) {
                     Some(m) => judge_stored(c, m, import_id, tally)?,
                     None => {
@@ -828,7 +992,7 @@ impl Conn {
                     }
                 }
             }
-            return Ok(());
+            return Ok(!skipped.is_empty());
         }
         let numbers: Vec<&str> = candidates
             .iter()
@@ -836,40 +1000,22 @@ impl Conn {
             .collect();
         let stored = self.stored_batches(&numbers).await?;
         let mut new = Vec::with_capacity(candidates.len());
-        for c in candidates {
+        for c in &candidates {
             match stored.get(c.row.batch_number.as_str()) {
                 Some(m) => judge_stored(c, m, import_id, tally)?,
-                None => new.push(text(c)),
+                None => new.push(c.text(import_id)),
             }
         }
         tally.report.created += new.len() as u64;
         if let Conn::Postgres(tx) = self
             && !new.is_empty()
         {
-            let mut data = Vec::with_capacity(new.len() * 256);
-            let import = import_id.to_string();
-            let at = now.to_rfc3339();
-            for r in &new {
-                for v in &r.values {
-                    copy_field(&mut data, v.as_deref());
-                    data.push(b'\t');
-                }
-                let line = r.import_line.to_string();
-                for v in ["1", "import", &import, &line, user, &at, &at] {
-                    copy_field(&mut data, Some(v));
-                    data.push(b'\t');
-                }
-                data.pop();
-                data.push(b'\n');
-            }
-            let mut copy = tx
-                .copy_in_raw(&format!("COPY batches ({BATCH_COLUMNS}) FROM STDIN"))
-                .await
-                .map_err(db)?;
+            let data = copy_data(&new, import_id, user, now);
+            let mut copy = tx.copy_in_raw(&copy_statement()).await.map_err(db)?;
             copy.send(data).await.map_err(db)?;
             copy.finish().await.map_err(db)?;
         }
-        Ok(())
+        Ok(!stored.is_empty())
     }
 
     /// Inserts the rows whose number is free, one prepared statement stepped per row (see

@@ -6,6 +6,7 @@
 
 mod audit;
 mod batches;
+mod dashboard;
 mod entity;
 mod error;
 mod fixtures;
@@ -14,6 +15,7 @@ mod network;
 mod sqlite_bulk;
 mod token_cache;
 mod users;
+mod view_cache;
 mod write;
 
 use std::str::FromStr;
@@ -28,6 +30,7 @@ use traza_migrations::MigratorTrait;
 
 pub use audit::{AuditPage, AuditQuery, StoredAuditEvent, VerifyReport};
 pub use batches::*;
+pub use dashboard::{Dashboard, LabFigures, LeadTime, StatusCount};
 pub use error::{RuleDetail, StoreError};
 pub use fixtures::{FixtureReport, NetworkFixture};
 pub use import::{ImportRecord, ImportReport, ImportRequest, MAX_LISTED, Progress};
@@ -45,6 +48,8 @@ pub struct Store {
     source: Source,
     /// Shared by every clone of this handle (see `token_cache`).
     tokens: std::sync::Arc<token_cache::TokenCache>,
+    /// Shared by every clone of this handle (see `view_cache`).
+    views: std::sync::Arc<view_cache::ViewCache>,
 }
 
 impl Store {
@@ -101,6 +106,7 @@ impl Store {
             db,
             source: Source::Api,
             tokens: Default::default(),
+            views: Default::default(),
         })
     }
 
@@ -110,6 +116,7 @@ impl Store {
             db: self.db.clone(),
             source,
             tokens: self.tokens.clone(),
+            views: self.views.clone(),
         }
     }
 

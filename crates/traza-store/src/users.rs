@@ -400,13 +400,28 @@ impl Store {
         Ok((actor, IssuedToken { token, expires_at }))
     }
 
-    /// The actor behind a bearer token, if the token is known, unexpired, unrevoked and its
-    /// user active.
+    /// Ends a session: the token is revoked (kept, with the time), in this process at once.
+    pub async fn logout(&self, token: &str) -> Result<(), StoreError> {
+        tokens::Entity::update_many()
+            .col_expr(
+                tokens::Column::RevokedAt,
+                sea_orm::sea_query::Expr::value(Utc::now()),
+            )
+            .filter(tokens::Column::TokenHash.eq(token_hash(token)))
+            .filter(tokens::Column::RevokedAt.is_null())
+            .exec(&self.db)
+            .await?;
+        self.tokens.clear();
+        Ok(())
+    }
+
     /// Drops the cached token → user entries (they are otherwise trusted for up to 5 s).
     pub fn forget_cached_tokens(&self) {
         self.tokens.clear();
     }
 
+    /// The actor behind a bearer token, if the token is known, unexpired, unrevoked and its
+    /// user active.
     pub async fn actor_for_token(&self, token: &str) -> Result<Actor, StoreError> {
         let hash = token_hash(token);
         if let Some(actor) = self.tokens.get(&hash) {
