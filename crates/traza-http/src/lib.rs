@@ -5,6 +5,7 @@ pub mod api;
 mod docs;
 pub mod error;
 pub mod extract;
+pub mod ui;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -100,6 +101,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/docs", get(move || async move { Html((*docs_html).clone()) }))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .merge(ui::router().layer(timeout(REQUEST_TIMEOUT)))
+        .merge(ui::long_router().layer(timeout(IMPORT_TIMEOUT)))
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such resource") })
         .method_not_allowed_fallback(|| async { ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "this resource does not take that method") })
         .with_state(state)

@@ -7,6 +7,7 @@ use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use serde::Deserialize;
+use traza_domain::access::Actor;
 use traza_domain::batch::{Batch, BatchFields, QcResult};
 use traza_domain::codes::{BatchNumber, DonorCode, LabCode, PatientCode, ProductCode, TrialId};
 use traza_domain::validation::{Fields, decimal};
@@ -57,24 +58,24 @@ fn opt_decimal(f: &mut Fields, field: &str, raw: Option<&str>) -> Option<Decimal
 #[serde(deny_unknown_fields)]
 pub struct CreateBatchRequest {
     /// Generated as `{LAB}-{YYYY}-{NNNNN}` when absent.
-    batch_number: Option<String>,
-    product_code: String,
+    pub(crate) batch_number: Option<String>,
+    pub(crate) product_code: String,
     /// The caller's laboratory; may be omitted when the caller has exactly one.
-    lab_code: Option<String>,
-    access_route: AccessRoute,
-    trial_id: Option<String>,
-    donor_code: String,
-    patient_code: Option<String>,
-    collection_date: Option<NaiveDate>,
-    manufacturing_start: NaiveDate,
-    manufacturing_end: Option<NaiveDate>,
-    expiry_date: Option<NaiveDate>,
-    cell_count: Option<String>,
-    viability_percent: Option<String>,
-    volume_ml: Option<String>,
+    pub(crate) lab_code: Option<String>,
+    pub(crate) access_route: AccessRoute,
+    pub(crate) trial_id: Option<String>,
+    pub(crate) donor_code: String,
+    pub(crate) patient_code: Option<String>,
+    pub(crate) collection_date: Option<NaiveDate>,
+    pub(crate) manufacturing_start: NaiveDate,
+    pub(crate) manufacturing_end: Option<NaiveDate>,
+    pub(crate) expiry_date: Option<NaiveDate>,
+    pub(crate) cell_count: Option<String>,
+    pub(crate) viability_percent: Option<String>,
+    pub(crate) volume_ml: Option<String>,
     /// Defaults to 1.
-    doses: Option<u32>,
-    notes: Option<String>,
+    pub(crate) doses: Option<u32>,
+    pub(crate) notes: Option<String>,
 }
 
 #[utoipa::path(post, path = "/batches", tag = "batches", security(("bearer" = [])), request_body = CreateBatchRequest,
@@ -84,75 +85,84 @@ async fn create_batch(
     Auth(actor): Auth,
     AppJson(r): AppJson<CreateBatchRequest>,
 ) -> Result<Response, ApiError> {
-    let mut f = Fields::default();
-    let batch_number = f
-        .check_opt(
-            "batch_number",
-            r.batch_number.as_deref(),
-            BatchNumber::parse,
-        )
-        .flatten();
-    let product_code = f.check("product_code", ProductCode::parse(&r.product_code));
-    let lab_code = match r.lab_code.as_deref() {
-        Some(code) => f.check("lab_code", LabCode::parse(code)),
-        None if actor.labs.len() == 1 => actor.labs.iter().next().cloned(),
-        None => {
-            f.push(
-                "lab_code",
-                "is required (you belong to several laboratories, or to none)",
-            );
-            None
-        }
-    };
-    let trial_id = f
-        .check_opt("trial_id", r.trial_id.as_deref(), TrialId::parse)
-        .flatten();
-    let donor_code = f.check("donor_code", DonorCode::parse(&r.donor_code));
-    let patient_code = f
-        .check_opt(
-            "patient_code",
-            r.patient_code.as_deref(),
-            PatientCode::parse,
-        )
-        .flatten();
-    let notes = f
-        .check(
-            "notes",
-            traza_domain::validation::optional_text(r.notes.as_deref(), 4000),
-        )
-        .flatten();
-    let cell_count = opt_decimal(&mut f, "cell_count", r.cell_count.as_deref());
-    let viability_percent =
-        opt_decimal(&mut f, "viability_percent", r.viability_percent.as_deref());
-    let volume_ml = opt_decimal(&mut f, "volume_ml", r.volume_ml.as_deref());
-    f.finish()?;
-    let (Some(product_code), Some(lab_code), Some(donor_code)) =
-        (product_code, lab_code, donor_code)
-    else {
-        return Err(ApiError::validation("product_code", "invalid"));
-    };
-    let new = NewBatch {
-        batch_number,
-        product_code,
-        lab_code,
-        fields: BatchFields {
-            access_route: r.access_route,
-            trial_id,
-            donor_code,
-            patient_code,
-            collection_date: r.collection_date,
-            manufacturing_start: r.manufacturing_start,
-            manufacturing_end: r.manufacturing_end,
-            expiry_date: r.expiry_date,
-            cell_count,
-            viability_percent,
-            volume_ml,
-            doses: r.doses.unwrap_or(1),
-            notes,
-        },
-    };
+    let new = r.into_new_batch(&actor)?;
     let view = state.store.create_batch(&actor, new).await?;
     Ok(with_etag(StatusCode::CREATED, view.batch.version, view))
+}
+
+impl CreateBatchRequest {
+    /// The request checked field by field (every invalid field named at once).
+    pub(crate) fn into_new_batch(self, actor: &Actor) -> Result<NewBatch, ApiError> {
+        let r = self;
+        let mut f = Fields::default();
+        let batch_number = f
+            .check_opt(
+                "batch_number",
+                r.batch_number.as_deref(),
+                BatchNumber::parse,
+            )
+            .flatten();
+        let product_code = f.check("product_code", ProductCode::parse(&r.product_code));
+        let lab_code = match r.lab_code.as_deref() {
+            Some(code) => f.check("lab_code", LabCode::parse(code)),
+            None if actor.labs.len() == 1 => actor.labs.iter().next().cloned(),
+            None => {
+                f.push(
+                    "lab_code",
+                    "is required (you belong to several laboratories, or to none)",
+                );
+                None
+            }
+        };
+        let trial_id = f
+            .check_opt("trial_id", r.trial_id.as_deref(), TrialId::parse)
+            .flatten();
+        let donor_code = f.check("donor_code", DonorCode::parse(&r.donor_code));
+        let patient_code = f
+            .check_opt(
+                "patient_code",
+                r.patient_code.as_deref(),
+                PatientCode::parse,
+            )
+            .flatten();
+        let notes = f
+            .check(
+                "notes",
+                traza_domain::validation::optional_text(r.notes.as_deref(), 4000),
+            )
+            .flatten();
+        let cell_count = opt_decimal(&mut f, "cell_count", r.cell_count.as_deref());
+        let viability_percent =
+            opt_decimal(&mut f, "viability_percent", r.viability_percent.as_deref());
+        let volume_ml = opt_decimal(&mut f, "volume_ml", r.volume_ml.as_deref());
+        f.finish()?;
+        let (Some(product_code), Some(lab_code), Some(donor_code)) =
+            (product_code, lab_code, donor_code)
+        else {
+            return Err(ApiError::validation("product_code", "invalid"));
+        };
+        let new = NewBatch {
+            batch_number,
+            product_code,
+            lab_code,
+            fields: BatchFields {
+                access_route: r.access_route,
+                trial_id,
+                donor_code,
+                patient_code,
+                collection_date: r.collection_date,
+                manufacturing_start: r.manufacturing_start,
+                manufacturing_end: r.manufacturing_end,
+                expiry_date: r.expiry_date,
+                cell_count,
+                viability_percent,
+                volume_ml,
+                doses: r.doses.unwrap_or(1),
+                notes,
+            },
+        };
+        Ok(new)
+    }
 }
 
 #[derive(Deserialize, IntoParams)]

@@ -25,6 +25,42 @@ use crate::extract::{AppPath, AppQuery, Auth};
 /// Largest CSV upload: about four million rows of the import format.
 pub const MAX_IMPORT_BYTES: u64 = 2 * 1024 * 1024 * 1024;
 
+/// Writes an upload to a temporary file as it arrives (never whole in memory), refusing
+/// one larger than [`MAX_IMPORT_BYTES`]. The file is removed when the handle is dropped.
+pub(crate) async fn spool<S, B, E>(mut stream: S) -> Result<tempfile::NamedTempFile, ApiError>
+where
+    S: futures_util::Stream<Item = Result<B, E>> + Unpin,
+    B: AsRef<[u8]>,
+    E: std::fmt::Display,
+{
+    let spool = tempfile::NamedTempFile::new()
+        .map_err(|e| ApiError::internal(format!("cannot create a temporary file: {e}")))?;
+    let mut file = tokio::fs::File::create(spool.path())
+        .await
+        .map_err(|e| ApiError::internal(format!("cannot write the temporary file: {e}")))?;
+    let mut size = 0u64;
+    while let Some(chunk) = stream.next().await {
+        let chunk =
+            chunk.map_err(|e| ApiError::bad_request(format!("the upload broke off: {e}")))?;
+        let chunk = chunk.as_ref();
+        size += chunk.len() as u64;
+        if size > MAX_IMPORT_BYTES {
+            return Err(ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                format!("an import may be at most {MAX_IMPORT_BYTES} bytes"),
+            ));
+        }
+        file.write_all(chunk)
+            .await
+            .map_err(|e| ApiError::internal(format!("cannot write the temporary file: {e}")))?;
+    }
+    file.flush()
+        .await
+        .map_err(|e| ApiError::internal(format!("cannot write the temporary file: {e}")))?;
+    Ok(spool)
+}
+
 /// Routes that may take minutes (a million-row file); served outside the short timeout.
 pub fn long_router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(import_batches))
@@ -96,33 +132,8 @@ async fn import_batches(
             |s| s.chars().take(255).collect(),
         );
 
-    let spool = tempfile::NamedTempFile::new()
-        .map_err(|e| ApiError::internal(format!("cannot create a temporary file: {e}")))?;
+    let spool = spool(body.into_data_stream()).await?;
     let path = spool.path().to_owned();
-    let mut file = tokio::fs::File::create(&path)
-        .await
-        .map_err(|e| ApiError::internal(format!("cannot write the temporary file: {e}")))?;
-    let mut stream = body.into_data_stream();
-    let mut size = 0u64;
-    while let Some(chunk) = stream.next().await {
-        let chunk =
-            chunk.map_err(|e| ApiError::bad_request(format!("the upload broke off: {e}")))?;
-        size += chunk.len() as u64;
-        if size > MAX_IMPORT_BYTES {
-            return Err(ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "payload_too_large",
-                format!("an import may be at most {MAX_IMPORT_BYTES} bytes"),
-            ));
-        }
-        file.write_all(&chunk)
-            .await
-            .map_err(|e| ApiError::internal(format!("cannot write the temporary file: {e}")))?;
-    }
-    file.flush()
-        .await
-        .map_err(|e| ApiError::internal(format!("cannot write the temporary file: {e}")))?;
-    drop(file);
 
     let report = state
         .store

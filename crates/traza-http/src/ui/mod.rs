@@ -1,0 +1,601 @@
+//! The web application (issue 6): server-rendered pages in Spanish first, for laboratory
+//! staff, QA and the coordination unit. Every page calls the same store methods as the JSON
+//! API, so every rule is the server's; the pages only show and ask. Forms work without
+//! JavaScript; a few lines of inline script only add hints while typing.
+//!
+//! A session is a bearer token of the store kept in an HttpOnly, SameSite=Strict cookie
+//! (Secure behind TLS); it expires with the token (12 h) and logging out revokes it. Every
+//! form carries a CSRF token derived from the session, checked on every POST.
+
+mod fmt;
+mod pages;
+mod style;
+
+use axum::Router;
+use axum::extract::{FromRequestParts, Query, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use maud::{DOCTYPE, Markup, PreEscaped, html};
+use serde::Deserialize;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use traza_domain::access::Actor;
+use traza_domain::vocab::Role;
+
+pub use fmt::Lang;
+
+use crate::AppState;
+use crate::error::ApiError;
+
+const SESSION_COOKIE: &str = "traza_sesion";
+/// The CSRF token of the login form, before there is a session (double-submit cookie).
+const LOGIN_CSRF_COOKIE: &str = "traza_csrf_entrada";
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(home))
+        .route("/entrar", get(login_page).post(login))
+        .route("/salir", post(logout))
+        .route("/idioma", get(switch_language))
+        .route("/estilo.css", get(style::css))
+        .merge(pages::routes())
+}
+
+/// The pages that may take minutes (an import), for the long timeout.
+pub fn long_router() -> Router<AppState> {
+    pages::long_routes()
+}
+
+/// A cookie's value from the request headers.
+pub(crate) fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+/// Behind a TLS-terminating proxy the cookie must be `Secure`.
+fn behind_tls(headers: &HeaderMap) -> bool {
+    headers
+        .get("x-forwarded-proto")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|p| p.eq_ignore_ascii_case("https"))
+}
+
+fn set_cookie(name: &str, value: &str, max_age: i64, secure: bool) -> HeaderValue {
+    let secure = if secure { "; Secure" } else { "" };
+    HeaderValue::from_str(&format!(
+        "{name}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}"
+    ))
+    .unwrap_or_else(|_| HeaderValue::from_static(""))
+}
+
+fn hex_digest(parts: &[&str]) -> String {
+    let mut h = Sha256::new();
+    for p in parts {
+        h.update(p.as_bytes());
+        h.update([0]);
+    }
+    hex::encode(h.finalize())
+}
+
+/// Equal without stopping at the first difference.
+fn same(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
+/// A path of this site to go back to after logging in (never another site).
+fn local_path(p: Option<&str>) -> String {
+    match p {
+        Some(p) if p.starts_with('/') && !p.starts_with("//") && !p.contains('\\') => p.to_owned(),
+        _ => "/".to_owned(),
+    }
+}
+
+/// The logged-in user of a page.
+pub struct Session {
+    pub actor: Actor,
+    token: String,
+    pub lang: Lang,
+}
+
+impl Session {
+    /// The CSRF token of this session's forms.
+    pub fn csrf(&self) -> String {
+        hex_digest(&["traza-csrf", &self.token])
+    }
+
+    /// Whether a form's CSRF token is this session's.
+    pub fn csrf_ok(&self, sent: &str) -> bool {
+        same(sent, &self.csrf())
+    }
+
+    /// The answer to a form whose CSRF token is not this session's.
+    pub fn csrf_refused(&self) -> Response {
+        {
+            page_error(
+                self.lang,
+                StatusCode::FORBIDDEN,
+                self.lang.t(
+                    "El formulario ha caducado o no procede de esta página. Vuelva atrás, recargue la página y repita.",
+                    "The form has expired or did not come from this page. Go back, reload the page and try again.",
+                ),
+            )
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for Session {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let lang = Lang::from_headers(&parts.headers);
+        let back = parts
+            .uri
+            .path_and_query()
+            .map_or("/", |p| p.as_str())
+            .to_owned();
+        let to_login = || {
+            let target = format!("/entrar?volver={}", urlencode(&back));
+            Redirect::to(&target).into_response()
+        };
+        let Some(token) = cookie(&parts.headers, SESSION_COOKIE).map(str::to_owned) else {
+            return Err(to_login());
+        };
+        if token.is_empty() || token.len() > 256 {
+            return Err(to_login());
+        }
+        match state.store.actor_for_token(&token).await {
+            Ok(actor) => Ok(Session { actor, token, lang }),
+            Err(
+                traza_store::StoreError::Unauthenticated | traza_store::StoreError::NotFound(_),
+            ) => Err(to_login()),
+            Err(e) => Err(store_error(lang, e)),
+        }
+    }
+}
+
+/// Percent-encodes a query value.
+pub(crate) fn urlencode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~/".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// The navigation of a role: what its people come to do.
+fn nav(l: Lang, actor: &Actor) -> Vec<(&'static str, &'static str)> {
+    let mut items = vec![("/lotes", l.t("Lotes", "Batches"))];
+    match actor.role {
+        Role::LabStaff => items.push(("/lotes/nuevo", l.t("Nuevo lote", "New batch"))),
+        Role::Qa => items.push(("/liberacion", l.t("Liberación", "Release queue"))),
+        _ => {}
+    }
+    if matches!(actor.role, Role::Coordinator | Role::Auditor | Role::Admin) {
+        items.push(("/panel", l.t("Panel de la red", "Network dashboard")));
+    }
+    items.push(("/red", l.t("Red", "Network")));
+    if actor
+        .may(traza_domain::access::Action::ImportHistory)
+        .is_ok()
+    {
+        items.push(("/importar", l.t("Importar", "Import")));
+    }
+    items.push(("/trazabilidad", l.t("Trazabilidad", "Traceability")));
+    items
+}
+
+fn role_name(l: Lang, role: Role) -> &'static str {
+    match role {
+        Role::Admin => l.t("administración", "administrator"),
+        Role::Coordinator => l.t("coordinación", "coordinator"),
+        Role::LabStaff => l.t("personal de laboratorio", "laboratory staff"),
+        Role::Qa => l.t("garantía de calidad", "quality assurance"),
+        Role::Auditor => l.t("auditoría", "auditor"),
+    }
+}
+
+/// A whole page: header, navigation, language switch, the user and logout, then `body`.
+pub fn page(s: Option<&Session>, lang: Lang, title: &str, path: &str, body: Markup) -> Markup {
+    let l = lang;
+    html! {
+        (DOCTYPE)
+        html lang=(l.code()) {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " · Traza" }
+                link rel="stylesheet" href="/estilo.css";
+            }
+            body {
+                a.skip href="#contenido" { (l.t("Ir al contenido", "Skip to content")) }
+                header.top {
+                    a.brand href="/" { "Traza" }
+                    @if let Some(s) = s {
+                        nav aria-label=(l.t("Secciones", "Sections")) {
+                            ul {
+                                @for (href, label) in nav(l, &s.actor) {
+                                    li { a href=(href) aria-current=[(path == href).then_some("page")] { (label) } }
+                                }
+                            }
+                        }
+                    }
+                    div.who {
+                        a.lang href={ "/idioma?l=" (if l == Lang::Es { "en" } else { "es" }) "&volver=" (urlencode(path)) }
+                            lang=(if l == Lang::Es { "en" } else { "es" }) {
+                            (l.t("English", "Español"))
+                        }
+                        @if let Some(s) = s {
+                            span.user { (s.actor.full_name) " · " (role_name(l, s.actor.role)) }
+                            form.inline method="post" action="/salir" {
+                                input type="hidden" name="csrf" value=(s.csrf());
+                                button.link type="submit" { (l.t("Salir", "Log out")) }
+                            }
+                        }
+                    }
+                }
+                main id="contenido" tabindex="-1" {
+                    h1 { (title) }
+                    (body)
+                }
+            }
+        }
+    }
+}
+
+/// A page that only says what went wrong.
+pub fn page_error(lang: Lang, status: StatusCode, message: &str) -> Response {
+    let body = html! {
+        div.notice.error role="alert" { p { (message) } }
+        p { a href="/" { (lang.t("Volver al inicio", "Back to the start")) } }
+    };
+    (
+        status,
+        Html(
+            page(
+                None,
+                lang,
+                lang.t("No se pudo hacer", "That could not be done"),
+                "",
+                body,
+            )
+            .into_string(),
+        ),
+    )
+        .into_response()
+}
+
+/// What an error of the store means, in the user's language: the error's code, then each
+/// detail (a rule or a field).
+pub fn error_box(l: Lang, e: &ApiError) -> Markup {
+    html! {
+        div.notice.error role="alert" {
+            p { strong { (error_title(l, e.code)) } }
+            @if l == Lang::En || e.details.is_empty() {
+                @if l == Lang::En || error_title(l, e.code) == e.code { p { (e.message) } }
+            }
+            @if !e.details.is_empty() {
+                ul {
+                    @for d in &e.details { li { (detail_text(l, d)) } }
+                }
+            }
+        }
+    }
+}
+
+fn error_title(l: Lang, code: &str) -> &str {
+    let (es, en) = match code {
+        "release_blocked" => (
+            "No se puede certificar el lote: no se cumplen estas reglas",
+            "The batch cannot be certified: these rules are unmet",
+        ),
+        "validation_failed" => ("Revise los datos del formulario", "Check the form's values"),
+        "invalid_transition" => (
+            "El lote no admite esa acción en su estado actual",
+            "The batch does not allow that in its current status",
+        ),
+        "invalid_signature" => (
+            "La contraseña de la firma no es correcta",
+            "The signature password is wrong",
+        ),
+        "version_mismatch" | "precondition_failed" => (
+            "El lote ha cambiado desde que abrió la página: revise los datos y repita",
+            "The batch changed since you opened the page: check it and try again",
+        ),
+        "record_locked" => (
+            "El registro del lote está cerrado",
+            "The batch record is locked",
+        ),
+        "chain_of_identity_mismatch" => (
+            "La cadena de identidad no se cumple: el paciente no es el donante de este lote autólogo",
+            "Chain of identity broken: the patient is not this autologous batch's donor",
+        ),
+        "doses_exhausted" => (
+            "No quedan dosis de este lote",
+            "No doses of this batch are left",
+        ),
+        "capacity_exceeded" => (
+            "El laboratorio ha alcanzado su capacidad mensual",
+            "The laboratory has reached its monthly capacity",
+        ),
+        "lab_not_eligible" => (
+            "El laboratorio no puede recibir esta asignación",
+            "The laboratory cannot take this assignment",
+        ),
+        "product_not_assigned" => (
+            "El producto no está asignado a este laboratorio",
+            "The product is not assigned to this laboratory",
+        ),
+        "forbidden" => (
+            "Su función no permite esta acción",
+            "Your role does not allow this",
+        ),
+        "not_found" => ("No encontrado", "Not found"),
+        "duplicate" => ("Ya existe", "It exists already"),
+        "import_rejected" => (
+            "Importación rechazada: no se ha escrito nada",
+            "Import refused: nothing was written",
+        ),
+        "overlap" | "assignment_overlap" => (
+            "Se solapa con otra asignación",
+            "It overlaps another assignment",
+        ),
+        _ => (code, code),
+    };
+    l.t(es, en)
+}
+
+fn rule_text(l: Lang, rule: &str) -> Option<&'static str> {
+    Some(match rule {
+        "not_in_quarantine" => l.t(
+            "el lote no está en cuarentena",
+            "the batch is not in quarantine",
+        ),
+        "four_eyes" => l.t(
+            "cuatro ojos: quien certifica no puede haber fabricado ni analizado el lote",
+            "four eyes: the certifier must not have made or tested the batch",
+        ),
+        "missing_required_test" => l.t(
+            "falta un ensayo obligatorio de la especificación",
+            "a required test of the specification is missing",
+        ),
+        "failing_result" => l.t(
+            "hay un resultado fuera de especificación",
+            "a result is out of specification",
+        ),
+        "open_deviation" => l.t("hay una desviación abierta", "a deviation is open"),
+        "expired" => l.t("el lote está caducado", "the batch has expired"),
+        "chain_of_identity" => l.t(
+            "la cadena de identidad no se cumple",
+            "the chain of identity does not hold",
+        ),
+        _ => return None,
+    })
+}
+
+fn detail_text(l: Lang, d: &Value) -> String {
+    let message = d["message"].as_str().unwrap_or("");
+    if let Some(rule) = d["rule"].as_str() {
+        return match (rule_text(l, rule), l) {
+            (Some(t), Lang::Es) => format!("{t} ({message})"),
+            (Some(_), Lang::En) | (None, _) => message.to_owned(),
+        };
+    }
+    if let Some(field) = d["field"].as_str() {
+        return format!("{field}: {message}");
+    }
+    if let Some(reason) = d["reason"].as_str() {
+        return format!("{reason}: {message}");
+    }
+    d.to_string()
+}
+
+/// A store error as an error page.
+pub fn store_error(lang: Lang, e: traza_store::StoreError) -> Response {
+    let api = ApiError::from(e);
+    let status = api.status;
+    let body = html! {
+        (error_box(lang, &api))
+        p { a href="/" { (lang.t("Volver al inicio", "Back to the start")) } }
+    };
+    (
+        status,
+        Html(
+            page(
+                None,
+                lang,
+                lang.t("No se pudo hacer", "That could not be done"),
+                "",
+                body,
+            )
+            .into_string(),
+        ),
+    )
+        .into_response()
+}
+
+async fn home(s: Session) -> Redirect {
+    Redirect::to(match s.actor.role {
+        Role::Qa => "/liberacion",
+        Role::Coordinator | Role::Auditor | Role::Admin => "/panel",
+        Role::LabStaff => "/lotes",
+    })
+}
+
+#[derive(Deserialize)]
+struct Back {
+    volver: Option<String>,
+    l: Option<String>,
+}
+
+async fn switch_language(headers: HeaderMap, Query(q): Query<Back>) -> Response {
+    let lang = if q.l.as_deref() == Some("en") {
+        "en"
+    } else {
+        "es"
+    };
+    let mut r = Redirect::to(&local_path(q.volver.as_deref())).into_response();
+    if let Ok(v) = HeaderValue::from_str(&format!(
+        "{}={lang}; Path=/; SameSite=Strict; Max-Age=31536000{}",
+        fmt::LANG_COOKIE,
+        if behind_tls(&headers) { "; Secure" } else { "" }
+    )) {
+        r.headers_mut().append(header::SET_COOKIE, v);
+    }
+    r
+}
+
+fn login_form(l: Lang, csrf: &str, back: &str, failed: bool) -> Markup {
+    html! {
+        @if failed {
+            div.notice.error role="alert" { p { (l.t("Usuario o contraseña incorrectos.", "Wrong username or password.")) } }
+        }
+        form.card method="post" action="/entrar" {
+            input type="hidden" name="csrf" value=(csrf);
+            input type="hidden" name="volver" value=(back);
+            label for="username" { (l.t("Usuario", "Username")) }
+            input #username type="text" name="username" autocomplete="username" required autofocus;
+            label for="password" { (l.t("Contraseña", "Password")) }
+            input #password type="password" name="password" autocomplete="current-password" required;
+            button.primary type="submit" { (l.t("Entrar", "Log in")) }
+        }
+    }
+}
+
+async fn login_page(headers: HeaderMap, Query(q): Query<Back>) -> Response {
+    let l = Lang::from_headers(&headers);
+    let mut bytes = [0u8; 16];
+    rand::fill(&mut bytes);
+    let csrf = hex::encode(bytes);
+    let back = local_path(q.volver.as_deref());
+    let body = login_form(l, &csrf, &back, false);
+    let mut r = Html(
+        page(
+            None,
+            l,
+            l.t("Entrar en Traza", "Log in to Traza"),
+            "/entrar",
+            body,
+        )
+        .into_string(),
+    )
+    .into_response();
+    r.headers_mut().append(
+        header::SET_COOKIE,
+        set_cookie(LOGIN_CSRF_COOKIE, &csrf, 3600, behind_tls(&headers)),
+    );
+    r
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    csrf: String,
+    username: String,
+    password: String,
+    volver: Option<String>,
+}
+
+async fn login(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    axum::Form(f): axum::Form<LoginForm>,
+) -> Response {
+    let l = Lang::from_headers(&headers);
+    let expected = cookie(&headers, LOGIN_CSRF_COOKIE).unwrap_or("");
+    if expected.is_empty() || !same(expected, &f.csrf) {
+        return page_error(
+            l,
+            StatusCode::FORBIDDEN,
+            l.t(
+                "El formulario de entrada ha caducado. Recargue la página e inténtelo de nuevo.",
+                "The login form has expired. Reload the page and try again.",
+            ),
+        );
+    }
+    let back = local_path(f.volver.as_deref());
+    match state.store.login(&f.username, &f.password).await {
+        Ok((_, issued)) => {
+            let max_age = (issued.expires_at - chrono::Utc::now())
+                .num_seconds()
+                .max(0);
+            let mut r = Redirect::to(&back).into_response();
+            let tls = behind_tls(&headers);
+            r.headers_mut().append(
+                header::SET_COOKIE,
+                set_cookie(SESSION_COOKIE, &issued.token, max_age, tls),
+            );
+            r.headers_mut().append(
+                header::SET_COOKIE,
+                set_cookie(LOGIN_CSRF_COOKIE, "", 0, tls),
+            );
+            r
+        }
+        Err(
+            traza_store::StoreError::Unauthenticated
+            | traza_store::StoreError::NotFound(_)
+            | traza_store::StoreError::InvalidSignature,
+        ) => {
+            let body = login_form(l, &f.csrf, &back, true);
+            (
+                StatusCode::UNAUTHORIZED,
+                Html(
+                    page(
+                        None,
+                        l,
+                        l.t("Entrar en Traza", "Log in to Traza"),
+                        "/entrar",
+                        body,
+                    )
+                    .into_string(),
+                ),
+            )
+                .into_response()
+        }
+        Err(e) => store_error(l, e),
+    }
+}
+
+#[derive(Deserialize)]
+struct CsrfOnly {
+    csrf: String,
+}
+
+async fn logout(
+    State(state): State<AppState>,
+    s: Session,
+    headers: HeaderMap,
+    axum::Form(f): axum::Form<CsrfOnly>,
+) -> Response {
+    if !s.csrf_ok(&f.csrf) {
+        return s.csrf_refused();
+    }
+    if let Err(e) = state.store.logout(&s.token).await {
+        return store_error(s.lang, e);
+    }
+    let mut r = Redirect::to("/entrar").into_response();
+    r.headers_mut().append(
+        header::SET_COOKIE,
+        set_cookie(SESSION_COOKIE, "", 0, behind_tls(&headers)),
+    );
+    r
+}
+
+/// Inline script, trusted (written here).
+pub fn script(js: &str) -> Markup {
+    html! { script { (PreEscaped(js)) } }
+}
