@@ -26,7 +26,7 @@ use sha2::{Digest, Sha256};
 use sqlx::postgres::PgConnection;
 use sqlx::sqlite::SqliteConnection;
 use sqlx::{AssertSqlSafe, Row};
-use traza_domain::access::{Action, Actor};
+use traza_domain::access::{Action, Actor, LabScope};
 use traza_domain::audit::{AuditEvent, audit_time};
 use traza_domain::batch::Batch;
 use traza_domain::codes::LabCode;
@@ -35,7 +35,7 @@ use traza_domain::history::{
     check_against_network, detect_encoding, differing_columns, resolved_route,
 };
 use traza_domain::network::{Assignment, Laboratory, Product};
-use traza_domain::vocab::{AccessRoute, Source};
+use traza_domain::vocab::Source;
 
 use crate::Store;
 use crate::batches::batch_from;
@@ -120,7 +120,7 @@ pub type Progress = Arc<dyn Fn(u64) + Send + Sync>;
 enum Decoded {
     /// The header is read; its delimiter.
     Delimiter(u8),
-    Rows(Vec<RowResult>),
+    Rows(Prepared),
     /// The header is unusable: nothing else can be read.
     Header(Vec<RowError>),
     Failed(String),
@@ -158,6 +158,7 @@ fn decode(
     encoding: TextEncoding,
     out: tokio::sync::mpsc::Sender<Decoded>,
     progress: Option<Progress>,
+    prepare: impl Fn(Vec<RowResult>) -> Prepared,
 ) {
     let file = match File::open(&path) {
         Ok(f) => f,
@@ -187,7 +188,7 @@ fn decode(
                 p(reader.position_bytes());
             }
             let full = std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK_ROWS));
-            if out.blocking_send(Decoded::Rows(full)).is_err() {
+            if out.blocking_send(Decoded::Rows(prepare(full))).is_err() {
                 return; // the writer gave up
             }
         }
@@ -196,7 +197,7 @@ fn decode(
         p(reader.position_bytes());
     }
     if !chunk.is_empty() {
-        let _ = out.blocking_send(Decoded::Rows(chunk));
+        let _ = out.blocking_send(Decoded::Rows(prepare(chunk)));
     }
 }
 
@@ -207,22 +208,20 @@ struct Network {
     assignments: HashMap<(String, String), Vec<Assignment>>,
 }
 
-/// A row that passed every check that needs no database.
-struct Checked<'n> {
+/// A row that passed every check that needs no database, with the text it is stored as.
+struct Checked {
     line: u64,
     row: HistoricalRow,
-    product: &'n Product,
-    route: AccessRoute,
+    text: RowText,
 }
 
-impl Checked<'_> {
-    fn text(&self, import_id: i64) -> RowText {
-        row_text(
-            &self
-                .row
-                .to_batch(self.product, self.route, import_id, self.line),
-        )
-    }
+/// A chunk as the decoding thread hands it over: decoded, checked against the network and the
+/// scope, and turned into stored text there, so that the writer only writes.
+struct Prepared {
+    rows: u64,
+    errors: Vec<RowError>,
+    warnings: Vec<RowWarning>,
+    ready: Vec<Checked>,
 }
 
 /// One statement on whichever backend the import runs: the SQL in each dialect, then the
@@ -300,7 +299,7 @@ impl Store {
             .await
             .map_err(|e| StoreError::Corrupt(format!("the import reader stopped: {e}")))?
             .map_err(|e| StoreError::invalid("file", format!("cannot read the file: {e}")))?;
-        let network = self.import_network(actor).await?;
+        let network = Arc::new(self.import_network(actor).await?);
         let file = FileFacts { sha256, encoding };
         if self.db.get_database_backend() == sea_orm::DbBackend::Postgres {
             let pass = self.import_pass(
@@ -332,7 +331,7 @@ impl Store {
         actor: &Actor,
         request: &ImportRequest,
         progress: Option<Progress>,
-        network: &Network,
+        network: &Arc<Network>,
         file: &FileFacts,
         pass: Pass,
     ) -> Result<Option<ImportReport>, StoreError> {
@@ -354,11 +353,6 @@ impl Store {
             },
         };
 
-        let (tx, mut rx) = tokio::sync::mpsc::channel(4);
-        let path = request.path.clone();
-        let encoding = file.encoding;
-        let reader = tokio::task::spawn_blocking(move || decode(path, encoding, tx, progress));
-
         let now = audit_time(Utc::now());
         let mut conn = self.begin_import().await?;
         let (last_id, last_hash) = conn.lock_chain_head().await?;
@@ -366,22 +360,28 @@ impl Store {
             .insert_import(&request.file_name, &tally.report, actor, self.source, now)
             .await?;
 
+        let (tx, mut rx) = tokio::sync::mpsc::channel(4);
+        let path = request.path.clone();
+        let encoding = file.encoding;
+        let (scope, network_for_checks) = (actor.scope(), Arc::clone(network));
+        let reader = tokio::task::spawn_blocking(move || {
+            decode(path, encoding, tx, progress, |rows| {
+                check_rows(&scope, &network_for_checks, import_id, rows)
+            })
+        });
+
         // The first chunk is always looked up: a re-imported file is recognised there, and
         // stays on the looked-up path.
         let mut stream = pass == Pass::Streaming;
         if let Some(rows) = next_rows(&mut rx, &mut tally).await? {
-            let checked = self.check_chunk(actor, network, rows, &mut tally);
+            let checked = tally.absorb(rows);
             let stored_found = conn
                 .write_chunk(checked, import_id, actor, now, &mut tally)
                 .await?;
             stream &= !stored_found;
         }
         if stream && let Conn::Postgres(pg) = &mut conn {
-            if !copy_rest(
-                pg, &mut rx, self, actor, network, import_id, now, &mut tally,
-            )
-            .await?
-            {
+            if !copy_rest(pg, &mut rx, actor, import_id, now, &mut tally).await? {
                 drop(rx);
                 let _ = reader.await;
                 conn.rollback().await?;
@@ -389,7 +389,7 @@ impl Store {
             }
         } else {
             while let Some(rows) = next_rows(&mut rx, &mut tally).await? {
-                let checked = self.check_chunk(actor, network, rows, &mut tally);
+                let checked = tally.absorb(rows);
                 conn.write_chunk(checked, import_id, actor, now, &mut tally)
                     .await?;
             }
@@ -515,66 +515,6 @@ impl Store {
         })
     }
 
-    /// Checks one chunk against the network and the actor's scope; returns the rows that may
-    /// be written (or compared with a stored batch), with their lines.
-    fn check_chunk<'n>(
-        &self,
-        actor: &Actor,
-        network: &'n Network,
-        rows: Vec<RowResult>,
-        tally: &mut Tally,
-    ) -> Vec<Checked<'n>> {
-        let scope = actor.scope();
-        let mut ok = Vec::with_capacity(rows.len());
-        for RowResult { line, outcome } in rows {
-            tally.report.rows += 1;
-            let row = match outcome {
-                Ok(row) => row,
-                Err(errors) => {
-                    for e in errors {
-                        tally.error(e);
-                    }
-                    continue;
-                }
-            };
-            if !scope.includes(&row.lab_code) {
-                tally.error(RowError::out_of_scope(line, &row.lab_code));
-                continue;
-            }
-            let product = network.products.get(row.product_code.as_str());
-            let lab = network.labs.get(row.lab_code.as_str());
-            let assignments = network
-                .assignments
-                .get(&(
-                    row.product_code.as_str().to_owned(),
-                    row.lab_code.as_str().to_owned(),
-                ))
-                .map_or(&[][..], Vec::as_slice);
-            let (errors, warnings) = check_against_network(&row, line, product, lab, assignments);
-            for w in warnings {
-                tally.warning(w);
-            }
-            if !errors.is_empty() {
-                for e in errors {
-                    tally.error(e);
-                }
-                continue;
-            }
-            let (Some(product), Some(route)) =
-                (product, product.and_then(|p| resolved_route(&row, p)))
-            else {
-                continue; // check_against_network has reported it
-            };
-            ok.push(Checked {
-                line,
-                row,
-                product,
-                route,
-            });
-        }
-        ok
-    }
-
     async fn begin_import(&self) -> Result<Conn, StoreError> {
         Ok(match self.db.get_database_backend() {
             sea_orm::DbBackend::Postgres => {
@@ -600,6 +540,14 @@ impl Store {
                 // file of a hundred thousand rows as for one of millions (the default 64 MiB
                 // is filled only by the larger ones). The OS keeps the pages it evicts.
                 sqlx::query(IMPORT_CACHE_PRAGMA)
+                    .execute(&mut c)
+                    .await
+                    .map_err(db)?;
+                // The import checks every row's product and laboratory against the network in
+                // its own transaction, and writes the import row the batches point to: the
+                // per-row foreign-key probes would check it all again (as on PostgreSQL, see
+                // the migration `m20261202_000001`). Only this connection, dropped after.
+                sqlx::query("PRAGMA foreign_keys = OFF")
                     .execute(&mut c)
                     .await
                     .map_err(db)?;
@@ -668,7 +616,7 @@ where
 /// A row whose batch number is stored already: a duplicate of an earlier line of this very
 /// import, or a batch stored before, identical (`unchanged`) or not (`conflicts_with_stored`).
 fn judge_stored(
-    c: &Checked<'_>,
+    c: &Checked,
     stored: &batches::Model,
     import_id: i64,
     tally: &mut Tally,
@@ -698,6 +646,88 @@ fn judge_stored(
     Ok(())
 }
 
+/// Checks one chunk against the network and the actor's scope (on the decoding thread).
+fn check_rows(
+    scope: &LabScope,
+    network: &Network,
+    import_id: i64,
+    rows: Vec<RowResult>,
+) -> Prepared {
+    let mut p = Prepared {
+        rows: rows.len() as u64,
+        errors: Vec::new(),
+        warnings: Vec::new(),
+        ready: Vec::with_capacity(rows.len()),
+    };
+    for RowResult { line, outcome } in rows {
+        let row = match outcome {
+            Ok(row) => row,
+            Err(errors) => {
+                p.errors.extend(errors);
+                continue;
+            }
+        };
+        if !scope.includes(&row.lab_code) {
+            p.errors.push(RowError::out_of_scope(line, &row.lab_code));
+            continue;
+        }
+        let product = network.products.get(row.product_code.as_str());
+        let lab = network.labs.get(row.lab_code.as_str());
+        let assignments = network
+            .assignments
+            .get(&(
+                row.product_code.as_str().to_owned(),
+                row.lab_code.as_str().to_owned(),
+            ))
+            .map_or(&[][..], Vec::as_slice);
+        let (errors, warnings) = check_against_network(&row, line, product, lab, assignments);
+        p.warnings.extend(warnings);
+        if !errors.is_empty() {
+            p.errors.extend(errors);
+            continue;
+        }
+        let (Some(product), Some(route)) = (product, product.and_then(|p| resolved_route(&row, p)))
+        else {
+            continue; // check_against_network has reported it
+        };
+        let text = row_text(&row.to_batch(product, route, import_id, line));
+        p.ready.push(Checked { line, row, text });
+    }
+    p
+}
+
+impl Tally {
+    /// Counts a prepared chunk's rows and notes its errors and warnings; its rows to write.
+    fn absorb(&mut self, p: Prepared) -> Vec<Checked> {
+        self.report.rows += p.rows;
+        for e in p.errors {
+            self.error(e);
+        }
+        for w in p.warnings {
+            self.warning(w);
+        }
+        p.ready
+    }
+}
+
+/// Binds one row's 25 parameters of the SQLite insert.
+fn bind_row(
+    stmt: &mut crate::sqlite_bulk::Prepared,
+    r: &RowText,
+    import_id: i64,
+    user: &str,
+    at: &str,
+) -> Result<(), String> {
+    for (i, v) in (1..).zip(&r.values) {
+        stmt.text(i, v.as_deref())?;
+    }
+    stmt.int(21, import_id)?;
+    stmt.int(22, r.import_line)?;
+    stmt.text(23, Some(user))?;
+    stmt.text(24, Some(at))?;
+    stmt.text(25, Some(at))
+}
+
 /// The file's facts from the first pass.
 struct FileFacts {
     sha256: String,
@@ -718,7 +748,7 @@ enum Pass {
 async fn next_rows(
     rx: &mut tokio::sync::mpsc::Receiver<Decoded>,
     tally: &mut Tally,
-) -> Result<Option<Vec<RowResult>>, StoreError> {
+) -> Result<Option<Prepared>, StoreError> {
     while let Some(decoded) = rx.recv().await {
         match decoded {
             Decoded::Rows(rows) => return Ok(Some(rows)),
@@ -746,22 +776,27 @@ async fn next_rows(
 
 /// The chunk's rows without the repeats of a number within it (each an error naming the
 /// line of the first). Repeats across chunks are found by the database.
-fn first_of_each_number<'n>(rows: Vec<Checked<'n>>, tally: &mut Tally) -> Vec<Checked<'n>> {
-    let mut first_in_chunk: HashMap<String, u64> = HashMap::with_capacity(rows.len());
-    let mut out = Vec::with_capacity(rows.len());
-    for c in rows {
-        if let Some(first) = first_in_chunk.get(c.row.batch_number.as_str()) {
-            tally.error(RowError::duplicate_in_file(
-                c.line,
-                &c.row.batch_number,
-                *first,
-            ));
-            continue;
+fn first_of_each_number(rows: Vec<Checked>, tally: &mut Tally) -> Vec<Checked> {
+    let mut keep = vec![true; rows.len()];
+    {
+        let mut first_in_chunk: HashMap<&str, u64> = HashMap::with_capacity(rows.len());
+        for (c, keep) in rows.iter().zip(keep.iter_mut()) {
+            if let Some(first) = first_in_chunk.get(c.row.batch_number.as_str()) {
+                tally.error(RowError::duplicate_in_file(
+                    c.line,
+                    &c.row.batch_number,
+                    *first,
+                ));
+                *keep = false;
+                continue;
+            }
+            first_in_chunk.insert(c.row.batch_number.as_str(), c.line);
         }
-        first_in_chunk.insert(c.row.batch_number.as_str().to_owned(), c.line);
-        out.push(c);
     }
-    out
+    rows.into_iter()
+        .zip(keep)
+        .filter_map(|(c, keep)| keep.then_some(c))
+        .collect()
 }
 
 fn copy_statement() -> String {
@@ -769,7 +804,12 @@ fn copy_statement() -> String {
 }
 
 /// The rows in `COPY` text format, with the columns every imported row shares.
-fn copy_data(rows: &[RowText], import_id: i64, user: &str, now: DateTime<Utc>) -> Vec<u8> {
+fn copy_data<'r>(
+    rows: impl ExactSizeIterator<Item = &'r RowText>,
+    import_id: i64,
+    user: &str,
+    now: DateTime<Utc>,
+) -> Vec<u8> {
     let mut data = Vec::with_capacity(rows.len() * 256);
     let import = import_id.to_string();
     let at = now.to_rfc3339();
@@ -791,13 +831,10 @@ fn copy_data(rows: &[RowText], import_id: i64, user: &str, now: DateTime<Utc>) -
 
 /// The streaming pass's rest of the file: every chunk checked and sent down one `COPY`.
 /// `false` when the `COPY` met a stored batch number (the transaction is then aborted).
-#[allow(clippy::too_many_arguments)]
 async fn copy_rest(
     pg: &mut PgConnection,
     rx: &mut tokio::sync::mpsc::Receiver<Decoded>,
-    store: &Store,
     actor: &Actor,
-    network: &Network,
     import_id: i64,
     now: DateTime<Utc>,
     tally: &mut Tally,
@@ -806,14 +843,13 @@ async fn copy_rest(
     let mut copy = pg.copy_in_raw(&copy_statement()).await.map_err(db)?;
     let mut sent = 0u64;
     while let Some(rows) = next_rows(rx, tally).await? {
-        let checked = store.check_chunk(actor, network, rows, tally);
+        let checked = tally.absorb(rows);
         let new = first_of_each_number(checked, tally);
         if new.is_empty() {
             continue;
         }
-        let texts: Vec<RowText> = new.iter().map(|c| c.text(import_id)).collect();
-        sent += texts.len() as u64;
-        copy.send(copy_data(&texts, import_id, user, now))
+        sent += new.len() as u64;
+        copy.send(copy_data(new.iter().map(|c| &c.text), import_id, user, now))
             .await
             .map_err(db)?;
     }
@@ -857,7 +893,13 @@ struct RowText {
 }
 
 fn row_text(b: &Batch) -> RowText {
-    let date = |d: Option<NaiveDate>| d.map(|d| d.format("%Y-%m-%d").to_string());
+    // What `%Y-%m-%d` gives, without parsing a format string per value.
+    let date = |d: Option<NaiveDate>| {
+        d.map(|d| {
+            use chrono::Datelike;
+            format!("{:04}-{:02}-{:02}", d.year(), d.month(), d.day())
+        })
+    };
     RowText {
         values: [
             Some(b.batch_number.as_str().to_owned()),
@@ -957,7 +999,7 @@ impl Conn {
     /// copied.
     async fn write_chunk(
         &mut self,
-        rows: Vec<Checked<'_>>,
+        rows: Vec<Checked>,
         import_id: i64,
         actor: &Actor,
         now: DateTime<Utc>,
@@ -969,21 +1011,31 @@ impl Conn {
         }
         let user = actor.username.as_str();
         if let Conn::Sqlite(_) = self {
-            let texts: Vec<RowText> = candidates.iter().map(|c| c.text(import_id)).collect();
-            let inserted = self.insert_new_sqlite(&texts, import_id, user, now).await?;
-            tally.report.created += inserted.len() as u64;
-            let skipped: Vec<Checked<'_>> = candidates
+            let inserted = self
+                .insert_new_sqlite(&candidates, import_id, user, now)
+                .await?;
+            tally.report.created += inserted.iter().filter(|i| **i).count() as u64;
+            // The rows the conflict clause skipped: the stored row says why.
+            let unsure: Vec<Checked> = candidates
                 .into_iter()
-                .filter(|c| !inserted.contains(c.row.batch_number.as_str()))
+                .zip(inserted)
+                .filter_map(|(c, inserted)| (!inserted).then_some(c))
                 .collect();
-            let numbers: Vec<&str> = skipped
-                .iter()
-                .map(|c| c.row.batch_number.as_str())
-                .collect();
+            let numbers: Vec<&str> = unsure.iter().map(|c| c.row.batch_number.as_str()).collect();
             let stored = self.stored_batches(&numbers).await?;
-            for c in &skipped {
+            let mut skipped = 0;
+            for c in &unsure {
                 match stored.get(c.row.batch_number.as_str()) {
-                    Some(m) => judge_stored(c, m, import_id, tally)?,
+                    Some(m)
+                        if m.import_id == Some(import_id)
+                            && m.import_line == i64::try_from(c.line).ok() =>
+                    {
+                        tally.report.created += 1;
+                    }
+                    Some(m) => {
+                        skipped += 1;
+                        judge_stored(c, m, import_id, tally)?;
+                    }
                     None => {
                         return Err(StoreError::Corrupt(format!(
                             "batch {} was neither inserted nor found",
@@ -992,7 +1044,7 @@ impl Conn {
                     }
                 }
             }
-            return Ok(!skipped.is_empty());
+            return Ok(skipped > 0);
         }
         let numbers: Vec<&str> = candidates
             .iter()
@@ -1003,14 +1055,14 @@ impl Conn {
         for c in &candidates {
             match stored.get(c.row.batch_number.as_str()) {
                 Some(m) => judge_stored(c, m, import_id, tally)?,
-                None => new.push(c.text(import_id)),
+                None => new.push(&c.text),
             }
         }
         tally.report.created += new.len() as u64;
         if let Conn::Postgres(tx) = self
             && !new.is_empty()
         {
-            let data = copy_data(&new, import_id, user, now);
+            let data = copy_data(new.iter().copied(), import_id, user, now);
             let mut copy = tx.copy_in_raw(&copy_statement()).await.map_err(db)?;
             copy.send(data).await.map_err(db)?;
             copy.finish().await.map_err(db)?;
@@ -1019,19 +1071,21 @@ impl Conn {
     }
 
     /// Inserts the rows whose number is free, one prepared statement stepped per row (see
-    /// `sqlite_bulk`); returns the numbers inserted.
+    /// `sqlite_bulk`); returns, row by row, whether it was inserted.
     async fn insert_new_sqlite(
         &mut self,
-        rows: &[RowText],
+        rows: &[Checked],
         import_id: i64,
         user: &str,
         now: DateTime<Utc>,
-    ) -> Result<std::collections::HashSet<String>, StoreError> {
+    ) -> Result<Vec<bool>, StoreError> {
         let Conn::Sqlite(tx) = self else {
-            return Ok(Default::default());
+            return Ok(Vec::new());
         };
         // The text sqlx would have stored for the instant: what sea-orm reads back.
         let at = now.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, false);
+        // One row per statement: a multi-row INSERT keeps a statement journal to undo
+        // itself, and measured 1.4 times slower here with 40 rows per statement.
         let sql = format!(
             "INSERT INTO batches ({BATCH_COLUMNS}) VALUES \
              (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,1,'import',?,?,?,?,?) \
@@ -1043,21 +1097,10 @@ impl Conn {
         // SAFETY: the locked handle is held until the statement is dropped, at the end of
         // this block; nothing else touches the connection meanwhile.
         let mut stmt = unsafe { crate::sqlite_bulk::Prepared::new(raw, &sql) }.map_err(bulk)?;
-        let mut inserted = std::collections::HashSet::with_capacity(rows.len());
-        for r in rows {
-            for (i, v) in (1..).zip(&r.values) {
-                stmt.text(i, v.as_deref()).map_err(bulk)?;
-            }
-            stmt.int(21, import_id).map_err(bulk)?;
-            stmt.int(22, r.import_line).map_err(bulk)?;
-            stmt.text(23, Some(user)).map_err(bulk)?;
-            stmt.text(24, Some(&at)).map_err(bulk)?;
-            stmt.text(25, Some(&at)).map_err(bulk)?;
-            if stmt.run().map_err(bulk)? == 1
-                && let Some(number) = &r.values[0]
-            {
-                inserted.insert(number.clone());
-            }
+        let mut inserted = Vec::with_capacity(rows.len());
+        for c in rows {
+            bind_row(&mut stmt, &c.text, import_id, user, &at).map_err(bulk)?;
+            inserted.push(stmt.run().map_err(bulk)? == 1);
         }
         drop(stmt);
         drop(handle);

@@ -296,7 +296,7 @@ fn new_batch_form(
                 label for="assignment" { (l.t("Producto asignado (laboratorio · vía)", "Assigned product (laboratory · route)")) }
                 select #assignment name="assignment" required {
                     @for (a, p) in options {
-                        option value=(a.id) data-origin=(p.origin.as_str()) selected[f.assignment == a.id.to_string()] {
+                        option value=(a.id) data-origin=(p.origin.as_str()) data-product=(p.code.as_str()) selected[f.assignment == a.id.to_string()] {
                             (p.name) " — " (a.lab_code.as_str()) " · " (route_name(l, a.access_route)) " (" (origin_name(l, p.origin)) ")"
                         }
                     }
@@ -825,6 +825,19 @@ async fn batch_action(
                 Ok("paso")
             }
             "qc" => {
+                let test = required(l, "test", &f.test)?;
+                // The unit is the specification's: the form asks only for the value.
+                let batch = store.get_batch(actor, n).await?;
+                let product = store
+                    .get_product(actor, batch.batch.product_code.as_str())
+                    .await?;
+                let unit = product
+                    .specification
+                    .tests()
+                    .iter()
+                    .find(|t| t.test == test)
+                    .map(|t| t.unit.clone())
+                    .unwrap_or_default();
                 let supersedes = match empty(f.supersedes.clone()) {
                     None => None,
                     Some(x) => Some(x.trim_start_matches('#').parse::<i64>().map_err(|_| {
@@ -835,9 +848,9 @@ async fn batch_action(
                     })?),
                 };
                 let input = QcInput {
-                    test: required(l, "test", &f.test)?,
+                    test,
                     value: decimal_input(&required(l, "value", &f.value)?),
-                    unit: String::new(),
+                    unit,
                     supersedes,
                     reason: empty(f.reason.clone()),
                 };
@@ -1147,19 +1160,23 @@ fn lab_row(l: Lang, lab: &Laboratory, today: NaiveDate) -> Markup {
     }
 }
 
-/// A horizontal bar chart as SVG: one bar per row, the value written beside it.
-fn bar_chart(title: &str, rows: &[(String, f64, String)]) -> Markup {
-    let max = rows.iter().map(|r| r.1).fold(0.0_f64, f64::max).max(1e-9);
-    let height = 28 * rows.len() + 10;
+/// A horizontal bar chart as SVG: one bar per row, the value written beside it. Bars are
+/// drawn against `full` (1.0 for a share, so that 3 % looks like 3 %), or the largest value.
+fn bar_chart(title: &str, rows: &[(String, f64, String)], full: Option<f64>) -> Markup {
+    let max = full
+        .unwrap_or_else(|| rows.iter().map(|r| r.1).fold(0.0_f64, f64::max))
+        .max(1e-9);
+    let height = 30 * rows.len() + 10;
     html! {
         figure {
-            svg role="img" aria-label=(title) width="100%" viewBox={ "0 0 640 " (height) } preserveAspectRatio="xMinYMin meet" {
+            svg role="img" aria-label=(title) style="max-width:640px;width:100%" viewBox={ "0 0 560 " (height) } {
                 @for (i, (label, value, shown)) in rows.iter().enumerate() {
-                    @let y = 28 * i + 5;
-                    @let w = (value / max * 380.0).max(1.0);
-                    text x="0" y=(y + 16) { (label) }
-                    rect x="180" y=(y) width=(format!("{w:.1}")) height="20" fill="#0b5cab" {}
-                    text x=(format!("{:.1}", 186.0 + w)) y=(y + 16) { (shown) }
+                    @let y = 30 * i + 5;
+                    @let w = (value.min(max) / max * 250.0).max(1.0);
+                    text x="0" y=(y + 17) font-size="15" { (label) }
+                    rect x="130" y=(y) width="250" height="22" fill="#e8edf3" {}
+                    rect x="130" y=(y) width=(format!("{w:.1}")) height="22" fill="#0b5cab" {}
+                    text x="390" y=(y + 17) font-size="15" { (shown) }
                 }
             }
             figcaption.hint { (title) }
@@ -1197,7 +1214,12 @@ async fn dashboard(State(state): State<AppState>, s: Session) -> Response {
                 (
                     f.lab_code.clone(),
                     share,
-                    format!("{} / {} ({:.0} %)", f.started_this_month, c, share * 100.0),
+                    format!(
+                        "{} / {} ({} %)",
+                        f.started_this_month,
+                        c,
+                        l.number(&format!("{:.0}", share * 100.0))
+                    ),
                 )
             })
         })
@@ -1211,7 +1233,12 @@ async fn dashboard(State(state): State<AppState>, s: Session) -> Response {
             (
                 f.lab_code.clone(),
                 rate,
-                format!("{:.1} % ({} / {})", rate * 100.0, f.qc_failed, f.qc_results),
+                format!(
+                    "{} % ({} / {})",
+                    l.number(&format!("{:.1}", rate * 100.0)),
+                    f.qc_failed,
+                    f.qc_results
+                ),
             )
         })
         .collect();
@@ -1235,9 +1262,9 @@ async fn dashboard(State(state): State<AppState>, s: Session) -> Response {
         div.grid {
             div.card { h2 { (l.t("Tiempo hasta la liberación (red)", "Release lead time (network)")) }
                 p { (l.t("Mediana", "Median")) ": " strong #mediana { (days(d.network_lead_time.median_days)) } " · p90: " strong { (days(d.network_lead_time.p90_days)) } }
-                p.hint { (d.network_lead_time.released) " " (l.t("lotes liberados; desde el fin de fabricación hasta la certificación", "released batches; from the end of manufacture to certification")) } }
+                p.hint { (l.t("Lotes liberados", "Released batches")) ": " (d.network_lead_time.released) ". " (l.t("Días desde el fin de fabricación hasta la certificación.", "Days from the end of manufacture to certification.")) } }
             div.card { h2 { (l.t("Capacidad usada este mes", "Capacity used this month")) " (" (d.month) ")" }
-                @if capacity.is_empty() { p.muted { "—" } } @else { (bar_chart(l.t("Lotes iniciados este mes frente a la capacidad mensual", "Batches started this month against monthly capacity"), &capacity)) } }
+                @if capacity.is_empty() { p.muted { "—" } } @else { (bar_chart(l.t("Lotes iniciados este mes frente a la capacidad mensual", "Batches started this month against monthly capacity"), &capacity, Some(1.0))) } }
         }
         h2 { (l.t("Lotes por laboratorio y estado", "Batches by laboratory and status")) }
         table #por-estado {
@@ -1251,9 +1278,9 @@ async fn dashboard(State(state): State<AppState>, s: Session) -> Response {
         }
         div.grid {
             div.card { h2 { (l.t("Fuera de especificación", "Out of specification")) }
-                @if oos.is_empty() { p.muted { "—" } } @else { (bar_chart(l.t("Resultados de control de calidad fuera de especificación, por laboratorio", "QC results out of specification, by laboratory"), &oos)) } }
+                @if oos.is_empty() { p.muted { "—" } } @else { (bar_chart(l.t("Resultados de control de calidad fuera de especificación, por laboratorio", "QC results out of specification, by laboratory"), &oos, Some(1.0))) } }
             div.card { h2 { (l.t("Tiempo hasta la liberación por laboratorio", "Release lead time by laboratory")) }
-                @if lead.is_empty() { p.muted { "—" } } @else { (bar_chart(l.t("Mediana de días desde el fin de fabricación hasta la certificación", "Median days from the end of manufacture to certification"), &lead)) } }
+                @if lead.is_empty() { p.muted { "—" } } @else { (bar_chart(l.t("Mediana de días desde el fin de fabricación hasta la certificación", "Median days from the end of manufacture to certification"), &lead, None)) } }
         }
     };
     html_page(

@@ -1,0 +1,406 @@
+//! The web application driven in headless Chromium (WebDriver, `chromedriver`), end to end
+//! against `traza serve` on a fresh SQLite database with the fixture network: laboratory
+//! staff make a batch, QA is shown why it cannot be released and then releases it, the
+//! coordination unit reads the dashboard, and a Spanish Excel file with an error is checked,
+//! fixed and imported. A screenshot of every page visited is saved under
+//! `target/browser-screenshots/` (the artefacts of the run).
+//!
+//! Needs `chromium` and `chromium-driver` (Debian). Without them the test says so and passes,
+//! unless `TRAZA_REQUIRE_BROWSER=1` (set by `.ci/run`), when their absence is a failure.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use fantoccini::{Client, ClientBuilder, Locator};
+
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+const CHROMIUM: &str = "/usr/bin/chromium";
+
+struct Killed(Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+fn screenshots() -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/browser-screenshots");
+    std::fs::create_dir_all(&dir).expect("the screenshot folder");
+    dir
+}
+
+struct Browser {
+    client: Client,
+    base: String,
+    shots: PathBuf,
+}
+
+impl Browser {
+    async fn open(&self, path: &str) {
+        self.client
+            .goto(&format!("{}{path}", self.base))
+            .await
+            .unwrap_or_else(|e| panic!("open {path}: {e}"));
+    }
+
+    async fn fill(&self, css: &str, text: &str) {
+        let e = self.find(css).await;
+        e.clear()
+            .await
+            .unwrap_or_else(|e| panic!("clear {css}: {e}"));
+        e.send_keys(text)
+            .await
+            .unwrap_or_else(|e| panic!("type into {css}: {e}"));
+    }
+
+    async fn find(&self, css: &str) -> fantoccini::elements::Element {
+        self.client
+            .wait()
+            .at_most(Duration::from_secs(10))
+            .for_element(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("find {css}: {e}"))
+    }
+
+    async fn click(&self, css: &str) {
+        self.find(css)
+            .await
+            .click()
+            .await
+            .unwrap_or_else(|e| panic!("click {css}: {e}"));
+    }
+
+    /// Clicks what submits a form or follows a link, and waits for the next page.
+    async fn submit(&self, css: &str) {
+        let before = self.find("body").await;
+        self.click(css).await;
+        for _ in 0..200 {
+            if before.text().await.is_err() {
+                break; // the old page is gone
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        for _ in 0..200 {
+            let state = self
+                .client
+                .execute("return document.readyState", vec![])
+                .await;
+            if state.is_ok_and(|s| s == "complete") {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        panic!("{css} led to no page");
+    }
+
+    async fn text(&self, css: &str) -> String {
+        self.find(css)
+            .await
+            .text()
+            .await
+            .unwrap_or_else(|e| panic!("text of {css}: {e}"))
+    }
+
+    async fn select(&self, css: &str, value: &str) {
+        self.find(css)
+            .await
+            .select_by_value(value)
+            .await
+            .unwrap_or_else(|e| panic!("select {value} in {css}: {e}"));
+    }
+
+    async fn body(&self) -> String {
+        self.text("body").await
+    }
+
+    async fn path(&self) -> String {
+        self.client
+            .current_url()
+            .await
+            .expect("the current URL")
+            .path()
+            .to_owned()
+    }
+
+    async fn shot(&self, name: &str) {
+        let png = self.client.screenshot().await.expect("a screenshot");
+        std::fs::write(self.shots.join(format!("{name}.png")), png).expect("save the screenshot");
+    }
+
+    async fn login(&self, user: &str, password: &str) {
+        self.client
+            .delete_all_cookies()
+            .await
+            .expect("forget the session");
+        self.open("/entrar").await;
+        self.fill("#username", user).await;
+        self.fill("#password", password).await;
+        self.submit("button[type=submit].primary").await;
+        let _ = self.find("header nav").await;
+    }
+}
+
+fn windows_1252(s: &str) -> Vec<u8> {
+    s.chars()
+        .map(|c| match c {
+            'á' => 0xE1,
+            'é' => 0xE9,
+            'í' => 0xED,
+            'ó' => 0xF3,
+            'ú' => 0xFA,
+            'ñ' => 0xF1,
+            c => u8::try_from(c).expect("the sample is ASCII or Spanish letters"),
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn staff_qa_and_coordination_work_through_the_pages() {
+    if !Path::new(CHROMEDRIVER).exists() || !Path::new(CHROMIUM).exists() {
+        assert!(
+            std::env::var("TRAZA_REQUIRE_BROWSER").as_deref() != Ok("1"),
+            "TRAZA_REQUIRE_BROWSER=1 but {CHROMIUM} or {CHROMEDRIVER} is missing"
+        );
+        eprintln!("browser test skipped: install chromium and chromium-driver to run it");
+        return;
+    }
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let db = format!("sqlite://{}?mode=rwc", dir.path().join("ui.db").display());
+    let load = common::traza(&db, &["fixtures", "load"], None);
+    assert!(load.status.success(), "fixtures load: {load:?}");
+    let (server, addr) = common::serve(&db);
+    let _server = Killed(server);
+
+    let port = free_port();
+    let driver = Command::new(CHROMEDRIVER)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("chromedriver starts");
+    let _driver = Killed(driver);
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        serde_json::json!({
+            "binary": CHROMIUM,
+            "args": ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
+                     "--window-size=1280,1800", "--lang=es-ES"],
+            "prefs": {"intl.accept_languages": "es-ES,es"}
+        }),
+    );
+    let mut client = None;
+    for _ in 0..50 {
+        match ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+            .capabilities(caps.clone())
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await
+        {
+            Ok(c) => {
+                client = Some(c);
+                break;
+            }
+            Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
+        }
+    }
+    let b = Browser {
+        client: client.expect("chromedriver answers"),
+        base: format!("http://{addr}"),
+        shots: screenshots(),
+    };
+
+    // Not logged in: the login page, in Spanish.
+    b.open("/lotes").await;
+    assert_eq!(b.path().await, "/entrar");
+    assert!(b.body().await.contains("Contraseña"));
+    b.shot("01-entrar").await;
+
+    // Laboratory staff of Granada make an allogeneic MSC batch.
+    b.login("marta.jimenez", "demo-tecnico-granada-1").await;
+    assert_eq!(b.path().await, "/lotes");
+    b.shot("02-lotes").await;
+    b.open("/lotes/nuevo").await;
+    let offered = b.text("#assignment").await;
+    assert!(
+        offered.contains("GRA-UPCIT"),
+        "only Granada's assignments: {offered}"
+    );
+    assert!(!offered.contains("SEV-UPRC"), "{offered}");
+    let option = b
+        .find("#assignment option[data-product=MSC-AD-ALO]")
+        .await
+        .attr("value")
+        .await
+        .expect("an attribute")
+        .expect("a value");
+    b.select("#assignment", &option).await;
+    b.fill("#donor_code", "DON-WEB-0001").await;
+    b.fill("#trial_id", "2015-001726-39").await;
+    b.fill("#doses", "3").await;
+    b.shot("03-nuevo-lote").await;
+    b.submit("form[action='/lotes/nuevo'] button.primary").await;
+    let batch_path = b.path().await;
+    assert!(batch_path.starts_with("/lotes/GRA-UPCIT-"), "{batch_path}");
+    assert!(b.body().await.contains("Lote creado."));
+
+    // QC results against the specification, a Spanish decimal comma among them.
+    let results = [
+        ("viability", "92,5"),
+        ("cd73", "98"),
+        ("cd90", "97"),
+        ("cd105", "96"),
+        ("cd45", "1"),
+        ("sterility", "no_growth"),
+        ("mycoplasma", "negative"),
+    ];
+    for (test, value) in results {
+        b.select("#qc_test", test).await;
+        b.fill("#qc_value", value).await;
+        b.submit("form[action$='/qc'] button.primary").await;
+        let page = b.body().await;
+        assert!(
+            page.contains("Resultado de control de calidad registrado."),
+            "{test}: {page}"
+        );
+    }
+    let page = b.body().await;
+    assert!(page.contains("92,5"), "shown with a decimal comma");
+    assert!(
+        !page.contains("Fuera de especificación"),
+        "every result passes"
+    );
+    b.fill("#step", "expansion").await;
+    b.submit("form[action$='/paso'] button").await;
+    assert!(b.body().await.contains("Paso registrado."));
+    b.fill(
+        "#dev_description",
+        "Temperatura del incubador 0,5 ºC fuera de rango durante 10 min",
+    )
+    .await;
+    b.submit("form[action$='/desviacion'] button").await;
+    assert!(b.body().await.contains("Desviación abierta."));
+    b.submit("form[action$='/completar'] button.primary").await;
+    assert!(b.body().await.contains("Cuarentena"));
+    b.shot("04-lote-en-cuarentena").await;
+
+    // QA: the release queue says what blocks it; the release page lists the rule.
+    b.login("isabel.morales", "demo-calidad-granada").await;
+    assert_eq!(b.path().await, "/liberacion");
+    let number = batch_path.trim_start_matches("/lotes/").to_owned();
+    let queue = b.body().await;
+    assert!(queue.contains(&number), "{queue}");
+    assert!(queue.contains("hay una desviación abierta"), "{queue}");
+    b.shot("05-cola-de-liberacion").await;
+    b.open(&format!("{batch_path}/liberar")).await;
+    let rules = b.text("#bloqueos").await;
+    assert!(rules.contains("desviación abierta"), "{rules}");
+    assert!(
+        b.client.find(Locator::Css("#password")).await.is_err(),
+        "no signature while blocked"
+    );
+    b.shot("06-liberacion-bloqueada").await;
+    b.open(&batch_path).await;
+    b.fill(
+        "textarea[name=resolution]",
+        "Sin impacto: dentro de la tolerancia validada",
+    )
+    .await;
+    b.submit("form[action*='/cerrar-'] button").await;
+    assert!(b.body().await.contains("Desviación cerrada."));
+    b.open(&format!("{batch_path}/liberar")).await;
+    assert!(b.body().await.contains("Se cumplen todas las reglas"));
+    // A wrong password is refused and nothing is signed.
+    b.fill("#password", "no-es-la-clave").await;
+    b.submit("form[action$='/liberar'] button.primary").await;
+    assert!(
+        b.body()
+            .await
+            .contains("La contraseña de la firma no es correcta")
+    );
+    b.fill("#password", "demo-calidad-granada").await;
+    b.shot("07-firma").await;
+    b.submit("form[action$='/liberar'] button.primary").await;
+    let released = b.body().await;
+    assert!(
+        released.contains("Lote certificado y liberado."),
+        "{released}"
+    );
+    assert!(
+        released.contains("Isabel Morales"),
+        "the printed name on the signature"
+    );
+    assert!(
+        released.contains("CET") || released.contains("CEST"),
+        "times in Madrid's zone"
+    );
+    b.shot("08-lote-liberado").await;
+
+    // Coordination: the dashboard.
+    b.login("lucia.navarro", "demo-coordina-radytta").await;
+    assert_eq!(b.path().await, "/panel");
+    let table = b.text("#por-estado").await;
+    assert!(table.contains("GRA-UPCIT"), "{table}");
+    assert!(
+        b.client.find(Locator::Css("svg")).await.is_ok(),
+        "charts as SVG"
+    );
+    b.shot("09-panel").await;
+    b.open("/red").await;
+    b.shot("10-red").await;
+
+    // Import: a Spanish Excel file with an error; read the line, fix it, import it.
+    let header = "batch_number;product_code;lab_code;origin;donor_code;manufacturing_start;manufacturing_end;status;access_route;trial_id;viability_percent;notes\r\n";
+    let good = "GRA-UPCIT-2019-09001;MSC-AD-ALO;GRA-UPCIT;alogénico;DON-HIST-9001;01/03/2019;20/03/2019;rechazado;ensayo clínico;2015-001726-39;91,5;sin incidencias\r\n";
+    let bad = "GRA-UPCIT-2019-09002;MSC-AD-ALO;GRA-UPCIT;alogénico;DON-HIST-9002;05/03/2019;22/03/2019;rechazado;ensayo clínico;2015-001726-39;noventa;revisar\r\n";
+    let fixed = bad.replace("noventa", "90,0");
+    let file = dir.path().join("lotes-2019.csv");
+    std::fs::write(&file, windows_1252(&format!("{header}{good}{bad}"))).expect("write the file");
+    b.open("/importar").await;
+    b.find("#fichero")
+        .await
+        .send_keys(&file.display().to_string())
+        .await
+        .expect("choose the file");
+    b.submit("form[action='/importar'] button.primary").await;
+    let errors = b.text("#tabla-errores").await;
+    let line = b.text("#tabla-errores td.linea").await;
+    assert_eq!(line, "3", "the bad row is line 3: {errors}");
+    b.shot("11-importacion-con-error").await;
+    std::fs::write(&file, windows_1252(&format!("{header}{good}{fixed}"))).expect("fix the file");
+    b.open("/importar").await;
+    b.find("#fichero")
+        .await
+        .send_keys(&file.display().to_string())
+        .await
+        .expect("choose the file");
+    b.click("input[name=modo][value=aplicar]").await;
+    b.submit("form[action='/importar'] button.primary").await;
+    assert_eq!(b.text("#creadas").await, "2", "both rows imported");
+    assert_eq!(b.text("#errores").await, "0");
+    b.shot("12-importacion-hecha").await;
+
+    // Traceability from the donor of the new batch; then English.
+    b.open("/trazabilidad?codigo=DON-WEB-0001").await;
+    assert!(b.body().await.contains(&number));
+    b.shot("13-trazabilidad").await;
+    b.submit("a.lang").await;
+    assert!(b.body().await.contains("Traceability"));
+
+    // Logging out ends the session.
+    b.submit("form[action='/salir'] button").await;
+    b.open("/panel").await;
+    assert_eq!(b.path().await, "/entrar");
+    b.client.close().await.expect("close the browser");
+}
