@@ -358,6 +358,19 @@ async fn staff_qa_and_coordination_work_through_the_pages() {
     );
     b.shot("09-panel").await;
     b.open("/red").await;
+    // An assignment the network cannot take: every reason is shown, in Spanish.
+    b.select("#as_product", "CART-CD19").await;
+    b.select("#as_lab", "GRA-CMAT").await;
+    b.select("#as_route", "clinical_trial").await;
+    b.fill("#as_reason", "Prueba de formación").await;
+    b.submit("form[action='/red/asignaciones'] button.primary")
+        .await;
+    let refused = b.body().await;
+    assert!(
+        refused.contains("El laboratorio no puede recibir esta asignación"),
+        "{refused}"
+    );
+    assert!(refused.contains("solo de formación"), "{refused}");
     b.shot("10-red").await;
 
     // Import: a Spanish Excel file with an error; read the line, fix it, import it.

@@ -33,7 +33,9 @@ pub use batches::*;
 pub use dashboard::{Dashboard, LabFigures, LeadTime, StatusCount};
 pub use error::{RuleDetail, StoreError};
 pub use fixtures::{FixtureReport, NetworkFixture};
-pub use import::{ImportRecord, ImportReport, ImportRequest, MAX_LISTED, Progress};
+pub use import::{
+    ImportRecord, ImportReport, ImportRequest, MAX_LISTED, Progress, write_refused_rows,
+};
 pub use network::*;
 pub use users::*;
 

@@ -384,6 +384,35 @@ fn rule_text(l: Lang, rule: &str) -> Option<&'static str> {
             "la cadena de identidad no se cumple",
             "the chain of identity does not hold",
         ),
+        "lab_suspended" => l.t(
+            "el laboratorio está suspendido",
+            "the laboratory is suspended",
+        ),
+        "lab_training_only" => l.t(
+            "el laboratorio es solo de formación",
+            "the laboratory is for training only",
+        ),
+        "missing_specialisation" => l.t(
+            "el laboratorio no tiene la especialidad del producto",
+            "the laboratory lacks the product's specialisation",
+        ),
+        "gmp_certificate_expired" => l.t(
+            "el certificado NCF del laboratorio ha caducado",
+            "the laboratory's GMP certificate has expired",
+        ),
+        "product_withdrawn" => l.t("el producto está retirado", "the product is withdrawn"),
+        "route_not_offered" => l.t(
+            "el producto no se ofrece por esa vía de acceso",
+            "the product is not offered by that access route",
+        ),
+        "invalid_period" => l.t(
+            "el periodo termina antes de empezar",
+            "the period ends before it starts",
+        ),
+        "overlapping_assignment" => l.t(
+            "se solapa con otra asignación del mismo producto y laboratorio",
+            "it overlaps another assignment of the same product and laboratory",
+        ),
         _ => return None,
     })
 }

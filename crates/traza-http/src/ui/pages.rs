@@ -42,6 +42,11 @@ pub fn routes() -> Router<AppState> {
         .route("/lotes/{number}/liberar", get(release_page).post(release))
         .route("/liberacion", get(release_queue))
         .route("/red", get(network))
+        .route("/red/asignaciones", axum::routing::post(create_assignment))
+        .route(
+            "/red/asignaciones/{id}/fin",
+            axum::routing::post(end_assignment),
+        )
         .route("/panel", get(dashboard))
         .route("/importar", get(import_page))
         .route("/trazabilidad", get(trace))
@@ -1113,7 +1118,25 @@ fn certificate_class(until: Option<NaiveDate>, today: NaiveDate) -> &'static str
     }
 }
 
-async fn network(State(state): State<AppState>, s: Session) -> Response {
+async fn network(State(state): State<AppState>, s: Session, Query(d): Query<Done>) -> Response {
+    let notice = match d.hecho.as_deref() {
+        Some("asignada") => Some(
+            html! { div.notice.ok role="status" { p { (s.lang.t("Asignación creada.", "Assignment created.")) } } },
+        ),
+        Some("terminada") => Some(
+            html! { div.notice.ok role="status" { p { (s.lang.t("Asignación terminada.", "Assignment ended.")) } } },
+        ),
+        _ => None,
+    };
+    render_network(&state, &s, notice, StatusCode::OK).await
+}
+
+async fn render_network(
+    state: &AppState,
+    s: &Session,
+    notice: Option<Markup>,
+    status: StatusCode,
+) -> Response {
     let l = s.lang;
     let today = Utc::now().date_naive();
     let (labs, products, assignments) = match (
@@ -1124,7 +1147,10 @@ async fn network(State(state): State<AppState>, s: Session) -> Response {
         (Ok(a), Ok(b), Ok(c)) => (a, b, c),
         (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => return store_error(l, e),
     };
+    let manage = s.actor.may(Action::ManageNetwork).is_ok();
+    let csrf = s.csrf();
     let body = html! {
+        @if let Some(n) = notice { (n) }
         h2 { (l.t("Laboratorios", "Laboratories")) }
         table {
             thead { tr { th { (l.t("Código", "Code")) } th { (l.t("Nombre", "Name")) } th { (l.t("Ciudad", "City")) } th { (l.t("Especialidades", "Specialisations")) } th { (l.t("Certificado NCF hasta", "GMP certificate until")) } th { (l.t("Capacidad/mes", "Capacity/month")) } } }
@@ -1140,13 +1166,127 @@ async fn network(State(state): State<AppState>, s: Session) -> Response {
         }
         h2 { (l.t("Asignaciones", "Assignments")) }
         table {
-            thead { tr { th { (l.t("Producto", "Product")) } th { (l.t("Laboratorio", "Laboratory")) } th { (l.t("Vía", "Route")) } th { (l.t("Desde", "From")) } th { (l.t("Hasta", "Until")) } th { (l.t("Motivo", "Reason")) } } }
+            thead { tr { th { (l.t("Producto", "Product")) } th { (l.t("Laboratorio", "Laboratory")) } th { (l.t("Vía", "Route")) } th { (l.t("Desde", "From")) } th { (l.t("Hasta", "Until")) } th { (l.t("Motivo", "Reason")) } @if manage { th { (l.t("Terminar", "End")) } } } }
             tbody { @for a in &assignments { tr class=(if a.period.covers(today) { "" } else { "muted" }) {
                 td { (a.product_code.as_str()) } td { (a.lab_code.as_str()) } td { (route_name(l, a.access_route)) }
-                td { (l.date(a.period.valid_from)) } td { (l.opt_date(a.period.valid_until)) } td { (a.reason) } } } }
+                td { (l.date(a.period.valid_from)) } td { (l.opt_date(a.period.valid_until)) } td { (a.reason) }
+                @if manage { td { @if a.period.valid_until.is_none_or(|u| u >= today) {
+                    form method="post" action={ "/red/asignaciones/" (a.id) "/fin" } {
+                        input type="hidden" name="csrf" value=(csrf);
+                        label for={ "fin" (a.id) } { (l.t("Último día", "Last day")) }
+                        input id={ "fin" (a.id) } type="date" name="until" required value=(today.to_string());
+                        label for={ "finmotivo" (a.id) } { (l.t("Motivo", "Reason")) }
+                        input id={ "finmotivo" (a.id) } name="reason" required;
+                        button type="submit" { (l.t("Terminar", "End")) }
+                    } } } }
+            } } }
+        }
+        @if manage {
+            form.card method="post" action="/red/asignaciones" aria-labelledby="nueva-asignacion" {
+                h2 #nueva-asignacion { (l.t("Nueva asignación de producto a laboratorio", "New assignment of a product to a laboratory")) }
+                input type="hidden" name="csrf" value=(csrf);
+                label for="as_product" { (l.t("Producto", "Product")) }
+                select #as_product name="product_code" required { @for p in &products { option value=(p.code.as_str()) { (p.name) " (" (p.code.as_str()) ")" } } }
+                label for="as_lab" { (l.t("Laboratorio", "Laboratory")) }
+                select #as_lab name="lab_code" required { @for lab in &labs { option value=(lab.code.as_str()) { (lab.code.as_str()) " — " (lab.name) } } }
+                label for="as_route" { (l.t("Vía de acceso", "Access route")) }
+                select #as_route name="access_route" required { @for r in AccessRoute::ALL { option value=(r.as_str()) { (route_name(l, *r)) } } }
+                label for="as_ref" { (l.t("Referencia de la autorización", "Authorisation reference")) }
+                input #as_ref name="authorisation_ref";
+                label for="as_from" { (l.t("Desde", "From")) }
+                input #as_from type="date" name="valid_from" required value=(today.to_string());
+                label for="as_until" { (l.t("Hasta (opcional)", "Until (optional)")) }
+                input #as_until type="date" name="valid_until";
+                label for="as_reason" { (l.t("Motivo", "Reason")) }
+                input #as_reason name="reason" required;
+                button.primary type="submit" { (l.t("Asignar", "Assign")) }
+            }
         }
     };
-    html_page(&s, l.t("La red", "The network"), "/red", body)
+    html_page_status(s, status, l.t("La red", "The network"), "/red", body)
+}
+
+#[derive(Deserialize, Default)]
+struct AssignmentForm {
+    #[serde(default)]
+    csrf: String,
+    product_code: Option<String>,
+    lab_code: Option<String>,
+    access_route: Option<String>,
+    authorisation_ref: Option<String>,
+    valid_from: Option<String>,
+    valid_until: Option<String>,
+    until: Option<String>,
+    reason: Option<String>,
+}
+
+async fn create_assignment(
+    State(state): State<AppState>,
+    s: Session,
+    axum::Form(f): axum::Form<AssignmentForm>,
+) -> Response {
+    if !s.csrf_ok(&f.csrf) {
+        return s.csrf_refused();
+    }
+    let l = s.lang;
+    let result: Result<(), ApiError> = async {
+        let proposal = traza_domain::network::AssignmentProposal {
+            product_code: ProductCode::parse(&required(l, "product_code", &f.product_code)?)
+                .map_err(|e| ApiError::validation("product_code", e))?,
+            lab_code: LabCode::parse(&required(l, "lab_code", &f.lab_code)?)
+                .map_err(|e| ApiError::validation("lab_code", e))?,
+            access_route: required(l, "access_route", &f.access_route)?
+                .parse()
+                .map_err(|e| ApiError::validation("access_route", e))?,
+            authorisation_ref: empty(f.authorisation_ref.clone()),
+            period: traza_domain::network::Period {
+                valid_from: date_field(l, "valid_from", &f.valid_from)?,
+                valid_until: match empty(f.valid_until.clone()) {
+                    None => None,
+                    Some(_) => Some(date_field(l, "valid_until", &f.valid_until)?),
+                },
+            },
+            reason: required(l, "reason", &f.reason)?,
+        };
+        state.store.create_assignment(&s.actor, proposal).await?;
+        Ok(())
+    }
+    .await;
+    match result {
+        Ok(()) => Redirect::to("/red?hecho=asignada").into_response(),
+        Err(e) => {
+            let status = e.status;
+            render_network(&state, &s, Some(error_box(l, &e)), status).await
+        }
+    }
+}
+
+async fn end_assignment(
+    State(state): State<AppState>,
+    s: Session,
+    Path(id): Path<i64>,
+    axum::Form(f): axum::Form<AssignmentForm>,
+) -> Response {
+    if !s.csrf_ok(&f.csrf) {
+        return s.csrf_refused();
+    }
+    let l = s.lang;
+    let result: Result<(), ApiError> = async {
+        let until = date_field(l, "until", &f.until)?;
+        state
+            .store
+            .end_assignment(&s.actor, id, until, &required(l, "reason", &f.reason)?)
+            .await?;
+        Ok(())
+    }
+    .await;
+    match result {
+        Ok(()) => Redirect::to("/red?hecho=terminada").into_response(),
+        Err(e) => {
+            let status = e.status;
+            render_network(&state, &s, Some(error_box(l, &e)), status).await
+        }
+    }
 }
 
 fn lab_row(l: Lang, lab: &Laboratory, today: NaiveDate) -> Markup {
@@ -1306,6 +1446,8 @@ fn import_form(s: &Session) -> Markup {
                 label { input type="radio" name="modo" value="prueba" checked; " " (l.t("Comprobar sin escribir nada (prueba)", "Check without writing anything (dry run)")) }
                 br;
                 label { input type="radio" name="modo" value="aplicar"; " " (l.t("Importar (todo o nada)", "Import (all or nothing)")) }
+                br;
+                label { input type="radio" name="modo" value="errores"; " " (l.t("Comprobar y descargar las filas rechazadas (CSV para corregir en Excel)", "Check and download the refused rows (CSV to fix in Excel)")) }
             }
             button.primary type="submit" { (l.t("Enviar", "Send")) }
         }
@@ -1328,7 +1470,10 @@ fn report_view(l: Lang, r: &ImportReport) -> Markup {
         @if r.accepted() {
             div.notice.ok role="status" { p { strong { @if r.dry_run { (l.t("Prueba superada: el fichero puede importarse.", "Dry run passed: the file can be imported.")) } @else { (l.t("Importación hecha.", "Imported.")) } } } }
         } @else {
-            div.notice.error role="alert" { p { strong { (l.t("El fichero tiene errores: no se ha escrito nada. Corríjalos y vuelva a enviarlo.", "The file has errors: nothing was written. Fix them and send it again.")) } } }
+            div.notice.error role="alert" {
+                p { strong { (l.t("El fichero tiene errores: no se ha escrito nada. Corríjalos y vuelva a enviarlo.", "The file has errors: nothing was written. Fix them and send it again.")) } }
+                p { (l.t("Para corregirlos en Excel, envíe el fichero con «descargar las filas rechazadas»: recibirá esas filas tal como están, con la línea y el error de cada una.", "To fix them in Excel, send the file with 'download the refused rows': you get those rows as written, with each one's line and error.")) }
+            }
         }
         dl.facts #resumen {
             dt { (l.t("Fichero", "File")) } dd { (r.file_name) " · " (r.encoding) " · «" (r.delimiter) "»" }
@@ -1358,7 +1503,7 @@ fn report_view(l: Lang, r: &ImportReport) -> Markup {
 async fn import(State(state): State<AppState>, s: Session, mut form: Multipart) -> Response {
     let l = s.lang;
     let mut csrf = String::new();
-    let mut dry_run = true;
+    let mut mode = String::from("prueba");
     let mut file: Option<(String, tempfile::NamedTempFile)> = None;
     loop {
         let field = match form.next_field().await {
@@ -1377,7 +1522,7 @@ async fn import(State(state): State<AppState>, s: Session, mut form: Multipart) 
         };
         match field.name().unwrap_or("") {
             "csrf" => csrf = field.text().await.unwrap_or_default(),
-            "modo" => dry_run = field.text().await.unwrap_or_default() != "aplicar",
+            "modo" => mode = field.text().await.unwrap_or_default(),
             "fichero" => {
                 let name = field.file_name().unwrap_or("fichero.csv").to_owned();
                 match crate::api::imports::spool(field).await {
@@ -1401,13 +1546,30 @@ async fn import(State(state): State<AppState>, s: Session, mut form: Multipart) 
     let request = ImportRequest {
         path: tmp.path().to_path_buf(),
         file_name: name,
-        dry_run,
+        dry_run: mode != "aplicar",
         encoding: None,
     };
     let report = match state.store.import_batches(&s.actor, request, None).await {
         Ok(r) => r,
         Err(e) => return store_error(l, e),
     };
+    if mode == "errores" && !report.accepted() {
+        let mut csv = Vec::new();
+        if let Err(e) = traza_store::write_refused_rows(&mut csv, tmp.path(), &report) {
+            return super::page_error(l, StatusCode::INTERNAL_SERVER_ERROR, &e.to_string());
+        }
+        return (
+            [
+                (axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+                (
+                    axum::http::header::CONTENT_DISPOSITION,
+                    "attachment; filename=\"filas-rechazadas.csv\"",
+                ),
+            ],
+            csv,
+        )
+            .into_response();
+    }
     drop(tmp);
     let status = if report.accepted() {
         StatusCode::OK

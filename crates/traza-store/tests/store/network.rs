@@ -87,3 +87,45 @@ async fn fixture_loading_is_idempotent() {
     })
     .await;
 }
+
+/// A batch's product, laboratory and import can be neither deleted nor re-keyed, even by hand
+/// with direct access to the database: foreign keys on SQLite, guard triggers on PostgreSQL
+/// (which has no per-row foreign keys on batches, see migration `m20261202_000001`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_keeps_its_product_laboratory_and_import() {
+    on_both(
+        "a_batch_keeps_its_product_laboratory_and_import",
+        |ctx| async move {
+            let net = network(&ctx.store).await;
+            let b = create(
+                &ctx.store,
+                &net.cristina,
+                "MSC-AD-ALO",
+                "MAL-HRU",
+                allo_fields("DON-GUARD-01", days_ago(5), 2),
+            )
+            .await;
+            assert_eq!(b.batch.lab_code.as_str(), "MAL-HRU");
+            for sql in [
+                "DELETE FROM products WHERE code = 'MSC-AD-ALO'",
+                "UPDATE products SET code = 'MSC-AD-ALO-2' WHERE code = 'MSC-AD-ALO'",
+                "DELETE FROM labs WHERE code = 'MAL-HRU'",
+                "UPDATE labs SET code = 'MAL-HRU2' WHERE code = 'MAL-HRU'",
+            ] {
+                let refused = ctx.try_raw(sql).await;
+                assert!(refused.is_err(), "{sql} was allowed: {refused:?}");
+            }
+            // Changing anything but the key is still possible (the store does it, audited).
+            let renamed = ctx
+                .try_raw("UPDATE labs SET city = city WHERE code = 'MAL-HRU'")
+                .await;
+            assert_eq!(renamed, Ok(1));
+            let kept = ctx
+                .store
+                .get_batch(&net.lucia, b.batch.batch_number.as_str())
+                .await;
+            assert!(kept.is_ok(), "{kept:?}");
+        },
+    )
+    .await;
+}

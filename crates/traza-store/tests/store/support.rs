@@ -29,6 +29,29 @@ pub struct Ctx {
 }
 
 impl Ctx {
+    /// Like [`Ctx::execute_raw`], but the database's refusal is returned, not a panic.
+    pub async fn try_raw(&self, sql: &str) -> Result<u64, String> {
+        let sql = sqlx::AssertSqlSafe(sql.to_owned());
+        let done = if self.url.starts_with("sqlite:") {
+            let mut conn = sqlx::SqliteConnection::connect(&self.url)
+                .await
+                .expect("raw SQLite connection");
+            sqlx::query(sql)
+                .execute(&mut conn)
+                .await
+                .map(|d| d.rows_affected())
+        } else {
+            let mut conn = sqlx::PgConnection::connect(&self.url)
+                .await
+                .expect("raw PostgreSQL connection");
+            sqlx::query(sql)
+                .execute(&mut conn)
+                .await
+                .map(|d| d.rows_affected())
+        };
+        done.map_err(|e| e.to_string())
+    }
+
     /// Runs raw SQL through a connection of its own, bypassing the store (as someone with
     /// direct database access would).
     pub async fn execute_raw(&self, sql: &str) -> u64 {
