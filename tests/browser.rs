@@ -227,6 +227,24 @@ async fn staff_qa_and_coordination_work_through_the_pages() {
     assert!(b.body().await.contains("Contraseña"));
     b.shot("01-entrar").await;
 
+    // The public registry, without logging in: search by name without accents, and a therapy
+    // that is not authorised.
+    b.open("/registro").await;
+    assert!(b.body().await.contains("Las tres vías de acceso"));
+    b.fill("#q", "condrocitos").await;
+    b.submit("form[action='/registro'] button.primary").await;
+    let found = b.body().await;
+    assert!(found.contains("Condrocitos autólogos"), "{found}");
+    assert!(found.contains("1 terapia encontrada"), "{found}");
+    b.shot("00-registro").await;
+    b.fill("#q", "células madre milagro").await;
+    b.submit("form[action='/registro'] button.primary").await;
+    assert!(
+        b.text("#no-listada")
+            .await
+            .contains("no está en el registro")
+    );
+
     // Laboratory staff of Granada make an allogeneic MSC batch.
     b.login("marta.jimenez", "demo-tecnico-granada-1").await;
     assert_eq!(b.path().await, "/lotes");

@@ -8,5 +8,6 @@ mod concurrency;
 mod errors;
 mod imports;
 mod network;
+mod registry;
 mod stories;
 mod support;

@@ -272,7 +272,12 @@ impl Api {
     }
 
     pub fn req(&self, method: Method, path: &str) -> Call {
-        let uri = if path.starts_with("/api/") || path == "/healthz" || path == "/readyz" {
+        let uri = if path.starts_with("/api/")
+            || path.starts_with("/public/")
+            || path.starts_with("/registro")
+            || path == "/healthz"
+            || path == "/readyz"
+        {
             path.to_owned()
         } else {
             format!("/api/v1{path}")

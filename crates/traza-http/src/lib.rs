@@ -73,6 +73,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 fn api_routes() -> (Router<AppState>, Router<AppState>, utoipa::openapi::OpenApi) {
     let (short, mut doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest("/api/v1", api::router())
+        .nest("/public/v1", api::public::router())
         .split_for_parts();
     let (long, long_doc) = OpenApiRouter::new()
         .nest("/api/v1", api::long_router())

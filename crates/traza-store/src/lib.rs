@@ -12,6 +12,7 @@ mod error;
 mod fixtures;
 mod import;
 mod network;
+mod registry;
 mod sqlite_bulk;
 mod token_cache;
 mod users;
@@ -37,6 +38,7 @@ pub use import::{
     ImportRecord, ImportReport, ImportRequest, MAX_LISTED, Progress, write_refused_rows,
 };
 pub use network::*;
+pub use registry::{PublicRegistry, PublicSite, PublicTherapy, Published, fold};
 pub use users::*;
 
 /// The default database: a SQLite file in the working folder, created if missing.
@@ -52,6 +54,8 @@ pub struct Store {
     tokens: std::sync::Arc<token_cache::TokenCache>,
     /// Shared by every clone of this handle (see `view_cache`).
     views: std::sync::Arc<view_cache::ViewCache>,
+    /// Shared by every clone of this handle (see `registry`).
+    registry: std::sync::Arc<registry::RegistryCache>,
 }
 
 impl Store {
@@ -109,6 +113,7 @@ impl Store {
             source: Source::Api,
             tokens: Default::default(),
             views: Default::default(),
+            registry: Default::default(),
         })
     }
 
@@ -119,6 +124,7 @@ impl Store {
             source,
             tokens: self.tokens.clone(),
             views: self.views.clone(),
+            registry: self.registry.clone(),
         }
     }
 

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod batches;
 pub mod imports;
 pub mod network;
+pub mod public;
 pub mod trace;
 pub mod users;
 

@@ -9,6 +9,7 @@
 
 mod fmt;
 mod pages;
+mod registry;
 mod style;
 
 use axum::Router;
@@ -40,6 +41,7 @@ pub fn router() -> Router<AppState> {
         .route("/salir", post(logout))
         .route("/idioma", get(switch_language))
         .route("/estilo.css", get(style::css))
+        .route("/registro", get(registry::registro))
         .merge(pages::routes())
 }
 
