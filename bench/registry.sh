@@ -48,8 +48,8 @@ run() { # NAME PATH
     echo
     printf '%-34s | %9s | %8s | %6s | %s\n' "request" "req/s" "p99" "non2xx" "target"
     run "GET /public/v1/therapies" "/public/v1/therapies"
-    run "GET /public/v1/therapies?q=…" "/public/v1/therapies?q=condrocitos"
+    run "GET /public/v1/therapies?q=condrocitos" "/public/v1/therapies?q=condrocitos"
     run "GET /registro" "/registro"
-    run "GET /registro?q=…" "/registro?q=mesenquimales"
+    run "GET /registro?q=mesenquimales" "/registro?q=mesenquimales"
     echo "load average at end $(cut -d' ' -f1-3 /proc/loadavg)"
 } | tee "$DATA/registry-results.txt"
