@@ -419,6 +419,45 @@ fn rule_text(l: Lang, rule: &str) -> Option<&'static str> {
     })
 }
 
+/// The label a form shows for a field the store names.
+fn field_label(l: Lang, field: &str) -> &str {
+    let (es, en) = match field {
+        "donor_code" => ("Código de donante", "Donor code"),
+        "patient_code" => ("Código de paciente", "Patient code"),
+        "trial_id" => ("Identificador del ensayo", "Trial id"),
+        "collection_date" => ("Fecha de obtención", "Collection date"),
+        "manufacturing_start" => ("Inicio de fabricación", "Manufacturing start"),
+        "manufacturing_end" => ("Fin de fabricación", "Manufacturing end"),
+        "expiry_date" => ("Caducidad", "Expiry"),
+        "doses" => ("Dosis", "Doses"),
+        "volume_ml" => ("Volumen", "Volume"),
+        "cell_count" => ("Recuento celular", "Cell count"),
+        "viability_percent" => ("Viabilidad", "Viability"),
+        "notes" => ("Notas", "Notes"),
+        "test" => ("Ensayo", "Test"),
+        "value" => ("Valor", "Value"),
+        "unit" => ("Unidad", "Unit"),
+        "supersedes" => ("Resultado que se repite", "Result retested"),
+        "reason" => ("Motivo", "Reason"),
+        "description" => ("Descripción", "Description"),
+        "severity" => ("Gravedad", "Severity"),
+        "resolution" => ("Resolución", "Resolution"),
+        "administered_on" => ("Fecha de administración", "Administered on"),
+        "hospital" => ("Hospital", "Hospital"),
+        "password" => ("Contraseña", "Password"),
+        "product_code" => ("Producto", "Product"),
+        "lab_code" => ("Laboratorio", "Laboratory"),
+        "access_route" => ("Vía de acceso", "Access route"),
+        "valid_from" => ("Desde", "From"),
+        "valid_until" | "until" => ("Hasta", "Until"),
+        "assignment" => ("Producto asignado", "Assigned product"),
+        "performed_at" => ("Realizado", "Performed"),
+        "step" => ("Paso", "Step"),
+        _ => (field, field),
+    };
+    l.t(es, en)
+}
+
 fn detail_text(l: Lang, d: &Value) -> String {
     let message = d["message"].as_str().unwrap_or("");
     if let Some(rule) = d["rule"].as_str() {
@@ -428,7 +467,7 @@ fn detail_text(l: Lang, d: &Value) -> String {
         };
     }
     if let Some(field) = d["field"].as_str() {
-        return format!("{field}: {message}");
+        return format!("{}: {message}", field_label(l, field));
     }
     if let Some(reason) = d["reason"].as_str() {
         return format!("{reason}: {message}");
