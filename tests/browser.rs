@@ -121,6 +121,18 @@ impl Browser {
             .unwrap_or_else(|e| panic!("select {value} in {css}: {e}"));
     }
 
+    /// Sends `file` from the import page in `mode` (`prueba`, `aplicar`, `errores`).
+    async fn import(&self, file: &Path, mode: &str) {
+        self.open("/importar").await;
+        self.find("#fichero")
+            .await
+            .send_keys(&file.display().to_string())
+            .await
+            .expect("choose the file");
+        self.click(&format!("input[name=modo][value={mode}]")).await;
+        self.submit("form[action='/importar'] button.primary").await;
+    }
+
     async fn body(&self) -> String {
         self.text("body").await
     }
@@ -398,26 +410,13 @@ async fn staff_qa_and_coordination_work_through_the_pages() {
     let fixed = bad.replace("noventa", "90,0");
     let file = dir.path().join("lotes-2019.csv");
     std::fs::write(&file, windows_1252(&format!("{header}{good}{bad}"))).expect("write the file");
-    b.open("/importar").await;
-    b.find("#fichero")
-        .await
-        .send_keys(&file.display().to_string())
-        .await
-        .expect("choose the file");
-    b.submit("form[action='/importar'] button.primary").await;
+    b.import(&file, "prueba").await;
     let errors = b.text("#tabla-errores").await;
     let line = b.text("#tabla-errores td.linea").await;
     assert_eq!(line, "3", "the bad row is line 3: {errors}");
     b.shot("11-importacion-con-error").await;
     std::fs::write(&file, windows_1252(&format!("{header}{good}{fixed}"))).expect("fix the file");
-    b.open("/importar").await;
-    b.find("#fichero")
-        .await
-        .send_keys(&file.display().to_string())
-        .await
-        .expect("choose the file");
-    b.click("input[name=modo][value=aplicar]").await;
-    b.submit("form[action='/importar'] button.primary").await;
+    b.import(&file, "aplicar").await;
     assert_eq!(b.text("#creadas").await, "2", "both rows imported");
     assert_eq!(b.text("#errores").await, "0");
     b.shot("12-importacion-hecha").await;

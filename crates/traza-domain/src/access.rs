@@ -42,6 +42,14 @@ impl LabScope {
             LabScope::Labs(labs) => labs.contains(lab),
         }
     }
+
+    /// [`LabScope::includes`] for a laboratory code as stored (text not parsed again).
+    pub fn includes_code(&self, lab: &str) -> bool {
+        match self {
+            LabScope::All => true,
+            LabScope::Labs(labs) => labs.iter().any(|l| l.as_str() == lab),
+        }
+    }
 }
 
 /// The authenticated user on whose behalf something is done.

@@ -239,13 +239,6 @@ fn scope_filter<Q: QueryFilter>(q: Q, scope: &LabScope) -> Q {
     }
 }
 
-fn in_scope(scope: &LabScope, lab_code: &str) -> bool {
-    match scope {
-        LabScope::All => true,
-        LabScope::Labs(labs) => labs.iter().any(|l| l.as_str() == lab_code),
-    }
-}
-
 /// Loads a batch by number within the actor's scope: out of scope is "not found".
 async fn load_scoped(
     db: &impl ConnectionTrait,
@@ -761,7 +754,7 @@ impl Store {
         }
         .map_err(crate::import::db)?;
         match row {
-            Some(m) if in_scope(&actor.scope(), &m.lab_code) => Ok(m),
+            Some(m) if actor.scope().includes_code(&m.lab_code) => Ok(m),
             _ => Err(StoreError::NotFound("batch")),
         }
     }

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use chrono::{Datelike, NaiveDate, Utc};
 use sea_orm::{ConnectionTrait, DbBackend, Statement, Value};
 use serde::Serialize;
-use traza_domain::access::{Action, Actor, LabScope};
+use traza_domain::access::{Action, Actor};
 
 use crate::Store;
 use crate::batches::numbered;
@@ -73,13 +73,6 @@ fn lead_time(histogram: &BTreeMap<i64, i64>) -> LeadTime {
     }
 }
 
-fn in_scope(scope: &LabScope, lab: &str) -> bool {
-    match scope {
-        LabScope::All => true,
-        LabScope::Labs(labs) => labs.iter().any(|l| l.as_str() == lab),
-    }
-}
-
 impl Store {
     /// The dashboard over the batches the actor may read.
     pub async fn dashboard(&self, actor: &Actor) -> Result<Dashboard, StoreError> {
@@ -102,7 +95,7 @@ impl Store {
             .await?
         {
             let lab_code: String = row.try_get("", "lab_code")?;
-            if in_scope(&scope, &lab_code) {
+            if scope.includes_code(&lab_code) {
                 by_status.push(StatusCount {
                     lab_code,
                     product_code: row.try_get("", "product_code")?,
@@ -131,7 +124,7 @@ impl Store {
             .await?
         {
             let lab_code: String = row.try_get("", "lab_code")?;
-            if !in_scope(&scope, &lab_code) {
+            if !scope.includes_code(&lab_code) {
                 continue;
             }
             let d: i64 = match backend {
@@ -180,7 +173,7 @@ impl Store {
         let mut labs = Vec::new();
         for lab in self.list_labs(actor).await? {
             let code = lab.code.as_str().to_owned();
-            if !in_scope(&scope, &code) {
+            if !scope.includes_code(&code) {
                 continue;
             }
             let (qc_results, qc_failed) = qc.get(&code).copied().unwrap_or((0, 0));

@@ -19,7 +19,8 @@ use chrono::{DateTime, Utc};
 use sea_orm::{EntityTrait, QueryOrder};
 use serde::Serialize;
 use traza_domain::codes::TrialId;
-use traza_domain::vocab::{AccessRoute, ProductStatus};
+use traza_domain::network::Period;
+use traza_domain::vocab::{AccessRoute, LabStatus, ProductStatus};
 
 use crate::Store;
 use crate::entity::{assignments, labs, products};
@@ -143,10 +144,14 @@ impl Store {
             .all(&self.db)
             .await?
         {
-            let current = a.valid_from <= today && a.valid_until.is_none_or(|u| u >= today);
+            let period = Period {
+                valid_from: a.valid_from,
+                valid_until: a.valid_until,
+            };
+            let current = period.covers(today);
             let lab_active = labs
                 .get(&a.lab_code)
-                .is_some_and(|l| l.status == "active" && !l.training_only);
+                .is_some_and(|l| l.status == LabStatus::Active.as_str() && !l.training_only);
             if current && lab_active {
                 by_product
                     .entry(a.product_code.clone())

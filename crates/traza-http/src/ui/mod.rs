@@ -262,22 +262,23 @@ pub fn page(s: Option<&Session>, lang: Lang, title: &str, path: &str, body: Mark
 
 /// A page that only says what went wrong.
 pub fn page_error(lang: Lang, status: StatusCode, message: &str) -> Response {
+    failure(
+        lang,
+        status,
+        html! { div.notice.error role="alert" { p { (message) } } },
+    )
+}
+
+/// The page of a request that could not be done: what went wrong, and the way back.
+fn failure(lang: Lang, status: StatusCode, what: Markup) -> Response {
     let body = html! {
-        div.notice.error role="alert" { p { (message) } }
+        (what)
         p { a href="/" { (lang.t("Volver al inicio", "Back to the start")) } }
     };
+    let title = lang.t("No se pudo hacer", "That could not be done");
     (
         status,
-        Html(
-            page(
-                None,
-                lang,
-                lang.t("No se pudo hacer", "That could not be done"),
-                "",
-                body,
-            )
-            .into_string(),
-        ),
+        Html(page(None, lang, title, "", body).into_string()),
     )
         .into_response()
 }
@@ -478,25 +479,7 @@ fn detail_text(l: Lang, d: &Value) -> String {
 /// A store error as an error page.
 pub fn store_error(lang: Lang, e: traza_store::StoreError) -> Response {
     let api = ApiError::from(e);
-    let status = api.status;
-    let body = html! {
-        (error_box(lang, &api))
-        p { a href="/" { (lang.t("Volver al inicio", "Back to the start")) } }
-    };
-    (
-        status,
-        Html(
-            page(
-                None,
-                lang,
-                lang.t("No se pudo hacer", "That could not be done"),
-                "",
-                body,
-            )
-            .into_string(),
-        ),
-    )
-        .into_response()
+    failure(lang, api.status, error_box(lang, &api))
 }
 
 async fn home(s: Session) -> Redirect {

@@ -15,7 +15,6 @@ use traza_domain::batch::{Batch, QcResult};
 use traza_domain::codes::{DonorCode, LabCode, PatientCode, ProductCode};
 use traza_domain::network::{Assignment, Laboratory, Product};
 use traza_domain::spec::SpecTest;
-use traza_domain::vocab::Role;
 use traza_domain::vocab::{
     AccessRoute, BatchStatus, DeviationSeverity, DeviationStatus, Origin, QcOutcome,
     SignatureMeaning, TestKind,
@@ -1649,10 +1648,4 @@ async fn trace(State(state): State<AppState>, s: Session, Query(q): Query<TraceQ
         "/trazabilidad",
         body,
     )
-}
-
-/// The role's own pages exist for `Role`; used by the tests of the navigation.
-#[allow(dead_code)]
-fn roles() -> &'static [Role] {
-    Role::ALL
 }
