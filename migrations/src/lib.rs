@@ -10,6 +10,7 @@ mod m20261125_000002_create_batches;
 mod m20261125_000003_create_audit_trail;
 mod m20261201_000001_merge_lab_indexes;
 mod m20261202_000001_batch_parents_guarded;
+mod m20261202_000002_create_reactions;
 
 pub struct Migrator;
 
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000003_create_audit_trail::Migration),
             Box::new(m20261201_000001_merge_lab_indexes::Migration),
             Box::new(m20261202_000001_batch_parents_guarded::Migration),
+            Box::new(m20261202_000002_create_reactions::Migration),
         ]
     }
 }

@@ -11,3 +11,4 @@ mod network;
 mod registry;
 mod stories;
 mod support;
+mod vigilance;

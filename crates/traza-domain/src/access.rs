@@ -23,6 +23,10 @@ pub enum Action {
     Administer,
     ImportHistory,
     ReadAuditTrail,
+    /// Report an adverse reaction against an administration (SPEC §6).
+    ReportReaction,
+    /// Conclude a reaction report.
+    CloseReaction,
 }
 
 /// Which laboratories' batches a user sees.
@@ -73,7 +77,13 @@ impl Role {
             ),
             Role::Coordinator => matches!(
                 action,
-                ManageNetwork | ReadNetwork | ReadBatches | ImportHistory | ReadAuditTrail
+                ManageNetwork
+                    | ReadNetwork
+                    | ReadBatches
+                    | ImportHistory
+                    | ReadAuditTrail
+                    | ReportReaction
+                    | CloseReaction
             ),
             Role::LabStaff => matches!(
                 action,
@@ -90,6 +100,7 @@ impl Role {
                     | Release
                     | Reject
                     | Administer
+                    | ReportReaction
             ),
             Role::Auditor => matches!(action, ReadNetwork | ReadBatches | ReadAuditTrail),
         }
@@ -189,6 +200,8 @@ mod tests {
             Administer,
             ImportHistory,
             ReadAuditTrail,
+            ReportReaction,
+            CloseReaction,
         ];
         let allowed = |role: Role| {
             all.iter()
@@ -207,7 +220,9 @@ mod tests {
                 ReadNetwork,
                 ReadBatches,
                 ImportHistory,
-                ReadAuditTrail
+                ReadAuditTrail,
+                ReportReaction,
+                CloseReaction
             ]
         );
         assert_eq!(
@@ -231,7 +246,8 @@ mod tests {
                 Release,
                 Reject,
                 Administer,
-                ImportHistory
+                ImportHistory,
+                ReportReaction
             ]
         );
         assert_eq!(

@@ -11,4 +11,5 @@ pub mod network;
 mod schema;
 pub mod spec;
 pub mod validation;
+pub mod vigilance;
 pub mod vocab;

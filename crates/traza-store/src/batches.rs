@@ -22,6 +22,7 @@ use traza_domain::batch::{
 };
 use traza_domain::codes::{BatchNumber, DonorCode, LabCode, PatientCode, ProductCode, TrialId};
 use traza_domain::validation::{Fields, text};
+use traza_domain::vigilance::{ReactionSeverity, ReactionStatus};
 use traza_domain::vocab::{
     BatchStatus, DeviationSeverity, DeviationStatus, SignatureMeaning, Source,
 };
@@ -33,6 +34,7 @@ use crate::entity::{
 };
 use crate::error::{RuleDetail, StoreError, stored};
 use crate::network::{assignments_for, load_lab, load_product};
+use crate::vigilance::{ReactionView, reactions_of_batch};
 use crate::write::{Change, Write};
 
 /// A batch to make: where, what, and the stated fields. `batch_number` is generated as
@@ -107,6 +109,8 @@ pub struct BatchView {
     pub deviations: Vec<DeviationView>,
     pub signatures: Vec<SignatureView>,
     pub administrations: Vec<AdministrationView>,
+    /// Adverse reactions reported against the batch's administrations (SPEC §6).
+    pub reactions: Vec<ReactionView>,
 }
 
 /// Filters of `GET /batches`, all optional; `cursor` continues a previous page.
@@ -154,9 +158,22 @@ pub struct TraceBatch {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Serialize)]
 pub struct TraceAdministration {
+    pub id: i64,
     pub patient_code: String,
     pub administered_on: NaiveDate,
     pub hospital: String,
+    /// Adverse reactions reported against this administration.
+    pub reactions: Vec<TraceReaction>,
+}
+
+/// A reaction as a traceability view shows it; `GET /reactions/{id}` has the whole report.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Serialize)]
+pub struct TraceReaction {
+    pub id: i64,
+    pub reported_on: NaiveDate,
+    pub severity: ReactionSeverity,
+    pub status: ReactionStatus,
 }
 
 fn dec(what: &str, s: &Option<String>) -> Result<Option<Decimal>, StoreError> {
@@ -270,7 +287,7 @@ fn check_version(m: &batches::Model, expected: Option<i64>) -> Result<(), StoreE
 
 /// Saves a changed batch with its version bumped, but only if nobody changed it since it was
 /// read: the conditional update makes a stale write fail instead of overwriting.
-async fn save_batch(
+pub(crate) async fn save_batch(
     w: &Write,
     id: i64,
     read_version: i64,
@@ -392,6 +409,7 @@ pub(crate) struct BatchRecords {
     deviations: Vec<DeviationView>,
     signatures: Vec<SignatureView>,
     administrations: Vec<AdministrationView>,
+    reactions: Vec<ReactionView>,
 }
 
 impl BatchRecords {
@@ -405,6 +423,7 @@ impl BatchRecords {
             deviations: self.deviations.clone(),
             signatures: self.signatures.clone(),
             administrations: self.administrations.clone(),
+            reactions: self.reactions.clone(),
         })
     }
 }
@@ -468,6 +487,7 @@ async fn records_of(db: &impl ConnectionTrait, batch_id: i64) -> Result<BatchRec
         deviations: deviations_of(db, batch_id).await?,
         signatures,
         administrations,
+        reactions: reactions_of_batch(db, batch_id).await?,
     })
 }
 
@@ -511,15 +531,15 @@ async fn blockers_of(
 }
 
 /// A batch under change inside a write: its row, its domain value, and its audit key.
-struct Loaded {
-    id: i64,
-    version: i64,
+pub(crate) struct Loaded {
+    pub(crate) id: i64,
+    pub(crate) version: i64,
     created_by: String,
-    batch: Batch,
+    pub(crate) batch: Batch,
 }
 
 impl Store {
-    async fn load_for_write(
+    pub(crate) async fn load_for_write(
         &self,
         w: &Write,
         actor: &Actor,
@@ -539,7 +559,7 @@ impl Store {
         })
     }
 
-    async fn write_for(&self, actor: &Actor) -> Result<Write, StoreError> {
+    pub(crate) async fn write_for(&self, actor: &Actor) -> Result<Write, StoreError> {
         self.begin_write(actor.username.as_str(), self.source).await
     }
 
@@ -1515,8 +1535,10 @@ impl Store {
     ) -> Result<Vec<TraceBatch>, StoreError> {
         let mut sql = format!(
             "SELECT b.batch_number, b.product_code, b.lab_code, b.status, b.donor_code, b.patient_code, \
-             a.patient_code AS administered_to, a.administered_on, a.hospital \
-             FROM batches b LEFT JOIN administrations a ON a.batch_id = b.id WHERE {condition}"
+             a.id AS administration_id, a.patient_code AS administered_to, a.administered_on, \
+             a.hospital, r.id AS reaction_id, r.reported_on, r.severity, r.status AS reaction_status \
+             FROM batches b LEFT JOIN administrations a ON a.batch_id = b.id \
+             LEFT JOIN reactions r ON r.administration_id = a.id WHERE {condition}"
         );
         if let LabScope::Labs(labs) = scope {
             if labs.is_empty() {
@@ -1528,7 +1550,7 @@ impl Store {
             ));
             values.extend(labs.iter().map(|l| sea_orm::Value::from(l.as_str())));
         }
-        sql.push_str(" ORDER BY b.id, a.id");
+        sql.push_str(" ORDER BY b.id, a.id, r.id");
         let backend = self.db.get_database_backend();
         let rows = self
             .db
@@ -1552,12 +1574,38 @@ impl Store {
                     administrations: Vec::new(),
                 });
             }
-            let to: Option<String> = row.try_get("", "administered_to")?;
-            if let (Some(patient_code), Some(last)) = (to, out.last_mut()) {
+            let Some(last) = out.last_mut() else { continue };
+            let Some(administration) = row.try_get::<Option<i64>>("", "administration_id")? else {
+                continue;
+            };
+            if last
+                .administrations
+                .last()
+                .is_none_or(|a| a.id != administration)
+            {
                 last.administrations.push(TraceAdministration {
-                    patient_code,
+                    id: administration,
+                    patient_code: row.try_get("", "administered_to")?,
                     administered_on: row.try_get("", "administered_on")?,
                     hospital: row.try_get("", "hospital")?,
+                    reactions: Vec::new(),
+                });
+            }
+            if let (Some(id), Some(a)) = (
+                row.try_get::<Option<i64>>("", "reaction_id")?,
+                last.administrations.last_mut(),
+            ) {
+                a.reactions.push(TraceReaction {
+                    id,
+                    reported_on: row.try_get("", "reported_on")?,
+                    severity: stored(
+                        "reaction severity",
+                        row.try_get::<String>("", "severity")?.parse(),
+                    )?,
+                    status: stored(
+                        "reaction status",
+                        row.try_get::<String>("", "reaction_status")?.parse(),
+                    )?,
                 });
             }
         }

@@ -17,6 +17,7 @@ mod sqlite_bulk;
 mod token_cache;
 mod users;
 mod view_cache;
+mod vigilance;
 mod write;
 
 use std::str::FromStr;
@@ -40,6 +41,7 @@ pub use import::{
 pub use network::*;
 pub use registry::{PublicRegistry, PublicSite, PublicTherapy, Published, fold};
 pub use users::*;
+pub use vigilance::{NewReaction, ReactionReport, ReactionView};
 
 /// The default database: a SQLite file in the working folder, created if missing.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://traza.db?mode=rwc";

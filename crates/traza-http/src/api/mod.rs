@@ -10,6 +10,7 @@ pub mod network;
 pub mod public;
 pub mod trace;
 pub mod users;
+pub mod vigilance;
 
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::ToSchema;
@@ -27,6 +28,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(trace::router())
         .merge(audit::router())
         .merge(imports::router())
+        .merge(vigilance::router())
 }
 
 /// Routes that may run for minutes; they get a long timeout of their own.

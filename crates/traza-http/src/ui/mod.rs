@@ -11,6 +11,7 @@ mod fmt;
 mod pages;
 mod registry;
 mod style;
+mod vigilance;
 
 use axum::Router;
 use axum::extract::{FromRequestParts, Query, State};
@@ -43,6 +44,7 @@ pub fn router() -> Router<AppState> {
         .route("/estilo.css", get(style::css))
         .route("/registro", get(registry::registro))
         .merge(pages::routes())
+        .merge(vigilance::routes())
 }
 
 /// The pages that may take minutes (an import), for the long timeout.
@@ -199,6 +201,7 @@ fn nav(l: Lang, actor: &Actor) -> Vec<(&'static str, &'static str)> {
         items.push(("/importar", l.t("Importar", "Import")));
     }
     items.push(("/trazabilidad", l.t("Trazabilidad", "Traceability")));
+    items.push(("/vigilancia", l.t("Vigilancia", "Vigilance")));
     items
 }
 
@@ -358,6 +361,10 @@ fn error_title(l: Lang, code: &str) -> &str {
             "Se solapa con otra asignación",
             "It overlaps another assignment",
         ),
+        "reaction_closed" => (
+            "La notificación de la reacción ya está cerrada",
+            "The reaction report is already closed",
+        ),
         _ => (code, code),
     };
     l.t(es, en)
@@ -454,6 +461,9 @@ fn field_label(l: Lang, field: &str) -> &str {
         "assignment" => ("Producto asignado", "Assigned product"),
         "performed_at" => ("Realizado", "Performed"),
         "step" => ("Paso", "Step"),
+        "reported_on" => ("Fecha de notificación", "Reported on"),
+        "imputability" => ("Imputabilidad", "Imputability"),
+        "conclusion" => ("Conclusión", "Conclusion"),
         _ => (field, field),
     };
     l.t(es, en)

@@ -15,6 +15,7 @@ use traza_domain::batch::{Batch, QcResult};
 use traza_domain::codes::{DonorCode, LabCode, PatientCode, ProductCode};
 use traza_domain::network::{Assignment, Laboratory, Product};
 use traza_domain::spec::SpecTest;
+use traza_domain::vigilance::ReactionStatus;
 use traza_domain::vocab::{
     AccessRoute, BatchStatus, DeviationSeverity, DeviationStatus, Origin, QcOutcome,
     SignatureMeaning, TestKind,
@@ -24,6 +25,7 @@ use traza_store::{
 };
 
 use super::fmt::{Lang, from_madrid, madrid, parse_local};
+use super::vigilance::reaction_link;
 use super::{Session, error_box, page, script, store_error, urlencode};
 use crate::AppState;
 use crate::api::batches::CreateBatchRequest;
@@ -66,7 +68,7 @@ fn status_name(l: Lang, s: BatchStatus) -> &'static str {
     }
 }
 
-fn status_badge(l: Lang, s: BatchStatus) -> Markup {
+pub(super) fn status_badge(l: Lang, s: BatchStatus) -> Markup {
     html! { span class={ "badge " (s.as_str()) } { (status_name(l, s)) } }
 }
 
@@ -100,11 +102,11 @@ fn outcome(l: Lang, o: QcOutcome) -> Markup {
     }
 }
 
-fn html_page(s: &Session, title: &str, path: &str, body: Markup) -> Response {
+pub(super) fn html_page(s: &Session, title: &str, path: &str, body: Markup) -> Response {
     Html(page(Some(s), s.lang, title, path, body).into_string()).into_response()
 }
 
-fn html_page_status(
+pub(super) fn html_page_status(
     s: &Session,
     status: StatusCode,
     title: &str,
@@ -612,8 +614,16 @@ fn batch_body(
     let open = b.status.accepts_records();
     let now_local = madrid(Utc::now()).0.format("%Y-%m-%dT%H:%M").to_string();
     let hidden = html! { input type="hidden" name="csrf" value=(csrf); input type="hidden" name="version" value=(b.version); };
+    let open_reactions = v
+        .reactions
+        .iter()
+        .filter(|r| r.status == ReactionStatus::Open)
+        .count();
     html! {
         @if let Some(n) = notice { (n) }
+        @if open_reactions > 0 {
+            div.notice.warn role="status" { p { strong { (l.t("Vigilancia: ", "Vigilance: ")) } (l.t("hay reacciones adversas abiertas sobre este lote", "adverse reactions on this batch are open")) " (" (open_reactions) ")." } }
+        }
         div.grid {
             section.card aria-labelledby="datos" { h2 #datos { (l.t("Datos del lote", "Batch record")) } (facts(l, b, product)) }
             section.card aria-labelledby="acciones" {
@@ -742,8 +752,16 @@ fn batch_body(
         section aria-labelledby="adm" {
             h2 #adm { (l.t("Administraciones", "Administrations")) }
             @if v.administrations.is_empty() { p.muted { (l.t("Ninguna.", "None.")) } } @else {
-                table { thead { tr { th { (l.t("Paciente", "Patient")) } th { (l.t("Fecha", "Date")) } th { "Hospital" } th { (l.t("Registrada por", "Recorded by")) } } }
-                    tbody { @for a in &v.administrations { tr { td { (a.patient_code) } td { (l.date(a.administered_on)) } td { (a.hospital) } td { (a.recorded_by) } } } } }
+                table { thead { tr { th { (l.t("Paciente", "Patient")) } th { (l.t("Fecha", "Date")) } th { "Hospital" } th { (l.t("Registrada por", "Recorded by")) } th { (l.t("Reacciones adversas", "Adverse reactions")) } } }
+                    tbody { @for a in &v.administrations { tr {
+                        td { (a.patient_code) } td { (l.date(a.administered_on)) } td { (a.hospital) } td { (a.recorded_by) }
+                        td {
+                            ul { @for r in v.reactions.iter().filter(|r| r.administration_id == a.id) { li { (reaction_link(l, r.id, r.severity, r.status)) } } }
+                            @if may(Action::ReportReaction) {
+                                a href={ "/lotes/" (n) "/administraciones/" (a.id) "/reaccion" } { (l.t("Notificar reacción adversa", "Report an adverse reaction")) }
+                            }
+                        }
+                    } } } }
             }
         }
         section aria-labelledby="audit" {
@@ -788,12 +806,20 @@ struct ActionForm {
     password: Option<String>,
 }
 
-fn required(l: Lang, field: &'static str, v: &Option<String>) -> Result<String, ApiError> {
+pub(super) fn required(
+    l: Lang,
+    field: &'static str,
+    v: &Option<String>,
+) -> Result<String, ApiError> {
     empty(v.clone())
         .ok_or_else(|| ApiError::validation(field, l.t("es obligatorio", "is required")))
 }
 
-fn date_field(l: Lang, field: &'static str, v: &Option<String>) -> Result<NaiveDate, ApiError> {
+pub(super) fn date_field(
+    l: Lang,
+    field: &'static str,
+    v: &Option<String>,
+) -> Result<NaiveDate, ApiError> {
     required(l, field, v)?
         .parse()
         .map_err(|_| ApiError::validation(field, l.t("no es una fecha", "is not a date")))
@@ -1625,7 +1651,10 @@ async fn trace(State(state): State<AppState>, s: Session, Query(q): Query<TraceQ
                         td { (t.product_code) " · " (t.lab_code) }
                         td { (t.status.parse::<BatchStatus>().map(|st| status_name(l, st)).unwrap_or(&t.status)) }
                         td { @if t.administrations.is_empty() { (t.patient_code.clone().unwrap_or_else(|| "—".into())) } @else {
-                            ul { @for a in &t.administrations { li { (a.patient_code) " · " (l.date(a.administered_on)) } } } } }
+                            ul { @for a in &t.administrations { li {
+                                (a.patient_code) " · " (l.date(a.administered_on))
+                                @for r in &a.reactions { br; (reaction_link(l, r.id, r.severity, r.status)) }
+                            } } } } }
                     } } }
                 }
             }

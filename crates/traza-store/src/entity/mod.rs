@@ -12,6 +12,7 @@ pub mod labs;
 pub mod product_specifications;
 pub mod products;
 pub mod qc_results;
+pub mod reactions;
 pub mod signatures;
 pub mod tokens;
 pub mod user_labs;
