@@ -377,6 +377,70 @@ async fn staff_qa_and_coordination_work_through_the_pages() {
     );
     b.shot("08-lote-liberado").await;
 
+    // Biovigilance: two patients receive the batch; the second reacts. QA reports it from
+    // the administration, and the look-back names the other patient.
+    for patient in ["PAC-WEB-01", "PAC-WEB-02"] {
+        b.fill("#adm_patient", patient).await;
+        b.fill(
+            "#adm_hospital",
+            "Hospital Universitario Virgen de las Nieves",
+        )
+        .await;
+        b.submit("form[action$='/administracion'] button.primary")
+            .await;
+        assert!(b.body().await.contains("Administración registrada."));
+    }
+    b.submit("section[aria-labelledby=adm] tbody tr:nth-child(2) a[href$='/reaccion']")
+        .await;
+    assert!(b.path().await.ends_with("/reaccion"));
+    let form = b.body().await;
+    assert!(
+        form.contains("PAC-WEB-02"),
+        "the report form names the administration: {form}"
+    );
+    b.select("#severity", "serious").await;
+    b.select("#imputability", "probable").await;
+    b.fill(
+        "#description",
+        "Fiebre de 39 °C y disnea a las 4 horas de la infusión",
+    )
+    .await;
+    b.submit("form[action$='/reaccion'] button.primary").await;
+    let reaction_path = b.path().await;
+    assert!(reaction_path.starts_with("/vigilancia/"), "{reaction_path}");
+    let reported = b.body().await;
+    assert!(reported.contains("Reacción notificada."), "{reported}");
+    assert!(reported.contains("ABIERTA"));
+    let follow_up = b.text("section[aria-labelledby=retener]").await;
+    assert!(
+        follow_up.contains("PAC-WEB-01"),
+        "the other patient of the batch is to be followed up: {follow_up}"
+    );
+    assert!(
+        follow_up.contains(&number),
+        "the batch has a dose left: it is to be held: {follow_up}"
+    );
+    assert!(
+        !b.text("section[aria-labelledby=notificacion]")
+            .await
+            .contains("Cerrada por"),
+        "not closed yet"
+    );
+    assert!(
+        b.client
+            .find(Locator::Css("form[action$='/cerrar']"))
+            .await
+            .is_err(),
+        "QA does not close a report"
+    );
+    b.shot("08b-reaccion-notificada").await;
+    b.open(&batch_path).await;
+    assert!(
+        b.body()
+            .await
+            .contains("hay reacciones adversas abiertas sobre este lote")
+    );
+
     // Coordination: the dashboard.
     b.login("lucia.navarro", "demo-coordina-radytta").await;
     assert_eq!(b.path().await, "/panel");
@@ -403,6 +467,33 @@ async fn staff_qa_and_coordination_work_through_the_pages() {
     assert!(refused.contains("solo de formación"), "{refused}");
     b.shot("10-red").await;
 
+    // The vigilance work list; the coordinator concludes the report.
+    b.open("/vigilancia").await;
+    let list = b.body().await;
+    assert!(
+        list.contains(&number),
+        "the open report is on the work list: {list}"
+    );
+    b.open(&reaction_path).await;
+    b.fill(
+        "#conclusion",
+        "Reacción febril transitoria; hemocultivos negativos. Sin impacto en otros lotes.",
+    )
+    .await;
+    b.submit("form[action$='/cerrar'] button.primary").await;
+    let closed = b.body().await;
+    assert!(closed.contains("Notificación cerrada."), "{closed}");
+    assert!(
+        b.text("section[aria-labelledby=notificacion]")
+            .await
+            .contains("lucia.navarro")
+    );
+    b.shot("10b-reaccion-cerrada").await;
+    b.open("/vigilancia").await;
+    assert!(!b.body().await.contains(&number), "no longer open");
+    b.open("/vigilancia?estado=cerradas").await;
+    assert!(b.body().await.contains(&number));
+
     // Import: a Spanish Excel file with an error; read the line, fix it, import it.
     let header = "batch_number;product_code;lab_code;origin;donor_code;manufacturing_start;manufacturing_end;status;access_route;trial_id;viability_percent;notes\r\n";
     let good = "GRA-UPCIT-2019-09001;MSC-AD-ALO;GRA-UPCIT;alogénico;DON-HIST-9001;01/03/2019;20/03/2019;rechazado;ensayo clínico;2015-001726-39;91,5;sin incidencias\r\n";
@@ -423,7 +514,12 @@ async fn staff_qa_and_coordination_work_through_the_pages() {
 
     // Traceability from the donor of the new batch; then English.
     b.open("/trazabilidad?codigo=DON-WEB-0001").await;
-    assert!(b.body().await.contains(&number));
+    let traced = b.body().await;
+    assert!(traced.contains(&number));
+    assert!(
+        traced.contains("Reacción #"),
+        "the reaction is on the traceability view: {traced}"
+    );
     b.shot("13-trazabilidad").await;
     b.submit("a.lang").await;
     assert!(b.body().await.contains("Traceability"));

@@ -132,8 +132,9 @@ pub struct LookBack {
     pub same_batch_recipients: Vec<Recipient>,
     /// Every other batch made from the donor.
     pub other_batches: Vec<LookBackBatch>,
-    /// Other batches of the donor that could still reach a patient (not rejected, doses left
-    /// or not yet released): to be held while the reaction is assessed.
+    /// Batches of the donor, the reported one included, that could still reach a patient (in
+    /// production, in quarantine, or released with doses left): to be held while the
+    /// reaction is assessed.
     pub batches_to_hold: Vec<String>,
     /// Every patient to follow up, once each: recipients and intended patients of the donor's
     /// material, except the patient who reacted.
@@ -152,6 +153,7 @@ pub fn look_back(
     let mut same_batch = Vec::new();
     let mut others: Vec<LookBackBatch> = Vec::new();
     let mut patients = BTreeSet::new();
+    let mut reported_status = None;
     for row in rows {
         if let Some(p) = &row.made_for {
             patients.insert(p.clone());
@@ -167,6 +169,7 @@ pub fn look_back(
             patients.insert(r.patient_code.clone());
         }
         if row.batch_number == reported_batch {
+            reported_status = Some(row.status);
             if let (Some(r), Some((id, _, _))) = (recipient, &row.administration)
                 && *id != reacting
             {
@@ -189,15 +192,22 @@ pub fn look_back(
         }
     }
     patients.remove(reacting_patient);
-    let batches_to_hold = others
-        .iter()
-        .filter(|b| {
-            matches!(
-                b.status,
-                BatchStatus::InProduction | BatchStatus::Quarantine | BatchStatus::Released
-            )
-        })
-        .map(|b| b.batch_number.clone())
+    let usable = |s: BatchStatus| {
+        matches!(
+            s,
+            BatchStatus::InProduction | BatchStatus::Quarantine | BatchStatus::Released
+        )
+    };
+    let batches_to_hold = reported_status
+        .filter(|s| usable(*s))
+        .map(|_| reported_batch.to_owned())
+        .into_iter()
+        .chain(
+            others
+                .iter()
+                .filter(|b| usable(b.status))
+                .map(|b| b.batch_number.clone()),
+        )
         .collect();
     LookBack {
         donor_code: donor_code.to_owned(),
@@ -334,6 +344,27 @@ mod tests {
             ["PAC-1", "PAC-3", "PAC-4"],
             "once each, not the reacting patient"
         );
+    }
+
+    #[test]
+    fn a_reported_batch_with_doses_left_is_held_too() {
+        let rows = vec![
+            row(
+                "GRA-UPCIT-2026-00001",
+                "GRA-UPCIT",
+                BatchStatus::Released,
+                Some((1, "PAC-1", 1)),
+            ),
+            row(
+                "GRA-UPCIT-2026-00001",
+                "GRA-UPCIT",
+                BatchStatus::Released,
+                Some((2, "PAC-2", 2)),
+            ),
+        ];
+        let lb = look_back("A999926123456", "GRA-UPCIT-2026-00001", 2, "PAC-2", rows);
+        assert_eq!(lb.batches_to_hold, ["GRA-UPCIT-2026-00001"]);
+        assert!(lb.other_batches.is_empty());
     }
 
     #[test]

@@ -171,7 +171,10 @@ fn report_body(s: &Session, rep: &ReactionReport, notice: Option<Markup>) -> Mar
         div.grid {
             section.card aria-labelledby="notificacion" { h2 #notificacion { (l.t("Notificación", "Report")) } (reaction_facts(l, r)) }
             section.card aria-labelledby="retener" {
-                h2 #retener { (l.t("Qué hacer ahora", "What to do now")) }
+                h2 #retener {
+                    @if r.status == ReactionStatus::Open { (l.t("Qué hacer ahora", "What to do now")) }
+                    @else { (l.t("Alcance de la búsqueda retrospectiva", "Reach of the look-back")) }
+                }
                 p { strong { (l.t("Lotes del donante que retener", "The donor's batches to hold")) } }
                 @if lb.batches_to_hold.is_empty() { p.muted { (l.t("Ninguno.", "None.")) } } @else {
                     ul { @for b in &lb.batches_to_hold { li { (b) } } }
