@@ -10,11 +10,12 @@ use traza_domain::batch::BatchFields;
 use traza_domain::codes::{DonorCode, LabCode, PatientCode, TrialId};
 use traza_domain::network::{Assignment, Product};
 use traza_domain::spec::SpecTest;
+use traza_domain::vigilance::{Imputability, ReactionSeverity};
 use traza_domain::vocab::{
     AccessRoute, BatchStatus, DeviationSeverity, Origin, Role, SignatureMeaning, TestKind,
 };
 use traza_store::{
-    BatchFilter, ImportRequest, NetworkFixture, NewBatch, QcInput, Store, system_actor,
+    BatchFilter, ImportRequest, NetworkFixture, NewBatch, NewReaction, QcInput, Store, system_actor,
 };
 
 /// A small deterministic generator: the demo is the same on every machine.
@@ -147,11 +148,20 @@ pub async fn seed(store: &Store, fixture_json: &str, batches: usize) -> Result<u
                 .await?,
         );
     }
+    let mut made = vigilance_story(
+        store,
+        &assignments,
+        &products,
+        &teams,
+        &passwords,
+        &coordinator,
+        today,
+    )
+    .await?;
     let mut dice = Dice(0x5EED_7A2A_2026);
-    let mut made = 0;
     // Capacity refusals skip a slot; try further slots until enough batches are made.
     for i in 0..batches * 4 {
-        if made == batches {
+        if made >= batches {
             break;
         }
         let a = &assignments[i % assignments.len()];
@@ -346,6 +356,147 @@ pub async fn seed(store: &Store, fixture_json: &str, batches: usize) -> Result<u
         }
     }
     Ok(made)
+}
+
+/// The vigilance story of the demo: one allogeneic donor whose MSC went to three patients
+/// through batches of two laboratories; a serious reaction of one patient is reported by QA
+/// and open on the work list; an earlier, non-serious one was concluded by the coordinator.
+/// Answers how many batches it made (none if the network lacks the assignments).
+async fn vigilance_story(
+    store: &Store,
+    assignments: &[Assignment],
+    products: &BTreeMap<String, Product>,
+    teams: &BTreeMap<LabCode, Team>,
+    passwords: &BTreeMap<String, String>,
+    coordinator: &Actor,
+    today: NaiveDate,
+) -> Result<usize> {
+    const PRODUCT: &str = "MSC-AD-ALO";
+    const DONOR: &str = "A999926000417";
+    let sites: Vec<&Assignment> = ["GRA-UPCIT", "MAL-HRU"]
+        .iter()
+        .filter_map(|lab| {
+            assignments
+                .iter()
+                .find(|a| a.product_code.as_str() == PRODUCT && a.lab_code.as_str() == *lab)
+        })
+        .collect();
+    let Some(product) = products.get(PRODUCT) else {
+        return Ok(0);
+    };
+    if sites.len() < 2 {
+        return Ok(0);
+    }
+    let mut given = Vec::new();
+    for (site, patients) in sites.iter().zip([
+        &["AND-PAC-30417", "AND-PAC-30418"][..],
+        &["AND-PAC-30419"][..],
+    ]) {
+        let team = &teams[&site.lab_code];
+        let (staff, qa) = (&team.staff[0], &team.qa[0]);
+        let start = today - Days::new(16);
+        let fields = BatchFields {
+            access_route: site.access_route,
+            trial_id: site
+                .authorisation_ref
+                .as_deref()
+                .and_then(|r| TrialId::parse(r).ok()),
+            donor_code: DonorCode::parse(DONOR)?,
+            patient_code: None,
+            collection_date: Some(start),
+            manufacturing_start: start,
+            manufacturing_end: None,
+            expiry_date: None,
+            cell_count: Some(rust_decimal::Decimal::new(150_000_000, 0)),
+            viability_percent: Some(rust_decimal::Decimal::new(931, 1)),
+            volume_ml: Some(rust_decimal::Decimal::new(20, 0)),
+            doses: 3,
+            notes: None,
+        };
+        let created = store
+            .create_batch(
+                staff,
+                NewBatch {
+                    batch_number: None,
+                    product_code: site.product_code.clone(),
+                    lab_code: site.lab_code.clone(),
+                    fields,
+                },
+            )
+            .await?;
+        let number = created.batch.batch_number.to_string();
+        for t in product.specification.tests() {
+            let result = QcInput {
+                test: t.test.clone(),
+                value: reading(t, false),
+                unit: t.unit.clone(),
+                supersedes: None,
+                reason: None,
+            };
+            store.record_qc_result(staff, &number, None, result).await?;
+        }
+        store
+            .complete_batch(staff, &number, None, today - Days::new(2))
+            .await?;
+        let password = passwords
+            .get(qa.username.as_str())
+            .cloned()
+            .unwrap_or_default();
+        store
+            .release_batch(qa, &number, None, &password, SignatureMeaning::QpCertified)
+            .await?;
+        for p in patients {
+            let a = store
+                .administer(
+                    qa,
+                    &number,
+                    None,
+                    &PatientCode::parse(p)?,
+                    today,
+                    "Hospital Universitario Virgen de las Nieves",
+                )
+                .await?;
+            given.push((qa.clone(), number.clone(), a.id));
+        }
+    }
+    if let Some((qa, number, id)) = given.get(1) {
+        store
+            .report_reaction(
+                qa,
+                number,
+                *id,
+                NewReaction {
+                    reported_on: today,
+                    severity: ReactionSeverity::Serious,
+                    imputability: Imputability::Possible,
+                    description: "Fiebre de 39,4 °C, escalofríos e hipotensión a las 5 horas de la infusión; ingreso para observación".into(),
+                },
+            )
+            .await?;
+    }
+    if let Some((_, number, id)) = given.get(2) {
+        let earlier = store
+            .report_reaction(
+                coordinator,
+                number,
+                *id,
+                NewReaction {
+                    reported_on: today,
+                    severity: ReactionSeverity::NonSerious,
+                    imputability: Imputability::Unlikely,
+                    description: "Cefalea leve tras la infusión, resuelta en 24 horas".into(),
+                },
+            )
+            .await?;
+        store
+            .close_reaction(
+                coordinator,
+                earlier.reaction.id,
+                "Cefalea atribuible a la premedicación; sin relación con el producto. Sin acciones sobre otros lotes.",
+            )
+            .await?;
+    }
+    Ok(sites.len())
 }
 
 /// Historical records as a laboratory has them (Windows-1252, `;`, decimal commas), imported
