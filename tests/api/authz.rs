@@ -96,6 +96,18 @@ const MATRIX: &[(&str, [u16; 7])] = &[
         "GET /batches/export.csv",
         [200, 200, 200, 200, 200, 200, 200],
     ),
+    // Biovigilance (SPEC §6): QA of the laboratory or a coordinator reports; a coordinator
+    // closes; reading follows the batch's scope.
+    (
+        "POST /batches/{number}/administrations/{id}/reactions",
+        [403, 201, 403, 403, 201, 404, 404],
+    ),
+    ("GET /reactions", [200, 200, 200, 200, 200, 200, 200]),
+    ("GET /reactions/{id}", [200, 200, 200, 200, 200, 404, 404]),
+    (
+        "POST /reactions/{id}/close",
+        [403, 200, 403, 403, 403, 403, 403],
+    ),
 ];
 
 /// Shared state of one walk: records made once and reused by several cells.
@@ -107,6 +119,10 @@ struct Walk {
     assignment: Option<i64>,
     /// An import of Granada's history by the coordinator.
     import: i64,
+    /// An administration of `released`, and a reaction reported against it.
+    administration: i64,
+    reaction: i64,
+    coordinator: String,
 }
 
 impl Walk {
@@ -139,6 +155,20 @@ impl Walk {
             .ok(200);
         number
     }
+}
+
+impl Walk {
+    fn reactions_path(&self) -> String {
+        format!(
+            "/batches/{}/administrations/{}/reactions",
+            self.released, self.administration
+        )
+    }
+}
+
+fn reaction(n: u32) -> Value {
+    json!({"reported_on": today(), "severity": "non_serious", "imputability": "possible",
+           "description": format!("Cefalea leve tras la infusión ({n})")})
 }
 
 async fn attempt(api: &Api, walk: &mut Walk, endpoint: &str, caller: &str, token: &str) -> u16 {
@@ -262,6 +292,23 @@ async fn attempt(api: &Api, walk: &mut Walk, endpoint: &str, caller: &str, token
         ),
         "GET /imports/{id}" => api.get(&format!("/imports/{}", walk.import)),
         "GET /batches/export.csv" => api.get("/batches/export.csv"),
+        "POST /batches/{number}/administrations/{id}/reactions" => api
+            .post(&walk.reactions_path())
+            .json(reaction(n)),
+        "GET /reactions" => api.get("/reactions?status=open"),
+        "GET /reactions/{id}" => api.get(&format!("/reactions/{}", walk.reaction)),
+        "POST /reactions/{id}/close" => {
+            // A fresh open report each time: a closed one may not be closed again.
+            let r = api
+                .post(&walk.reactions_path())
+                .token(&walk.coordinator)
+                .json(reaction(n))
+                .send()
+                .await
+                .ok(201);
+            api.post(&format!("/reactions/{}/close", r["id"]))
+                .json(json!({"conclusion": "Sin relación causal con el producto"}))
+        }
         other => panic!("no request for {other}"),
     };
     let resp = call.token(token).send().await;
@@ -320,12 +367,35 @@ async fn every_role_on_every_endpoint() {
             .ok(200)["import_id"]
             .as_i64()
             .expect("an import id");
+        let administration = api
+            .post(&format!("/batches/{released}/administrations"))
+            .token(&qa)
+            .json(json!({"patient_code": "PAC-AUTHZ-0", "administered_on": today(),
+                         "hospital": "Hospital Universitario Virgen de las Nieves"}))
+            .send()
+            .await
+            .ok(201)["id"]
+            .as_i64()
+            .expect("an administration id");
+        let coordinator = api.token(LUCIA).await;
+        let reaction = api
+            .post(&format!("/batches/{released}/administrations/{administration}/reactions"))
+            .token(&coordinator)
+            .json(reaction(0))
+            .send()
+            .await
+            .ok(201)["id"]
+            .as_i64()
+            .expect("a reaction id");
         let mut walk = Walk {
             seq: 0,
             staff,
             released,
             assignment: None,
             import,
+            administration,
+            reaction,
+            coordinator,
         };
 
         let mut tokens = Vec::new();
