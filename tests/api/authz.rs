@@ -126,6 +126,13 @@ struct Walk {
 }
 
 impl Walk {
+    fn reactions_path(&self) -> String {
+        format!(
+            "/batches/{}/administrations/{}/reactions",
+            self.released, self.administration
+        )
+    }
+
     fn next(&mut self) -> u32 {
         self.seq += 1;
         self.seq
@@ -154,15 +161,6 @@ impl Walk {
             .await
             .ok(200);
         number
-    }
-}
-
-impl Walk {
-    fn reactions_path(&self) -> String {
-        format!(
-            "/batches/{}/administrations/{}/reactions",
-            self.released, self.administration
-        )
     }
 }
 
@@ -336,24 +334,13 @@ async fn every_role_on_every_endpoint() {
         // A released batch: made and tested by Marta, certified by Carmen (four eyes), so that
         // Isabel, who touched nothing, may administer it.
         let released = api
-            .create_batch(&staff, allo_batch("DON-AUTHZ-REL", &days_ago(20), 10))
-            .await["batch_number"]
-            .as_str()
-            .expect("batch_number")
-            .to_owned();
-        api.pass_required_tests(&staff, &released, ALLO, &[]).await;
-        api.post(&format!("/batches/{released}/complete"))
-            .token(&staff)
-            .json(json!({"manufacturing_end": days_ago(2)}))
-            .send()
-            .await
-            .ok(200);
-        api.post(&format!("/batches/{released}/release"))
-            .token(&qa)
-            .json(json!({"password": CARMEN_PW, "meaning": "qp_certified"}))
-            .send()
-            .await
-            .ok(200);
+            .released_batch(
+                MARTA,
+                CARMEN,
+                ALLO,
+                allo_batch("DON-AUTHZ-REL", &days_ago(20), 10),
+            )
+            .await;
         let import = api
             .post("/imports/batches")
             .token(&api.token(LUCIA).await)

@@ -416,6 +416,39 @@ impl Api {
         out
     }
 
+    /// A released batch of `body` (of `product`): made and tested by `staff`, its manufacture
+    /// ended two days ago, certified by `qa` (four eyes: not the maker). Answers its number.
+    pub async fn released_batch(
+        &self,
+        staff: &str,
+        qa: &str,
+        product: &str,
+        body: Value,
+    ) -> String {
+        let staff_token = self.token(staff).await;
+        let qa_token = self.token(qa).await;
+        let b = self.create_batch(&staff_token, body).await;
+        let number = b["batch_number"]
+            .as_str()
+            .expect("a batch number")
+            .to_owned();
+        self.pass_required_tests(&staff_token, &number, product, &[])
+            .await;
+        self.post(&format!("/batches/{number}/complete"))
+            .token(&staff_token)
+            .json(json!({"manufacturing_end": days_ago(2)}))
+            .send()
+            .await
+            .ok(200);
+        self.post(&format!("/batches/{number}/release"))
+            .token(&qa_token)
+            .json(json!({"password": self.password(qa), "meaning": "qp_certified"}))
+            .send()
+            .await
+            .ok(200);
+        number
+    }
+
     /// The batch as the API serves it, and its ETag version.
     pub async fn batch(&self, token: &str, number: &str) -> (Value, i64) {
         let r = self

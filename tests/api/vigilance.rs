@@ -17,29 +17,6 @@ const MAL: &str = "MAL-HRU";
 const MAL_TRIAL: &str = "2020-002941-65";
 const DONOR: &str = "A999926700001";
 
-/// A released batch of `body`: made and tested by `staff`, certified by `qa`.
-async fn released(api: &Api, staff: &str, qa: &str, body: Value) -> String {
-    let staff_token = api.token(staff).await;
-    let qa_token = api.token(qa).await;
-    let b = api.create_batch(&staff_token, body).await;
-    let number = b["batch_number"].as_str().expect("a number").to_owned();
-    api.pass_required_tests(&staff_token, &number, ALLO, &[])
-        .await;
-    api.post(&format!("/batches/{number}/complete"))
-        .token(&staff_token)
-        .json(json!({"manufacturing_end": days_ago(2)}))
-        .send()
-        .await
-        .ok(200);
-    api.post(&format!("/batches/{number}/release"))
-        .token(&qa_token)
-        .json(json!({"password": api.password(qa), "meaning": "qp_certified"}))
-        .send()
-        .await
-        .ok(200);
-    number
-}
-
 /// Administers the batch to each patient; answers the administrations' ids.
 /// (Today: an administration is never before the release, and these batches are released today.)
 async fn give(api: &Api, qa: &str, number: &str, patients: &[&str]) -> Vec<i64> {
@@ -80,12 +57,12 @@ async fn a_reaction_starts_a_donor_look_back_across_laboratories() {
     on_both("a_reaction_starts_a_donor_look_back_across_laboratories", |api| async move {
         // One donor: three patients through a GRA-UPCIT batch, one through a MAL-HRU batch
         // (one dose left), and a third batch still in production at GRA-UPCIT.
-        let gra = released(&api, MARTA, ISABEL, allo_batch(DONOR, &days_ago(20), 3)).await;
+        let gra = api.released_batch(MARTA, ISABEL, ALLO, allo_batch(DONOR, &days_ago(20), 3)).await;
         let gra_given = give(&api, ISABEL, &gra, &["PAC-7001", "PAC-7002", "PAC-7003"]).await;
-        let mal = released(
-            &api,
+        let mal = api.released_batch(
             CRISTINA,
             NURIA,
+            ALLO,
             json!({"product_code": ALLO, "lab_code": MAL, "access_route": "clinical_trial",
                    "trial_id": MAL_TRIAL, "donor_code": DONOR, "collection_date": days_ago(18),
                    "manufacturing_start": days_ago(18), "doses": 2}),

@@ -32,7 +32,7 @@ use crate::entity::{
     administrations, batch_events, batch_number_sequences, batches, deviations, qc_results,
     signatures,
 };
-use crate::error::{RuleDetail, StoreError, stored};
+use crate::error::{RuleDetail, StoreError, stored, stored_word};
 use crate::network::{assignments_for, load_lab, load_product};
 use crate::vigilance::{ReactionView, reactions_of_batch};
 use crate::write::{Change, Write};
@@ -1540,15 +1540,9 @@ impl Store {
              FROM batches b LEFT JOIN administrations a ON a.batch_id = b.id \
              LEFT JOIN reactions r ON r.administration_id = a.id WHERE {condition}"
         );
-        if let LabScope::Labs(labs) = scope {
-            if labs.is_empty() {
-                return Ok(Vec::new());
-            }
-            sql.push_str(&format!(
-                " AND b.lab_code IN ({})",
-                vec!["?"; labs.len()].join(", ")
-            ));
-            values.extend(labs.iter().map(|l| sea_orm::Value::from(l.as_str())));
+        if let Some(clause) = scope_clause(scope, "b.lab_code", &mut values) {
+            sql.push_str(" AND ");
+            sql.push_str(&clause);
         }
         sql.push_str(" ORDER BY b.id, a.id, r.id");
         let backend = self.db.get_database_backend();
@@ -1598,19 +1592,33 @@ impl Store {
                 a.reactions.push(TraceReaction {
                     id,
                     reported_on: row.try_get("", "reported_on")?,
-                    severity: stored(
-                        "reaction severity",
-                        row.try_get::<String>("", "severity")?.parse(),
-                    )?,
-                    status: stored(
-                        "reaction status",
-                        row.try_get::<String>("", "reaction_status")?.parse(),
-                    )?,
+                    severity: stored_word(&row, "severity")?,
+                    status: stored_word(&row, "reaction_status")?,
                 });
             }
         }
         Ok(out)
     }
+}
+
+/// The laboratory scope as a condition of raw SQL on `column`, its codes appended to
+/// `values`; `None` for the whole network. No laboratories at all matches nothing.
+pub(crate) fn scope_clause(
+    scope: &LabScope,
+    column: &str,
+    values: &mut Vec<sea_orm::Value>,
+) -> Option<String> {
+    let LabScope::Labs(labs) = scope else {
+        return None;
+    };
+    if labs.is_empty() {
+        return Some("1 = 0".to_owned());
+    }
+    values.extend(labs.iter().map(|l| sea_orm::Value::from(l.as_str())));
+    Some(format!(
+        "{column} IN ({})",
+        vec!["?"; labs.len()].join(", ")
+    ))
 }
 
 /// PostgreSQL numbers its placeholders (`$1`); SQLite takes `?`.

@@ -103,3 +103,13 @@ pub(crate) fn stored<T, E: std::fmt::Display>(
 ) -> Result<T, StoreError> {
     parsed.map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))
 }
+
+/// A closed-vocabulary word read from `column` of a raw query row, or corruption.
+pub(crate) fn stored_word<T>(row: &sea_orm::QueryResult, column: &str) -> Result<T, StoreError>
+where
+    T: std::str::FromStr,
+    T::Err: std::fmt::Display,
+{
+    let word: String = row.try_get("", column)?;
+    stored(column, word.parse())
+}

@@ -13,16 +13,16 @@ use sea_orm::{
 };
 use serde::Serialize;
 use serde_json::json;
-use traza_domain::access::{Action, Actor, LabScope};
+use traza_domain::access::{Action, Actor};
 use traza_domain::vigilance::{
     CloseRefusal, DonorBatchRow, Imputability, LookBack, ReactionSeverity, ReactionStatus,
     check_close, check_report, look_back,
 };
 
 use crate::Store;
-use crate::batches::{Page, numbered, save_batch};
+use crate::batches::{Page, numbered, save_batch, scope_clause};
 use crate::entity::{administrations, reactions};
-use crate::error::{StoreError, stored};
+use crate::error::{StoreError, stored_word};
 use crate::write::Change;
 
 /// An adverse reaction report, with the administration and batch it concerns.
@@ -83,19 +83,10 @@ fn reaction_from(row: &QueryResult) -> Result<ReactionView, StoreError> {
         patient_code: row.try_get("", "patient_code")?,
         administered_on: row.try_get("", "administered_on")?,
         reported_on: row.try_get("", "reported_on")?,
-        severity: stored(
-            "reaction severity",
-            row.try_get::<String>("", "severity")?.parse(),
-        )?,
-        imputability: stored(
-            "imputability",
-            row.try_get::<String>("", "imputability")?.parse(),
-        )?,
+        severity: stored_word(row, "severity")?,
+        imputability: stored_word(row, "imputability")?,
         description: row.try_get("", "description")?,
-        status: stored(
-            "reaction status",
-            row.try_get::<String>("", "status")?.parse(),
-        )?,
+        status: stored_word(row, "status")?,
         reported_by: row.try_get("", "reported_by")?,
         reported_at: row.try_get("", "reported_at")?,
         conclusion: row.try_get("", "conclusion")?,
@@ -179,7 +170,7 @@ async fn look_back_of(
                 batch_number: row.try_get("", "batch_number")?,
                 lab_code: row.try_get("", "lab_code")?,
                 product_code: row.try_get("", "product_code")?,
-                status: stored("status", row.try_get::<String>("", "status")?.parse())?,
+                status: stored_word(row, "status")?,
                 made_for: row.try_get("", "patient_code")?,
                 administration,
             })
@@ -292,7 +283,7 @@ impl Store {
     ) -> Result<Page<ReactionView>, StoreError> {
         actor.may(Action::ReadBatches)?;
         let limit = limit.clamp(1, 500);
-        let mut condition = vec!["1 = 1".to_owned()];
+        let mut condition = Vec::new();
         let mut values: Vec<sea_orm::Value> = Vec::new();
         if let Some(s) = status {
             condition.push("r.status = ?".into());
@@ -305,18 +296,9 @@ impl Store {
             condition.push("r.id < ?".into());
             values.push(before.into());
         }
-        if let LabScope::Labs(labs) = actor.scope() {
-            if labs.is_empty() {
-                return Ok(Page {
-                    items: Vec::new(),
-                    next_cursor: None,
-                });
-            }
-            condition.push(format!(
-                "b.lab_code IN ({})",
-                vec!["?"; labs.len()].join(", ")
-            ));
-            values.extend(labs.iter().map(|l| sea_orm::Value::from(l.as_str())));
+        condition.extend(scope_clause(&actor.scope(), "b.lab_code", &mut values));
+        if condition.is_empty() {
+            condition.push("1 = 1".to_owned());
         }
         // One row more than asked tells whether there is a next page.
         let sql = format!(

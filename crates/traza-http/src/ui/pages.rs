@@ -456,9 +456,10 @@ async fn create_batch(
     }
 }
 
+/// The `?hecho=…` of the page a form redirects to: what was just done.
 #[derive(Deserialize, Default)]
-struct Done {
-    hecho: Option<String>,
+pub(super) struct Done {
+    pub(super) hecho: Option<String>,
 }
 
 fn done_text(l: Lang, what: &str) -> Option<&'static str> {
