@@ -290,6 +290,7 @@ pub async fn seed(store: &Store, fixture_json: &str, batches: usize) -> Result<u
                         unit: t.unit.clone(),
                         supersedes: None,
                         reason: None,
+                        deviation_id: None,
                     },
                 )
                 .await?;
@@ -432,6 +433,7 @@ async fn vigilance_story(
                 unit: t.unit.clone(),
                 supersedes: None,
                 reason: None,
+                deviation_id: None,
             };
             store.record_qc_result(staff, &number, None, result).await?;
         }

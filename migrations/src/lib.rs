@@ -11,6 +11,8 @@ mod m20261125_000003_create_audit_trail;
 mod m20261201_000001_merge_lab_indexes;
 mod m20261202_000001_batch_parents_guarded;
 mod m20261202_000002_create_reactions;
+mod m20261202_000003_create_holds;
+mod m20261202_000004_trail_append_only;
 
 pub struct Migrator;
 
@@ -24,6 +26,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000001_merge_lab_indexes::Migration),
             Box::new(m20261202_000001_batch_parents_guarded::Migration),
             Box::new(m20261202_000002_create_reactions::Migration),
+            Box::new(m20261202_000003_create_holds::Migration),
+            Box::new(m20261202_000004_trail_append_only::Migration),
         ]
     }
 }

@@ -66,6 +66,7 @@ fn batch(i: u32, lab: &LabCode, product: &ProductCode, start: NaiveDate) -> Batc
         source: Source::Api,
         import_id: None,
         import_line: None,
+        on_hold: false,
     }
 }
 

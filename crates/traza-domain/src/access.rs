@@ -27,6 +27,11 @@ pub enum Action {
     ReportReaction,
     /// Conclude a reaction report.
     CloseReaction,
+    /// Place a hold on a batch by hand; lift a hold (QA only those it placed: see
+    /// `hold::check_lift`).
+    HoldBatch,
+    /// Confirm an imported released batch with a signature before it is administered.
+    ConfirmHistory,
 }
 
 /// Which laboratories' batches a user sees.
@@ -84,6 +89,7 @@ impl Role {
                     | ReadAuditTrail
                     | ReportReaction
                     | CloseReaction
+                    | HoldBatch
             ),
             Role::LabStaff => matches!(
                 action,
@@ -101,6 +107,8 @@ impl Role {
                     | Reject
                     | Administer
                     | ReportReaction
+                    | HoldBatch
+                    | ConfirmHistory
             ),
             Role::Auditor => matches!(action, ReadNetwork | ReadBatches | ReadAuditTrail),
         }

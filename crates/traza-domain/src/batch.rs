@@ -14,6 +14,7 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 
 use crate::codes::{BatchNumber, DonorCode, LabCode, PatientCode, ProductCode, TrialId};
+use crate::hold::{Hold, HoldStanding, standing_on};
 use crate::network::{Assignment, Laboratory, Product, covering_assignment};
 use crate::validation::FieldError;
 use crate::vocab::{
@@ -115,6 +116,9 @@ pub struct Batch {
     pub source: Source,
     pub import_id: Option<i64>,
     pub import_line: Option<u64>,
+    /// Whether the batch has an active hold: derived from its holds (see [`crate::hold`]),
+    /// never stated by a user nor read from a file.
+    pub on_hold: bool,
 }
 
 /// The fields of a batch that a user states (on creation, in a correction or a CSV row).
@@ -329,6 +333,79 @@ pub struct QcResult {
     pub supersedes: Option<i64>,
     pub reason: Option<String>,
     pub recorded_by: String,
+    /// For a retest of a failing (OOS) result: the deviation that investigates it.
+    pub deviation_id: Option<i64>,
+    /// The retest that replaced this result, if any (derived: see [`mark_superseded`]).
+    /// Superseded results stay on the record and are shown, marked.
+    pub superseded_by: Option<i64>,
+}
+
+/// Fills in `superseded_by` from the retests' `supersedes`.
+pub fn mark_superseded(results: &mut [QcResult]) {
+    let links: Vec<(i64, i64)> = results
+        .iter()
+        .filter_map(|r| r.supersedes.map(|old| (old, r.id)))
+        .collect();
+    for r in results.iter_mut() {
+        r.superseded_by = links
+            .iter()
+            .find(|(old, _)| *old == r.id)
+            .map(|(_, new)| *new);
+    }
+}
+
+/// Why a new QC result is refused, beyond the specification's own refusals.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ResultRefusal {
+    /// No testing into compliance (EU GMP Ch. 6.35; FDA OOS guidance): a test with a current
+    /// result takes another only as a retest that says which result it replaces and why.
+    #[error(
+        "test '{test}' already has a result (id {current}); a new one is a retest: send supersedes={current} and a reason"
+    )]
+    ResultExists { test: String, current: i64 },
+    #[error(transparent)]
+    Retest(#[from] RetestRefusal),
+    /// The retest of an out-of-specification result names the deviation investigating it.
+    #[error(
+        "result {original} is out of specification: its retest must name the deviation that investigates it (deviation_id)"
+    )]
+    InvestigationRequired { original: i64 },
+    #[error("deviation {0} does not exist on this batch")]
+    UnknownDeviation(i64),
+}
+
+/// A new result for `test`: the first of its test, or a retest of the current one. The retest
+/// of a failing result names a deviation of this batch (release stays blocked while it is open).
+pub fn check_new_result(
+    results: &[QcResult],
+    deviations: &[Deviation],
+    test: &str,
+    supersedes: Option<i64>,
+    reason: Option<&str>,
+    deviation_id: Option<i64>,
+) -> Result<(), ResultRefusal> {
+    if let Some(id) = deviation_id
+        && !deviations.iter().any(|d| d.id == id)
+    {
+        return Err(ResultRefusal::UnknownDeviation(id));
+    }
+    let Some(original) = supersedes else {
+        return match current_results(results).iter().find(|r| r.test == test) {
+            Some(current) => Err(ResultRefusal::ResultExists {
+                test: test.to_owned(),
+                current: current.id,
+            }),
+            None => Ok(()),
+        };
+    };
+    check_retest(results, test, original, reason)?;
+    let failed = results
+        .iter()
+        .any(|r| r.id == original && r.outcome == QcOutcome::Fail);
+    if failed && deviation_id.is_none() {
+        return Err(ResultRefusal::InvestigationRequired { original });
+    }
+    Ok(())
 }
 
 /// Why a QC result (or retest) is refused, beyond the specification's own refusals.
@@ -398,10 +475,18 @@ pub enum ReleaseBlocker {
     NotInQuarantine(BatchStatus),
     FourEyes,
     MissingRequiredTest(String),
-    FailingResult { test: String, result_id: i64 },
+    FailingResult {
+        test: String,
+        result_id: i64,
+    },
     OpenDeviation(i64),
     Expired(NaiveDate),
     ChainOfIdentity,
+    /// The batch has an active hold (its id and reason).
+    OnHold {
+        hold_id: i64,
+        reason: String,
+    },
 }
 
 impl ReleaseBlocker {
@@ -414,6 +499,7 @@ impl ReleaseBlocker {
             Self::OpenDeviation(_) => "open_deviation",
             Self::Expired(_) => "expired",
             Self::ChainOfIdentity => "chain_of_identity",
+            Self::OnHold { .. } => "on_hold",
         }
     }
 
@@ -426,6 +512,7 @@ impl ReleaseBlocker {
             Self::OpenDeviation(id) => format!("deviation {id} is open"),
             Self::Expired(expiry) => format!("the batch expired on {expiry}"),
             Self::ChainOfIdentity => "the chain of identity is broken: an autologous batch's patient must be its donor".into(),
+            Self::OnHold { hold_id, reason } => format!("the batch is on hold (hold {hold_id}: {reason})"),
         }
     }
 }
@@ -439,6 +526,7 @@ pub struct ReleaseContext<'a> {
     pub participants: &'a BTreeSet<String>,
     pub results: &'a [QcResult],
     pub deviations: &'a [Deviation],
+    pub holds: &'a [Hold],
     pub today: NaiveDate,
 }
 
@@ -488,6 +576,15 @@ pub fn release_blockers(ctx: &ReleaseContext<'_>) -> Vec<ReleaseBlocker> {
     if !chain_ok {
         blockers.push(ReleaseBlocker::ChainOfIdentity);
     }
+    blockers.extend(
+        ctx.holds
+            .iter()
+            .filter(|h| h.is_active())
+            .map(|h| ReleaseBlocker::OnHold {
+                hold_id: h.id,
+                reason: h.reason.clone(),
+            }),
+    );
     blockers
 }
 
@@ -507,6 +604,33 @@ pub enum AdministrationRefusal {
         release: Option<NaiveDate>,
         today: NaiveDate,
     },
+    #[error(
+        "the batch is on hold (hold {hold_id}): it may not be administered until the hold is lifted"
+    )]
+    OnHold { hold_id: i64 },
+    #[error(
+        "this batch was imported as released: QA of its laboratory must confirm it (confirm-history) before it is administered"
+    )]
+    HistoryNotConfirmed,
+}
+
+/// What an administration is checked against besides the batch itself.
+#[derive(Debug, Clone, Copy)]
+pub struct AdministrationContext<'a> {
+    /// Doses already administered.
+    pub administered_so_far: u32,
+    pub holds: &'a [Hold],
+    /// For an imported batch: whether QA confirmed it (`historical_release_confirmed`).
+    pub history_confirmed: bool,
+    pub today: NaiveDate,
+}
+
+/// An administration that may be recorded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Administration {
+    pub transition: Transition,
+    /// It took place before a hold that now stands: recorded, and flagged for the look-back.
+    pub before_hold: bool,
 }
 
 /// Checks one administration of `batch` to `patient` on `on`, given how many doses were
@@ -515,9 +639,13 @@ pub fn check_administration(
     batch: &Batch,
     patient: &PatientCode,
     on: NaiveDate,
-    administered_so_far: u32,
-    today: NaiveDate,
-) -> Result<Transition, AdministrationRefusal> {
+    ctx: &AdministrationContext<'_>,
+) -> Result<Administration, AdministrationRefusal> {
+    let AdministrationContext {
+        administered_so_far,
+        today,
+        ..
+    } = *ctx;
     // Every dose given is what "administered" means: say so, rather than "not released".
     if batch.status == BatchStatus::Administered {
         return Err(AdministrationRefusal::DosesExhausted { doses: batch.doses });
@@ -547,9 +675,84 @@ pub fn check_administration(
     {
         return Err(AdministrationRefusal::Expired { expiry, on });
     }
-    Ok(Transition::Administer {
-        last_dose: administered_so_far + 1 == batch.doses,
+    // History typed into a spreadsheet years ago is not a QP certification made here.
+    if batch.source == Source::Import && !ctx.history_confirmed {
+        return Err(AdministrationRefusal::HistoryNotConfirmed);
+    }
+    let before_hold = match standing_on(ctx.holds, on) {
+        HoldStanding::Held { hold_id } => return Err(AdministrationRefusal::OnHold { hold_id }),
+        HoldStanding::BeforeHold => true,
+        HoldStanding::Clear => false,
+    };
+    Ok(Administration {
+        transition: Transition::Administer {
+            last_dose: administered_so_far + 1 == batch.doses,
+        },
+        before_hold,
     })
+}
+
+/// A number of the generated form names its laboratory: another laboratory may not take it
+/// (SPEC §2), or it could squat a laboratory's own sequence. `is_lab` tells whether a code
+/// belongs to a laboratory of the network.
+pub fn foreign_number_owner<'a>(
+    number: &'a BatchNumber,
+    lab: &LabCode,
+    is_lab: impl Fn(&str) -> bool,
+) -> Option<&'a str> {
+    number
+        .generated_lab()
+        .filter(|owner| *owner != lab.as_str() && is_lab(owner))
+}
+
+/// Why confirming an imported released batch is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum HistoryRefusal {
+    #[error("only a batch imported as released, with doses left, is confirmed")]
+    NotImportedRelease,
+    #[error("the batch was already confirmed")]
+    AlreadyConfirmed,
+    #[error("the batch expired on {0}")]
+    Expired(NaiveDate),
+    #[error("the chain of identity is broken: an autologous batch's patient must be its donor")]
+    ChainOfIdentity,
+    /// The person who imported the history does not vouch for it.
+    #[error("the batch was imported by you: another QA person of the laboratory must confirm it")]
+    FourEyes,
+}
+
+/// QA confirms an imported released batch before it reaches a patient (SPEC §2): it is still
+/// released, has doses left, is not expired, its chain of identity holds, and the signer is not
+/// the importer.
+pub fn check_history_confirmation(
+    batch: &Batch,
+    administered_so_far: u32,
+    already_confirmed: bool,
+    signer: &str,
+    importer: &str,
+    today: NaiveDate,
+) -> Result<(), HistoryRefusal> {
+    if batch.source != Source::Import
+        || batch.status != BatchStatus::Released
+        || administered_so_far >= batch.doses
+    {
+        return Err(HistoryRefusal::NotImportedRelease);
+    }
+    if already_confirmed {
+        return Err(HistoryRefusal::AlreadyConfirmed);
+    }
+    if let Some(expiry) = batch.expiry_date
+        && expiry < today
+    {
+        return Err(HistoryRefusal::Expired(expiry));
+    }
+    if !batch.fields().chain_of_identity_holds(batch.origin) {
+        return Err(HistoryRefusal::ChainOfIdentity);
+    }
+    if signer == importer {
+        return Err(HistoryRefusal::FourEyes);
+    }
+    Ok(())
 }
 
 /// Why a correction (PATCH) of a batch is refused.

@@ -112,6 +112,7 @@ fn batch(origin: Origin, status: BatchStatus) -> Batch {
         source: Source::Api,
         import_id: None,
         import_line: None,
+        on_hold: false,
     }
 }
 
@@ -150,6 +151,8 @@ fn qc(id: i64, test: &str, outcome: QcOutcome, supersedes: Option<i64>) -> QcRes
         supersedes,
         reason: supersedes.map(|_| "OOS investigation: sampling error".to_owned()),
         recorded_by: "tecnico1".into(),
+        deviation_id: None,
+        superseded_by: None,
     }
 }
 
@@ -190,6 +193,7 @@ fn blockers_with(batch: &Batch, results: &[QcResult]) -> Vec<ReleaseBlocker> {
         participants: &participants(),
         results,
         deviations: &[],
+        holds: &[],
         today: day("2026-03-21"),
     })
 }
@@ -1011,6 +1015,7 @@ fn every_unmet_release_rule_is_reported_at_once() {
         participants: &participants,
         results: &results,
         deviations: &deviations,
+        holds: &[],
         today: day("2026-03-24"),
     });
     assert_eq!(
@@ -1121,7 +1126,23 @@ fn administer(
     on: &str,
     so_far: u32,
 ) -> Result<Transition, AdministrationRefusal> {
-    check_administration(b, &patient(to), day(on), so_far, day("2026-03-22"))
+    administer_on(b, to, on, so_far, "2026-03-22")
+}
+
+fn administer_on(
+    b: &Batch,
+    to: &str,
+    on: &str,
+    so_far: u32,
+    today: &str,
+) -> Result<Transition, AdministrationRefusal> {
+    let ctx = AdministrationContext {
+        administered_so_far: so_far,
+        holds: &[],
+        history_confirmed: false,
+        today: day(today),
+    };
+    check_administration(b, &patient(to), day(on), &ctx).map(|a| a.transition)
 }
 
 #[test]
@@ -1218,15 +1239,15 @@ fn administration_before_the_release_or_after_today_is_refused() {
 #[test]
 fn administration_after_expiry_is_refused() {
     let b = batch(Origin::Allogeneic, Released);
-    let late = day("2026-03-30");
+    let late = "2026-03-30";
     assert_eq!(
-        check_administration(&b, &patient(OTHER_PATIENT), day("2026-03-24"), 0, late),
+        administer_on(&b, OTHER_PATIENT, "2026-03-24", 0, late),
         Err(AdministrationRefusal::Expired {
             expiry: day("2026-03-23"),
             on: day("2026-03-24")
         })
     );
-    assert!(check_administration(&b, &patient(OTHER_PATIENT), day("2026-03-23"), 0, late).is_ok());
+    assert!(administer_on(&b, OTHER_PATIENT, "2026-03-23", 0, late).is_ok());
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1314,3 +1335,6 @@ fn a_valid_correction_of_an_open_batch_is_accepted_and_applied() {
         assert_eq!(b.status, status);
     }
 }
+
+#[path = "batch_integrity_tests.rs"]
+mod integrity;

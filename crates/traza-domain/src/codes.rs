@@ -339,6 +339,20 @@ impl BatchNumber {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The `{LAB}` of a number of the generated form `{LAB}-{YYYY}-{NNNNN}` (a year of four
+    /// digits, a sequence of five or more), or `None` for any other number.
+    pub fn generated_lab(&self) -> Option<&str> {
+        let (rest, sequence) = self.0.rsplit_once('-')?;
+        let (lab, year) = rest.rsplit_once('-')?;
+        let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+        (year.len() == 4
+            && digits(year)
+            && sequence.len() >= 5
+            && digits(sequence)
+            && !lab.is_empty())
+        .then_some(lab)
+    }
 }
 
 text_code!(BatchNumber);

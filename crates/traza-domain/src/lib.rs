@@ -6,6 +6,7 @@ pub mod audit;
 pub mod batch;
 pub mod codes;
 pub mod history;
+pub mod hold;
 pub mod network;
 #[cfg(feature = "openapi")]
 mod schema;

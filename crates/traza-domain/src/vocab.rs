@@ -168,6 +168,9 @@ vocabulary! {
     SignatureMeaning, "signature meaning" {
         QpCertified => "qp_certified",
         Rejected => "rejected",
+        /// QA of the laboratory confirms an imported released batch before it reaches a
+        /// patient (SPEC §2 "Imported history never reaches a patient unchecked").
+        HistoricalReleaseConfirmed => "historical_release_confirmed",
     }
 }
 

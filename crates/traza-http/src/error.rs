@@ -132,6 +132,9 @@ impl From<StoreError> for ApiError {
                     .map(|d| json!({"rule": d.rule, "message": d.message}))
                     .collect(),
             ),
+            StoreError::ForeignBatchNumber(message) => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, message)
+            }
             StoreError::VersionMismatch { current } => ApiError::new(
                 StatusCode::PRECONDITION_FAILED,
                 code,

@@ -15,12 +15,14 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 use traza_domain::access::{Action, Actor, LabScope};
 use traza_domain::batch::{
-    AdministrationRefusal, Batch, BatchFields, CompletionRefusal, CorrectionRefusal,
-    CreationContext, CreationRefusal, Deviation, QcResult, ReleaseBlocker, ReleaseContext,
-    Transition, check_administration, check_completion, check_correction, check_creation,
-    check_retest, release_blockers,
+    AdministrationContext, AdministrationRefusal, Batch, BatchFields, CompletionRefusal,
+    CorrectionRefusal, CreationContext, CreationRefusal, Deviation, QcResult, ReleaseBlocker,
+    ReleaseContext, ResultRefusal, RetestRefusal, Transition, check_administration,
+    check_completion, check_correction, check_creation, check_new_result, foreign_number_owner,
+    mark_superseded, release_blockers,
 };
 use traza_domain::codes::{BatchNumber, DonorCode, LabCode, PatientCode, ProductCode, TrialId};
+use traza_domain::hold::{Hold, on_hold};
 use traza_domain::validation::{Fields, text};
 use traza_domain::vigilance::{ReactionSeverity, ReactionStatus};
 use traza_domain::vocab::{
@@ -33,6 +35,7 @@ use crate::entity::{
     signatures,
 };
 use crate::error::{RuleDetail, StoreError, stored, stored_word};
+use crate::holds::{held_among, history_confirmed, holds_of, insert_hold};
 use crate::network::{assignments_for, load_lab, load_product};
 use crate::vigilance::{ReactionView, reactions_of_batch};
 use crate::write::{Change, Write};
@@ -94,6 +97,8 @@ pub struct AdministrationView {
     pub hospital: String,
     pub recorded_by: String,
     pub recorded_at: DateTime<Utc>,
+    /// Given before a hold that now stands: recorded, and flagged for the look-back.
+    pub before_hold: bool,
 }
 
 /// A batch with everything recorded on it.
@@ -111,6 +116,8 @@ pub struct BatchView {
     pub administrations: Vec<AdministrationView>,
     /// Adverse reactions reported against the batch's administrations (SPEC §6).
     pub reactions: Vec<ReactionView>,
+    /// Every hold, active or lifted (`on_hold` says whether one stands).
+    pub holds: Vec<Hold>,
 }
 
 /// Filters of `GET /batches`, all optional; `cursor` continues a previous page.
@@ -140,6 +147,8 @@ pub struct QcInput {
     pub unit: String,
     pub supersedes: Option<i64>,
     pub reason: Option<String>,
+    /// For the retest of a failing result: the deviation that investigates it.
+    pub deviation_id: Option<i64>,
 }
 
 /// One link of a traceability chain: a batch, and who received it.
@@ -220,6 +229,7 @@ pub(crate) fn batch_from(m: &batches::Model) -> Result<Batch, StoreError> {
         source: stored("source", m.source.parse())?,
         import_id: m.import_id,
         import_line: m.import_line.and_then(|l| u64::try_from(l).ok()),
+        on_hold: false,
     })
 }
 
@@ -353,7 +363,7 @@ async fn qc_results_of(
     db: &impl ConnectionTrait,
     batch_id: i64,
 ) -> Result<Vec<QcResult>, StoreError> {
-    qc_results::Entity::find()
+    let mut results = qc_results::Entity::find()
         .filter(qc_results::Column::BatchId.eq(batch_id))
         .order_by_asc(qc_results::Column::Id)
         .all(db)
@@ -370,9 +380,13 @@ async fn qc_results_of(
                 supersedes: r.supersedes,
                 reason: r.reason,
                 recorded_by: r.recorded_by,
+                deviation_id: r.deviation_id,
+                superseded_by: None,
             })
         })
-        .collect()
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    mark_superseded(&mut results);
+    Ok(results)
 }
 
 async fn deviations_of(
@@ -410,12 +424,16 @@ pub(crate) struct BatchRecords {
     signatures: Vec<SignatureView>,
     administrations: Vec<AdministrationView>,
     reactions: Vec<ReactionView>,
+    holds: Vec<Hold>,
 }
 
 impl BatchRecords {
     fn view(&self, m: &batches::Model) -> Result<BatchView, StoreError> {
         Ok(BatchView {
-            batch: batch_from(m)?,
+            batch: Batch {
+                on_hold: on_hold(&self.holds),
+                ..batch_from(m)?
+            },
             created_by: m.created_by.clone(),
             created_at: m.created_at,
             events: self.events.clone(),
@@ -424,12 +442,25 @@ impl BatchRecords {
             signatures: self.signatures.clone(),
             administrations: self.administrations.clone(),
             reactions: self.reactions.clone(),
+            holds: self.holds.clone(),
         })
     }
 }
 
 async fn view_of(db: &impl ConnectionTrait, m: &batches::Model) -> Result<BatchView, StoreError> {
     records_of(db, m.id).await?.view(m)
+}
+
+/// The view of batch `id` as it stands in `db` (inside a write: with the write's changes).
+pub(crate) async fn view_by_id(
+    db: &impl ConnectionTrait,
+    id: i64,
+) -> Result<BatchView, StoreError> {
+    let m = batches::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(StoreError::NotFound("batch"))?;
+    view_of(db, &m).await
 }
 
 async fn records_of(db: &impl ConnectionTrait, batch_id: i64) -> Result<BatchRecords, StoreError> {
@@ -479,6 +510,7 @@ async fn records_of(db: &impl ConnectionTrait, batch_id: i64) -> Result<BatchRec
             hospital: a.hospital,
             recorded_by: a.recorded_by,
             recorded_at: a.recorded_at,
+            before_hold: a.before_hold,
         })
         .collect();
     Ok(BatchRecords {
@@ -488,6 +520,7 @@ async fn records_of(db: &impl ConnectionTrait, batch_id: i64) -> Result<BatchRec
         signatures,
         administrations,
         reactions: reactions_of_batch(db, batch_id).await?,
+        holds: holds_of(db, batch_id).await?,
     })
 }
 
@@ -519,6 +552,7 @@ async fn blockers_of(
             .into_iter()
             .map(|e| e.recorded_by),
     );
+    let holds = holds_of(db, l.id).await?;
     Ok(release_blockers(&ReleaseContext {
         batch: &l.batch,
         product: &product,
@@ -526,6 +560,7 @@ async fn blockers_of(
         participants: &participants,
         results: &results,
         deviations: &deviations,
+        holds: &holds,
         today,
     }))
 }
@@ -534,7 +569,7 @@ async fn blockers_of(
 pub(crate) struct Loaded {
     pub(crate) id: i64,
     pub(crate) version: i64,
-    created_by: String,
+    pub(crate) created_by: String,
     pub(crate) batch: Batch,
 }
 
@@ -642,6 +677,16 @@ impl Store {
         })?;
         let number = match new.batch_number {
             Some(n) => {
+                let prefix_is_a_lab = match n.generated_lab() {
+                    Some(prefix) => load_lab(&w.tx, prefix).await.is_ok(),
+                    None => false,
+                };
+                if let Some(owner) = foreign_number_owner(&n, &lab.code, |_| prefix_is_a_lab) {
+                    return Err(StoreError::ForeignBatchNumber(format!(
+                        "{n} has the form of laboratory {owner}'s numbers: a batch of {} cannot take it",
+                        lab.code
+                    )));
+                }
                 if batches::Entity::find()
                     .filter(batches::Column::BatchNumber.eq(n.as_str()))
                     .count(&w.tx)
@@ -680,6 +725,7 @@ impl Store {
             source: Source::Api,
             import_id: None,
             import_line: None,
+            on_hold: false,
         };
         let mut m = batches::ActiveModel {
             batch_number: Set(batch.batch_number.as_str().to_owned()),
@@ -714,6 +760,15 @@ impl Store {
             .one(&w.tx)
             .await?
             .ok_or(StoreError::NotFound("batch"))?;
+        // A batch of a donor under an open serious reaction starts held (SPEC §2 "Hold").
+        if let Some(reaction) =
+            crate::vigilance::open_serious_reaction_of_donor(&w.tx, batch.donor_code.as_str())
+                .await?
+        {
+            let reason =
+                format!("serious adverse reaction {reaction} on a batch of the same donor is open");
+            insert_hold(&mut w, stored_row.id, &key, &reason, Some(reaction)).await?;
+        }
         let view = view_of(&w.tx, &stored_row).await?;
         w.commit().await?;
         Ok(view)
@@ -801,11 +856,18 @@ impl Store {
             .await?;
         let next_cursor =
             (rows.len() as u64 > limit).then(|| rows[limit as usize - 1].id.to_string());
+        let rows = &rows[..rows.len().min(limit as usize)];
+        let ids: Vec<i64> = rows.iter().map(|m| m.id).collect();
+        let held = held_among(&self.db, &ids).await?;
         let items = rows
             .iter()
-            .take(limit as usize)
-            .map(batch_from)
-            .collect::<Result<_, _>>()?;
+            .map(|m| {
+                Ok(Batch {
+                    on_hold: held.contains(&m.id),
+                    ..batch_from(m)?
+                })
+            })
+            .collect::<Result<_, StoreError>>()?;
         Ok(Page { items, next_cursor })
     }
 
@@ -976,19 +1038,33 @@ impl Store {
             .map_err(|e| StoreError::invalid(e.field(), e))?;
         let reason = traza_domain::validation::optional_text(input.reason.as_deref(), 2000)
             .map_err(|e| StoreError::invalid("reason", e))?;
-        if let Some(original) = input.supersedes {
-            let results = qc_results_of(&w.tx, l.id).await?;
-            check_retest(&results, &input.test, original, reason.as_deref()).map_err(|e| {
-                StoreError::invalid(
-                    if matches!(e, traza_domain::batch::RetestRefusal::MissingReason) {
-                        "reason"
-                    } else {
-                        "supersedes"
-                    },
-                    e,
-                )
-            })?;
-        }
+        let results = qc_results_of(&w.tx, l.id).await?;
+        let deviations = deviations_of(&w.tx, l.id).await?;
+        let deviations: Vec<Deviation> = deviations
+            .iter()
+            .map(|d| Deviation {
+                id: d.id,
+                status: d.status,
+            })
+            .collect();
+        check_new_result(
+            &results,
+            &deviations,
+            &input.test,
+            input.supersedes,
+            reason.as_deref(),
+            input.deviation_id,
+        )
+        .map_err(|e| match e {
+            ResultRefusal::ResultExists { .. } => {
+                StoreError::refused("result_exists", e.to_string())
+            }
+            ResultRefusal::Retest(RetestRefusal::MissingReason) => StoreError::invalid("reason", e),
+            ResultRefusal::Retest(_) => StoreError::invalid("supersedes", e),
+            ResultRefusal::InvestigationRequired { .. } | ResultRefusal::UnknownDeviation(_) => {
+                StoreError::invalid("deviation_id", e)
+            }
+        })?;
         let inserted = qc_results::Entity::insert(qc_results::ActiveModel {
             batch_id: Set(l.id),
             test: Set(input.test.clone()),
@@ -1000,6 +1076,7 @@ impl Store {
             reason: Set(reason.clone()),
             recorded_by: Set(w.actor().to_owned()),
             recorded_at: Set(w.now()),
+            deviation_id: Set(input.deviation_id),
             ..Default::default()
         })
         .exec(&w.tx)
@@ -1015,6 +1092,8 @@ impl Store {
             supersedes: input.supersedes,
             reason,
             recorded_by: w.actor().to_owned(),
+            deviation_id: input.deviation_id,
+            superseded_by: None,
         };
         w.audit(Change {
             action: "batch.qc_result",
@@ -1324,7 +1403,7 @@ impl Store {
 
     /// Stores a signature linked to the batch record as it stands (its hash), so that the
     /// signature cannot be transferred to another record (21 CFR 11.70).
-    async fn sign(
+    pub(crate) async fn sign(
         &self,
         w: &Write,
         actor: &Actor,
@@ -1381,33 +1460,41 @@ impl Store {
             .filter(administrations::Column::BatchId.eq(l.id))
             .count(&w.tx)
             .await?;
-        let transition = check_administration(
-            &l.batch,
-            patient,
-            administered_on,
-            u32::try_from(so_far).unwrap_or(u32::MAX),
-            w.now().date_naive(),
-        )
-        .map_err(|e| match e {
-            AdministrationRefusal::NotReleased(t) => refused_transition(t),
-            AdministrationRefusal::Expired { .. } => {
-                StoreError::refused("batch_expired", e.to_string())
-            }
-            AdministrationRefusal::ChainOfIdentityMismatch => {
-                StoreError::refused("chain_of_identity_mismatch", e.to_string())
-            }
-            AdministrationRefusal::DosesExhausted { .. } => {
-                StoreError::refused("doses_exhausted", e.to_string())
-            }
-            AdministrationRefusal::DateOutOfRange { .. } => {
-                StoreError::invalid("administered_on", e)
-            }
-        })?;
+        let holds = holds_of(&w.tx, l.id).await?;
+        let ctx = AdministrationContext {
+            administered_so_far: u32::try_from(so_far).unwrap_or(u32::MAX),
+            holds: &holds,
+            history_confirmed: history_confirmed(&w.tx, l.id).await?,
+            today: w.now().date_naive(),
+        };
+        let allowed = check_administration(&l.batch, patient, administered_on, &ctx).map_err(
+            |e| match e {
+                AdministrationRefusal::NotReleased(t) => refused_transition(t),
+                AdministrationRefusal::Expired { .. } => {
+                    StoreError::refused("batch_expired", e.to_string())
+                }
+                AdministrationRefusal::ChainOfIdentityMismatch => {
+                    StoreError::refused("chain_of_identity_mismatch", e.to_string())
+                }
+                AdministrationRefusal::DosesExhausted { .. } => {
+                    StoreError::refused("doses_exhausted", e.to_string())
+                }
+                AdministrationRefusal::DateOutOfRange { .. } => {
+                    StoreError::invalid("administered_on", e)
+                }
+                AdministrationRefusal::OnHold { .. } => {
+                    StoreError::refused("batch_on_hold", e.to_string())
+                }
+                AdministrationRefusal::HistoryNotConfirmed => {
+                    StoreError::refused("history_not_confirmed", e.to_string())
+                }
+            },
+        )?;
         let before = batch_json(&l.batch);
         l.batch.status = l
             .batch
             .status
-            .apply(transition)
+            .apply(allowed.transition)
             .map_err(refused_transition)?;
         let inserted = administrations::Entity::insert(administrations::ActiveModel {
             batch_id: Set(l.id),
@@ -1416,6 +1503,7 @@ impl Store {
             hospital: Set(hospital.clone()),
             recorded_by: Set(w.actor().to_owned()),
             recorded_at: Set(w.now()),
+            before_hold: Set(allowed.before_hold),
             ..Default::default()
         })
         .exec(&w.tx)
@@ -1428,6 +1516,7 @@ impl Store {
             hospital,
             recorded_by: w.actor().to_owned(),
             recorded_at: w.now(),
+            before_hold: allowed.before_hold,
         };
         w.audit(Change {
             action: "batch.administer",

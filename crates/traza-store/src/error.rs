@@ -43,6 +43,9 @@ pub enum StoreError {
         message: String,
         details: Vec<RuleDetail>,
     },
+    /// A batch number of another laboratory's generated form (SPEC §2): 422.
+    #[error("{0}")]
+    ForeignBatchNumber(String),
     #[error("the record changed since you read it (current version {current})")]
     VersionMismatch { current: i64 },
     /// A stored value does not parse: the database was changed outside Traza.
@@ -76,6 +79,7 @@ impl StoreError {
             StoreError::Duplicate(_) => "duplicate",
             StoreError::Refused { code, .. } => code,
             StoreError::VersionMismatch { .. } => "version_mismatch",
+            StoreError::ForeignBatchNumber(_) => "foreign_batch_number",
             StoreError::Corrupt(_) | StoreError::Database(_) => "internal",
         }
     }

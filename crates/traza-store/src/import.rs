@@ -28,7 +28,7 @@ use sqlx::sqlite::SqliteConnection;
 use sqlx::{AssertSqlSafe, Row};
 use traza_domain::access::{Action, Actor, LabScope};
 use traza_domain::audit::{AuditEvent, audit_time};
-use traza_domain::batch::Batch;
+use traza_domain::batch::{Batch, foreign_number_owner};
 use traza_domain::codes::LabCode;
 use traza_domain::history::{
     HistoricalRow, HistoryReader, RowError, RowResult, RowWarning, TextEncoding,
@@ -619,6 +619,7 @@ fn judge_stored(
     c: &Checked,
     stored: &batches::Model,
     import_id: i64,
+    scope: &LabScope,
     tally: &mut Tally,
 ) -> Result<(), StoreError> {
     if stored.import_id == Some(import_id) {
@@ -631,6 +632,12 @@ fn judge_stored(
             &c.row.batch_number,
             first,
         ));
+        return Ok(());
+    }
+    // Comparing columns with a batch the importer may not see would let a guessed donor or
+    // patient code be confirmed column by column: the number is simply taken.
+    if !scope.includes_code(&stored.lab_code) {
+        tally.error(RowError::number_taken(c.line, &c.row.batch_number));
         return Ok(());
     }
     let differ = differing_columns(&c.row, &batch_from(stored)?);
@@ -669,6 +676,16 @@ fn check_rows(
         };
         if !scope.includes(&row.lab_code) {
             p.errors.push(RowError::out_of_scope(line, &row.lab_code));
+            continue;
+        }
+        if let Some(owner) = foreign_number_owner(&row.batch_number, &row.lab_code, |c| {
+            network.labs.contains_key(c)
+        }) {
+            p.errors.push(RowError::foreign_batch_number(
+                line,
+                &row.batch_number,
+                owner,
+            ));
             continue;
         }
         let product = network.products.get(row.product_code.as_str());
@@ -1117,7 +1134,7 @@ impl Conn {
                     }
                     Some(m) => {
                         skipped += 1;
-                        judge_stored(c, m, import_id, tally)?;
+                        judge_stored(c, m, import_id, &actor.scope(), tally)?;
                     }
                     None => {
                         return Err(StoreError::Corrupt(format!(
@@ -1137,7 +1154,7 @@ impl Conn {
         let mut new = Vec::with_capacity(candidates.len());
         for c in &candidates {
             match stored.get(c.row.batch_number.as_str()) {
-                Some(m) => judge_stored(c, m, import_id, tally)?,
+                Some(m) => judge_stored(c, m, import_id, &actor.scope(), tally)?,
                 None => new.push(&c.text),
             }
         }

@@ -10,6 +10,7 @@ mod dashboard;
 mod entity;
 mod error;
 mod fixtures;
+mod holds;
 mod import;
 mod network;
 mod registry;

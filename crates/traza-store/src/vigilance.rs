@@ -23,6 +23,7 @@ use crate::Store;
 use crate::batches::{Page, numbered, save_batch, scope_clause};
 use crate::entity::{administrations, reactions};
 use crate::error::{StoreError, stored_word};
+use crate::holds::hold_for_reaction;
 use crate::write::Change;
 
 /// An adverse reaction report, with the administration and batch it concerns.
@@ -117,6 +118,32 @@ async fn reaction_by_id(
         .await?
         .pop()
         .ok_or(StoreError::NotFound("reaction"))
+}
+
+/// The oldest open serious reaction on any batch of `donor_code`, if one stands: a batch of
+/// that donor made now starts held (SPEC §2 "Hold").
+pub(crate) async fn open_serious_reaction_of_donor(
+    db: &impl ConnectionTrait,
+    donor_code: &str,
+) -> Result<Option<i64>, StoreError> {
+    let backend = db.get_database_backend();
+    let sql = numbered(
+        backend,
+        "SELECT r.id FROM reactions r JOIN batches b ON b.id = r.batch_id \
+         WHERE b.donor_code = ? AND r.status = ? AND r.severity = ? ORDER BY r.id",
+    );
+    let row = db
+        .query_one_raw(Statement::from_sql_and_values(
+            backend,
+            sql,
+            [
+                donor_code.into(),
+                ReactionStatus::Open.as_str().into(),
+                ReactionSeverity::Serious.as_str().into(),
+            ],
+        ))
+        .await?;
+    Ok(row.map(|r| r.try_get("", "id")).transpose()?)
 }
 
 /// The reactions reported on one batch, oldest first (for the batch view).
@@ -234,6 +261,9 @@ impl Store {
         save_batch(&w, l.id, l.version, &mut l.batch).await?;
         let (reaction, donor) = reaction_by_id(&w.tx, inserted.last_insert_id).await?;
         let look_back = look_back_of(&w.tx, &reaction, &donor).await?;
+        if new.severity == ReactionSeverity::Serious {
+            hold_for_reaction(&mut w, reaction.id, l.id, &look_back.batches_to_hold).await?;
+        }
         w.audit(Change {
             action: "batch.reaction_report",
             entity_type: "batch",

@@ -48,6 +48,11 @@ vocabulary! {
         ConflictsWithStored => "conflicts_with_stored",
         /// The importing user may not import history of this laboratory.
         OutOfScope => "out_of_scope",
+        /// The number has the generated form of another laboratory's numbers (SPEC §2).
+        ForeignBatchNumber => "foreign_batch_number",
+        /// The number is taken by a batch outside the importer's laboratories: nothing more
+        /// is said about that batch.
+        Duplicate => "duplicate",
         /// Warning: no assignment of the product to the laboratory covered the start of
         /// manufacture. History predates Traza, so the row is imported all the same.
         NoAssignment => "no_assignment",
@@ -104,6 +109,27 @@ impl RowError {
                 "batch {number} is already stored with different values in: {}",
                 columns.join(", ")
             ),
+        )
+    }
+
+    /// The number has the form `{owner}-{YYYY}-{NNNNN}` of another laboratory.
+    pub fn foreign_batch_number(line: u64, number: &BatchNumber, owner: &str) -> Self {
+        Self::new(
+            line,
+            Some("batch_number"),
+            IssueCode::ForeignBatchNumber,
+            format!("{number} has the form of laboratory {owner}'s numbers"),
+        )
+    }
+
+    /// The number is taken by a batch the importer may not see: whether its values match
+    /// is not the importer's to learn.
+    pub fn number_taken(line: u64, number: &BatchNumber) -> Self {
+        Self::new(
+            line,
+            Some("batch_number"),
+            IssueCode::Duplicate,
+            format!("batch number {number} is already taken"),
         )
     }
 

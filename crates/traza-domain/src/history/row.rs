@@ -363,6 +363,7 @@ impl HistoricalRow {
             source: Source::Import,
             import_id: Some(import_id),
             import_line: Some(line),
+            on_hold: false,
         }
     }
 

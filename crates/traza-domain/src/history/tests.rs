@@ -1097,6 +1097,7 @@ fn generated_batch(i: u32) -> Batch {
         source: Source::Import,
         import_id: Some(1),
         import_line: Some(u64::from(i) + 2),
+        on_hold: false,
     }
 }
 
@@ -1237,6 +1238,7 @@ fn arb_batch() -> impl Strategy<Value = Batch> {
                 source: Source::Import,
                 import_id: Some(1),
                 import_line: None,
+                on_hold: false,
             }
         },
     )

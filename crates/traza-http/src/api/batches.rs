@@ -453,6 +453,9 @@ pub struct QcRequest {
     supersedes: Option<i64>,
     /// Required for a retest.
     reason: Option<String>,
+    /// Required for the retest of a failing (out-of-specification) result: the batch's
+    /// deviation that investigates it.
+    deviation_id: Option<i64>,
 }
 
 /// Record a QC result; the server judges `outcome` against the product's specification.
@@ -471,6 +474,7 @@ async fn record_qc_result(
         unit: r.unit,
         supersedes: r.supersedes,
         reason: r.reason,
+        deviation_id: r.deviation_id,
     };
     Ok((
         StatusCode::CREATED,

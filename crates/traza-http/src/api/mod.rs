@@ -5,6 +5,7 @@ pub mod assignments;
 pub mod audit;
 pub mod auth;
 pub mod batches;
+pub mod holds;
 pub mod imports;
 pub mod network;
 pub mod public;
@@ -25,6 +26,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(network::router())
         .merge(assignments::router())
         .merge(batches::router())
+        .merge(holds::router())
         .merge(trace::router())
         .merge(audit::router())
         .merge(imports::router())

@@ -8,6 +8,7 @@
 //! form carries a CSRF token derived from the session, checked on every POST.
 
 mod fmt;
+mod holds;
 mod pages;
 mod registry;
 mod style;
@@ -361,6 +362,36 @@ fn error_title(l: Lang, code: &str) -> &str {
             "Se solapa con otra asignación",
             "It overlaps another assignment",
         ),
+        "result_exists" => (
+            "El ensayo ya tiene un resultado: registre una repetición que lo sustituya, con su motivo",
+            "The test already has a result: record a retest that supersedes it, with its reason",
+        ),
+        "batch_on_hold" => (
+            "El lote está retenido: no se puede administrar",
+            "The batch is on hold: it cannot be administered",
+        ),
+        "history_not_confirmed" => (
+            "Lote histórico sin confirmar: Calidad debe confirmarlo con su firma antes de administrarlo",
+            "Unconfirmed historical batch: QA must confirm it with a signature before it is administered",
+        ),
+        "foreign_batch_number" => (
+            "Ese número de lote tiene la forma de los de otro laboratorio",
+            "That batch number has the form of another laboratory's numbers",
+        ),
+        "four_eyes" => (
+            "Cuatro ojos: esta firma corresponde a otra persona",
+            "Four eyes: someone else must sign this",
+        ),
+        "batch_expired" => ("El lote está caducado", "The batch has expired"),
+        "no_assignment" => (
+            "Ninguna asignación del producto a este laboratorio cubre esa fecha",
+            "No assignment of the product to this laboratory covers that date",
+        ),
+        "product_not_active" => ("El producto está retirado", "The product is withdrawn"),
+        "lab_not_active" => (
+            "El laboratorio no puede fabricar (suspendido o solo de formación)",
+            "The laboratory cannot manufacture (suspended or training only)",
+        ),
         "reaction_closed" => (
             "La notificación de la reacción ya está cerrada",
             "The reaction report is already closed",
@@ -390,6 +421,7 @@ fn rule_text(l: Lang, rule: &str) -> Option<&'static str> {
         ),
         "open_deviation" => l.t("hay una desviación abierta", "a deviation is open"),
         "expired" => l.t("el lote está caducado", "the batch has expired"),
+        "on_hold" => l.t("el lote está retenido", "the batch is on hold"),
         "chain_of_identity" => l.t(
             "la cadena de identidad no se cumple",
             "the chain of identity does not hold",

@@ -95,7 +95,7 @@ fn severity_name(l: Lang, s: DeviationSeverity) -> &'static str {
     }
 }
 
-fn outcome(l: Lang, o: QcOutcome) -> Markup {
+pub(super) fn outcome(l: Lang, o: QcOutcome) -> Markup {
     match o {
         QcOutcome::Pass => html! { span.pass { "✔ " (l.t("Conforme", "Pass")) } },
         QcOutcome::Fail => html! { span.fail { "✘ " (l.t("Fuera de especificación", "Fail")) } },
@@ -482,6 +482,12 @@ fn done_text(l: Lang, what: &str) -> Option<&'static str> {
         ),
         "rechazado" => l.t("Lote rechazado.", "Batch rejected."),
         "administracion" => l.t("Administración registrada.", "Administration recorded."),
+        "retenido" => l.t("Lote retenido.", "Batch put on hold."),
+        "levantada" => l.t("Retención levantada.", "Hold lifted."),
+        "confirmado" => l.t(
+            "Histórico confirmado: el lote puede administrarse.",
+            "History confirmed: the batch may be administered.",
+        ),
         _ => return None,
     })
 }
@@ -622,6 +628,8 @@ fn batch_body(
         .count();
     html! {
         @if let Some(n) = notice { (n) }
+        @if let Some(banner) = super::holds::hold_banner(l, v) { (banner) }
+        @if super::holds::awaits_confirmation(v) { (super::holds::confirm_history_form(s, v, &hidden)) }
         @if open_reactions > 0 {
             div.notice.warn role="status" { p { strong { (l.t("Vigilancia: ", "Vigilance: ")) } (l.t("hay reacciones adversas abiertas sobre este lote", "adverse reactions on this batch are open")) " (" (open_reactions) ")." } }
         }
@@ -667,6 +675,7 @@ fn batch_body(
         section aria-labelledby="qc" {
             h2 #qc { (l.t("Control de calidad frente a la especificación", "QC results against the specification")) }
             @if let Some(p) = product { (qc_table(l, p.specification.tests(), &v.qc_results)) }
+            (super::holds::qc_history(l, &v.qc_results))
             @if open && may(Action::RecordBatchData) {
                 form.card method="post" action={ "/lotes/" (n) "/qc" } {
                     (hidden)
@@ -680,6 +689,11 @@ fn batch_body(
                     input #qc_supersedes name="supersedes" inputmode="numeric";
                     label for="qc_reason" { (l.t("Motivo de la repetición", "Reason for the retest")) }
                     input #qc_reason name="reason";
+                    label for="qc_deviation" { (l.t("Desviación que investiga el resultado fuera de especificación (repeticiones de un resultado no conforme)", "Deviation investigating the out-of-specification result (retests of a failing result)")) }
+                    select #qc_deviation name="deviation_id" {
+                        option value="" { "—" }
+                        @for d in &v.deviations { option value=(d.id) { "#" (d.id) " · " (d.description.chars().take(60).collect::<String>()) } }
+                    }
                     button.primary type="submit" { (l.t("Registrar resultado", "Record result")) }
                 }
             }
@@ -738,6 +752,7 @@ fn batch_body(
                 }
             }
         }
+        (super::holds::holds_section(s, v, &hidden))
         section aria-labelledby="firmas" {
             h2 #firmas { (l.t("Firmas", "Signatures")) }
             @if v.signatures.is_empty() { p.muted { (l.t("Sin firmas.", "Not signed.")) } }
@@ -775,13 +790,17 @@ fn batch_body(
     }
 }
 
-fn meaning_text(l: Lang, m: SignatureMeaning) -> &'static str {
+pub(super) fn meaning_text(l: Lang, m: SignatureMeaning) -> &'static str {
     match m {
         SignatureMeaning::QpCertified => l.t(
             "Certifico, como Persona Cualificada, que este lote se ha fabricado y controlado conforme a las NCF y a su especificación, y lo libero.",
             "I certify, as Qualified Person, that this batch was made and tested under GMP and its specification, and I release it.",
         ),
         SignatureMeaning::Rejected => l.t("Rechazo este lote.", "I reject this batch."),
+        SignatureMeaning::HistoricalReleaseConfirmed => l.t(
+            "Confirmo, como Calidad del laboratorio, que este lote histórico liberado puede administrarse: he comprobado su registro, su caducidad y su cadena de identidad.",
+            "I confirm, as QA of the laboratory, that this released historical batch may be administered: I checked its record, its expiry and its chain of identity.",
+        ),
     }
 }
 
@@ -796,6 +815,7 @@ struct ActionForm {
     test: Option<String>,
     value: Option<String>,
     supersedes: Option<String>,
+    deviation_id: Option<String>,
     reason: Option<String>,
     description: Option<String>,
     severity: Option<String>,
@@ -878,12 +898,22 @@ async fn batch_action(
                         )
                     })?),
                 };
+                let deviation_id = match empty(f.deviation_id.clone()) {
+                    None => None,
+                    Some(x) => Some(x.parse::<i64>().map_err(|_| {
+                        ApiError::validation(
+                            "deviation_id",
+                            l.t("no es un número de desviación", "is not a deviation number"),
+                        )
+                    })?),
+                };
                 let input = QcInput {
                     test,
                     value: decimal_input(&required(l, "value", &f.value)?),
                     unit,
                     supersedes,
                     reason: empty(f.reason.clone()),
+                    deviation_id,
                 };
                 store.record_qc_result(actor, n, v, input).await?;
                 Ok("qc")
@@ -940,6 +970,34 @@ async fn batch_action(
                     )
                     .await?;
                 Ok("administracion")
+            }
+            "retener" => {
+                store
+                    .place_hold(actor, n, v, &required(l, "reason", &f.reason)?)
+                    .await?;
+                Ok("retenido")
+            }
+            "confirmar-historico" => {
+                store
+                    .confirm_history(actor, n, v, &f.password.clone().unwrap_or_default())
+                    .await?;
+                Ok("confirmado")
+            }
+            other if other.starts_with("levantar-") => {
+                let Some(id) = other
+                    .strip_prefix("levantar-")
+                    .and_then(|i| i.parse::<i64>().ok())
+                else {
+                    return Err(ApiError::new(
+                        StatusCode::NOT_FOUND,
+                        "not_found",
+                        "no such form",
+                    ));
+                };
+                store
+                    .lift_hold(actor, n, v, id, &required(l, "reason", &f.reason)?)
+                    .await?;
+                Ok("levantada")
             }
             other => {
                 let Some(id) = other

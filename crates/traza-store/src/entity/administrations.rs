@@ -11,6 +11,7 @@ pub struct Model {
     pub hospital: String,
     pub recorded_by: String,
     pub recorded_at: DateTimeUtc,
+    pub before_hold: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -8,6 +8,7 @@ pub mod batch_events;
 pub mod batch_number_sequences;
 pub mod batches;
 pub mod deviations;
+pub mod holds;
 pub mod labs;
 pub mod product_specifications;
 pub mod products;

@@ -15,6 +15,7 @@ pub struct Model {
     pub reason: Option<String>,
     pub recorded_by: String,
     pub recorded_at: DateTimeUtc,
+    pub deviation_id: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -301,6 +301,33 @@ async fn retest_supersedes_a_failing_result() {
             ("release_blocked", ["failing_result"].into_iter().collect())
         );
 
+        // The OOS result is investigated in a deviation, which its retest names.
+        let investigation = store
+            .open_deviation(
+                &net.cristina,
+                &number,
+                None,
+                "viability 79 % below specification: OOS investigation",
+                DeviationSeverity::Major,
+            )
+            .await
+            .unwrap();
+        let without_investigation = QcInput {
+            test: "viability".into(),
+            value: "88.4".into(),
+            unit: "%".into(),
+            supersedes: Some(failed_id),
+            reason: Some("retest on retained sample".into()),
+            deviation_id: None,
+        };
+        assert_eq!(
+            invalid_fields(
+                store
+                    .record_qc_result(&net.cristina, &number, None, without_investigation)
+                    .await
+            ),
+            ["deviation_id"]
+        );
         // A retest without a reason (or a blank one) is refused.
         let retest = |reason: Option<&str>| QcInput {
             test: "viability".into(),
@@ -308,6 +335,7 @@ async fn retest_supersedes_a_failing_result() {
             unit: "%".into(),
             supersedes: Some(failed_id),
             reason: reason.map(str::to_owned),
+            deviation_id: Some(investigation.id),
         };
         assert_eq!(
             invalid_fields(
@@ -374,6 +402,32 @@ async fn retest_supersedes_a_failing_result() {
             .await;
         assert_eq!(invalid_fields(twice), ["supersedes"]);
 
+        // Release stays blocked while the investigation is open.
+        let (code, details) = refusal(
+            store
+                .release_batch(
+                    &net.jose,
+                    &number,
+                    None,
+                    JOSE_PW,
+                    SignatureMeaning::QpCertified,
+                )
+                .await,
+        );
+        assert_eq!(
+            (code, rules(&details)),
+            ("release_blocked", ["open_deviation"].into_iter().collect())
+        );
+        store
+            .close_deviation(
+                &net.nuria,
+                &number,
+                None,
+                investigation.id,
+                "sampling error confirmed; retest on the retained sample is valid",
+            )
+            .await
+            .unwrap();
         let released = store
             .release_batch(
                 &net.jose,

@@ -394,6 +394,7 @@ pub fn qc(test: &str, value: &str, unit: &str) -> QcInput {
         unit: unit.into(),
         supersedes: None,
         reason: None,
+        deviation_id: None,
     }
 }
 

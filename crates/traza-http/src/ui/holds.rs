@@ -1,0 +1,139 @@
+//! The batch page's integrity parts: holds (why the batch is stopped, placing and lifting),
+//! the confirmation of imported released history, and every QC result with the superseded
+//! ones marked (SPEC §2). The forms post to the batch page's actions in `pages.rs`, which call
+//! the same store methods as the API.
+
+use maud::{Markup, html};
+use traza_domain::access::Action;
+use traza_domain::batch::QcResult;
+use traza_domain::hold::Hold;
+use traza_domain::vocab::{BatchStatus, Role, Source};
+use traza_store::BatchView;
+
+use super::Session;
+use super::fmt::Lang;
+
+/// The banner at the top of a held batch: it says why, and that nothing may leave.
+pub(super) fn hold_banner(l: Lang, v: &BatchView) -> Option<Markup> {
+    let active: Vec<&Hold> = v.holds.iter().filter(|h| h.is_active()).collect();
+    (!active.is_empty()).then(|| {
+        html! {
+            div.notice.error role="alert" {
+                p { strong { (l.t("LOTE RETENIDO", "BATCH ON HOLD")) } " — " (l.t(
+                    "no se puede certificar ni administrar hasta que se levante la retención.",
+                    "it may be neither certified nor administered until the hold is lifted."
+                )) }
+                ul { @for h in &active { li { (h.reason) " (" (h.placed_by) ", " (l.instant(h.placed_at)) ")" } } }
+            }
+        }
+    })
+}
+
+/// Every hold of the batch, with the forms to place one and to lift each active one.
+pub(super) fn holds_section(s: &Session, v: &BatchView, hidden: &Markup) -> Markup {
+    let l = s.lang;
+    let n = v.batch.batch_number.as_str();
+    let may_hold = s.actor.may(Action::HoldBatch).is_ok();
+    let may_lift = |h: &Hold| {
+        may_hold
+            && h.is_active()
+            && (s.actor.role == Role::Coordinator
+                || (h.reaction_id.is_none() && h.placed_by == s.actor.username.as_str()))
+    };
+    html! {
+        section aria-labelledby="retenciones" {
+            h2 #retenciones { (l.t("Retenciones", "Holds")) }
+            @if v.holds.is_empty() { p.muted { (l.t("Ninguna.", "None.")) } }
+            @for h in &v.holds {
+                div.card {
+                    p { strong { "#" (h.id) " · " (if h.is_active() { l.t("ACTIVA", "ACTIVE") } else { l.t("levantada", "lifted") }) } }
+                    p { (h.reason) }
+                    p.hint { (l.t("Puesta por", "Placed by")) " " (h.placed_by) " · " (l.instant(h.placed_at)) }
+                    @if let (Some(by), Some(at), Some(why)) = (&h.lifted_by, &h.lifted_at, &h.lift_reason) {
+                        p { (l.t("Levantada", "Lifted")) ": " (why) } p.hint { (by) " · " (l.instant(*at)) }
+                    }
+                    @if may_lift(h) {
+                        form method="post" action={ "/lotes/" (n) "/levantar-" (h.id) } {
+                            (hidden)
+                            label for={ "lift" (h.id) } { (l.t("Motivo para levantarla", "Reason for lifting it")) }
+                            textarea id={ "lift" (h.id) } name="reason" required rows="2" {}
+                            button type="submit" { (l.t("Levantar la retención", "Lift the hold")) }
+                        }
+                    }
+                }
+            }
+            @if may_hold && !matches!(v.batch.status, BatchStatus::Rejected | BatchStatus::Administered) {
+                form.card method="post" action={ "/lotes/" (n) "/retener" } {
+                    (hidden)
+                    label for="hold_reason" { (l.t("Motivo de la retención", "Reason for the hold")) }
+                    textarea #hold_reason name="reason" required rows="2" {}
+                    button.danger type="submit" { (l.t("Retener el lote", "Put the batch on hold")) }
+                }
+            }
+        }
+    }
+}
+
+/// Whether an imported released batch still waits for QA's confirmation.
+pub(super) fn awaits_confirmation(v: &BatchView) -> bool {
+    use traza_domain::vocab::SignatureMeaning::HistoricalReleaseConfirmed;
+    v.batch.source == Source::Import
+        && v.batch.status == BatchStatus::Released
+        && !v
+            .signatures
+            .iter()
+            .any(|s| s.meaning == HistoricalReleaseConfirmed)
+}
+
+/// For an imported released batch: the notice, and QA's signed confirmation form.
+pub(super) fn confirm_history_form(s: &Session, v: &BatchView, hidden: &Markup) -> Markup {
+    let l = s.lang;
+    let n = v.batch.batch_number.as_str();
+    html! {
+        div.notice.warn role="status" {
+            p { (l.t(
+                "Lote importado como liberado: antes de administrarlo, Calidad del laboratorio (no quien lo importó) debe confirmar con su firma que puede llegar a un paciente.",
+                "Batch imported as released: before it is administered, QA of the laboratory (not the importer) must confirm with a signature that it may reach a patient."
+            )) }
+        }
+        @if s.actor.may(Action::ConfirmHistory).is_ok() {
+            form.card method="post" action={ "/lotes/" (n) "/confirmar-historico" } {
+                (hidden)
+                p { strong { (l.t("Significado de la firma", "Meaning of the signature")) ": " } (super::pages::meaning_text(l, traza_domain::vocab::SignatureMeaning::HistoricalReleaseConfirmed)) }
+                label for="confirm_password" { (l.t("Contraseña (firma electrónica)", "Password (electronic signature)")) }
+                input #confirm_password type="password" name="password" required autocomplete="current-password";
+                button.primary type="submit" { (l.t("Confirmar el histórico (firmado)", "Confirm the history (signed)")) }
+            }
+        }
+    }
+}
+
+/// Every QC result in the order recorded, superseded ones kept and marked: what the QP and an
+/// inspector must be able to see (no result disappears behind its retest).
+pub(super) fn qc_history(l: Lang, results: &[QcResult]) -> Markup {
+    html! {
+        @if !results.is_empty() {
+            details open {
+                summary { (l.t("Todos los resultados registrados", "Every result recorded")) " (" (results.len()) ")" }
+                table {
+                    thead { tr {
+                        th { "#" } th { (l.t("Ensayo", "Test")) } th { (l.t("Valor", "Value")) } th { (l.t("Valoración", "Outcome")) }
+                        th { (l.t("Repite", "Retest of")) } th { (l.t("Motivo", "Reason")) } th { (l.t("Estado", "State")) } th { (l.t("Registrado por", "Recorded by")) }
+                    } }
+                    tbody { @for r in results {
+                        tr class=[r.superseded_by.map(|_| "superseded")] {
+                            td { (r.id) } td { (r.test) } td { (l.number(&r.value)) " " (r.unit) } td { (super::pages::outcome(l, r.outcome)) }
+                            td { @if let Some(o) = r.supersedes { "#" (o) } }
+                            td { (r.reason.clone().unwrap_or_default()) @if let Some(d) = r.deviation_id { " · " (l.t("desviación", "deviation")) " #" (d) } }
+                            td { @match r.superseded_by {
+                                Some(by) => { span.badge { (l.t("SUSTITUIDO", "SUPERSEDED")) } " " (l.t("por", "by")) " #" (by) }
+                                None => { (l.t("vigente", "current")) }
+                            } }
+                            td { (r.recorded_by) }
+                        }
+                    } }
+                }
+            }
+        }
+    }
+}
