@@ -7,6 +7,7 @@ mod authz;
 mod concurrency;
 mod errors;
 mod imports;
+mod integrity;
 mod network;
 mod registry;
 mod stories;

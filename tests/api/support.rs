@@ -275,6 +275,7 @@ impl Api {
         let uri = if path.starts_with("/api/")
             || path.starts_with("/public/")
             || path.starts_with("/registro")
+            || path.starts_with("/lotes")
             || path == "/healthz"
             || path == "/readyz"
         {

@@ -234,9 +234,9 @@ async fn audit_chain_detects_an_edited_event() {
         intact_count(store).await;
         let created = store.batch_audit(&net.elena, &number).await.unwrap().into_iter().find(|e| e.action == "batch.create").unwrap();
 
-        let changed = ctx
-            .execute_raw(&format!(r#"UPDATE audit_events SET "after" = '{{"batch_number":"{number}","doses":5}}' WHERE id = {}"#, created.id))
-            .await;
+        let edit = format!(r#"UPDATE audit_events SET "after" = '{{"batch_number":"{number}","doses":5}}' WHERE id = {}"#, created.id);
+        bypass_append_only(&ctx, &edit).await;
+        let changed = ctx.execute_raw(&edit).await;
         assert_eq!(changed, 1);
         match store.verify_audit_chain().await.unwrap() {
             VerifyReport::Broken(b) => assert_eq!(b.id, created.id, "{}", b.problem),
@@ -263,11 +263,9 @@ async fn audit_chain_detects_a_deleted_last_event() {
             .await;
             let last = intact_count(store).await;
             assert_eq!(last, 61);
-            assert_eq!(
-                ctx.execute_raw(&format!("DELETE FROM audit_events WHERE id = {last}"))
-                    .await,
-                1
-            );
+            let delete = format!("DELETE FROM audit_events WHERE id = {last}");
+            bypass_append_only(&ctx, &delete).await;
+            assert_eq!(ctx.execute_raw(&delete).await, 1);
             match store.verify_audit_chain().await.unwrap() {
                 VerifyReport::Broken(b) => assert_eq!(b.id, last, "{}", b.problem),
                 intact => panic!("a deleted event went unnoticed: {intact:?}"),
@@ -330,6 +328,66 @@ async fn audit_verification_during_writes_reports_no_false_break() {
             }
             assert!(checks > 0);
             assert_eq!(intact_count(store).await, 61 + 100);
+        },
+    )
+    .await;
+}
+
+/// On PostgreSQL the trail is append-only in the database: `sql` is refused, and only the owner
+/// disabling the trigger (what an attacker with that power would do) lets it through, which the
+/// chain must then catch. SQLite has no such guard.
+async fn bypass_append_only(ctx: &Ctx, sql: &str) {
+    if ctx.url.starts_with("sqlite:") {
+        return;
+    }
+    let refused = ctx.try_raw(sql).await;
+    assert!(
+        refused.as_ref().is_err_and(|e| e.contains("append-only")),
+        "PostgreSQL refuses {sql}: {refused:?}"
+    );
+    for table in ["audit_events", "signatures"] {
+        ctx.execute_raw(&format!("ALTER TABLE {table} DISABLE TRIGGER USER"))
+            .await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_keeps_the_trail_and_signatures_append_only() {
+    on_both(
+        "postgres_keeps_the_trail_and_signatures_append_only",
+        |ctx| async move {
+            let net = network(&ctx.store).await;
+            released_batch(
+                &net.store,
+                &net.cristina,
+                &net.nuria,
+                NURIA_PW,
+                ALLO,
+                MAL,
+                allo_fields("DON-MAL-0064", days_ago(10), 1),
+            )
+            .await;
+            if ctx.url.starts_with("sqlite:") {
+                return; // SQLite has no privileges: the chain is its only guard.
+            }
+            for sql in [
+                "UPDATE signatures SET signer_full_name = 'someone else'",
+                "DELETE FROM signatures",
+                "TRUNCATE signatures",
+                "UPDATE audit_events SET actor = 'someone else'",
+                "DELETE FROM audit_events",
+                "TRUNCATE audit_events",
+            ] {
+                let refused = ctx.try_raw(sql).await;
+                assert!(
+                    refused.as_ref().is_err_and(|e| e.contains("append-only")),
+                    "{sql}: {refused:?}"
+                );
+            }
+            assert!(matches!(
+                net.store.verify_audit_chain().await.unwrap(),
+                VerifyReport::Intact { .. }
+            ));
         },
     )
     .await;
