@@ -13,6 +13,7 @@ mod m20261202_000001_batch_parents_guarded;
 mod m20261202_000002_create_reactions;
 mod m20261202_000003_create_holds;
 mod m20261202_000004_trail_append_only;
+mod m20261202_000005_create_auth_counters;
 
 pub struct Migrator;
 
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000002_create_reactions::Migration),
             Box::new(m20261202_000003_create_holds::Migration),
             Box::new(m20261202_000004_trail_append_only::Migration),
+            Box::new(m20261202_000005_create_auth_counters::Migration),
         ]
     }
 }

@@ -225,6 +225,8 @@ async fn a_file_with_any_error_writes_nothing_and_names_every_line() {
             (7, "conflicts_with_stored"),
             (8, "unknown_product"),
             (9, "origin_mismatch"),
+            // …and its number has the form of GRA-UPCIT's, not of SEV-UPRC's.
+            (9, "foreign_batch_number"),
             (10, "invalid_value"),
             (11, "invalid_value"),
         ] {

@@ -241,7 +241,7 @@ async fn a_held_batch_reaches_no_new_patient_until_a_coordinator_lifts_the_hold(
             assert_eq!(holds.len(), 1);
             assert_eq!(holds[0]["reaction_id"], reaction["id"]);
             let listed = api
-                .get(&format!("/batches?donor=DON-HOLD-0001"))
+                .get("/batches?donor=DON-HOLD-0001")
                 .token(&isabel)
                 .send()
                 .await

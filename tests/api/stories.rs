@@ -143,7 +143,8 @@ async fn autologous_skin_from_creation_to_its_patient() {
             .post(&format!("/batches/{number}/qc-results"))
             .token(&marta)
             .json(json!({"test": "viability", "value": passing_value(&viability), "unit": viability["unit"],
-                          "supersedes": failing["id"], "reason": "Error de lectura del contador; repetido"}))
+                          "supersedes": failing["id"], "reason": "Error de lectura del contador; repetido",
+                          "deviation_id": dev["id"]}))
             .send()
             .await
             .ok(201);

@@ -166,19 +166,6 @@ pub fn check_user_labs(role: Role, labs: &BTreeSet<LabCode>) -> Result<(), &'sta
     }
 }
 
-/// Passwords: at least 12 characters (NIST SP 800-63B allows long passphrases; no
-/// composition rules), at most 256 so hashing stays cheap.
-pub fn check_password(password: &str) -> Result<(), &'static str> {
-    let n = password.chars().count();
-    if n < 12 {
-        Err("must be at least 12 characters")
-    } else if n > 256 {
-        Err("must be at most 256 characters")
-    } else {
-        Ok(())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -297,12 +284,5 @@ mod tests {
         assert!(check_user_labs(Role::Qa, &BTreeSet::new()).is_err());
         assert!(check_user_labs(Role::Auditor, &labs).is_err());
         assert!(check_user_labs(Role::Admin, &BTreeSet::new()).is_ok());
-    }
-
-    #[test]
-    fn passwords_are_long_enough() {
-        assert!(check_password("short").is_err());
-        assert!(check_password("correct horse battery").is_ok());
-        assert!(check_password(&"x".repeat(257)).is_err());
     }
 }

@@ -33,6 +33,8 @@ pub struct ApiError {
     pub details: Vec<Value>,
     /// For 5xx only: what went wrong, logged once by the middleware, never sent.
     internal: Option<String>,
+    /// Seconds for `Retry-After` (423 account locked, 429 too many attempts).
+    pub retry_after: Option<i64>,
 }
 
 /// Carries a 5xx's detail from the handler to the logging middleware.
@@ -47,6 +49,7 @@ impl ApiError {
             message: message.into(),
             details: Vec::new(),
             internal: None,
+            retry_after: None,
         }
     }
 
@@ -132,6 +135,17 @@ impl From<StoreError> for ApiError {
                     .map(|d| json!({"rule": d.rule, "message": d.message}))
                     .collect(),
             ),
+            StoreError::AuthRefused(refusal) => {
+                let status = match refusal {
+                    traza_domain::auth::AuthRefusal::AccountLocked { .. } => StatusCode::LOCKED,
+                    traza_domain::auth::AuthRefusal::TooManyAttempts { .. } => {
+                        StatusCode::TOO_MANY_REQUESTS
+                    }
+                };
+                let mut e = ApiError::new(status, code, refusal.to_string());
+                e.retry_after = Some(refusal.retry_after_secs(chrono::Utc::now()));
+                e
+            }
             StoreError::ForeignBatchNumber(message) => {
                 ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, message)
             }
@@ -221,6 +235,13 @@ impl IntoResponse for ApiError {
             },
         };
         let mut response = (self.status, Json(body)).into_response();
+        if let Some(secs) = self.retry_after
+            && let Ok(v) = axum::http::HeaderValue::from_str(&secs.to_string())
+        {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, v);
+        }
         if let Some(detail) = self.internal {
             response.extensions_mut().insert(InternalDetail(detail));
         }

@@ -1308,11 +1308,12 @@ impl Store {
                 "a release is signed with the meaning qp_certified",
             ));
         }
+        self.check_signer(actor, Action::Release, number, password)
+            .await?;
         let mut w = self.write_for(actor).await?;
         let mut l = self
             .load_for_write(&w, actor, Action::Release, number, expected_version)
             .await?;
-        self.verify_signature_password(&w, actor, password).await?;
         let today = w.now().date_naive();
         let blockers = blockers_of(&w.tx, &l, actor.username.as_str(), today).await?;
         if !blockers.is_empty() {
@@ -1368,11 +1369,12 @@ impl Store {
         reason: &str,
     ) -> Result<BatchView, StoreError> {
         let reason = text(reason, 4000).map_err(|e| StoreError::invalid("reason", e))?;
+        self.check_signer(actor, Action::Reject, number, password)
+            .await?;
         let mut w = self.write_for(actor).await?;
         let mut l = self
             .load_for_write(&w, actor, Action::Reject, number, expected_version)
             .await?;
-        self.verify_signature_password(&w, actor, password).await?;
         let before = batch_json(&l.batch);
         l.batch.status = l
             .batch
@@ -1399,6 +1401,20 @@ impl Store {
         let view = view_of(&w.tx, &m).await?;
         w.commit().await?;
         Ok(view)
+    }
+
+    /// The signer of an electronic signature on batch `number`: role (403) and scope (404)
+    /// first, as for any write, then the re-entered password, before any write transaction.
+    pub(crate) async fn check_signer(
+        &self,
+        actor: &Actor,
+        action: Action,
+        number: &str,
+        password: &str,
+    ) -> Result<(), StoreError> {
+        actor.may(action)?;
+        self.batch_row(actor, number).await?;
+        self.verify_signature_password(actor, password).await
     }
 
     /// Stores a signature linked to the batch record as it stands (its hash), so that the

@@ -2,6 +2,7 @@
 
 use serde::Serialize;
 use traza_domain::access::AccessRefusal;
+use traza_domain::auth::AuthRefusal;
 use traza_domain::validation::{FieldError, FieldErrors};
 
 /// One unmet rule in a refusal's details: `{rule, message}`.
@@ -48,6 +49,12 @@ pub enum StoreError {
     ForeignBatchNumber(String),
     #[error("the record changed since you read it (current version {current})")]
     VersionMismatch { current: i64 },
+    /// A locked account (423) or a throttled address (429), refused before any password check.
+    #[error("{0}")]
+    AuthRefused(AuthRefusal),
+    /// Something failed inside this process (a hashing task, a closed semaphore).
+    #[error("internal error: {0}")]
+    Internal(String),
     /// A stored value does not parse: the database was changed outside Traza.
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
@@ -80,6 +87,9 @@ impl StoreError {
             StoreError::Refused { code, .. } => code,
             StoreError::VersionMismatch { .. } => "version_mismatch",
             StoreError::ForeignBatchNumber(_) => "foreign_batch_number",
+            StoreError::AuthRefused(AuthRefusal::AccountLocked { .. }) => "account_locked",
+            StoreError::AuthRefused(AuthRefusal::TooManyAttempts { .. }) => "too_many_attempts",
+            StoreError::Internal(_) => "internal",
             StoreError::Corrupt(_) | StoreError::Database(_) => "internal",
         }
     }

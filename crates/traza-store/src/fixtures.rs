@@ -12,7 +12,7 @@ use crate::Store;
 use crate::entity::{assignments, labs, products, users};
 use crate::error::StoreError;
 use crate::network::{insert_assignment, insert_lab, insert_product};
-use crate::users::{NewUser, insert_user};
+use crate::users::{NewUser, insert_user, new_password_hash};
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct FixtureAssignment {
@@ -66,6 +66,24 @@ impl Store {
         fixture: &NetworkFixture,
     ) -> Result<FixtureReport, StoreError> {
         use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+        // The passwords of the users not there yet are hashed first, outside the write.
+        let mut missing = Vec::new();
+        for u in &fixture.users {
+            if users::Entity::find_by_id(u.username.as_str())
+                .one(&self.db)
+                .await?
+                .is_none()
+            {
+                missing.push(new_user(u));
+            }
+        }
+        let hashed =
+            futures_util::future::try_join_all(missing.iter().map(new_password_hash)).await?;
+        let mut hashes: std::collections::HashMap<String, String> = missing
+            .iter()
+            .map(|u| u.username.as_str().to_owned())
+            .zip(hashed)
+            .collect();
         let mut w = self
             .begin_write(actor.username.as_str(), self.source)
             .await?;
@@ -116,26 +134,27 @@ impl Store {
             }
         }
         for u in &fixture.users {
-            if users::Entity::find_by_id(u.username.as_str())
-                .one(&w.tx)
-                .await?
-                .is_none()
+            if let Some(hash) = hashes.remove(u.username.as_str())
+                && users::Entity::find_by_id(u.username.as_str())
+                    .one(&w.tx)
+                    .await?
+                    .is_none()
             {
-                insert_user(
-                    &mut w,
-                    NewUser {
-                        username: u.username.clone(),
-                        full_name: u.full_name.clone(),
-                        role: u.role,
-                        labs: u.labs.clone(),
-                        password: u.password.clone(),
-                    },
-                )
-                .await?;
+                insert_user(&mut w, new_user(u), hash).await?;
                 report.users += 1;
             }
         }
         w.commit().await?;
         Ok(report)
+    }
+}
+
+fn new_user(u: &FixtureUser) -> NewUser {
+    NewUser {
+        username: u.username.clone(),
+        full_name: u.full_name.clone(),
+        role: u.role,
+        labs: u.labs.clone(),
+        password: u.password.clone(),
     }
 }

@@ -246,11 +246,12 @@ impl Store {
         expected_version: Option<i64>,
         password: &str,
     ) -> Result<BatchView, StoreError> {
+        self.check_signer(actor, Action::ConfirmHistory, number, password)
+            .await?;
         let mut w = self.write_for(actor).await?;
         let mut l = self
             .load_for_write(&w, actor, Action::ConfirmHistory, number, expected_version)
             .await?;
-        self.verify_signature_password(&w, actor, password).await?;
         let so_far = administrations::Entity::find()
             .filter(administrations::Column::BatchId.eq(l.id))
             .count(&w.tx)

@@ -678,16 +678,10 @@ fn check_rows(
             p.errors.push(RowError::out_of_scope(line, &row.lab_code));
             continue;
         }
-        if let Some(owner) = foreign_number_owner(&row.batch_number, &row.lab_code, |c| {
+        let foreign = foreign_number_owner(&row.batch_number, &row.lab_code, |c| {
             network.labs.contains_key(c)
-        }) {
-            p.errors.push(RowError::foreign_batch_number(
-                line,
-                &row.batch_number,
-                owner,
-            ));
-            continue;
-        }
+        })
+        .map(|owner| RowError::foreign_batch_number(line, &row.batch_number, owner));
         let product = network.products.get(row.product_code.as_str());
         let lab = network.labs.get(row.lab_code.as_str());
         let assignments = network
@@ -697,7 +691,8 @@ fn check_rows(
                 row.lab_code.as_str().to_owned(),
             ))
             .map_or(&[][..], Vec::as_slice);
-        let (errors, warnings) = check_against_network(&row, line, product, lab, assignments);
+        let (mut errors, warnings) = check_against_network(&row, line, product, lab, assignments);
+        errors.extend(foreign);
         p.warnings.extend(warnings);
         if !errors.is_empty() {
             p.errors.extend(errors);

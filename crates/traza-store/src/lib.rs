@@ -5,6 +5,7 @@
 //! the queries themselves. sea-orm types never leave this crate.
 
 mod audit;
+mod auth;
 mod batches;
 mod dashboard;
 mod entity;
@@ -59,6 +60,8 @@ pub struct Store {
     views: std::sync::Arc<view_cache::ViewCache>,
     /// Shared by every clone of this handle (see `registry`).
     registry: std::sync::Arc<registry::RegistryCache>,
+    /// Lockout counts and windows (see `auth`).
+    lockout: std::sync::Arc<traza_domain::auth::LockoutPolicy>,
 }
 
 impl Store {
@@ -117,6 +120,7 @@ impl Store {
             tokens: Default::default(),
             views: Default::default(),
             registry: Default::default(),
+            lockout: Default::default(),
         })
     }
 
@@ -128,6 +132,7 @@ impl Store {
             tokens: self.tokens.clone(),
             views: self.views.clone(),
             registry: self.registry.clone(),
+            lockout: self.lockout.clone(),
         }
     }
 

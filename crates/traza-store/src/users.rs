@@ -2,20 +2,22 @@
 //! stored only as their SHA-256).
 
 use std::collections::BTreeSet;
+use std::net::IpAddr;
 
-use argon2::{Argon2, PasswordHasher, PasswordVerifier};
 use chrono::{DateTime, Duration, Utc};
 use rand::RngCore;
 use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::Serialize;
 use serde_json::json;
 use sha2::{Digest, Sha256};
-use traza_domain::access::{Action, Actor, check_password, check_user_labs};
+use traza_domain::access::{Action, Actor, check_user_labs};
+use traza_domain::auth::check_new_password;
 use traza_domain::codes::{LabCode, Username};
 use traza_domain::validation::Fields;
 use traza_domain::vocab::Role;
 
 use crate::Store;
+use crate::auth::{Attempt, hash_password, password_matches};
 use crate::entity::{labs, tokens, user_labs, users};
 use crate::error::{StoreError, stored};
 use crate::write::{Change, Write};
@@ -67,27 +69,6 @@ pub fn system_actor() -> Actor {
         role: Role::Admin,
         labs: BTreeSet::new(),
     }
-}
-
-async fn hash_password(password: String) -> Result<String, StoreError> {
-    tokio::task::spawn_blocking(move || {
-        Argon2::default()
-            .hash_password(password.as_bytes())
-            .map(|h| h.to_string())
-            .map_err(|e| StoreError::Corrupt(format!("password hashing failed: {e}")))
-    })
-    .await
-    .map_err(|e| StoreError::Corrupt(format!("password hashing task failed: {e}")))?
-}
-
-async fn password_matches(password: String, hash: String) -> bool {
-    tokio::task::spawn_blocking(move || {
-        Argon2::default()
-            .verify_password(password.as_bytes(), hash.as_str())
-            .is_ok()
-    })
-    .await
-    .unwrap_or(false)
 }
 
 fn token_hash(token: &str) -> String {
@@ -150,15 +131,41 @@ async fn set_labs(w: &Write, username: &str, labs: &BTreeSet<LabCode>) -> Result
     Ok(())
 }
 
-/// Inserts a user inside an open write (used by the API, the CLI and the fixture loader).
-pub(crate) async fn insert_user(w: &mut Write, new: NewUser) -> Result<UserView, StoreError> {
+/// Revokes every token of `username` (kept, with the time), in this write.
+async fn revoke_tokens(w: &Write, username: &str) -> Result<(), StoreError> {
+    tokens::Entity::update_many()
+        .col_expr(
+            tokens::Column::RevokedAt,
+            sea_orm::sea_query::Expr::value(w.now()),
+        )
+        .filter(tokens::Column::Username.eq(username))
+        .filter(tokens::Column::RevokedAt.is_null())
+        .exec(&w.tx)
+        .await?;
+    Ok(())
+}
+
+/// The argon2id hash of a new user's password, once the password policy accepts it. Called
+/// before the write transaction opens: argon2 never runs inside one.
+pub(crate) async fn new_password_hash(new: &NewUser) -> Result<String, StoreError> {
+    check_new_password(&new.password, new.username.as_str())
+        .map_err(|e| StoreError::invalid("password", e))?;
+    hash_password(new.password.clone()).await
+}
+
+/// Inserts a user inside an open write (used by the API, the CLI and the fixture loader), with
+/// the hash [`new_password_hash`] made.
+pub(crate) async fn insert_user(
+    w: &mut Write,
+    new: NewUser,
+    password_hash: String,
+) -> Result<UserView, StoreError> {
     let mut fields = Fields::default();
     let full_name = fields.check(
         "full_name",
         traza_domain::validation::text(&new.full_name, 200),
     );
     fields.check("labs", check_user_labs(new.role, &new.labs));
-    fields.check("password", check_password(&new.password));
     fields.finish()?;
     check_labs_exist(w, &new.labs).await?;
     if users::Entity::find_by_id(new.username.as_str())
@@ -168,7 +175,6 @@ pub(crate) async fn insert_user(w: &mut Write, new: NewUser) -> Result<UserView,
     {
         return Err(StoreError::Duplicate(format!("user {}", new.username)));
     }
-    let password_hash = hash_password(new.password).await?;
     let now = w.now();
     users::Entity::insert(users::ActiveModel {
         username: Set(new.username.as_str().to_owned()),
@@ -206,10 +212,11 @@ impl Store {
     /// Creates a user (admin only). The password is never stored, only its argon2id hash.
     pub async fn create_user(&self, actor: &Actor, new: NewUser) -> Result<UserView, StoreError> {
         actor.may(Action::ManageUsers)?;
+        let hash = new_password_hash(&new).await?;
         let mut w = self
             .begin_write(actor.username.as_str(), self.source)
             .await?;
-        let created = insert_user(&mut w, new).await?;
+        let created = insert_user(&mut w, new, hash).await?;
         w.commit().await?;
         Ok(created)
     }
@@ -232,6 +239,14 @@ impl Store {
         update: UserUpdate,
     ) -> Result<UserView, StoreError> {
         actor.may(Action::ManageUsers)?;
+        // Argon2 never runs inside a write transaction (it would hold every writer back).
+        let new_hash = match &update.password {
+            Some(pw) => {
+                check_new_password(pw, username).map_err(|e| StoreError::invalid("password", e))?;
+                Some(hash_password(pw.clone()).await?)
+            }
+            None => None,
+        };
         let mut w = self
             .begin_write(actor.username.as_str(), self.source)
             .await?;
@@ -251,9 +266,6 @@ impl Store {
         after.labs = update.labs.clone().unwrap_or_else(|| before.labs.clone());
         after.active = update.active.unwrap_or(before.active);
         fields.check("labs", check_user_labs(after.role, &after.labs));
-        if let Some(pw) = &update.password {
-            fields.check("password", check_password(pw));
-        }
         fields.finish()?;
         check_labs_exist(&w, &after.labs).await?;
         let mut model: users::ActiveModel = user.into();
@@ -261,25 +273,18 @@ impl Store {
         model.role = Set(after.role.as_str().to_owned());
         model.active = Set(after.active);
         model.updated_at = Set(w.now());
-        let password_changed = update.password.is_some();
-        if let Some(pw) = update.password {
-            model.password_hash = Set(hash_password(pw).await?);
+        if let Some(hash) = new_hash {
+            model.password_hash = Set(hash);
         }
         users::Entity::update(model).exec(&w.tx).await?;
+        let password_changed = update.password.is_some();
         if after.labs != before.labs {
             set_labs(&w, username, &after.labs).await?;
         }
-        if !after.active || update.labs.is_some() || update.role.is_some() {
-            // A changed role or scope must not survive in tokens issued under the old one.
-            tokens::Entity::update_many()
-                .col_expr(
-                    tokens::Column::RevokedAt,
-                    sea_orm::sea_query::Expr::value(w.now()),
-                )
-                .filter(tokens::Column::Username.eq(username))
-                .filter(tokens::Column::RevokedAt.is_null())
-                .exec(&w.tx)
-                .await?;
+        if !after.active || update.labs.is_some() || update.role.is_some() || password_changed {
+            // A changed role or scope must not survive in tokens issued under the old one,
+            // nor a session opened with a password that was reset.
+            revoke_tokens(&w, username).await?;
         }
         let mut after_json = user_json(&after);
         if let Some(obj) = after_json.as_object_mut() {
@@ -331,13 +336,23 @@ impl Store {
 
     /// Checks a password of an active user. Unknown users cost the same time as known ones,
     /// so the answer does not reveal which usernames exist.
-    pub async fn authenticate(&self, username: &str, password: &str) -> Result<Actor, StoreError> {
+    ///
+    /// A locked account or a throttled `address` is refused before the password is looked at
+    /// (423, 429); a wrong password counts toward both.
+    pub async fn authenticate(
+        &self,
+        username: &str,
+        password: &str,
+        address: Option<IpAddr>,
+    ) -> Result<Actor, StoreError> {
         // Not a possible username (a NUL, say, which PostgreSQL would refuse): nobody. The
         // dummy verification still runs so the answer takes as long as for a real user.
         let username = match Username::parse(username) {
             Ok(u) => u,
             Err(_) => {
+                self.auth_gate(None, address).await?;
                 password_matches(password.to_owned(), DUMMY_HASH.to_owned()).await;
+                self.auth_failed(None, address, Attempt::Login).await?;
                 return Err(StoreError::Unauthenticated);
             }
         };
@@ -346,34 +361,21 @@ impl Store {
             .filter(users::Column::Active.eq(true))
             .one(&self.db)
             .await?;
+        self.auth_gate(user.as_ref().map(|_| username), address)
+            .await?;
         let hash = match &user {
             Some(u) => u.password_hash.clone(),
             None => DUMMY_HASH.to_owned(),
         };
         if !password_matches(password.to_owned(), hash).await || user.is_none() {
+            self.auth_failed(user.as_ref().map(|_| username), address, Attempt::Login)
+                .await?;
             return Err(StoreError::Unauthenticated);
         }
+        self.auth_succeeded(username).await?;
         self.actor(username)
             .await
             .map_err(|_| StoreError::Unauthenticated)
-    }
-
-    /// Re-checks the signer's password for an electronic signature (21 CFR 11.200).
-    pub(crate) async fn verify_signature_password(
-        &self,
-        w: &Write,
-        actor: &Actor,
-        password: &str,
-    ) -> Result<(), StoreError> {
-        let user = users::Entity::find_by_id(actor.username.as_str())
-            .one(&w.tx)
-            .await?
-            .ok_or(StoreError::Unauthenticated)?;
-        if user.active && password_matches(password.to_owned(), user.password_hash).await {
-            Ok(())
-        } else {
-            Err(StoreError::InvalidSignature)
-        }
     }
 
     /// Logs in: checks the password and issues an opaque token, stored only as its hash.
@@ -381,8 +383,9 @@ impl Store {
         &self,
         username: &str,
         password: &str,
+        address: Option<IpAddr>,
     ) -> Result<(Actor, IssuedToken), StoreError> {
-        let actor = self.authenticate(username, password).await?;
+        let actor = self.authenticate(username, password, address).await?;
         let mut bytes = [0u8; 32];
         rand::rng().fill_bytes(&mut bytes);
         let token = hex::encode(bytes);
@@ -398,6 +401,48 @@ impl Store {
         .exec_without_returning(&self.db)
         .await?;
         Ok((actor, IssuedToken { token, expires_at }))
+    }
+
+    /// A user changes their own password, proving the current one (a wrong one counts toward
+    /// the lock). Every session of the user ends: they log in again with the new password.
+    pub async fn change_own_password(
+        &self,
+        actor: &Actor,
+        current: &str,
+        new: &str,
+    ) -> Result<(), StoreError> {
+        let username = actor.username.as_str();
+        self.verify_signature_password(actor, current).await?;
+        check_new_password(new, username).map_err(|e| StoreError::invalid("new_password", e))?;
+        if new == current {
+            return Err(StoreError::invalid(
+                "new_password",
+                "must differ from the current password",
+            ));
+        }
+        let hash = hash_password(new.to_owned()).await?;
+        let mut w = self.write_for(actor).await?;
+        users::Entity::update(users::ActiveModel {
+            username: Set(username.to_owned()),
+            password_hash: Set(hash),
+            updated_at: Set(w.now()),
+            ..Default::default()
+        })
+        .exec(&w.tx)
+        .await?;
+        revoke_tokens(&w, username).await?;
+        w.audit(Change {
+            action: "user.password_change",
+            entity_type: "user",
+            entity_key: username,
+            before: None,
+            after: Some(json!({"password_changed": true, "sessions_revoked": true})),
+            reason: None,
+        })
+        .await?;
+        w.commit().await?;
+        self.tokens.clear();
+        Ok(())
     }
 
     /// Ends a session: the token is revoked (kept, with the time), in this process at once.

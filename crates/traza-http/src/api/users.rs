@@ -22,6 +22,21 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_users, create_user))
         .routes(routes!(update_user))
+        .routes(routes!(unlock_user))
+}
+
+/// Lift a lockout (admin): the account may log in and sign again at once.
+#[utoipa::path(post, path = "/users/{username}/unlock", tag = "users", security(("bearer" = [])), params(("username" = String, Path)),
+    responses((status = 204, description = "unlocked"), (status = 403, description = "not an admin", body = ErrorBody), (status = 404, description = "no such user", body = ErrorBody)))]
+async fn unlock_user(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    AppPath(username): AppPath<String>,
+) -> Result<StatusCode, ApiError> {
+    let username = Username::parse(&username)
+        .map_err(|_| ApiError::new(StatusCode::NOT_FOUND, "not_found", "user not found"))?;
+    state.store.unlock_user(&actor, username.as_str()).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 #[derive(Deserialize, ToSchema)]

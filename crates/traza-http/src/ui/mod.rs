@@ -555,10 +555,10 @@ async fn switch_language(headers: HeaderMap, Query(q): Query<Back>) -> Response 
     r
 }
 
-fn login_form(l: Lang, csrf: &str, back: &str, failed: bool) -> Markup {
+fn login_form(l: Lang, csrf: &str, back: &str, failure: Option<&str>) -> Markup {
     html! {
-        @if failed {
-            div.notice.error role="alert" { p { (l.t("Usuario o contraseña incorrectos.", "Wrong username or password.")) } }
+        @if let Some(message) = failure {
+            div.notice.error role="alert" { p { (message) } }
         }
         form.card method="post" action="/entrar" {
             input type="hidden" name="csrf" value=(csrf);
@@ -578,7 +578,7 @@ async fn login_page(headers: HeaderMap, Query(q): Query<Back>) -> Response {
     rand::fill(&mut bytes);
     let csrf = hex::encode(bytes);
     let back = local_path(q.volver.as_deref());
-    let body = login_form(l, &csrf, &back, false);
+    let body = login_form(l, &csrf, &back, None);
     let mut r = Html(
         page(
             None,
@@ -607,6 +607,7 @@ struct LoginForm {
 
 async fn login(
     State(state): State<AppState>,
+    crate::extract::ClientAddress(address): crate::extract::ClientAddress,
     headers: HeaderMap,
     axum::Form(f): axum::Form<LoginForm>,
 ) -> Response {
@@ -623,7 +624,16 @@ async fn login(
         );
     }
     let back = local_path(f.volver.as_deref());
-    match state.store.login(&f.username, &f.password).await {
+    let refused = |status: StatusCode, message: String| {
+        let body = login_form(l, &f.csrf, &back, Some(&message));
+        let title = l.t("Entrar en Traza", "Log in to Traza");
+        (
+            status,
+            Html(page(None, l, title, "/entrar", body).into_string()),
+        )
+            .into_response()
+    };
+    match state.store.login(&f.username, &f.password, address).await {
         Ok((_, issued)) => {
             let max_age = (issued.expires_at - chrono::Utc::now())
                 .num_seconds()
@@ -644,23 +654,36 @@ async fn login(
             traza_store::StoreError::Unauthenticated
             | traza_store::StoreError::NotFound(_)
             | traza_store::StoreError::InvalidSignature,
-        ) => {
-            let body = login_form(l, &f.csrf, &back, true);
-            (
-                StatusCode::UNAUTHORIZED,
-                Html(
-                    page(
-                        None,
-                        l,
-                        l.t("Entrar en Traza", "Log in to Traza"),
-                        "/entrar",
-                        body,
+        ) => refused(
+            StatusCode::UNAUTHORIZED,
+            l.t("Usuario o contraseña incorrectos.", "Wrong username or password.")
+                .to_owned(),
+        ),
+        Err(traza_store::StoreError::AuthRefused(r)) => match r {
+            traza_domain::auth::AuthRefusal::AccountLocked { until } => refused(
+                StatusCode::LOCKED,
+                format!(
+                    "{} {} {}",
+                    l.t(
+                        "La cuenta está bloqueada tras varias contraseñas incorrectas seguidas. Podrá volver a intentarlo después de",
+                        "The account is locked after several wrong passwords in a row. You may try again after",
+                    ),
+                    l.instant(until),
+                    l.t(
+                        "o pedir a un administrador que la desbloquee.",
+                        "or ask an administrator to unlock it.",
                     )
-                    .into_string(),
                 ),
-            )
-                .into_response()
-        }
+            ),
+            traza_domain::auth::AuthRefusal::TooManyAttempts { .. } => refused(
+                StatusCode::TOO_MANY_REQUESTS,
+                l.t(
+                    "Demasiados intentos fallidos desde este equipo. Espere un minuto.",
+                    "Too many failed attempts from this computer. Wait a minute.",
+                )
+                .to_owned(),
+            ),
+        },
         Err(e) => store_error(l, e),
     }
 }

@@ -2,6 +2,7 @@
 //! `TRAZA_TEST_POSTGRES_URL` is set, on PostgreSQL too (see `support`).
 
 mod audit;
+mod auth;
 mod batches;
 mod concurrency;
 mod lifecycle;

@@ -83,7 +83,10 @@ async fn fixture_loading_is_idempotent() {
         assert_eq!(jose.labs, [lab("MAL-CRTS"), lab(MAL)].into_iter().collect());
         assert_eq!(jose.full_name, "José Alarcón Ibáñez");
         // Fixture passwords are usable (stored as hashes).
-        store.authenticate("jose.alarcon", JOSE_PW).await.unwrap();
+        store
+            .authenticate("jose.alarcon", JOSE_PW, None)
+            .await
+            .unwrap();
     })
     .await;
 }

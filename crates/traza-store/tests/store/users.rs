@@ -21,7 +21,7 @@ async fn login_tokens_and_deactivation() {
         let store = &net.store;
 
         let (actor, issued) = store
-            .login("marta.jimenez", "demo-tecnico-granada-1")
+            .login("marta.jimenez", "demo-tecnico-granada-1", None)
             .await
             .unwrap();
         assert_eq!(
@@ -40,17 +40,21 @@ async fn login_tokens_and_deactivation() {
         assert_eq!(resolved.full_name, "Marta Jiménez Salas");
         // A second login gives another token; both work.
         let (_, second) = store
-            .login("marta.jimenez", "demo-tecnico-granada-1")
+            .login("marta.jimenez", "demo-tecnico-granada-1", None)
             .await
             .unwrap();
         assert_ne!(second.token, issued.token);
 
         assert!(matches!(
-            store.login("marta.jimenez", "demo-tecnico-granada-2").await,
+            store
+                .login("marta.jimenez", "demo-tecnico-granada-2", None)
+                .await,
             Err(StoreError::Unauthenticated)
         ));
         assert!(matches!(
-            store.login("nobody.here", "demo-tecnico-granada-1").await,
+            store
+                .login("nobody.here", "demo-tecnico-granada-1", None)
+                .await,
             Err(StoreError::Unauthenticated)
         ));
         assert!(matches!(
@@ -101,7 +105,9 @@ async fn login_tokens_and_deactivation() {
             );
         }
         assert!(matches!(
-            store.login("marta.jimenez", "demo-tecnico-granada-1").await,
+            store
+                .login("marta.jimenez", "demo-tecnico-granada-1", None)
+                .await,
             Err(StoreError::Unauthenticated)
         ));
         assert!(matches!(
@@ -126,7 +132,7 @@ async fn login_tokens_and_deactivation() {
             Err(StoreError::Unauthenticated)
         ));
         let (_, fresh) = store
-            .login("marta.jimenez", "demo-tecnico-granada-1")
+            .login("marta.jimenez", "demo-tecnico-granada-1", None)
             .await
             .unwrap();
         assert_eq!(
@@ -248,7 +254,7 @@ async fn user_management_rules() {
             Err(StoreError::Duplicate(_))
         ));
         let (actor, _) = store
-            .login("paula.diaz", "cambiame-en-el-primer-acceso")
+            .login("paula.diaz", "cambiame-en-el-primer-acceso", None)
             .await
             .unwrap();
         assert_eq!(actor.labs, [lab(MAL)].into_iter().collect());
@@ -280,12 +286,12 @@ async fn user_management_rules() {
             .unwrap();
         assert!(matches!(
             store
-                .login("paula.diaz", "cambiame-en-el-primer-acceso")
+                .login("paula.diaz", "cambiame-en-el-primer-acceso", None)
                 .await,
             Err(StoreError::Unauthenticated)
         ));
         store
-            .login("paula.diaz", "otra-clave-mas-larga")
+            .login("paula.diaz", "otra-clave-mas-larga", None)
             .await
             .unwrap();
     })
@@ -298,11 +304,11 @@ async fn expired_tokens_are_refused() {
         let net = network(&ctx.store).await;
         let store = &net.store;
         let (_, expiring) = store
-            .login("isabel.morales", "demo-calidad-granada")
+            .login("isabel.morales", "demo-calidad-granada", None)
             .await
             .unwrap();
         let (_, other) = store
-            .login("pablo.ortiz", "demo-tecnico-granada-2")
+            .login("pablo.ortiz", "demo-tecnico-granada-2", None)
             .await
             .unwrap();
         assert_eq!(
