@@ -1,4 +1,5 @@
-//! Lockout and throttling counters (SPEC §2 "Users": authentication). They live in the
+//! Lockout and throttling counters, and the last use of a web session (SPEC §2 "Users":
+//! authentication). They live in the
 //! database so that every `traza serve` behind one PostgreSQL sees them; they are not GMP
 //! rows (a lock and an unlock are audit events, each failure a warning in the log).
 
@@ -23,9 +24,27 @@ enum AddressFailures {
     Failures,
 }
 
+/// A web session ends after 30 minutes without a request: its token's last use.
+#[derive(DeriveIden)]
+enum Tokens {
+    Table,
+    LastSeenAt,
+}
+
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.alter_table(
+            Table::alter()
+                .table(Tokens::Table)
+                .add_column(
+                    ColumnDef::new(Tokens::LastSeenAt)
+                        .timestamp_with_time_zone()
+                        .null(),
+                )
+                .to_owned(),
+        )
+        .await?;
         m.create_table(
             Table::create()
                 .table(AccountLocks::Table)
@@ -79,6 +98,13 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.alter_table(
+            Table::alter()
+                .table(Tokens::Table)
+                .drop_column(Tokens::LastSeenAt)
+                .to_owned(),
+        )
+        .await?;
         m.drop_table(Table::drop().table(AddressFailures::Table).to_owned())
             .await?;
         m.drop_table(Table::drop().table(AccountLocks::Table).to_owned())

@@ -113,6 +113,32 @@ impl LockoutPolicy {
     }
 }
 
+/// A web session ends after this long without a request (SPEC §2; Annex 11 §12.1: an
+/// unattended terminal must not stay open).
+pub const WEB_SESSION_IDLE: Duration = Duration::minutes(30);
+
+/// What a page request does to its session, given its last use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionUse {
+    /// Used within the last minute: nothing to write.
+    Fresh,
+    /// Record the use (at most once a minute, so that reading pages does not write on each).
+    Touch,
+    /// Idle too long: the session ends.
+    Idle,
+}
+
+pub fn web_session_use(last_use: DateTime<Utc>, now: DateTime<Utc>) -> SessionUse {
+    let idle = now - last_use;
+    if idle > WEB_SESSION_IDLE {
+        SessionUse::Idle
+    } else if idle > Duration::minutes(1) {
+        SessionUse::Touch
+    } else {
+        SessionUse::Fresh
+    }
+}
+
 /// Why a new password is refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PasswordRefusal {
@@ -214,6 +240,27 @@ mod tests {
         assert_eq!(
             behind.client_address(Some(proxy), Some("nonsense")),
             Some(proxy)
+        );
+    }
+
+    #[test]
+    fn a_web_session_ends_after_thirty_idle_minutes() {
+        let last = at("2026-12-02T10:00:00Z");
+        assert_eq!(
+            web_session_use(last, at("2026-12-02T10:00:30Z")),
+            SessionUse::Fresh
+        );
+        assert_eq!(
+            web_session_use(last, at("2026-12-02T10:20:00Z")),
+            SessionUse::Touch
+        );
+        assert_eq!(
+            web_session_use(last, at("2026-12-02T10:30:00Z")),
+            SessionUse::Touch
+        );
+        assert_eq!(
+            web_session_use(last, at("2026-12-02T10:30:01Z")),
+            SessionUse::Idle
         );
     }
 

@@ -1403,7 +1403,7 @@ impl Store {
         Ok(view)
     }
 
-    /// The signer of an electronic signature on batch `number`: role (403) and scope (404)
+    /// The signer of an electronic signature on batch `number`: scope (404) and role (403)
     /// first, as for any write, then the re-entered password, before any write transaction.
     pub(crate) async fn check_signer(
         &self,
@@ -1412,8 +1412,8 @@ impl Store {
         number: &str,
         password: &str,
     ) -> Result<(), StoreError> {
-        actor.may(action)?;
-        self.batch_row(actor, number).await?;
+        let m = self.batch_row(actor, number).await?;
+        actor.may_in_lab(action, &stored("lab code", LabCode::parse(&m.lab_code))?)?;
         self.verify_signature_password(actor, password).await
     }
 

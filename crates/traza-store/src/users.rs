@@ -148,9 +148,24 @@ async fn revoke_tokens(w: &Write, username: &str) -> Result<(), StoreError> {
 /// The argon2id hash of a new user's password, once the password policy accepts it. Called
 /// before the write transaction opens: argon2 never runs inside one.
 pub(crate) async fn new_password_hash(new: &NewUser) -> Result<String, StoreError> {
-    check_new_password(&new.password, new.username.as_str())
-        .map_err(|e| StoreError::invalid("password", e))?;
+    check_new_user(new)?;
     hash_password(new.password.clone()).await
+}
+
+/// Every field of a new user, each problem named at once; the trimmed full name.
+fn check_new_user(new: &NewUser) -> Result<String, StoreError> {
+    let mut fields = Fields::default();
+    let full_name = fields.check(
+        "full_name",
+        traza_domain::validation::text(&new.full_name, 200),
+    );
+    fields.check("labs", check_user_labs(new.role, &new.labs));
+    fields.check(
+        "password",
+        check_new_password(&new.password, new.username.as_str()),
+    );
+    fields.finish()?;
+    Ok(full_name.unwrap_or_default())
 }
 
 /// Inserts a user inside an open write (used by the API, the CLI and the fixture loader), with
@@ -160,13 +175,7 @@ pub(crate) async fn insert_user(
     new: NewUser,
     password_hash: String,
 ) -> Result<UserView, StoreError> {
-    let mut fields = Fields::default();
-    let full_name = fields.check(
-        "full_name",
-        traza_domain::validation::text(&new.full_name, 200),
-    );
-    fields.check("labs", check_user_labs(new.role, &new.labs));
-    fields.finish()?;
+    let full_name = check_new_user(&new)?;
     check_labs_exist(w, &new.labs).await?;
     if users::Entity::find_by_id(new.username.as_str())
         .one(&w.tx)
@@ -178,7 +187,7 @@ pub(crate) async fn insert_user(
     let now = w.now();
     users::Entity::insert(users::ActiveModel {
         username: Set(new.username.as_str().to_owned()),
-        full_name: Set(full_name.unwrap_or_default()),
+        full_name: Set(full_name),
         role: Set(new.role.as_str().to_owned()),
         password_hash: Set(password_hash),
         active: Set(true),
@@ -397,6 +406,7 @@ impl Store {
             created_at: Set(now),
             expires_at: Set(expires_at),
             revoked_at: Set(None),
+            last_seen_at: Set(None),
         })
         .exec_without_returning(&self.db)
         .await?;
@@ -443,6 +453,39 @@ impl Store {
         w.commit().await?;
         self.tokens.clear();
         Ok(())
+    }
+
+    /// A web page's use of its session: a session idle for longer than
+    /// [`WEB_SESSION_IDLE`](traza_domain::auth::WEB_SESSION_IDLE) ends (its token is revoked);
+    /// otherwise its last use moves on, written at most once a minute.
+    pub async fn touch_web_session(&self, token: &str) -> Result<(), StoreError> {
+        use traza_domain::auth::{SessionUse, web_session_use};
+        let hash = token_hash(token);
+        let row = tokens::Entity::find_by_id(hash.clone())
+            .filter(tokens::Column::RevokedAt.is_null())
+            .one(&self.db)
+            .await?
+            .ok_or(StoreError::Unauthenticated)?;
+        let now = Utc::now();
+        let last = row.last_seen_at.unwrap_or(row.created_at);
+        let set = |column: tokens::Column| {
+            tokens::Entity::update_many()
+                .col_expr(column, sea_orm::sea_query::Expr::value(now))
+                .filter(tokens::Column::TokenHash.eq(hash.clone()))
+                .filter(tokens::Column::RevokedAt.is_null())
+        };
+        match web_session_use(last, now) {
+            SessionUse::Fresh => Ok(()),
+            SessionUse::Touch => {
+                set(tokens::Column::LastSeenAt).exec(&self.db).await?;
+                Ok(())
+            }
+            SessionUse::Idle => {
+                set(tokens::Column::RevokedAt).exec(&self.db).await?;
+                self.tokens.clear();
+                Err(StoreError::Unauthenticated)
+            }
+        }
     }
 
     /// Ends a session: the token is revoked (kept, with the time), in this process at once.

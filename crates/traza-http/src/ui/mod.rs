@@ -7,6 +7,7 @@
 //! (Secure behind TLS); it expires with the token (12 h) and logging out revokes it. Every
 //! form carries a CSRF token derived from the session, checked on every POST.
 
+mod account;
 mod fmt;
 mod holds;
 mod pages;
@@ -45,6 +46,7 @@ pub fn router() -> Router<AppState> {
         .route("/estilo.css", get(style::css))
         .route("/registro", get(registry::registro))
         .merge(pages::routes())
+        .merge(account::routes())
         .merge(vigilance::routes())
 }
 
@@ -160,7 +162,12 @@ impl FromRequestParts<AppState> for Session {
         if token.is_empty() || token.len() > 256 {
             return Err(to_login());
         }
-        match state.store.actor_for_token(&token).await {
+        let session = async {
+            let actor = state.store.actor_for_token(&token).await?;
+            state.store.touch_web_session(&token).await?;
+            Ok(actor)
+        };
+        match session.await {
             Ok(actor) => Ok(Session { actor, token, lang }),
             Err(
                 traza_store::StoreError::Unauthenticated | traza_store::StoreError::NotFound(_),
@@ -248,6 +255,7 @@ pub fn page(s: Option<&Session>, lang: Lang, title: &str, path: &str, body: Mark
                         }
                         @if let Some(s) = s {
                             span.user { (s.actor.full_name) " · " (role_name(l, s.actor.role)) }
+                            a href="/cuenta/clave" { (l.t("Mi contraseña", "My password")) }
                             form.inline method="post" action="/salir" {
                                 input type="hidden" name="csrf" value=(s.csrf());
                                 button.link type="submit" { (l.t("Salir", "Log out")) }
@@ -391,6 +399,14 @@ fn error_title(l: Lang, code: &str) -> &str {
         "lab_not_active" => (
             "El laboratorio no puede fabricar (suspendido o solo de formación)",
             "The laboratory cannot manufacture (suspended or training only)",
+        ),
+        "account_locked" => (
+            "La cuenta está bloqueada tras varias contraseñas incorrectas seguidas",
+            "The account is locked after several wrong passwords in a row",
+        ),
+        "too_many_attempts" => (
+            "Demasiados intentos fallidos: espere un minuto",
+            "Too many failed attempts: wait a minute",
         ),
         "reaction_closed" => (
             "La notificación de la reacción ya está cerrada",

@@ -262,3 +262,44 @@ async fn a_reset_or_a_change_of_password_ends_every_session() {
     )
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_web_session_left_alone_for_half_an_hour_ends() {
+    on_both(
+        "a_web_session_left_alone_for_half_an_hour_ends",
+        |ctx| async move {
+            let net = network(&ctx.store).await;
+            let store = &net.store;
+            let (_, kept) = store.login("nuria.blanco", NURIA_PW, None).await.unwrap();
+            let (_, left) = store.login("nuria.blanco", NURIA_PW, None).await.unwrap();
+            store.touch_web_session(&kept.token).await.unwrap();
+            store.touch_web_session(&left.token).await.unwrap();
+            // The second terminal was left 31 minutes ago (its last use moved back by SQL).
+            let ago = (chrono::Utc::now() - chrono::Duration::minutes(31)).to_rfc3339();
+            ctx.execute_raw(&format!(
+                "UPDATE tokens SET created_at = '{ago}', last_seen_at = '{ago}' WHERE username = 'nuria.blanco'"
+            ))
+            .await;
+            let recent = (chrono::Utc::now() - chrono::Duration::minutes(29)).to_rfc3339();
+            let kept_hash = {
+                use sha2::Digest;
+                hex::encode(sha2::Sha256::digest(kept.token.as_bytes()))
+            };
+            ctx.execute_raw(&format!(
+                "UPDATE tokens SET last_seen_at = '{recent}' WHERE token_hash = '{kept_hash}'"
+            ))
+            .await;
+            assert!(matches!(
+                store.touch_web_session(&left.token).await,
+                Err(StoreError::Unauthenticated)
+            ));
+            assert!(matches!(
+                store.actor_for_token(&left.token).await,
+                Err(StoreError::Unauthenticated)
+            ));
+            store.touch_web_session(&kept.token).await.unwrap();
+            assert!(store.actor_for_token(&kept.token).await.is_ok());
+        },
+    )
+    .await;
+}
