@@ -9,6 +9,7 @@ mod errors;
 mod imports;
 mod network;
 mod registry;
+mod security;
 mod stories;
 mod support;
 mod vigilance;

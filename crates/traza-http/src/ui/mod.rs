@@ -98,10 +98,25 @@ fn same(a: &str, b: &str) -> bool {
             == 0
 }
 
-/// A path of this site to go back to after logging in (never another site).
+/// A path of this site to go back to (after logging in, or switching the language), never
+/// another site: anything else is `/`.
+///
+/// Browsers read a `Location` leniently: they drop tabs and line breaks anywhere in it and
+/// take a backslash for `/` (WHATWG URL Standard, "basic URL parser"), so `/%09/evil.example`
+/// (a tab) and `/\evil.example` both lead to `//evil.example`, another host. A control
+/// character cannot even go into a header, nor can a non-ASCII one through `Redirect` (the
+/// answer would be a 500). So the path starts with exactly one `/` and holds only printable
+/// ASCII other than the backslash: no control character, no whitespace. The paths this site
+/// sends back here are its own request URIs, percent-encoded, so none is refused.
 fn local_path(p: Option<&str>) -> String {
+    let is_local = |p: &str| {
+        let mut chars = p.chars();
+        chars.next() == Some('/')
+            && !matches!(chars.next(), Some('/' | '\\'))
+            && p.chars().all(|c| c.is_ascii_graphic() && c != '\\')
+    };
     match p {
-        Some(p) if p.starts_with('/') && !p.starts_with("//") && !p.contains('\\') => p.to_owned(),
+        Some(p) if is_local(p) => p.to_owned(),
         _ => "/".to_owned(),
     }
 }
