@@ -90,3 +90,176 @@ async fn back_links_never_leave_the_site() {
     })
     .await;
 }
+
+/// The headers every answer carries, whatever made it.
+fn assert_hardened(r: &Resp) {
+    let csp = r.header("content-security-policy").unwrap_or_default();
+    for directive in [
+        "default-src 'none'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "frame-ancestors 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "object-src 'none'",
+    ] {
+        assert!(
+            csp.contains(directive),
+            "{}: CSP {csp:?} lacks {directive}",
+            r.what
+        );
+    }
+    assert!(!csp.contains("unsafe"), "{}: {csp}", r.what);
+    assert_eq!(
+        r.header("x-content-type-options").as_deref(),
+        Some("nosniff"),
+        "{}",
+        r.what
+    );
+    assert_eq!(
+        r.header("referrer-policy").as_deref(),
+        Some("same-origin"),
+        "{}",
+        r.what
+    );
+    assert_eq!(
+        r.header("x-frame-options").as_deref(),
+        Some("DENY"),
+        "{}",
+        r.what
+    );
+}
+
+fn assert_not_stored(r: &Resp) {
+    assert_eq!(
+        r.header("cache-control").as_deref(),
+        Some("no-store"),
+        "{}",
+        r.what
+    );
+}
+
+fn assert_cacheable(r: &Resp) {
+    let cache = r.header("cache-control").unwrap_or_default();
+    assert!(
+        cache.contains("max-age") && !cache.contains("no-store"),
+        "{}: cache-control {cache:?}",
+        r.what
+    );
+}
+
+/// The cookie of a page session of `user` (a session is a token of the store).
+async fn session_cookie(api: &Api, user: &str) -> String {
+    format!("traza_sesion={}", api.token(user).await)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_answer_carries_the_security_headers_and_private_ones_are_never_stored() {
+    on_both(
+        "every_answer_carries_the_security_headers",
+        |api| async move {
+            let marta = api.token(MARTA).await;
+            let cookie = session_cookie(&api, MARTA).await;
+
+            // A page with donor codes on it, and the one page with a script.
+            for path in ["/lotes", "/lotes/nuevo"] {
+                let page = api
+                    .site(Method::GET, path)
+                    .header("cookie", &cookie)
+                    .send_page()
+                    .await;
+                assert_eq!(page.status.as_u16(), 200, "{}", page.text);
+                assert_hardened(&page);
+                assert_not_stored(&page);
+                // Nothing inline for the policy to refuse: scripts and styles are files.
+                for inline in ["<script>", "<style", " style=", " onclick=", " onload="] {
+                    assert!(
+                        !page.text.contains(inline),
+                        "{path} has {inline}: {}",
+                        page.text
+                    );
+                }
+            }
+            let form = api
+                .site(Method::GET, "/lotes/nuevo")
+                .header("cookie", &cookie)
+                .send_page()
+                .await;
+            assert!(
+                form.text
+                    .contains(r#"<script src="/identidad.es.js" defer></script>"#),
+                "{}",
+                form.text
+            );
+            let script = api.site(Method::GET, "/identidad.es.js").send_page().await;
+            assert_eq!(script.status.as_u16(), 200);
+            assert!(
+                script
+                    .header("content-type")
+                    .unwrap_or_default()
+                    .starts_with("text/javascript")
+            );
+            assert!(script.text.contains("getElementById('coi')"));
+            assert_hardened(&script);
+            assert_cacheable(&script);
+
+            // API answers carry donor codes: never stored, by the browser or a proxy.
+            let b = api
+                .create_batch(&marta, allo_batch("DON-HDR-0001", &days_ago(3), 1))
+                .await;
+            let number = b["batch_number"].as_str().unwrap().to_owned();
+            for path in [
+                format!("/batches/{number}"),
+                "/batches/export.csv".to_owned(),
+                "/me".to_owned(),
+            ] {
+                let r = api.get(&path).token(&marta).send().await;
+                assert_eq!(r.status.as_u16(), 200, "{}", r.text);
+                assert_hardened(&r);
+                assert_not_stored(&r);
+            }
+            // Refusals and answers made outside the handlers too.
+            for r in [
+                api.get("/batches/NO-SUCH-1").token(&marta).send().await,
+                api.get("/batches").send().await,
+                api.get("/no/such/route").send().await,
+            ] {
+                assert!(r.status.is_client_error(), "{}", r.what);
+                assert_hardened(&r);
+                assert_not_stored(&r);
+            }
+
+            // The public registry, page and JSON, is for everyone and may be cached.
+            for path in [
+                "/registro",
+                "/registro?q=condrocitos",
+                "/public/v1/therapies",
+            ] {
+                let r = api.site(Method::GET, path).send_page().await;
+                assert_eq!(r.status.as_u16(), 200, "{path}");
+                assert_hardened(&r);
+                assert_cacheable(&r);
+            }
+            let page = api.site(Method::GET, "/registro").send_page().await;
+            let vary = page.header("vary").unwrap_or_default().to_ascii_lowercase();
+            assert!(
+                vary.contains("cookie") && vary.contains("accept-language"),
+                "{vary}"
+            );
+            // So are the stylesheets and the OpenAPI document.
+            for path in [
+                "/estilo.css",
+                "/api/v1/docs.css",
+                "/api/v1/openapi.json",
+                "/api/v1/docs",
+            ] {
+                let r = api.site(Method::GET, path).send_page().await;
+                assert_eq!(r.status.as_u16(), 200, "{path}");
+                assert_hardened(&r);
+                assert_cacheable(&r);
+                assert!(!r.text.contains("<style"), "{path}");
+            }
+        },
+    )
+    .await;
+}

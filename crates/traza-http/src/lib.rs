@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, State};
-use axum::http::{HeaderName, Request, StatusCode, header};
+use axum::http::{HeaderName, HeaderValue, Request, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
@@ -25,6 +25,7 @@ use tower_http::compression::CompressionLayer;
 use tower_http::request_id::{
     MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
 };
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 use traza_store::Store;
@@ -87,6 +88,9 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// An import of a few million rows, upload included.
 const IMPORT_TIMEOUT: Duration = Duration::from_secs(30 * 60);
 
+/// For what is the same for every caller until the next release (the OpenAPI document).
+const RELEASE_CONSTANT: [(HeaderName, &str); 1] = [(header::CACHE_CONTROL, "public, max-age=300")];
+
 /// The whole application router.
 pub fn router(state: AppState) -> Router {
     let (short, long, doc) = api_routes();
@@ -96,10 +100,11 @@ pub fn router(state: AppState) -> Router {
         .merge(long.layer(timeout(IMPORT_TIMEOUT)));
     let doc_json = Arc::new(serde_json::to_value(&doc).unwrap_or_default());
     let docs_html = Arc::new(docs::render(&doc_json));
-    Router::new()
+    let router = Router::new()
         .merge(api)
-        .route("/api/v1/openapi.json", get(move || async move { Json((*doc_json).clone()) }))
-        .route("/api/v1/docs", get(move || async move { Html((*docs_html).clone()) }))
+        .route("/api/v1/openapi.json", get(move || async move { (RELEASE_CONSTANT, Json((*doc_json).clone())) }))
+        .route("/api/v1/docs", get(move || async move { (RELEASE_CONSTANT, Html((*docs_html).clone())) }))
+        .route("/api/v1/docs.css", get(move || async move { (RELEASE_CONSTANT, [(header::CONTENT_TYPE, "text/css; charset=utf-8")], docs::CSS) }))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .merge(ui::router().layer(timeout(REQUEST_TIMEOUT)))
@@ -119,7 +124,48 @@ pub fn router(state: AppState) -> Router {
             let id = req.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-").to_owned();
             tracing::info_span!("request", method = %req.method(), route = %route, request_id = %id)
         }))
-        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid));
+    with_security_headers(router)
+}
+
+/// What a browser may do with a page of Traza. Pages load their stylesheet and their one
+/// script as files of this site (`/estilo.css`, `/identidad.*.js`, `/api/v1/docs.css`) and
+/// carry no inline `<script>`, `<style>` or `style=` at all: so `'self'` suffices, with
+/// neither `'unsafe-inline'` nor hashes of inline blocks to keep in step with the code, and
+/// text a user typed can never run as a script. (Charts are inline SVG drawn with
+/// presentation attributes, which the policy does not govern.)
+const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; \
+    style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; \
+    base-uri 'none'; object-src 'none'";
+
+/// Headers on every answer: the policy above, no MIME sniffing, no referrer to other sites
+/// (page URLs carry batch numbers and donor codes), no framing (clickjacking of a signature
+/// form), and `no-store` unless the handler said how its answer may be cached. Denied by
+/// default: only answers that cannot carry GMP data say otherwise (the public registry, the
+/// stylesheet and script, the OpenAPI document and its page); a new route that forgets is
+/// kept out of browser and proxy caches.
+fn with_security_headers(router: Router) -> Router {
+    router
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("same-origin"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
 }
 
 /// No key or filter in Traza may hold a NUL character, and PostgreSQL refuses one in text

@@ -1,7 +1,8 @@
 //! The web application (issue 6): server-rendered pages in Spanish first, for laboratory
 //! staff, QA and the coordination unit. Every page calls the same store methods as the JSON
 //! API, so every rule is the server's; the pages only show and ask. Forms work without
-//! JavaScript; a few lines of inline script only add hints while typing.
+//! JavaScript; a few lines of script (served as a file, never inline) only add hints while
+//! typing.
 //!
 //! A session is a bearer token of the store kept in an HttpOnly, SameSite=Strict cookie
 //! (Secure behind TLS); it expires with the token (12 h) and logging out revokes it. Every
@@ -10,6 +11,7 @@
 mod fmt;
 mod pages;
 mod registry;
+mod scripts;
 mod style;
 mod vigilance;
 
@@ -19,7 +21,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use maud::{DOCTYPE, Markup, PreEscaped, html};
+use maud::{DOCTYPE, Markup, html};
 use serde::Deserialize;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -43,6 +45,7 @@ pub fn router() -> Router<AppState> {
         .route("/idioma", get(switch_language))
         .route("/estilo.css", get(style::css))
         .route("/registro", get(registry::registro))
+        .merge(scripts::routes())
         .merge(pages::routes())
         .merge(vigilance::routes())
 }
@@ -673,7 +676,8 @@ async fn logout(
     r
 }
 
-/// Inline script, trusted (written here).
-pub fn script(js: &str) -> Markup {
-    html! { script { (PreEscaped(js)) } }
+/// A script of this site (see `scripts`), run once the page is parsed. Never inline: the
+/// Content-Security-Policy refuses inline scripts.
+pub fn script(src: &str) -> Markup {
+    html! { script src=(src) defer {} }
 }
