@@ -263,3 +263,92 @@ async fn every_answer_carries_the_security_headers_and_private_ones_are_never_st
     )
     .await;
 }
+
+/// Whether a spreadsheet would run the field as a formula.
+fn runs_as_formula(field: &str) -> bool {
+    field.starts_with(['=', '+', '-', '@', '\t', '\r'])
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_export_never_hands_a_spreadsheet_a_formula_and_reads_back_byte_for_byte() {
+    on_both("the_export_never_hands_a_spreadsheet_a_formula", |api| async move {
+        let marta = api.token(MARTA).await;
+        let lucia = api.token(LUCIA).await;
+        // Notes are free text anyone who makes a batch types; donor, patient and batch codes
+        // begin with a letter or a digit by their grammar, so notes and the signer's name are
+        // the fields an attacker can start with a formula.
+        let notes = [
+            r#"=HYPERLINK("http://x")"#,
+            "+cmd|' /C calc'!A0",
+            "@SUM(A1)",
+            "'=already",
+            "-2+3",
+        ];
+        for (i, note) in notes.iter().enumerate() {
+            let mut body = allo_batch(&format!("DON-CSV-000{i}"), &days_ago(3), 1);
+            body["notes"] = (*note).into();
+            api.create_batch(&marta, body).await;
+        }
+        // History from a file: a signer's name written as a formula, and a note that a
+        // spreadsheet already escaped (the import takes the quote away).
+        let file = "batch_number,product_code,lab_code,origin,donor_code,manufacturing_start,manufacturing_end,status,released_by,release_date,access_route,trial_id,notes\n\
+                    GRA-UPCIT-2019-00077,MSC-AD-ALO,GRA-UPCIT,allogeneic,DON-CSV-0100,2019-04-01,2019-04-20,released,=1+1,2019-04-22,clinical_trial,2015-001726-39,'@SUM(A2)\n";
+        api.post("/imports/batches?filename=formulas.csv")
+            .token(&lucia)
+            .raw(Some("text/csv"), file)
+            .send()
+            .await
+            .ok(200);
+        let (imported, _) = api.batch(&lucia, "GRA-UPCIT-2019-00077").await;
+        assert_eq!(
+            (imported["released_by"].as_str(), imported["notes"].as_str()),
+            (Some("=1+1"), Some("@SUM(A2)"))
+        );
+
+        let first = api.get("/batches/export.csv").token(&lucia).send().await.ok_text(200);
+        let mut quoted = Vec::new();
+        for record in csv::Reader::from_reader(first.as_bytes()).into_records() {
+            let record = record.expect("the export is CSV");
+            for field in &record {
+                assert!(!runs_as_formula(field), "{field:?} in {first}");
+            }
+            quoted.extend([record[15].to_owned(), record[19].to_owned()]);
+        }
+        for written in [
+            r#"'=HYPERLINK("http://x")"#,
+            "'+cmd|' /C calc'!A0",
+            "'@SUM(A1)",
+            "''=already",
+            "'-2+3",
+            "'=1+1",
+            "'@SUM(A2)",
+        ] {
+            assert!(quoted.iter().any(|q| q == written), "{written:?} not in {quoted:?}");
+        }
+
+        // Into an empty database and out again: every value and every byte kept.
+        let twin = api.fresh_twin().await;
+        let twin_lucia = twin.token(LUCIA).await;
+        twin.post("/imports/batches?filename=export.csv")
+            .token(&twin_lucia)
+            .raw(Some("text/csv"), first.clone())
+            .send()
+            .await
+            .ok(200);
+        let second = twin.get("/batches/export.csv").token(&twin_lucia).send().await.ok_text(200);
+        let listed = twin.get("/batches?limit=100").token(&twin_lucia).send().await.ok(200);
+        let mut stored: Vec<&str> = listed["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .filter_map(|b| b["notes"].as_str())
+            .collect();
+        stored.sort_unstable();
+        twin.close().await;
+        assert_eq!(second, first, "export → import → export must give the same bytes");
+        let mut expected: Vec<&str> = notes.iter().copied().chain(["@SUM(A2)"]).collect();
+        expected.sort_unstable();
+        assert_eq!(stored, expected);
+    })
+    .await;
+}

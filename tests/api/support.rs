@@ -597,6 +597,19 @@ impl Resp {
         self.body
     }
 
+    /// The body as text, after checking the status.
+    pub fn ok_text(self, status: u16) -> String {
+        assert_eq!(
+            self.status.as_u16(),
+            status,
+            "{} answered {}; body: {}",
+            self.what,
+            self.status,
+            self.text
+        );
+        self.text
+    }
+
     /// The error's `details`, after checking the status and the error code.
     pub fn err(self, status: u16, code: &str) -> Vec<Value> {
         assert_eq!(
