@@ -2,6 +2,8 @@
 //! keep pages out of frames and caches, spreadsheet formulas in the export, page uploads as
 //! large as the API's, and requests cancelled in the middle of a database transaction.
 
+use std::time::Duration;
+
 use axum::http::Method;
 
 use crate::support::*;
@@ -351,4 +353,67 @@ async fn the_export_never_hands_a_spreadsheet_a_formula_and_reads_back_byte_for_
         assert_eq!(stored, expected);
     })
     .await;
+}
+
+/// Reads until the server closes the connection, or `bound` passes; answers what was read,
+/// or `None` if the connection was still open.
+async fn until_closed(stream: &mut tokio::net::TcpStream, bound: Duration) -> Option<String> {
+    use tokio::io::AsyncReadExt;
+    let mut read = Vec::new();
+    match tokio::time::timeout(bound, stream.read_to_end(&mut read)).await {
+        Ok(_) => Some(String::from_utf8_lossy(&read).into_owned()),
+        Err(_) => None,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_sends_its_headers_slowly_is_cut_off() {
+    use tokio::io::AsyncWriteExt;
+    use tokio::net::TcpStream;
+
+    // No database work here: the connection never gets as far as a handler.
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let url = format!("sqlite://{}/slow.db?mode=rwc", dir.path().display());
+    let store = traza_store::Store::connect(&url).await.expect("a store");
+    let mut server = traza_http::Server::bind("127.0.0.1:0", traza_http::AppState { store })
+        .await
+        .expect("bind");
+    server.header_read_timeout = Duration::from_millis(300);
+    let addr = server.local_addr().expect("an address");
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let running = tokio::spawn(server.run(async {
+        let _ = stopped.await;
+    }));
+
+    // Half a request line, then nothing; and a connection that never says a word.
+    let mut half = TcpStream::connect(addr).await.expect("connect");
+    half.write_all(b"GET /heal").await.expect("write");
+    let mut silent = TcpStream::connect(addr).await.expect("connect");
+    let bound = Duration::from_secs(5);
+    assert!(
+        until_closed(&mut half, bound).await.is_some(),
+        "a connection that sent half a request line was still open after {bound:?}"
+    );
+    assert!(
+        until_closed(&mut silent, bound).await.is_some(),
+        "a connection that sent nothing was still open after {bound:?}"
+    );
+
+    // A request sent in time is answered as ever.
+    let mut normal = TcpStream::connect(addr).await.expect("connect");
+    normal
+        .write_all(b"GET /healthz HTTP/1.1\r\nhost: traza\r\nconnection: close\r\n\r\n")
+        .await
+        .expect("write");
+    let answer = until_closed(&mut normal, bound).await.expect("an answer");
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(answer.contains(r#"{"status":"ok"}"#), "{answer}");
+
+    // The shutdown signal still ends the server.
+    stop.send(()).expect("the server listens for its signal");
+    tokio::time::timeout(bound, running)
+        .await
+        .expect("the server stops after its signal")
+        .expect("the server task")
+        .expect("the server ends cleanly");
 }

@@ -228,10 +228,19 @@ async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
     }
 }
 
+/// How long a client may take to send a request's line and headers before its connection is
+/// closed. Without it a client that sends a header a minute (slowloris) holds a connection and
+/// its task forever, and a few thousand of them exhaust the process's file descriptors. Ten
+/// seconds is far more than any real client over any real network needs; an idle keep-alive
+/// connection is closed after as long, which costs a returning client one new handshake.
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// A bound server, ready to run: tests bind `127.0.0.1:0` and read the port.
 pub struct Server {
     listener: TcpListener,
     app: Router,
+    /// See [`HEADER_READ_TIMEOUT`], the default; tests shorten it.
+    pub header_read_timeout: Duration,
 }
 
 impl Server {
@@ -240,6 +249,7 @@ impl Server {
         Ok(Server {
             listener,
             app: router(state),
+            header_read_timeout: HEADER_READ_TIMEOUT,
         })
     }
 
@@ -248,12 +258,63 @@ impl Server {
     }
 
     /// Serves until `shutdown` resolves, then lets in-flight requests finish.
+    ///
+    /// Each connection is served by hyper's HTTP/1 builder rather than `axum::serve`, which
+    /// sets no timer and so no header read timeout at all. Requests carry the peer's address
+    /// as axum's `ConnectInfo<SocketAddr>`.
     pub async fn run(
         self,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        axum::serve(self.listener, self.app)
-            .with_graceful_shutdown(shutdown)
-            .await
+        let mut http = hyper::server::conn::http1::Builder::new();
+        http.timer(hyper_util::rt::TokioTimer::new())
+            .header_read_timeout(self.header_read_timeout);
+        let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+        let mut shutdown = std::pin::pin!(shutdown);
+        loop {
+            let (stream, peer) = tokio::select! {
+                accepted = self.listener.accept() => match accepted {
+                    Ok(accepted) => accepted,
+                    Err(e) => {
+                        accept_failed(e).await;
+                        continue;
+                    }
+                },
+                () = &mut shutdown => break,
+            };
+            let app = self.app.clone();
+            let service = hyper::service::service_fn(move |req: Request<hyper::body::Incoming>| {
+                let mut req = req.map(Body::new);
+                req.extensions_mut()
+                    .insert(axum::extract::ConnectInfo(peer));
+                tower::ServiceExt::oneshot(app.clone(), req)
+            });
+            let connection = graceful
+                .watch(http.serve_connection(hyper_util::rt::TokioIo::new(stream), service));
+            tokio::spawn(async move {
+                // A client that hung up or was too slow; nothing for the log at info.
+                if let Err(e) = connection.await {
+                    tracing::debug!(error = %e, "connection ended");
+                }
+            });
+        }
+        // No new connections; open ones finish their request in flight and close.
+        drop(self.listener);
+        graceful.shutdown().await;
+        Ok(())
     }
+}
+
+/// An error from `accept`. One connection's failure (reset before it was accepted) is no
+/// reason to wait; running out of file descriptors is, or the loop would spin on it.
+async fn accept_failed(e: std::io::Error) {
+    use std::io::ErrorKind::{ConnectionAborted, ConnectionRefused, ConnectionReset};
+    if matches!(
+        e.kind(),
+        ConnectionAborted | ConnectionRefused | ConnectionReset
+    ) {
+        return;
+    }
+    tracing::warn!(error = %e, "accepting a connection failed; retrying in a second");
+    tokio::time::sleep(Duration::from_secs(1)).await;
 }
