@@ -417,3 +417,82 @@ async fn a_client_that_sends_its_headers_slowly_is_cut_off() {
         .expect("the server task")
         .expect("the server ends cleanly");
 }
+
+/// A multipart form as a browser sends it: text fields, then one file.
+fn multipart(boundary: &str, fields: &[(&str, &str)], file: (&str, &str, &[u8])) -> Vec<u8> {
+    let mut body = Vec::new();
+    for (name, value) in fields {
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\ncontent-disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+            )
+            .as_bytes(),
+        );
+    }
+    let (name, file_name, bytes) = file;
+    body.extend_from_slice(
+        format!(
+            "--{boundary}\r\ncontent-disposition: form-data; name=\"{name}\"; filename=\"{file_name}\"\r\ncontent-type: text/csv\r\n\r\n"
+        )
+        .as_bytes(),
+    );
+    body.extend_from_slice(bytes);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    body
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_import_page_takes_files_as_large_as_the_api_does() {
+    on_both("the_import_page_takes_files_as_large_as_the_api_does", |api| async move {
+        let cookie = session_cookie(&api, LUCIA).await;
+        let form = api.site(Method::GET, "/importar").header("cookie", &cookie).send_page().await;
+        assert_eq!(form.status.as_u16(), 200, "{}", form.text);
+        let csrf = form
+            .text
+            .split(r#"name="csrf" value=""#)
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .expect("the form's CSRF token")
+            .to_owned();
+
+        // Just over 1 MiB of valid history: the limit of every other form.
+        const ROWS: usize = 4_000;
+        let mut csv = String::from(
+            "batch_number,product_code,lab_code,origin,donor_code,manufacturing_start,manufacturing_end,status,access_route,trial_id,notes\n",
+        );
+        let note = "Lote de historia para comprobar el límite de subida de la página. ".repeat(3);
+        for i in 0..ROWS {
+            csv.push_str(&format!(
+                "GRA-UPCIT-2016-{:05},MSC-AD-ALO,GRA-UPCIT,allogeneic,DON-BIG-{i:05},2016-04-01,2016-04-22,rejected,clinical_trial,2015-001726-39,{note}{i}\n",
+                i + 1
+            ));
+        }
+        assert!(csv.len() > 1024 * 1024 + 64 * 1024, "{} bytes", csv.len());
+        let boundary = "traza-prueba-limite";
+        let body = multipart(
+            boundary,
+            &[("csrf", &csrf), ("modo", "prueba")],
+            ("fichero", "historia.csv", csv.as_bytes()),
+        );
+        let r = api
+            .site(Method::POST, "/importar")
+            .header("cookie", &cookie)
+            .raw(Some(&format!("multipart/form-data; boundary={boundary}")), body)
+            .send_page()
+            .await;
+        assert_eq!(r.status.as_u16(), 200, "{}", r.text);
+        assert!(r.text.contains("Prueba superada"), "{}", r.text);
+        assert!(r.text.contains(&format!(r#"<dd id="creadas">{ROWS}</dd>"#)), "{}", r.text);
+
+        // Other forms keep the 1 MiB limit.
+        let big = format!("csrf={csrf}&notes={}", "x".repeat(1024 * 1024 + 1));
+        let r = api
+            .site(Method::POST, "/salir")
+            .header("cookie", &cookie)
+            .raw(Some("application/x-www-form-urlencoded"), big)
+            .send_page()
+            .await;
+        assert_eq!(r.status.as_u16(), 413, "{}", r.text);
+    })
+    .await;
+}

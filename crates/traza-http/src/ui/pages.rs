@@ -3,7 +3,7 @@
 //! coordination unit (network, dashboard), and everyone's import and traceability search.
 
 use axum::Router;
-use axum::extract::{Multipart, Path, Query, State};
+use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
@@ -55,8 +55,16 @@ pub fn routes() -> Router<AppState> {
 
 /// The pages whose requests may take minutes (an uploaded import).
 pub fn long_routes() -> Router<AppState> {
-    Router::new().route("/importar", axum::routing::post(import))
+    Router::new().route(
+        "/importar",
+        axum::routing::post(import).layer(DefaultBodyLimit::max(IMPORT_FORM_LIMIT)),
+    )
 }
+
+/// The import form as the browser sends it: a file as large as the API takes
+/// (`MAX_IMPORT_BYTES`, checked again as it is spooled), plus the CSRF token, the mode and
+/// the multipart boundaries. Every other form keeps the router's `BODY_LIMIT`.
+const IMPORT_FORM_LIMIT: usize = crate::api::imports::MAX_IMPORT_BYTES as usize + 64 * 1024;
 
 fn status_name(l: Lang, s: BatchStatus) -> &'static str {
     match s {
@@ -1516,6 +1524,16 @@ async fn import(State(state): State<AppState>, s: Session, mut form: Multipart) 
         let field = match form.next_field().await {
             Ok(Some(f)) => f,
             Ok(None) => break,
+            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                return super::page_error(
+                    l,
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    l.t(
+                        "El fichero es demasiado grande para importarlo.",
+                        "The file is too large to import.",
+                    ),
+                );
+            }
             Err(_) => {
                 return super::page_error(
                     l,
