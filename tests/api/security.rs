@@ -2,6 +2,9 @@
 //! keep pages out of frames and caches, spreadsheet formulas in the export, page uploads as
 //! large as the API's, and requests cancelled in the middle of a database transaction.
 
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use axum::http::Method;
@@ -493,6 +496,154 @@ async fn the_import_page_takes_files_as_large_as_the_api_does() {
             .send_page()
             .await;
         assert_eq!(r.status.as_u16(), 413, "{}", r.text);
+    })
+    .await;
+}
+
+/// A small pseudo-random sequence (xorshift), so that every run cancels at other moments.
+struct Dice(u64);
+
+impl Dice {
+    fn new(seed: u64) -> Dice {
+        let nanos = chrono::Utc::now().timestamp_subsec_nanos();
+        Dice((seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ u64::from(nanos)) | 1)
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % n
+    }
+}
+
+/// The connections of the test's PostgreSQL database left inside a transaction that nobody
+/// is running: after a while they are the pool's, idle in a stranger's transaction.
+async fn idle_in_transaction(url: &str) -> i64 {
+    use sqlx::Connection;
+    let mut watcher = sqlx::PgConnection::connect(url)
+        .await
+        .expect("a raw connection");
+    let count = sqlx::query_scalar(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() \
+         AND state LIKE 'idle in transaction%' AND pid <> pg_backend_pid()",
+    )
+    .fetch_one(&mut watcher)
+    .await
+    .expect("pg_stat_activity");
+    let _ = watcher.close().await;
+    count
+}
+
+/// Waits up to 5 s for every transaction to end, as a pool at rest has none open; answers
+/// how many were still open.
+async fn settled(url: &str) -> i64 {
+    let mut open = idle_in_transaction(url).await;
+    for _ in 0..50 {
+        if open == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        open = idle_in_transaction(url).await;
+    }
+    open
+}
+
+/// A request dropped after it has waited `waits` times, at whatever await it has reached:
+/// a client that hangs up, seen from the server, independent of the machine's speed.
+struct HangUpAfter<F: Future> {
+    request: Pin<Box<F>>,
+    waits: u32,
+}
+
+impl<F: Future> Future for HangUpAfter<F> {
+    type Output = Option<F::Output>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        if self.waits == 0 {
+            return Poll::Ready(None);
+        }
+        self.waits -= 1;
+        self.request.as_mut().poll(cx).map(Some)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn requests_cancelled_mid_transaction_leave_no_transaction_open() {
+    on_both("requests_cancelled_mid_transaction_leave_no_transaction_open", |api| async move {
+        let marta = api.token(MARTA).await;
+        let mut numbers = Vec::new();
+        for i in 0..16 {
+            let b = api.create_batch(&marta, allo_batch(&format!("DON-CANCEL-{i:02}"), &days_ago(3), 1)).await;
+            numbers.push(b["batch_number"].as_str().expect("a number").to_owned());
+        }
+        let event = |note: String| {
+            serde_json::json!({"step": "lavado", "performed_at": minutes_ago(5), "note": note})
+        };
+
+        // Clients that hang up in the middle of their request: reads (which open a read-only
+        // snapshot when the batch changed since it was last read) and writes (which open a
+        // write transaction), dropped at whatever await they have reached, BEGIN included
+        // (a few awaits in: hence the short hang-ups); and clients that wait for their answer,
+        // which must never be a 5xx (`send` checks it).
+        let mut clients = Vec::new();
+        for client in 0..8u64 {
+            let (api, token, numbers) = (api.clone(), marta.clone(), numbers.clone());
+            clients.push(tokio::spawn(async move {
+                let mut dice = Dice::new(client);
+                for i in 0..150 {
+                    let number = &numbers[dice.below(numbers.len() as u64) as usize];
+                    let call = if dice.below(3) == 0 {
+                        api.post(&format!("/batches/{number}/events"))
+                            .token(&token)
+                            .json(event(format!("cliente {client}, {i}")))
+                    } else {
+                        api.get(&format!("/batches/{number}")).token(&token)
+                    };
+                    let request = Box::pin(call.send());
+                    match dice.below(4) {
+                        0 => drop(request.await),
+                        1 => drop(HangUpAfter { request, waits: 1 + dice.below(8) as u32 }.await),
+                        2 => drop(HangUpAfter { request, waits: 1 + dice.below(40) as u32 }.await),
+                        _ => {
+                            let patience = Duration::from_micros(dice.below(3_000));
+                            drop(tokio::time::timeout(patience, request).await);
+                        }
+                    }
+                }
+            }));
+        }
+        for c in clients {
+            c.await.expect("a client whose answers came were never a 5xx");
+        }
+        if api.backend() == "postgres" {
+            assert_eq!(
+                settled(&api.url).await,
+                0,
+                "pooled connections were left inside a transaction by cancelled requests"
+            );
+        }
+
+        // Everyone after them is served: snapshot reads of every batch at once (so that every
+        // pooled connection is used), then a write and a read of each.
+        let mut after = Vec::new();
+        for (i, number) in numbers.iter().enumerate() {
+            let (api, token, number) = (api.clone(), marta.clone(), number.clone());
+            let body = event(format!("después {i}"));
+            after.push(tokio::spawn(async move {
+                api.get(&format!("/batches/{number}")).token(&token).send().await.ok(200);
+                api.post(&format!("/batches/{number}/events")).token(&token).json(body).send().await.ok(201);
+                api.get(&format!("/batches/{number}")).token(&token).send().await.ok(200);
+            }));
+        }
+        for a in after {
+            a.await.expect("a request after the cancelled ones");
+        }
+        if api.backend() == "postgres" {
+            assert_eq!(settled(&api.url).await, 0, "a transaction is still open");
+        }
+        let report = api.store.verify_audit_chain().await.expect("verify");
+        assert!(matches!(report, traza_store::VerifyReport::Intact { .. }), "{report:?}");
     })
     .await;
 }

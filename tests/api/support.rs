@@ -119,7 +119,7 @@ where
     Fut: Future<Output = ()> + Send + 'static,
 {
     let store = prepared_store(url).await;
-    let api = Api::new(store.clone());
+    let api = Api::new(store.clone(), url);
     let outcome = tokio::spawn(body(api)).await;
     store.close().await.expect("close the store");
     outcome.map_err(|e| match e.try_into_panic() {
@@ -186,13 +186,15 @@ pub fn with_database(url: &str, database: &str) -> String {
 pub struct Api {
     app: Router,
     pub store: Store,
+    /// The database's URL, for a test that looks at it from outside the store.
+    pub url: String,
     passwords: Arc<Mutex<HashMap<String, String>>>,
     tokens: Arc<Mutex<HashMap<String, String>>>,
     twin: Option<Arc<TwinGuard>>,
 }
 
 impl Api {
-    fn new(store: Store) -> Api {
+    fn new(store: Store, url: &str) -> Api {
         let fixture: Value = serde_json::from_str(FIXTURE_JSON).expect("fixture JSON");
         let passwords = fixture["users"]
             .as_array()
@@ -210,6 +212,7 @@ impl Api {
                 store: store.clone(),
             }),
             store,
+            url: url.to_owned(),
             passwords: Arc::new(Mutex::new(passwords)),
             tokens: Arc::default(),
             twin: None,
@@ -243,7 +246,7 @@ impl Api {
                 },
             )
         };
-        let mut api = Api::new(prepared_store(&url).await);
+        let mut api = Api::new(prepared_store(&url).await, &url);
         api.twin = Some(Arc::new(guard));
         api
     }

@@ -94,21 +94,43 @@ const RELEASE_CONSTANT: [(HeaderName, &str); 1] = [(header::CACHE_CONTROL, "publ
 /// The whole application router.
 pub fn router(state: AppState) -> Router {
     let (short, long, doc) = api_routes();
-    let timeout = |d| TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, d);
-    let api = short
-        .layer(timeout(REQUEST_TIMEOUT))
-        .merge(long.layer(timeout(IMPORT_TIMEOUT)));
+    // Each group's handlers run in tasks of their own, inside the group's timeout.
+    let within =
+        |routes: Router<AppState>, limit| {
+            routes.layer(middleware::from_fn(run_to_completion)).layer(
+                TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, limit),
+            )
+        };
     let doc_json = Arc::new(serde_json::to_value(&doc).unwrap_or_default());
     let docs_html = Arc::new(docs::render(&doc_json));
-    let router = Router::new()
-        .merge(api)
-        .route("/api/v1/openapi.json", get(move || async move { (RELEASE_CONSTANT, Json((*doc_json).clone())) }))
-        .route("/api/v1/docs", get(move || async move { (RELEASE_CONSTANT, Html((*docs_html).clone())) }))
-        .route("/api/v1/docs.css", get(move || async move { (RELEASE_CONSTANT, [(header::CONTENT_TYPE, "text/css; charset=utf-8")], docs::CSS) }))
+    let operations = Router::new()
+        .route(
+            "/api/v1/openapi.json",
+            get(move || async move { (RELEASE_CONSTANT, Json((*doc_json).clone())) }),
+        )
+        .route(
+            "/api/v1/docs",
+            get(move || async move { (RELEASE_CONSTANT, Html((*docs_html).clone())) }),
+        )
+        .route(
+            "/api/v1/docs.css",
+            get(move || async move {
+                (
+                    RELEASE_CONSTANT,
+                    [(header::CONTENT_TYPE, "text/css; charset=utf-8")],
+                    docs::CSS,
+                )
+            }),
+        )
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
-        .merge(ui::router().layer(timeout(REQUEST_TIMEOUT)))
-        .merge(ui::long_router().layer(timeout(IMPORT_TIMEOUT)))
+        .layer(middleware::from_fn(run_to_completion));
+    let router = Router::new()
+        .merge(within(short, REQUEST_TIMEOUT))
+        .merge(within(long, IMPORT_TIMEOUT))
+        .merge(operations)
+        .merge(within(ui::router(), REQUEST_TIMEOUT))
+        .merge(within(ui::long_router(), IMPORT_TIMEOUT))
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such resource") })
         .method_not_allowed_fallback(|| async { ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "this resource does not take that method") })
         .with_state(state)
@@ -166,6 +188,37 @@ fn with_security_headers(router: Router) -> Router {
             header::X_FRAME_OPTIONS,
             HeaderValue::from_static("DENY"),
         ))
+}
+
+/// Runs the request's handler in a task of its own, which the request only awaits: a client
+/// that hangs up (hyper drops the request's future) or a timeout that fires (`TimeoutLayer`
+/// drops it) then drops only the `JoinHandle`, and the handler runs to its end, committing or
+/// rolling back its transaction. Its answer is discarded; its work is done or undone whole, as
+/// if the client had waited.
+///
+/// Why no handler may be dropped while it holds a database connection: sqlx-postgres 0.9's
+/// `PgTransactionManager::begin` sends `BEGIN` and awaits its answer under a guard that queues
+/// a `ROLLBACK` only when `transaction_depth > 0`, and at the top level the depth is still 0
+/// while `BEGIN` is in flight (sea-orm's `DatabaseTransaction` rolls back on drop by the same
+/// depth). A future dropped at that await hands the connection back to the pool with a
+/// transaction open on the server: the next user's `BEGIN` is a no-op, its `SET TRANSACTION
+/// ISOLATION LEVEL` fails ("must be called before any query", a 500), or its statements run
+/// inside a stranger's transaction. The test `requests_cancelled_mid_transaction_leave_no_
+/// transaction_open` shows it. Spawning costs about a microsecond per request.
+async fn run_to_completion(req: Request<Body>, next: Next) -> Response {
+    use tracing::Instrument;
+    match tokio::spawn(next.run(req).in_current_span()).await {
+        Ok(response) => response,
+        // For `CatchPanicLayer`, outside, to answer as for any panicking handler.
+        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        // Only a runtime shutting down cancels a task.
+        Err(_) => ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "shutting_down",
+            "the server is shutting down",
+        )
+        .into_response(),
+    }
 }
 
 /// No key or filter in Traza may hold a NUL character, and PostgreSQL refuses one in text
