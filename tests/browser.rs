@@ -276,6 +276,10 @@ async fn staff_qa_and_coordination_work_through_the_pages() {
         .expect("an attribute")
         .expect("a value");
     b.select("#assignment", &option).await;
+    // The chain-of-identity hint is a script of the site: it runs under the
+    // Content-Security-Policy, which refuses inline scripts.
+    let hint = b.text("#coi").await;
+    assert!(hint.contains("Producto alogénico"), "{hint}");
     b.fill("#donor_code", "DON-WEB-0001").await;
     b.fill("#trial_id", "2015-001726-39").await;
     b.fill("#doses", "3").await;

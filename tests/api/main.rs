@@ -10,6 +10,7 @@ mod imports;
 mod integrity;
 mod network;
 mod registry;
+mod security;
 mod stories;
 mod support;
 mod vigilance;

@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 
 use axum::Router;
 use axum::body::Body;
-use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, Request, StatusCode, header};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, Request, StatusCode};
 use chrono::{Days, NaiveDate, Utc};
 use serde_json::{Value, json};
 use sqlx::Connection;
@@ -119,7 +119,7 @@ where
     Fut: Future<Output = ()> + Send + 'static,
 {
     let store = prepared_store(url).await;
-    let api = Api::new(store.clone());
+    let api = Api::new(store.clone(), url);
     let outcome = tokio::spawn(body(api)).await;
     store.close().await.expect("close the store");
     outcome.map_err(|e| match e.try_into_panic() {
@@ -186,13 +186,15 @@ pub fn with_database(url: &str, database: &str) -> String {
 pub struct Api {
     app: Router,
     pub store: Store,
+    /// The database's URL, for a test that looks at it from outside the store.
+    pub url: String,
     passwords: Arc<Mutex<HashMap<String, String>>>,
     tokens: Arc<Mutex<HashMap<String, String>>>,
     twin: Option<Arc<TwinGuard>>,
 }
 
 impl Api {
-    fn new(store: Store) -> Api {
+    fn new(store: Store, url: &str) -> Api {
         let fixture: Value = serde_json::from_str(FIXTURE_JSON).expect("fixture JSON");
         let passwords = fixture["users"]
             .as_array()
@@ -210,6 +212,7 @@ impl Api {
                 store: store.clone(),
             }),
             store,
+            url: url.to_owned(),
             passwords: Arc::new(Mutex::new(passwords)),
             tokens: Arc::default(),
             twin: None,
@@ -243,7 +246,7 @@ impl Api {
                 },
             )
         };
-        let mut api = Api::new(prepared_store(&url).await);
+        let mut api = Api::new(prepared_store(&url).await, &url);
         api.twin = Some(Arc::new(guard));
         api
     }
@@ -283,11 +286,16 @@ impl Api {
         } else {
             format!("/api/v1{path}")
         };
+        self.site(method, &uri)
+    }
+
+    /// A request to a path of the site as given (the pages, `/idioma`, `/estilo.css`).
+    pub fn site(&self, method: Method, path: &str) -> Call {
         Call {
             app: self.app.clone(),
             backend: self.backend(),
             method,
-            uri,
+            uri: path.to_owned(),
             headers: Vec::new(),
             body: Vec::new(),
         }
@@ -515,6 +523,30 @@ impl Call {
     /// Sends the request. No answer may be a 5xx, and every error answer has the one error
     /// body of SPEC §3.
     pub async fn send(self) -> Resp {
+        let r = self.send_page().await;
+        if r.status.is_client_error() {
+            let ct = r.header("content-type").unwrap_or_default();
+            assert!(
+                ct.starts_with("application/json"),
+                "{} answered {} with content type {ct:?}: {}",
+                r.what,
+                r.status,
+                r.text
+            );
+            let e = &r.body["error"];
+            assert!(
+                e["code"].is_string() && e["message"].is_string() && e["details"].is_array(),
+                "{} answered {} without the error body {{error: {{code, message, details}}}}: {}",
+                r.what,
+                r.status,
+                r.text
+            );
+        }
+        r
+    }
+
+    /// Sends a request to a page: no answer may be a 5xx; an error is a page, not JSON.
+    pub async fn send_page(self) -> Resp {
         let what = format!("{} {} [{}]", self.method, self.uri, self.backend);
         let mut request = Request::builder().method(self.method).uri(&self.uri);
         for (name, value) in self.headers {
@@ -535,21 +567,6 @@ impl Call {
             !status.is_server_error(),
             "{what} answered {status}: no request may get a 5xx; body: {text}"
         );
-        if status.is_client_error() {
-            let ct = headers
-                .get(header::CONTENT_TYPE)
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or_default();
-            assert!(
-                ct.starts_with("application/json"),
-                "{what} answered {status} with content type {ct:?}: {text}"
-            );
-            let e = &body["error"];
-            assert!(
-                e["code"].is_string() && e["message"].is_string() && e["details"].is_array(),
-                "{what} answered {status} without the error body {{error: {{code, message, details}}}}: {text}"
-            );
-        }
         Resp {
             status,
             headers,
@@ -582,6 +599,19 @@ impl Resp {
             self.text
         );
         self.body
+    }
+
+    /// The body as text, after checking the status.
+    pub fn ok_text(self, status: u16) -> String {
+        assert_eq!(
+            self.status.as_u16(),
+            status,
+            "{} answered {}; body: {}",
+            self.what,
+            self.status,
+            self.text
+        );
+        self.text
     }
 
     /// The error's `details`, after checking the status and the error code.

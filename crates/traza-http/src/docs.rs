@@ -37,15 +37,19 @@ fn schema_name(v: &Value) -> String {
     }
 }
 
+/// The page's stylesheet, served as `/api/v1/docs.css`: the Content-Security-Policy takes
+/// styles from this site's files only, never from an inline `<style>`.
+pub const CSS: &str = "body{font-family:system-ui,sans-serif;max-width:70rem;margin:2rem auto;padding:0 1rem;line-height:1.4}\
+code,pre{background:#f4f4f4;padding:.1rem .3rem}pre{padding:.6rem;overflow:auto}\
+.m{display:inline-block;min-width:4.5rem;font-weight:bold}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.2rem .5rem;text-align:left}\
+section{border-top:1px solid #ddd;padding:.5rem 0}";
+
 /// Renders the document as one HTML page.
 pub fn render(doc: &Value) -> String {
     let mut html = String::from(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Traza API</title>\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <style>body{font-family:system-ui,sans-serif;max-width:70rem;margin:2rem auto;padding:0 1rem;line-height:1.4}\
-         code,pre{background:#f4f4f4;padding:.1rem .3rem}pre{padding:.6rem;overflow:auto}\
-         .m{display:inline-block;min-width:4.5rem;font-weight:bold}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.2rem .5rem;text-align:left}\
-         section{border-top:1px solid #ddd;padding:.5rem 0}</style></head><body>",
+         <link rel=\"stylesheet\" href=\"/api/v1/docs.css\"></head><body>",
     );
     let title = doc
         .pointer("/info/title")

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, State};
-use axum::http::{HeaderName, Request, StatusCode, header};
+use axum::http::{HeaderName, HeaderValue, Request, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
@@ -25,6 +25,7 @@ use tower_http::compression::CompressionLayer;
 use tower_http::request_id::{
     MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
 };
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 use traza_store::Store;
@@ -87,23 +88,49 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// An import of a few million rows, upload included.
 const IMPORT_TIMEOUT: Duration = Duration::from_secs(30 * 60);
 
+/// For what is the same for every caller until the next release (the OpenAPI document).
+const RELEASE_CONSTANT: [(HeaderName, &str); 1] = [(header::CACHE_CONTROL, "public, max-age=300")];
+
 /// The whole application router.
 pub fn router(state: AppState) -> Router {
     let (short, long, doc) = api_routes();
-    let timeout = |d| TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, d);
-    let api = short
-        .layer(timeout(REQUEST_TIMEOUT))
-        .merge(long.layer(timeout(IMPORT_TIMEOUT)));
+    // Each group's handlers run in tasks of their own, inside the group's timeout.
+    let within =
+        |routes: Router<AppState>, limit| {
+            routes.layer(middleware::from_fn(run_to_completion)).layer(
+                TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, limit),
+            )
+        };
     let doc_json = Arc::new(serde_json::to_value(&doc).unwrap_or_default());
     let docs_html = Arc::new(docs::render(&doc_json));
-    Router::new()
-        .merge(api)
-        .route("/api/v1/openapi.json", get(move || async move { Json((*doc_json).clone()) }))
-        .route("/api/v1/docs", get(move || async move { Html((*docs_html).clone()) }))
+    let operations = Router::new()
+        .route(
+            "/api/v1/openapi.json",
+            get(move || async move { (RELEASE_CONSTANT, Json((*doc_json).clone())) }),
+        )
+        .route(
+            "/api/v1/docs",
+            get(move || async move { (RELEASE_CONSTANT, Html((*docs_html).clone())) }),
+        )
+        .route(
+            "/api/v1/docs.css",
+            get(move || async move {
+                (
+                    RELEASE_CONSTANT,
+                    [(header::CONTENT_TYPE, "text/css; charset=utf-8")],
+                    docs::CSS,
+                )
+            }),
+        )
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
-        .merge(ui::router().layer(timeout(REQUEST_TIMEOUT)))
-        .merge(ui::long_router().layer(timeout(IMPORT_TIMEOUT)))
+        .layer(middleware::from_fn(run_to_completion));
+    let router = Router::new()
+        .merge(within(short, REQUEST_TIMEOUT))
+        .merge(within(long, IMPORT_TIMEOUT))
+        .merge(operations)
+        .merge(within(ui::router(), REQUEST_TIMEOUT))
+        .merge(within(ui::long_router(), IMPORT_TIMEOUT))
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such resource") })
         .method_not_allowed_fallback(|| async { ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "this resource does not take that method") })
         .with_state(state)
@@ -119,7 +146,79 @@ pub fn router(state: AppState) -> Router {
             let id = req.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-").to_owned();
             tracing::info_span!("request", method = %req.method(), route = %route, request_id = %id)
         }))
-        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid));
+    with_security_headers(router)
+}
+
+/// What a browser may do with a page of Traza. Pages load their stylesheet and their one
+/// script as files of this site (`/estilo.css`, `/identidad.*.js`, `/api/v1/docs.css`) and
+/// carry no inline `<script>`, `<style>` or `style=` at all: so `'self'` suffices, with
+/// neither `'unsafe-inline'` nor hashes of inline blocks to keep in step with the code, and
+/// text a user typed can never run as a script. (Charts are inline SVG drawn with
+/// presentation attributes, which the policy does not govern.)
+const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; \
+    style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; \
+    base-uri 'none'; object-src 'none'";
+
+/// Headers on every answer: the policy above, no MIME sniffing, no referrer to other sites
+/// (page URLs carry batch numbers and donor codes), no framing (clickjacking of a signature
+/// form), and `no-store` unless the handler said how its answer may be cached. Denied by
+/// default: only answers that cannot carry GMP data say otherwise (the public registry, the
+/// stylesheet and script, the OpenAPI document and its page); a new route that forgets is
+/// kept out of browser and proxy caches.
+fn with_security_headers(router: Router) -> Router {
+    router
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("same-origin"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
+}
+
+/// Runs the request's handler in a task of its own, which the request only awaits: a client
+/// that hangs up (hyper drops the request's future) or a timeout that fires (`TimeoutLayer`
+/// drops it) then drops only the `JoinHandle`, and the handler runs to its end, committing or
+/// rolling back its transaction. Its answer is discarded; its work is done or undone whole, as
+/// if the client had waited.
+///
+/// Why no handler may be dropped while it holds a database connection: sqlx-postgres 0.9's
+/// `PgTransactionManager::begin` sends `BEGIN` and awaits its answer under a guard that queues
+/// a `ROLLBACK` only when `transaction_depth > 0`, and at the top level the depth is still 0
+/// while `BEGIN` is in flight (sea-orm's `DatabaseTransaction` rolls back on drop by the same
+/// depth). A future dropped at that await hands the connection back to the pool with a
+/// transaction open on the server: the next user's `BEGIN` is a no-op, its `SET TRANSACTION
+/// ISOLATION LEVEL` fails ("must be called before any query", a 500), or its statements run
+/// inside a stranger's transaction. The test `requests_cancelled_mid_transaction_leave_no_
+/// transaction_open` shows it. Spawning costs about a microsecond per request.
+async fn run_to_completion(req: Request<Body>, next: Next) -> Response {
+    use tracing::Instrument;
+    match tokio::spawn(next.run(req).in_current_span()).await {
+        Ok(response) => response,
+        // For `CatchPanicLayer`, outside, to answer as for any panicking handler.
+        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        // Only a runtime shutting down cancels a task.
+        Err(_) => ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "shutting_down",
+            "the server is shutting down",
+        )
+        .into_response(),
+    }
 }
 
 /// No key or filter in Traza may hold a NUL character, and PostgreSQL refuses one in text
@@ -182,10 +281,19 @@ async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
     }
 }
 
+/// How long a client may take to send a request's line and headers before its connection is
+/// closed. Without it a client that sends a header a minute (slowloris) holds a connection and
+/// its task forever, and a few thousand of them exhaust the process's file descriptors. Ten
+/// seconds is far more than any real client over any real network needs; an idle keep-alive
+/// connection is closed after as long, which costs a returning client one new handshake.
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// A bound server, ready to run: tests bind `127.0.0.1:0` and read the port.
 pub struct Server {
     listener: TcpListener,
     app: Router,
+    /// See [`HEADER_READ_TIMEOUT`], the default; tests shorten it.
+    pub header_read_timeout: Duration,
 }
 
 impl Server {
@@ -194,6 +302,7 @@ impl Server {
         Ok(Server {
             listener,
             app: router(state),
+            header_read_timeout: HEADER_READ_TIMEOUT,
         })
     }
 
@@ -202,16 +311,63 @@ impl Server {
     }
 
     /// Serves until `shutdown` resolves, then lets in-flight requests finish.
+    ///
+    /// Each connection is served by hyper's HTTP/1 builder rather than `axum::serve`, which
+    /// sets no timer and so no header read timeout at all. Requests carry the peer's address
+    /// as axum's `ConnectInfo<SocketAddr>`.
     pub async fn run(
         self,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        // The peer's address reaches the handlers (login throttling per client address).
-        axum::serve(
-            self.listener,
-            self.app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(shutdown)
-        .await
+        let mut http = hyper::server::conn::http1::Builder::new();
+        http.timer(hyper_util::rt::TokioTimer::new())
+            .header_read_timeout(self.header_read_timeout);
+        let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+        let mut shutdown = std::pin::pin!(shutdown);
+        loop {
+            let (stream, peer) = tokio::select! {
+                accepted = self.listener.accept() => match accepted {
+                    Ok(accepted) => accepted,
+                    Err(e) => {
+                        accept_failed(e).await;
+                        continue;
+                    }
+                },
+                () = &mut shutdown => break,
+            };
+            let app = self.app.clone();
+            let service = hyper::service::service_fn(move |req: Request<hyper::body::Incoming>| {
+                let mut req = req.map(Body::new);
+                req.extensions_mut()
+                    .insert(axum::extract::ConnectInfo(peer));
+                tower::ServiceExt::oneshot(app.clone(), req)
+            });
+            let connection = graceful
+                .watch(http.serve_connection(hyper_util::rt::TokioIo::new(stream), service));
+            tokio::spawn(async move {
+                // A client that hung up or was too slow; nothing for the log at info.
+                if let Err(e) = connection.await {
+                    tracing::debug!(error = %e, "connection ended");
+                }
+            });
+        }
+        // No new connections; open ones finish their request in flight and close.
+        drop(self.listener);
+        graceful.shutdown().await;
+        Ok(())
     }
+}
+
+/// An error from `accept`. One connection's failure (reset before it was accepted) is no
+/// reason to wait; running out of file descriptors is, or the loop would spin on it.
+async fn accept_failed(e: std::io::Error) {
+    use std::io::ErrorKind::{ConnectionAborted, ConnectionRefused, ConnectionReset};
+    if matches!(
+        e.kind(),
+        ConnectionAborted | ConnectionRefused | ConnectionReset
+    ) {
+        return;
+    }
+    tracing::warn!(error = %e, "accepting a connection failed; retrying in a second");
+    tokio::time::sleep(Duration::from_secs(1)).await;
 }

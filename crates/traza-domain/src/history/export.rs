@@ -1,7 +1,8 @@
 //! The export: the import's columns in one canonical spelling (UTF-8, `,`, LF, ISO dates,
 //! decimal point, normalised decimals, English vocabulary, empty for absent), so that
 //! exporting, importing into an empty database and exporting again gives the same bytes
-//! (SPEC §4), and a diff of two exports shows only what changed.
+//! (SPEC §4), and a diff of two exports shows only what changed. A field that a spreadsheet
+//! would run as a formula is escaped (see `formula`).
 
 use std::fmt::{self, Write as _};
 use std::io;
@@ -9,6 +10,7 @@ use std::io;
 use rust_decimal::Decimal;
 
 use super::columns::{COLUMN_COUNT, Column};
+use super::formula::escape_formula;
 use crate::batch::Batch;
 
 /// The export's header, in SPEC §4 order.
@@ -37,30 +39,35 @@ pub fn write_export_header<W: io::Write>(w: &mut csv::Writer<W>) -> csv::Result<
 }
 
 /// Writes one batch. Formats into a stack buffer: an export of a million batches allocates
-/// nothing per row.
+/// nothing per row (only a field that must be escaped against formulas is copied).
 pub fn write_export_row<W: io::Write>(w: &mut csv::Writer<W>, batch: &Batch) -> csv::Result<()> {
     let mut buf = Scratch::default();
-    w.write_field(batch.batch_number.as_str())?;
-    w.write_field(batch.product_code.as_str())?;
-    w.write_field(batch.lab_code.as_str())?;
-    w.write_field(batch.origin.as_str())?;
-    w.write_field(batch.donor_code.as_str())?;
-    w.write_field(batch.patient_code.as_ref().map_or("", |p| p.as_str()))?;
-    w.write_field(buf.optional(batch.collection_date))?;
-    w.write_field(buf.show(batch.manufacturing_start))?;
-    w.write_field(buf.optional(batch.manufacturing_end))?;
-    w.write_field(buf.optional(batch.expiry_date))?;
-    w.write_field(batch.status.as_str())?;
-    w.write_field(buf.decimal(batch.cell_count))?;
-    w.write_field(buf.decimal(batch.viability_percent))?;
-    w.write_field(buf.decimal(batch.volume_ml))?;
-    w.write_field(buf.show(batch.doses))?;
-    w.write_field(batch.released_by.as_deref().unwrap_or(""))?;
-    w.write_field(buf.optional(batch.release_date))?;
-    w.write_field(batch.access_route.as_str())?;
-    w.write_field(batch.trial_id.as_ref().map_or("", |t| t.as_str()))?;
-    w.write_field(batch.notes.as_deref().unwrap_or(""))?;
+    field(w, batch.batch_number.as_str())?;
+    field(w, batch.product_code.as_str())?;
+    field(w, batch.lab_code.as_str())?;
+    field(w, batch.origin.as_str())?;
+    field(w, batch.donor_code.as_str())?;
+    field(w, batch.patient_code.as_ref().map_or("", |p| p.as_str()))?;
+    field(w, buf.optional(batch.collection_date))?;
+    field(w, buf.show(batch.manufacturing_start))?;
+    field(w, buf.optional(batch.manufacturing_end))?;
+    field(w, buf.optional(batch.expiry_date))?;
+    field(w, batch.status.as_str())?;
+    field(w, buf.decimal(batch.cell_count))?;
+    field(w, buf.decimal(batch.viability_percent))?;
+    field(w, buf.decimal(batch.volume_ml))?;
+    field(w, buf.show(batch.doses))?;
+    field(w, batch.released_by.as_deref().unwrap_or(""))?;
+    field(w, buf.optional(batch.release_date))?;
+    field(w, batch.access_route.as_str())?;
+    field(w, batch.trial_id.as_ref().map_or("", |t| t.as_str()))?;
+    field(w, batch.notes.as_deref().unwrap_or(""))?;
     w.write_record(None::<&[u8]>)
+}
+
+/// Every field goes through the formula escape (see `formula` for why every one).
+fn field<W: io::Write>(w: &mut csv::Writer<W>, value: impl AsRef<[u8]>) -> csv::Result<()> {
+    w.write_field(escape_formula(value.as_ref()))
 }
 
 /// A reusable text buffer on the stack, long enough for any date, count or `Decimal`
@@ -138,6 +145,9 @@ mod tests {
             b"-0.0000000000000000000000000001"
         );
         assert_eq!(scratch.decimal(Some(Decimal::new(100_000, 6))), b"0.1");
+        // A number in the export never starts with '-', which would be escaped as a formula:
+        // the batch rules refuse negative amounts, and a negative zero is written as 0.
+        assert_eq!(scratch.decimal(Some(-Decimal::new(0, 3))), b"0");
         assert_eq!(scratch.decimal(None), b"");
     }
 }

@@ -21,6 +21,7 @@ mod columns;
 mod encoding;
 mod errors;
 mod export;
+mod formula;
 mod reader;
 mod row;
 pub mod values;
@@ -30,6 +31,7 @@ pub use columns::{COLUMN_COUNT, Column};
 pub use encoding::{TextEncoding, UnknownEncoding, detect_encoding};
 pub use errors::{IssueCode, RowError, RowWarning};
 pub use export::{EXPORT_COLUMNS, export_writer, write_export_header, write_export_row};
+pub use formula::{escape_formula, unescape_formula};
 pub use reader::{HistoryReader, RowResult};
 pub use row::{HistoricalRow, differing_columns};
 

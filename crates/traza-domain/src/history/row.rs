@@ -7,6 +7,7 @@ use rust_decimal::Decimal;
 
 use super::columns::{COLUMN_COUNT, Column};
 use super::errors::{IssueCode, RowError};
+use super::formula::unescape_formula;
 use super::values::{
     parse_access_route, parse_date, parse_decimal, parse_doses, parse_origin, parse_status,
 };
@@ -55,7 +56,8 @@ pub struct HistoricalRow {
 /// Gathers every problem of one row, so none hides behind another.
 struct Problems<'a> {
     line: u64,
-    /// Trimmed: spaces around a value are a spreadsheet's layout, not part of the value.
+    /// Unescaped (see `formula`) and trimmed: spaces around a value are a spreadsheet's
+    /// layout, not part of the value.
     fields: [&'a str; COLUMN_COUNT],
     errors: Vec<RowError>,
 }
@@ -162,7 +164,9 @@ impl HistoricalRow {
     ) -> Result<HistoricalRow, Vec<RowError>> {
         let mut p = Problems {
             line,
-            fields: fields.map(str::trim),
+            // The formula escape of the export is undone first, then the field trimmed
+            // (SPEC §4: an escaped leading tab is part of the value until then).
+            fields: fields.map(|f| unescape_formula(f).trim()),
             errors: Vec::new(),
         };
         let batch_number = p.required(Column::BatchNumber, BatchNumber::parse);

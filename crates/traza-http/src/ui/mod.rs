@@ -1,7 +1,8 @@
 //! The web application (issue 6): server-rendered pages in Spanish first, for laboratory
 //! staff, QA and the coordination unit. Every page calls the same store methods as the JSON
 //! API, so every rule is the server's; the pages only show and ask. Forms work without
-//! JavaScript; a few lines of inline script only add hints while typing.
+//! JavaScript; a few lines of script (served as a file, never inline) only add hints while
+//! typing.
 //!
 //! A session is a bearer token of the store kept in an HttpOnly, SameSite=Strict cookie
 //! (Secure behind TLS); it expires with the token (12 h) and logging out revokes it. Every
@@ -12,6 +13,7 @@ mod fmt;
 mod holds;
 mod pages;
 mod registry;
+mod scripts;
 mod style;
 mod vigilance;
 
@@ -21,7 +23,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use maud::{DOCTYPE, Markup, PreEscaped, html};
+use maud::{DOCTYPE, Markup, html};
 use serde::Deserialize;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -45,6 +47,7 @@ pub fn router() -> Router<AppState> {
         .route("/idioma", get(switch_language))
         .route("/estilo.css", get(style::css))
         .route("/registro", get(registry::registro))
+        .merge(scripts::routes())
         .merge(pages::routes())
         .merge(account::routes())
         .merge(vigilance::routes())
@@ -101,10 +104,25 @@ fn same(a: &str, b: &str) -> bool {
             == 0
 }
 
-/// A path of this site to go back to after logging in (never another site).
+/// A path of this site to go back to (after logging in, or switching the language), never
+/// another site: anything else is `/`.
+///
+/// Browsers read a `Location` leniently: they drop tabs and line breaks anywhere in it and
+/// take a backslash for `/` (WHATWG URL Standard, "basic URL parser"), so `/%09/evil.example`
+/// (a tab) and `/\evil.example` both lead to `//evil.example`, another host. A control
+/// character cannot even go into a header, nor can a non-ASCII one through `Redirect` (the
+/// answer would be a 500). So the path starts with exactly one `/` and holds only printable
+/// ASCII other than the backslash: no control character, no whitespace. The paths this site
+/// sends back here are its own request URIs, percent-encoded, so none is refused.
 fn local_path(p: Option<&str>) -> String {
+    let is_local = |p: &str| {
+        let mut chars = p.chars();
+        chars.next() == Some('/')
+            && !matches!(chars.next(), Some('/' | '\\'))
+            && p.chars().all(|c| c.is_ascii_graphic() && c != '\\')
+    };
     match p {
-        Some(p) if p.starts_with('/') && !p.starts_with("//") && !p.contains('\\') => p.to_owned(),
+        Some(p) if is_local(p) => p.to_owned(),
         _ => "/".to_owned(),
     }
 }
@@ -729,7 +747,8 @@ async fn logout(
     r
 }
 
-/// Inline script, trusted (written here).
-pub fn script(js: &str) -> Markup {
-    html! { script { (PreEscaped(js)) } }
+/// A script of this site (see `scripts`), run once the page is parsed. Never inline: the
+/// Content-Security-Policy refuses inline scripts.
+pub fn script(src: &str) -> Markup {
+    html! { script src=(src) defer {} }
 }

@@ -3,7 +3,7 @@
 //! coordination unit (network, dashboard), and everyone's import and traceability search.
 
 use axum::Router;
-use axum::extract::{Multipart, Path, Query, State};
+use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
@@ -26,7 +26,7 @@ use traza_store::{
 
 use super::fmt::{Lang, from_madrid, madrid, parse_local};
 use super::vigilance::reaction_link;
-use super::{Session, error_box, page, script, store_error, urlencode};
+use super::{Session, error_box, page, script, scripts, store_error, urlencode};
 use crate::AppState;
 use crate::api::batches::CreateBatchRequest;
 use crate::error::ApiError;
@@ -55,8 +55,16 @@ pub fn routes() -> Router<AppState> {
 
 /// The pages whose requests may take minutes (an uploaded import).
 pub fn long_routes() -> Router<AppState> {
-    Router::new().route("/importar", axum::routing::post(import))
+    Router::new().route(
+        "/importar",
+        axum::routing::post(import).layer(DefaultBodyLimit::max(IMPORT_FORM_LIMIT)),
+    )
 }
+
+/// The import form as the browser sends it: a file as large as the API takes
+/// (`MAX_IMPORT_BYTES`, checked again as it is spooled), plus the CSRF token, the mode and
+/// the multipart boundaries. Every other form keeps the router's `BODY_LIMIT`.
+const IMPORT_FORM_LIMIT: usize = crate::api::imports::MAX_IMPORT_BYTES as usize + 64 * 1024;
 
 fn status_name(l: Lang, s: BatchStatus) -> &'static str {
     match s {
@@ -328,29 +336,10 @@ fn new_batch_form(
                 textarea #notes name="notes" rows="3" { (f.notes.clone().unwrap_or_default()) }
                 button.primary type="submit" { (l.t("Crear lote", "Create batch")) }
             }
-            (script(match l {
-                Lang::Es => COI_SCRIPT_ES,
-                Lang::En => COI_SCRIPT_EN,
-            }))
+            (script(scripts::chain_of_identity(l)))
         }
     }
 }
-
-/// Checks the chain of identity as the user types (the server checks it again).
-const COI_SCRIPT_ES: &str = r#"(function(){var a=document.getElementById('assignment'),d=document.getElementById('donor_code'),p=document.getElementById('patient_code'),m=document.getElementById('coi');
-function auto(){var o=a.options[a.selectedIndex];return o&&o.dataset.origin==='autologous';}
-function check(){if(!auto()){m.textContent='Producto alogénico: el paciente se registra en cada administración.';p.removeAttribute('aria-invalid');return;}
-if(!p.value){m.textContent='Producto autólogo: escriba el código del paciente, que debe ser el del donante.';return;}
-if(p.value.trim().toUpperCase()===d.value.trim().toUpperCase()){m.textContent='✔ El paciente coincide con el donante.';p.removeAttribute('aria-invalid');}
-else{m.textContent='✘ El código de paciente no coincide con el del donante.';p.setAttribute('aria-invalid','true');}}
-[a,d,p].forEach(function(e){e.addEventListener('input',check);e.addEventListener('change',check);});check();})();"#;
-const COI_SCRIPT_EN: &str = r#"(function(){var a=document.getElementById('assignment'),d=document.getElementById('donor_code'),p=document.getElementById('patient_code'),m=document.getElementById('coi');
-function auto(){var o=a.options[a.selectedIndex];return o&&o.dataset.origin==='autologous';}
-function check(){if(!auto()){m.textContent='Allogeneic product: patients are recorded with each administration.';p.removeAttribute('aria-invalid');return;}
-if(!p.value){m.textContent='Autologous product: type the patient code, which must be the donor code.';return;}
-if(p.value.trim().toUpperCase()===d.value.trim().toUpperCase()){m.textContent='✔ The patient matches the donor.';p.removeAttribute('aria-invalid');}
-else{m.textContent='✘ The patient code does not match the donor code.';p.setAttribute('aria-invalid','true');}}
-[a,d,p].forEach(function(e){e.addEventListener('input',check);e.addEventListener('change',check);});check();})();"#;
 
 async fn new_batch_page(State(state): State<AppState>, s: Session) -> Response {
     let options = match assignable(&state, &s).await {
@@ -1393,7 +1382,7 @@ fn bar_chart(title: &str, rows: &[(String, f64, String)], full: Option<f64>) -> 
     let height = 30 * rows.len() + 10;
     html! {
         figure {
-            svg role="img" aria-label=(title) style="max-width:640px;width:100%" viewBox={ "0 0 560 " (height) } {
+            svg.chart role="img" aria-label=(title) viewBox={ "0 0 560 " (height) } {
                 @for (i, (label, value, shown)) in rows.iter().enumerate() {
                     @let y = 30 * i + 5;
                     @let w = (value.min(max) / max * 250.0).max(1.0);
@@ -1593,6 +1582,16 @@ async fn import(State(state): State<AppState>, s: Session, mut form: Multipart) 
         let field = match form.next_field().await {
             Ok(Some(f)) => f,
             Ok(None) => break,
+            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                return super::page_error(
+                    l,
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    l.t(
+                        "El fichero es demasiado grande para importarlo.",
+                        "The file is too large to import.",
+                    ),
+                );
+            }
             Err(_) => {
                 return super::page_error(
                     l,

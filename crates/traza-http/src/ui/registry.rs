@@ -1,7 +1,7 @@
 //! The public page of the registry (`/registro`): no login, Spanish first.
 
 use axum::extract::{Query, State};
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, header};
 use axum::response::{Html, IntoResponse, Response};
 use maud::{Markup, html};
 use serde::Deserialize;
@@ -110,7 +110,7 @@ pub async fn registro(
             "Not listed means that no laboratory of the network is authorised today to make it by any of these routes. Legitimate advanced therapies are not sold in private clinics or online: they are given in a hospital, in a trial, by compassionate use or under the hospital exemption.")) }
         p.hint { (l.t("Datos actualizados a", "Data as of")) " " (l.instant(published.registry.generated_at)) }
     };
-    Html(
+    let html = Html(
         page(
             None,
             l,
@@ -122,6 +122,15 @@ pub async fn registro(
             body,
         )
         .into_string(),
+    );
+    // Public, like the registry's JSON (nothing about a batch or a person is on it), and
+    // cached as briefly; its language comes from the cookie or `Accept-Language`.
+    (
+        [
+            (header::CACHE_CONTROL, "public, max-age=2"),
+            (header::VARY, "Cookie, Accept-Language"),
+        ],
+        html,
     )
-    .into_response()
+        .into_response()
 }

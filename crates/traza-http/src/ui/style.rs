@@ -53,6 +53,7 @@ ol.timeline li::before { content:""; position:absolute; left:-8px; top:12px; wid
 dl.facts { display:grid; grid-template-columns: max-content 1fr; gap: 4px 16px; margin:0; }
 dl.facts dt { color:var(--muted); } dl.facts dd { margin:0; }
 svg text { font: 13px system-ui, sans-serif; fill: var(--ink); }
+svg.chart { max-width:640px; width:100%; }
 .pager { margin-top: 12px; }
 @media (max-width: 700px) { body { font-size:16px; } .who { margin-left:0; } }
 "#;
