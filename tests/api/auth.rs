@@ -127,3 +127,83 @@ async fn login_tokens_me_and_deactivation() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn guessing_locks_the_account_and_sessions_end_on_logout_and_password_change() {
+    on_both(
+        "guessing_locks_the_account_and_sessions_end_on_logout_and_password_change",
+        |api| async move {
+            let session = api.login(PABLO).await;
+            // The attack: guessing Pablo's password.
+            for _ in 0..5 {
+                api.post("/auth/login")
+                    .json(json!({"username": PABLO, "password": "guess-guess-guess"}))
+                    .send()
+                    .await
+                    .err(401, "unauthenticated");
+            }
+            let locked = api
+                .post("/auth/login")
+                .json(json!({"username": PABLO, "password": api.password(PABLO)}))
+                .send()
+                .await;
+            let retry: i64 = locked
+                .header("retry-after")
+                .and_then(|s| s.parse().ok())
+                .expect("Retry-After in seconds");
+            assert!((1..=15 * 60).contains(&retry), "{retry}");
+            locked.err(423, "account_locked");
+            // The session opened before the lock keeps working; an admin unlocks.
+            api.get("/me").token(&session).send().await.ok(200);
+            let admin = api.token(ADMIN).await;
+            api.post(&format!("/users/{PABLO}/unlock"))
+                .token(&session)
+                .send()
+                .await
+                .err(403, "forbidden");
+            let unlocked = api
+                .post(&format!("/users/{PABLO}/unlock"))
+                .token(&admin)
+                .send()
+                .await;
+            assert_eq!(unlocked.status.as_u16(), 204);
+            let second = api.login(PABLO).await;
+
+            // Logging out revokes that token only.
+            let out = api.post("/auth/logout").token(&second).send().await;
+            assert_eq!(out.status.as_u16(), 204);
+            api.get("/me").token(&second).send().await.err(401, "unauthenticated");
+            api.get("/me").token(&session).send().await.ok(200);
+
+            // Changing one's password: the current one proves it; every session ends.
+            api.post("/me/password")
+                .token(&session)
+                .json(json!({"current_password": "guess-guess-guess", "new_password": "una-frase-bastante-larga"}))
+                .send()
+                .await
+                .err(403, "invalid_signature");
+            let weak = api
+                .post("/me/password")
+                .token(&session)
+                .json(json!({"current_password": api.password(PABLO), "new_password": "password1234"}))
+                .send()
+                .await
+                .err(422, "validation_failed");
+            assert_eq!(fields(&weak), ["new_password"]);
+            let changed = api
+                .post("/me/password")
+                .token(&session)
+                .json(json!({"current_password": api.password(PABLO), "new_password": "una-frase-bastante-larga"}))
+                .send()
+                .await;
+            assert_eq!(changed.status.as_u16(), 204);
+            api.get("/me").token(&session).send().await.err(401, "unauthenticated");
+            api.post("/auth/login")
+                .json(json!({"username": PABLO, "password": "una-frase-bastante-larga"}))
+                .send()
+                .await
+                .ok(200);
+        },
+    )
+    .await;
+}
