@@ -109,7 +109,15 @@ enum UserCommand {
 #[derive(Subcommand)]
 enum AuditCommand {
     /// Recompute the hash chain: exit 0 when intact, 1 naming the first broken event.
-    Verify,
+    Verify {
+        /// A head printed earlier by `traza audit checkpoint` (ID:HASH), kept outside the
+        /// database: proves the newest events were not removed since.
+        #[arg(long)]
+        checkpoint: Option<traza_domain::audit::Checkpoint>,
+    },
+    /// Verify the chain and print its head as ID:HASH, to keep somewhere else (a ticket, a
+    /// signed e-mail, the backup's label) for `audit verify --checkpoint`.
+    Checkpoint,
 }
 
 #[derive(Subcommand)]
@@ -257,11 +265,35 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             let created = store.create_user(&actor, new).await?;
             println!("user {} ({}) created", created.username, created.role);
         }
-        Command::Audit(AuditCommand::Verify) => {
+        Command::Audit(AuditCommand::Verify { checkpoint }) => {
+            let store = open(&cli.database_url).await?;
+            match store
+                .verify_audit_chain_against(checkpoint.as_ref())
+                .await?
+            {
+                VerifyReport::Intact { events, head } => {
+                    println!("audit trail intact: {events} events, head {head}");
+                    if let Some(c) = checkpoint {
+                        println!("checkpoint {c} is in the trail");
+                    }
+                }
+                VerifyReport::Broken(b) => {
+                    eprintln!("audit trail BROKEN at event {}: {}", b.id, b.problem);
+                    return Ok(ExitCode::from(1));
+                }
+            }
+        }
+        Command::Audit(AuditCommand::Checkpoint) => {
             let store = open(&cli.database_url).await?;
             match store.verify_audit_chain().await? {
                 VerifyReport::Intact { events, head } => {
-                    println!("audit trail intact: {events} events, head {head}")
+                    println!(
+                        "{}",
+                        traza_domain::audit::Checkpoint {
+                            id: events,
+                            hash: head
+                        }
+                    );
                 }
                 VerifyReport::Broken(b) => {
                     eprintln!("audit trail BROKEN at event {}: {}", b.id, b.problem);

@@ -166,6 +166,48 @@ async fn audit_verify_detects_a_deleted_tail() {
 }
 
 #[tokio::test]
+async fn a_removed_tail_with_its_rows_is_caught_through_a_checkpoint() {
+    on_both("audit_checkpoint", |db| {
+        Box::pin(async move {
+            assert!(traza(&db.url, &["fixtures", "load"], None).status.success());
+            let add = traza(
+                &db.url,
+                &[
+                    "user", "add", "--username", "intruso", "--full-name", "Cuenta Intrusa",
+                    "--role", "admin", "--password-stdin", "--user", "traza.admin",
+                ],
+                Some("una clave bien larga\n"),
+            );
+            assert!(add.status.success(), "{}", text(&add));
+            let printed = traza(&db.url, &["audit", "checkpoint"], None);
+            assert_eq!(printed.status.code(), Some(0), "{}", text(&printed));
+            let checkpoint = String::from_utf8_lossy(&printed.stdout).trim().to_owned();
+            assert!(checkpoint.contains(':'), "{checkpoint}");
+
+            // The attack: the newest event goes, with the row it made, and the head moves back.
+            db.tamper(
+                "UPDATE audit_head SET last_id = last_id - 1, last_hash = \
+                 (SELECT prev_hash FROM audit_events WHERE id = (SELECT MAX(id) FROM audit_events))",
+            )
+            .await;
+            db.tamper("DELETE FROM users WHERE username = 'intruso'").await;
+            db.tamper("DELETE FROM audit_events WHERE id = (SELECT MAX(id) FROM audit_events)")
+                .await;
+            // From inside the database alone this cannot be seen…
+            let alone = traza(&db.url, &["audit", "verify"], None);
+            assert_eq!(alone.status.code(), Some(0), "{}", text(&alone));
+            // …but the checkpoint kept elsewhere names it.
+            let caught = traza(&db.url, &["audit", "verify", "--checkpoint", &checkpoint], None);
+            assert_eq!(caught.status.code(), Some(1), "{}", text(&caught));
+            assert!(text(&caught).contains("removed"), "{}", text(&caught));
+            let garbled = traza(&db.url, &["audit", "verify", "--checkpoint", "7"], None);
+            assert_eq!(garbled.status.code(), Some(2), "{}", text(&garbled));
+        })
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn user_add_bootstraps_the_first_admin_then_requires_an_admin() {
     on_both("user_add", |db| {
         Box::pin(async move {

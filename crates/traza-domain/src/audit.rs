@@ -136,6 +136,62 @@ impl ChainVerifier {
     }
 }
 
+/// A chain head kept outside the database (`traza audit checkpoint` prints it as `ID:HASH`).
+///
+/// Someone able to write the database can delete the newest events together with the rows
+/// they made and move the head back: the rest of the chain still verifies. A checkpoint kept
+/// elsewhere proves that event `id` still exists with `hash`, so such a deletion is found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Checkpoint {
+    pub id: i64,
+    pub hash: String,
+}
+
+impl std::fmt::Display for Checkpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.id, self.hash)
+    }
+}
+
+impl std::str::FromStr for Checkpoint {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let bad = || {
+            format!(
+                "'{s}' is not a checkpoint: expected ID:HASH (as `traza audit checkpoint` prints it)"
+            )
+        };
+        let (id, hash) = s.trim().split_once(':').ok_or_else(bad)?;
+        let id: i64 = id.parse().map_err(|_| bad())?;
+        let hash = hash.to_ascii_lowercase();
+        if id < 1 || hash.len() != 64 || !hash.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(bad());
+        }
+        Ok(Checkpoint { id, hash })
+    }
+}
+
+impl Checkpoint {
+    /// Checks the checkpoint against a verified chain: `hash_at_id` is the verified hash of
+    /// event `self.id` (None when the trail no longer reaches it), `verified` the events.
+    pub fn check(&self, hash_at_id: Option<&str>, verified: i64) -> Result<(), ChainBreak> {
+        match hash_at_id {
+            None => Err(ChainBreak {
+                id: self.id,
+                problem: format!(
+                    "the checkpoint names event {} but the trail ends at event {verified}: the newest events were removed",
+                    self.id
+                ),
+            }),
+            Some(h) if h != self.hash => Err(ChainBreak {
+                id: self.id,
+                problem: "the event's hash is not the checkpoint's: the trail was rewritten".into(),
+            }),
+            Some(_) => Ok(()),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -154,6 +210,31 @@ mod tests {
             reason: None,
             source: Source::Api,
         }
+    }
+
+    #[test]
+    fn a_checkpoint_reads_back_and_catches_a_removed_or_rewritten_tail() {
+        let hash = "ab".repeat(32);
+        let c: Checkpoint = format!("42:{}", hash.to_uppercase()).parse().unwrap();
+        assert_eq!(
+            c,
+            Checkpoint {
+                id: 42,
+                hash: hash.clone()
+            }
+        );
+        assert_eq!(c.to_string().parse::<Checkpoint>().unwrap(), c);
+        for bad in ["42", "x:ab", "0:abab", "42:xyz", "42:abab"] {
+            assert!(bad.parse::<Checkpoint>().is_err(), "{bad}");
+        }
+        assert!(c.check(Some(&hash), 50).is_ok());
+        assert!(c.check(None, 40).unwrap_err().problem.contains("removed"));
+        assert!(
+            c.check(Some(&"cd".repeat(32)), 50)
+                .unwrap_err()
+                .problem
+                .contains("rewritten")
+        );
     }
 
     #[test]

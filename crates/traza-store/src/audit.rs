@@ -8,7 +8,7 @@ use sea_orm::{
 };
 use serde::Serialize;
 use traza_domain::access::{Action, Actor};
-use traza_domain::audit::{AuditEvent, ChainBreak, ChainVerifier};
+use traza_domain::audit::{AuditEvent, ChainBreak, ChainVerifier, Checkpoint};
 
 use crate::Store;
 use crate::entity::audit_events;
@@ -83,6 +83,16 @@ impl Store {
     /// Recomputes the whole chain in id order, a page at a time (memory stays flat), and
     /// names the first event that does not fit.
     pub async fn verify_audit_chain(&self) -> Result<VerifyReport, StoreError> {
+        self.verify_audit_chain_against(None).await
+    }
+
+    /// [`Store::verify_audit_chain`], and that the trail still holds `checkpoint` (a head
+    /// printed earlier by `traza audit checkpoint` and kept outside the database).
+    pub async fn verify_audit_chain_against(
+        &self,
+        checkpoint: Option<&Checkpoint>,
+    ) -> Result<VerifyReport, StoreError> {
+        let mut hash_at_checkpoint: Option<String> = None;
         const PAGE: u64 = 2_000;
         let mut verifier = ChainVerifier::default();
         let mut after = 0i64;
@@ -120,6 +130,9 @@ impl Store {
                 if let Err(b) = verifier.check(&event, &m.prev_hash, &m.hash) {
                     return Ok(VerifyReport::Broken(b));
                 }
+                if checkpoint.is_some_and(|c| c.id == m.id) {
+                    hash_at_checkpoint = Some(verifier.head().to_owned());
+                }
             }
             if n < PAGE {
                 break;
@@ -137,6 +150,11 @@ impl Store {
                     verifier.verified()
                 ),
             }));
+        }
+        if let Some(c) = checkpoint
+            && let Err(b) = c.check(hash_at_checkpoint.as_deref(), verifier.verified())
+        {
+            return Ok(VerifyReport::Broken(b));
         }
         Ok(VerifyReport::Intact {
             events: verifier.verified(),

@@ -166,6 +166,7 @@ impl CreateBatchRequest {
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct BatchQuery {
     lab: Option<String>,
     product: Option<String>,

@@ -18,6 +18,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct RegistryQuery {
     /// Words of a product name (any case, accents optional) or a trial id.
     q: Option<String>,

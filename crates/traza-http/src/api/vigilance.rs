@@ -66,6 +66,7 @@ async fn report_reaction(
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ReactionQuery {
     /// `open` for the vigilance work list, `closed` for concluded reports; all when absent.
     status: Option<String>,
