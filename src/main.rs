@@ -80,6 +80,30 @@ struct ServeArgs {
     /// Address to listen on.
     #[arg(long, env = "TRAZA_BIND", default_value = "127.0.0.1:8080")]
     bind: String,
+    /// The reverse proxy in front of Traza: only its `X-Forwarded-For` names the client whose
+    /// failed logins are counted.
+    #[arg(long, env = "TRAZA_TRUSTED_PROXY")]
+    trusted_proxy: Option<std::net::IpAddr>,
+    /// Consecutive wrong passwords (login or signature) that lock an account.
+    #[arg(long, env = "TRAZA_LOCKOUT_FAILURES", default_value_t = 5)]
+    lockout_failures: u32,
+    /// How long a lock lasts, in minutes.
+    #[arg(long, env = "TRAZA_LOCKOUT_MINUTES", default_value_t = 15)]
+    lockout_minutes: i64,
+    /// Failed logins a minute from one address beyond which it is refused (429).
+    #[arg(long, env = "TRAZA_THROTTLE_PER_MINUTE", default_value_t = 20)]
+    throttle_per_minute: u32,
+}
+
+impl ServeArgs {
+    fn lockout(&self) -> traza_domain::auth::LockoutPolicy {
+        traza_domain::auth::LockoutPolicy {
+            max_failures: self.lockout_failures.max(1),
+            lock_for: chrono::Duration::minutes(self.lockout_minutes.max(1)),
+            per_address_per_minute: self.throttle_per_minute,
+            trusted_proxy: self.trusted_proxy,
+        }
+    }
 }
 
 #[derive(Subcommand)]
@@ -193,7 +217,10 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             println!("database is up to date");
         }
         Command::Serve(args) => {
-            let store = open(&cli.database_url).await?.with_source(Source::Api);
+            let store = open(&cli.database_url)
+                .await?
+                .with_source(Source::Api)
+                .with_lockout_policy(args.lockout());
             let server = Server::bind(&args.bind, AppState { store })
                 .await
                 .with_context(|| format!("cannot listen on {}", args.bind))?;
@@ -201,7 +228,10 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             server.run(shutdown_signal()).await?;
         }
         Command::Demo { serve, batches } => {
-            let store = open(&cli.database_url).await?.with_source(Source::Api);
+            let store = open(&cli.database_url)
+                .await?
+                .with_source(Source::Api)
+                .with_lockout_policy(serve.lockout());
             eprintln!(
                 "preparing the demo network (the first run makes {batches} batches; this takes a moment)…"
             );

@@ -532,5 +532,110 @@ async fn staff_qa_and_coordination_work_through_the_pages() {
     b.submit("form[action='/salir'] button").await;
     b.open("/panel").await;
     assert_eq!(b.path().await, "/entrar");
+
+    integrity_through_the_pages(&b).await;
     b.client.close().await.expect("close the browser");
+}
+
+/// The rules that protect patients, as the pages show them: a failing result is kept and
+/// marked when its retest supersedes it; QA holds a batch and the page says why; guessing a
+/// password locks the account with a message; a user changes their own password.
+async fn integrity_through_the_pages(b: &Browser) {
+    // Back to Spanish (the walk-through ended in English).
+    b.open("/idioma?l=es&volver=/entrar").await;
+
+    // Guessing Pablo's password: the fifth wrong one locks the account, and the page says so.
+    for _ in 0..5 {
+        b.open("/entrar").await;
+        b.fill("#username", "pablo.ortiz").await;
+        b.fill("#password", "no-es-su-clave").await;
+        b.submit("button[type=submit].primary").await;
+        assert!(b.body().await.contains("incorrectos"));
+    }
+    b.open("/entrar").await;
+    b.fill("#username", "pablo.ortiz").await;
+    b.fill("#password", "demo-tecnico-granada-2").await;
+    b.submit("button[type=submit].primary").await;
+    let locked = b.body().await;
+    assert!(locked.contains("bloqueada"), "{locked}");
+    b.shot("20-cuenta-bloqueada").await;
+
+    // A failing viability, investigated and retested: both results stay, the first marked.
+    b.login("marta.jimenez", "demo-tecnico-granada-1").await;
+    b.open("/lotes/nuevo").await;
+    let option = b
+        .find("#assignment option[data-product=MSC-AD-ALO]")
+        .await
+        .attr("value")
+        .await
+        .expect("an attribute")
+        .expect("a value");
+    b.select("#assignment", &option).await;
+    b.fill("#donor_code", "DON-WEB-0002").await;
+    b.fill("#trial_id", "2015-001726-39").await;
+    b.fill("#doses", "2").await;
+    b.submit("form[action='/lotes/nuevo'] button.primary").await;
+    let batch_path = b.path().await;
+    b.select("#qc_test", "viability").await;
+    b.fill("#qc_value", "50").await;
+    b.submit("form[action$='/qc'] button.primary").await;
+    assert!(b.body().await.contains("Fuera de especificación"));
+    let failed_id = b.text("tr[id^=resultado-] td").await;
+    b.select("#qc_test", "viability").await;
+    b.fill("#qc_value", "95").await;
+    b.submit("form[action$='/qc'] button.primary").await;
+    assert!(
+        b.body().await.contains("ya tiene un resultado"),
+        "a second value without a retest is refused"
+    );
+    b.fill(
+        "#dev_description",
+        "Viabilidad 50 % fuera de especificación: investigación OOS",
+    )
+    .await;
+    b.submit("form[action$='/desviacion'] button").await;
+    let deviation = b
+        .find("#qc_deviation option:nth-child(2)")
+        .await
+        .attr("value")
+        .await
+        .expect("an attribute")
+        .expect("a deviation id");
+    b.select("#qc_test", "viability").await;
+    b.fill("#qc_value", "95").await;
+    b.fill("#qc_supersedes", &failed_id).await;
+    b.fill("#qc_reason", "Recuento repetido sobre la muestra retenida")
+        .await;
+    b.select("#qc_deviation", &deviation).await;
+    b.submit("form[action$='/qc'] button.primary").await;
+    let superseded = b.text("tr.superseded").await;
+    assert!(superseded.contains("SUSTITUIDO"), "{superseded}");
+    b.shot("21-resultado-sustituido").await;
+
+    // QA holds the batch: the page says why, and the list shows it.
+    b.login("isabel.morales", "demo-calidad-granada").await;
+    b.open(&batch_path).await;
+    b.fill("#hold_reason", "Alarma del incubador 3 en revisión")
+        .await;
+    b.submit("form[action$='/retener'] button").await;
+    let held = b.body().await;
+    assert!(held.contains("LOTE RETENIDO"), "{held}");
+    assert!(held.contains("Alarma del incubador 3"), "{held}");
+    b.shot("22-lote-retenido").await;
+    b.open("/lotes").await;
+    assert!(b.body().await.contains("RETENIDO"));
+
+    // Her own password: changed on its page; every session ends, the new one opens.
+    b.open("/cuenta/clave").await;
+    b.fill("#current_password", "demo-calidad-granada").await;
+    b.fill("#new_password", "una frase nueva y larga").await;
+    b.fill("#repeat_password", "una frase nueva y larga").await;
+    b.submit("form[action='/cuenta/clave'] button.primary")
+        .await;
+    assert!(b.body().await.contains("Contraseña cambiada"));
+    b.shot("23-clave-cambiada").await;
+    b.open("/lotes").await;
+    assert_eq!(b.path().await, "/entrar", "the old session ended");
+    b.login("isabel.morales", "una frase nueva y larga").await;
+    assert_eq!(b.path().await, "/liberacion");
 }

@@ -221,6 +221,11 @@ pub enum CreationRefusal {
     },
     /// Autologous without a patient, or with a patient who is not the donor.
     ChainOfIdentity,
+    /// A clinical-trial batch whose trial id is not that of an assignment in force on its
+    /// start (the trials the laboratory is authorised for).
+    TrialMismatch {
+        authorised: Vec<String>,
+    },
 }
 
 /// What the store must know to decide on a new batch.
@@ -269,6 +274,16 @@ pub fn check_creation(
     {
         return Err(CreationRefusal::NoAssignment);
     }
+    if let Some(authorised) = authorised_trials(fields, ctx)
+        && !fields
+            .trial_id
+            .as_ref()
+            .is_some_and(|t| authorised.iter().any(|a| a == t))
+    {
+        return Err(CreationRefusal::TrialMismatch {
+            authorised: authorised.iter().map(|t| t.as_str().to_owned()).collect(),
+        });
+    }
     if let Some(capacity) = ctx.lab.capacity_per_month
         && ctx.started_in_month >= capacity
     {
@@ -283,6 +298,28 @@ pub fn check_creation(
             .manufacturing_end
             .and_then(|end| ctx.product.default_expiry(end))
     }))
+}
+
+/// The trials a clinical-trial batch may carry: those of the assignments in force on its start
+/// that name one (SPEC §2). `None` when the route is not a trial, or no assignment in force
+/// names a trial (assignments made before trial ids were required keep working until they end).
+fn authorised_trials(fields: &BatchFields, ctx: &CreationContext<'_>) -> Option<Vec<TrialId>> {
+    if fields.access_route != AccessRoute::ClinicalTrial {
+        return None;
+    }
+    let trials: Vec<TrialId> = ctx
+        .assignments
+        .iter()
+        .filter(|a| {
+            a.product_code == ctx.product.code
+                && a.lab_code == ctx.lab.code
+                && a.access_route == AccessRoute::ClinicalTrial
+                && a.period.covers(fields.manufacturing_start)
+        })
+        .filter_map(|a| a.authorisation_ref.as_deref())
+        .filter_map(|r| TrialId::parse(r).ok())
+        .collect();
+    (!trials.is_empty()).then_some(trials)
 }
 
 /// Completing moves the batch to quarantine; it needs the end of manufacture. Returns the

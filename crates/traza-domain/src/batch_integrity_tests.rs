@@ -343,3 +343,36 @@ fn a_number_of_another_laboratorys_generated_form_is_foreign() {
         None
     );
 }
+
+#[test]
+fn a_clinical_trial_batch_carries_the_trial_of_its_assignment() {
+    use crate::network::tests::{accepted, lab, product, proposal};
+    let lab = lab();
+    let product = product(Origin::Allogeneic);
+    let mut trial = proposal("2026-01-01", None);
+    trial.access_route = AccessRoute::ClinicalTrial;
+    trial.authorisation_ref = Some("2015-001726-39".into());
+    let assignments = vec![accepted(7, trial)];
+    let ctx = CreationContext {
+        lab: &lab,
+        product: &product,
+        assignments: &assignments,
+        started_in_month: 0,
+    };
+    let mut f = BatchFields {
+        access_route: AccessRoute::ClinicalTrial,
+        trial_id: Some(TrialId::parse("2019-001472-33").unwrap()),
+        donor_code: DonorCode::parse(ALLOGENEIC_DONOR).unwrap(),
+        patient_code: None,
+        doses: 2,
+        ..batch(Origin::Allogeneic, InProduction).fields()
+    };
+    assert_eq!(
+        check_creation(&f, &ctx),
+        Err(CreationRefusal::TrialMismatch {
+            authorised: vec!["2015-001726-39".into()]
+        })
+    );
+    f.trial_id = Some(TrialId::parse("2015-001726-39").unwrap());
+    assert!(check_creation(&f, &ctx).is_ok());
+}

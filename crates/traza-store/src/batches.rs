@@ -674,6 +674,15 @@ impl Store {
                 "chain_of_identity_mismatch",
                 "an autologous batch needs its patient, and the patient must be the donor",
             ),
+            CreationRefusal::TrialMismatch { authorised } => StoreError::refused(
+                "trial_mismatch",
+                format!(
+                    "on {start}, {} is made at {} only for clinical trial {}: the batch's trial_id must be one of them",
+                    product.code,
+                    lab.code,
+                    authorised.join(", ")
+                ),
+            ),
         })?;
         let number = match new.batch_number {
             Some(n) => {

@@ -13,6 +13,11 @@ use traza_store::BatchView;
 use super::Session;
 use super::fmt::Lang;
 
+/// Beside a batch's status in lists and on its page: it is held.
+pub(super) fn held_badge(l: Lang, on_hold: bool) -> Markup {
+    html! { @if on_hold { " " span.badge.held { (l.t("RETENIDO", "ON HOLD")) } } }
+}
+
 /// The banner at the top of a held batch: it says why, and that nothing may leave.
 pub(super) fn hold_banner(l: Lang, v: &BatchView) -> Option<Markup> {
     let active: Vec<&Hold> = v.holds.iter().filter(|h| h.is_active()).collect();
@@ -121,7 +126,7 @@ pub(super) fn qc_history(l: Lang, results: &[QcResult]) -> Markup {
                         th { (l.t("Repite", "Retest of")) } th { (l.t("Motivo", "Reason")) } th { (l.t("Estado", "State")) } th { (l.t("Registrado por", "Recorded by")) }
                     } }
                     tbody { @for r in results {
-                        tr class=[r.superseded_by.map(|_| "superseded")] {
+                        tr id={ "resultado-" (r.id) } class=[r.superseded_by.map(|_| "superseded")] {
                             td { (r.id) } td { (r.test) } td { (l.number(&r.value)) " " (r.unit) } td { (super::pages::outcome(l, r.outcome)) }
                             td { @if let Some(o) = r.supersedes { "#" (o) } }
                             td { (r.reason.clone().unwrap_or_default()) @if let Some(d) = r.deviation_id { " · " (l.t("desviación", "deviation")) " #" (d) } }

@@ -409,6 +409,10 @@ fn error_title(l: Lang, code: &str) -> &str {
             "Four eyes: someone else must sign this",
         ),
         "batch_expired" => ("El lote está caducado", "The batch has expired"),
+        "trial_mismatch" => (
+            "El ensayo clínico no es el de la asignación del producto a este laboratorio",
+            "The clinical trial is not that of the product's assignment to this laboratory",
+        ),
         "no_assignment" => (
             "Ninguna asignación del producto a este laboratorio cubre esa fecha",
             "No assignment of the product to this laboratory covers that date",

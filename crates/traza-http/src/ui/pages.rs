@@ -237,7 +237,7 @@ async fn batches(
                             td { (b.product_code.as_str()) }
                             td { (b.lab_code.as_str()) }
                             td { (l.date(b.manufacturing_start)) }
-                            td { (status_badge(l, b.status)) }
+                            td { (status_badge(l, b.status)) (super::holds::held_badge(l, b.on_hold)) }
                             td { (route_name(l, b.access_route)) }
                         }
                     }
@@ -577,7 +577,7 @@ async fn render_batch(
 fn facts(l: Lang, b: &Batch, product: Option<&Product>) -> Markup {
     html! {
         dl.facts {
-            dt { (l.t("Estado", "Status")) } dd { (status_badge(l, b.status)) }
+            dt { (l.t("Estado", "Status")) } dd { (status_badge(l, b.status)) (super::holds::held_badge(l, b.on_hold)) }
             dt { (l.t("Producto", "Product")) } dd { (product.map_or(b.product_code.as_str(), |p| p.name.as_str())) " (" (b.product_code.as_str()) ")" }
             dt { (l.t("Laboratorio", "Laboratory")) } dd { (b.lab_code.as_str()) }
             dt { (l.t("Origen", "Origin")) } dd { (origin_name(l, b.origin)) }
@@ -1047,7 +1047,7 @@ async fn release_queue(State(state): State<AppState>, s: Session) -> Response {
                 tbody {
                     @for (b, blockers) in &rows {
                         tr {
-                            td { a href={ "/lotes/" (b.batch_number.as_str()) } { (b.batch_number.as_str()) } }
+                            td { a href={ "/lotes/" (b.batch_number.as_str()) } { (b.batch_number.as_str()) } (super::holds::held_badge(l, b.on_hold)) }
                             td { (b.product_code.as_str()) }
                             td { (l.opt_date(b.manufacturing_end)) }
                             td { @if blockers.is_empty() { span.pass { (l.t("Nada: puede certificarse", "Nothing: ready to certify")) } } @else {
