@@ -210,6 +210,17 @@ async fn shutdown_signal() {
     tracing::info!("shutting down");
 }
 
+/// What a verification that did not come out intact found, in one line.
+fn verify_problem(report: &VerifyReport) -> String {
+    match report {
+        VerifyReport::Intact { events, .. } => format!("audit trail intact: {events} events"),
+        VerifyReport::Broken(b) => format!("audit trail BROKEN at event {}: {}", b.id, b.problem),
+        VerifyReport::RowMismatch(m) => {
+            format!("a GMP row does not match its audit trail: {m}")
+        }
+    }
+}
+
 async fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Migrate => {
@@ -307,8 +318,8 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                         println!("checkpoint {c} is in the trail");
                     }
                 }
-                VerifyReport::Broken(b) => {
-                    eprintln!("audit trail BROKEN at event {}: {}", b.id, b.problem);
+                broken => {
+                    eprintln!("{}", verify_problem(&broken));
                     return Ok(ExitCode::from(1));
                 }
             }
@@ -325,8 +336,8 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                         }
                     );
                 }
-                VerifyReport::Broken(b) => {
-                    eprintln!("audit trail BROKEN at event {}: {}", b.id, b.problem);
+                broken => {
+                    eprintln!("{}", verify_problem(&broken));
                     return Ok(ExitCode::from(1));
                 }
             }
@@ -342,11 +353,8 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                     "backup written to {}; its audit trail is intact: {events} events, head {head}",
                     out.display()
                 ),
-                VerifyReport::Broken(b) => {
-                    eprintln!(
-                        "the backup's audit trail is BROKEN at event {}: {}",
-                        b.id, b.problem
-                    );
+                broken => {
+                    eprintln!("the backup: {}", verify_problem(&broken));
                     return Ok(ExitCode::from(1));
                 }
             }

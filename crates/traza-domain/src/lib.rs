@@ -9,6 +9,7 @@ pub mod codes;
 pub mod history;
 pub mod hold;
 pub mod network;
+pub mod reconcile;
 #[cfg(feature = "openapi")]
 mod schema;
 pub mod spec;

@@ -9,5 +9,6 @@ mod lifecycle;
 mod network;
 mod scope;
 mod support;
+mod tamper;
 mod trace;
 mod users;

@@ -1,0 +1,144 @@
+//! The tamper matrix: rows of the GMP tables edited, inserted and deleted by SQL on the
+//! database file (behind the application's back), each caught by `audit verify`, which names
+//! the table, the key and the column — on SQLite and PostgreSQL.
+
+use traza_store::VerifyReport;
+
+use crate::support::*;
+
+/// What verify must name: the table, the key (empty: any), the column (none: the whole row).
+type Expected<'a> = (&'a str, String, Option<&'a str>);
+
+/// The report's (table, key, column), or a panic naming what went unseen.
+async fn caught(ctx: &Ctx, attack: &str) -> (String, String, Option<String>) {
+    match ctx.store.verify_audit_chain().await.unwrap() {
+        VerifyReport::RowMismatch(m) => (m.table.to_owned(), m.key, m.column.map(str::to_owned)),
+        other => panic!("{attack} went unseen: {other:?}"),
+    }
+}
+
+async fn intact(ctx: &Ctx, after: &str) {
+    let report = ctx.store.verify_audit_chain().await.unwrap();
+    assert!(
+        matches!(report, VerifyReport::Intact { .. }),
+        "{after}: {report:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_edit_insert_and_delete_of_a_gmp_row_is_named_by_verify() {
+    on_both(
+        "every_edit_insert_and_delete_of_a_gmp_row_is_named_by_verify",
+        |ctx| async move {
+            let net = network(&ctx.store).await;
+            let store = &net.store;
+            let released = released_batch(
+                store,
+                &net.cristina,
+                &net.nuria,
+                NURIA_PW,
+                ALLO,
+                MAL,
+                allo_fields("DON-MAL-0099", days_ago(12), 3),
+            )
+            .await;
+            let number = released.batch.batch_number.to_string();
+            store
+                .administer(
+                    &net.nuria,
+                    &number,
+                    None,
+                    &patient("PT-MAL-0990"),
+                    today(),
+                    "Hospital Regional Universitario de Málaga",
+                )
+                .await
+                .unwrap();
+            intact(&ctx, "the story").await;
+            let view = store.get_batch(&net.nuria, &number).await.unwrap();
+            let qc = view.qc_results[0].id;
+            let sig = view.signatures[0].id;
+            let adm = view.administrations[0].id;
+            let on_pg = !ctx.url.starts_with("sqlite:");
+            if on_pg {
+                // Signatures are append-only there: the attacker owns the tables.
+                ctx.execute_raw("ALTER TABLE signatures DISABLE TRIGGER USER")
+                    .await;
+            }
+            let n = &number;
+            let matrix: Vec<(String, String, Expected)> = vec![
+                (
+                    format!("UPDATE batches SET donor_code = 'DON-MAL-0001' WHERE batch_number = '{n}'"),
+                    format!("UPDATE batches SET donor_code = 'DON-MAL-0099' WHERE batch_number = '{n}'"),
+                    ("batches", n.clone(), Some("donor_code")),
+                ),
+                (
+                    format!("UPDATE batches SET status = 'quarantine' WHERE batch_number = '{n}'"),
+                    format!("UPDATE batches SET status = 'released' WHERE batch_number = '{n}'"),
+                    ("batches", n.clone(), Some("status")),
+                ),
+                (
+                    format!("UPDATE batches SET doses = 30 WHERE batch_number = '{n}'"),
+                    format!("UPDATE batches SET doses = 3 WHERE batch_number = '{n}'"),
+                    ("batches", n.clone(), Some("doses")),
+                ),
+                (
+                    format!("UPDATE qc_results SET value = '99' WHERE id = {qc}"),
+                    format!(
+                        "UPDATE qc_results SET value = '{}' WHERE id = {qc}",
+                        view.qc_results[0].value
+                    ),
+                    ("qc_results", qc.to_string(), Some("value")),
+                ),
+                (
+                    format!("UPDATE signatures SET signer_full_name = 'Otra Persona' WHERE id = {sig}"),
+                    format!(
+                        "UPDATE signatures SET signer_full_name = '{}' WHERE id = {sig}",
+                        view.signatures[0].signer_full_name
+                    ),
+                    ("signatures", sig.to_string(), Some("signer_full_name")),
+                ),
+                (
+                    format!("UPDATE administrations SET patient_code = 'PT-MAL-0991' WHERE id = {adm}"),
+                    format!("UPDATE administrations SET patient_code = 'PT-MAL-0990' WHERE id = {adm}"),
+                    ("administrations", adm.to_string(), Some("patient_code")),
+                ),
+                (
+                    format!(
+                        "INSERT INTO administrations (batch_id, patient_code, administered_on, hospital, recorded_by, recorded_at, before_hold) \
+                         SELECT batch_id, 'PT-MAL-0992', administered_on, hospital, recorded_by, recorded_at, before_hold FROM administrations WHERE id = {adm}"
+                    ),
+                    "DELETE FROM administrations WHERE patient_code = 'PT-MAL-0992'".to_owned(),
+                    ("administrations", (adm + 1).to_string(), None),
+                ),
+                (
+                    format!(
+                        "INSERT INTO qc_results (batch_id, test, value, unit, outcome, spec_version, recorded_by, recorded_at) \
+                         SELECT batch_id, test, '95', unit, 'pass', spec_version, recorded_by, recorded_at FROM qc_results WHERE id = {qc}"
+                    ),
+                    "DELETE FROM qc_results WHERE id = (SELECT MAX(id) FROM qc_results)".to_owned(),
+                    ("qc_results", String::new(), None),
+                ),
+            ];
+            for (attack, restore, (table, key, column)) in matrix {
+                assert_eq!(ctx.try_raw(&attack).await.map_err(|e| format!("{attack}: {e}")), Ok(1));
+                let (t, k, c) = caught(&ctx, &attack).await;
+                assert_eq!(t, table, "{attack}");
+                if !key.is_empty() {
+                    assert_eq!(k, key, "{attack}");
+                }
+                assert_eq!(c.as_deref(), column, "{attack}");
+                ctx.execute_raw(&restore).await;
+                intact(&ctx, &format!("restoring after {attack}")).await;
+            }
+            // Deleted: a row its events made is gone.
+            let rows = ctx
+                .try_raw(&format!("DELETE FROM administrations WHERE id = {adm}"))
+                .await;
+            assert_eq!(rows, Ok(1));
+            let (t, k, c) = caught(&ctx, "deleting an administration").await;
+            assert_eq!((t.as_str(), k, c), ("administrations", adm.to_string(), None));
+        },
+    )
+    .await;
+}
