@@ -972,37 +972,33 @@ async fn batch_action(
                     .await?;
                 Ok("confirmado")
             }
-            other if other.starts_with("levantar-") => {
-                let Some(id) = other
-                    .strip_prefix("levantar-")
-                    .and_then(|i| i.parse::<i64>().ok())
-                else {
-                    return Err(ApiError::new(
-                        StatusCode::NOT_FOUND,
-                        "not_found",
-                        "no such form",
-                    ));
-                };
-                store
-                    .lift_hold(actor, n, v, id, &required(l, "reason", &f.reason)?)
-                    .await?;
-                Ok("levantada")
-            }
+            // The forms of one record: `levantar-{hold}`, `cerrar-{deviation}`.
             other => {
-                let Some(id) = other
-                    .strip_prefix("cerrar-")
-                    .and_then(|i| i.parse::<i64>().ok())
-                else {
-                    return Err(ApiError::new(
+                let numbered = |prefix: &str| {
+                    other
+                        .strip_prefix(prefix)
+                        .and_then(|i| i.parse::<i64>().ok())
+                };
+                match (numbered("levantar-"), numbered("cerrar-")) {
+                    (Some(hold), _) => {
+                        store
+                            .lift_hold(actor, n, v, hold, &required(l, "reason", &f.reason)?)
+                            .await?;
+                        Ok("levantada")
+                    }
+                    (_, Some(deviation)) => {
+                        let resolution = required(l, "resolution", &f.resolution)?;
+                        store
+                            .close_deviation(actor, n, v, deviation, &resolution)
+                            .await?;
+                        Ok("cerrada")
+                    }
+                    _ => Err(ApiError::new(
                         StatusCode::NOT_FOUND,
                         "not_found",
                         "no such form",
-                    ));
-                };
-                store
-                    .close_deviation(actor, n, v, id, &required(l, "resolution", &f.resolution)?)
-                    .await?;
-                Ok("cerrada")
+                    )),
+                }
             }
         }
     }
