@@ -10,6 +10,7 @@ pub mod history;
 pub mod hold;
 pub mod network;
 pub mod reconcile;
+pub mod records;
 #[cfg(feature = "openapi")]
 mod schema;
 pub mod spec;
