@@ -197,12 +197,17 @@ impl Reconciler {
 }
 
 /// Absent and null are the same; numbers and strings compare by their text (decimals travel
-/// as strings, counts as numbers).
+/// as strings, counts as numbers), and a decimal by its value: `94.0` as stated is stored as
+/// `94`.
 fn normalised(v: Option<&Value>) -> String {
-    match v {
-        None | Some(Value::Null) => "null".into(),
+    let text = match v {
+        None | Some(Value::Null) => return "null".into(),
         Some(Value::String(s)) => s.clone(),
         Some(other) => other.to_string(),
+    };
+    match text.parse::<rust_decimal::Decimal>() {
+        Ok(d) => d.normalize().to_string(),
+        Err(_) => text,
     }
 }
 
@@ -237,7 +242,13 @@ mod tests {
         // Bookkeeping columns may move; stated ones may not.
         let bumped = json!({"batch_number": "B-1", "donor_code": "DON-1", "status": "in_production", "doses": 2, "version": 7});
         assert_eq!(r.check(Table::Batches, "B-1", &bumped), Ok(()));
-        let edited = json!({"batch_number": "B-1", "donor_code": "DON-9", "status": "in_production", "doses": 2});
+        // A decimal is its value: stated 94.0, stored 94.
+        r.observe(&event("batch.correct", "B-1", json!({"batch_number": "B-1", "donor_code": "DON-1", "status": "in_production", "doses": 2, "viability_percent": "94.0"})));
+        let stored = json!({"batch_number": "B-1", "donor_code": "DON-1", "status": "in_production", "doses": "2", "viability_percent": "94"});
+        assert_eq!(r.check(Table::Batches, "B-1", &stored), Ok(()));
+        let other = json!({"batch_number": "B-1", "donor_code": "DON-1", "status": "in_production", "doses": 2, "viability_percent": "94.01"});
+        assert!(r.check(Table::Batches, "B-1", &other).is_err());
+        let edited = json!({"batch_number": "B-1", "donor_code": "DON-9", "status": "in_production", "doses": 2, "viability_percent": "94"});
         let m = r.check(Table::Batches, "B-1", &edited).unwrap_err();
         assert_eq!((m.table, m.column), ("batches", Some("donor_code")));
         let unknown = r.check(Table::Batches, "B-2", &made).unwrap_err();

@@ -54,6 +54,11 @@ async fn every_edit_insert_and_delete_of_a_gmp_row_is_named_by_verify() {
                 )
                 .await
                 .unwrap();
+            // Decimals as people type them (94.0) are stored by value (94): not a difference.
+            let mut typed = allo_fields("DON-MAL-0098", days_ago(5), 1);
+            typed.viability_percent = Some(dec("94.0"));
+            typed.volume_ml = Some(dec("15.50"));
+            create(store, &net.cristina, ALLO, MAL, typed).await;
             intact(&ctx, "the story").await;
             let view = store.get_batch(&net.nuria, &number).await.unwrap();
             let qc = view.qc_results[0].id;
