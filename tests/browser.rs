@@ -622,6 +622,21 @@ async fn integrity_through_the_pages(b: &Browser) {
     assert!(held.contains("LOTE RETENIDO"), "{held}");
     assert!(held.contains("Alarma del incubador 3"), "{held}");
     b.shot("22-lote-retenido").await;
+    // The same at phone width, in English: the reason is still there to read.
+    b.client
+        .set_window_size(390, 844)
+        .await
+        .expect("phone width");
+    b.open(&format!("/idioma?l=en&volver={batch_path}")).await;
+    let held_en = b.body().await;
+    assert!(held_en.contains("BATCH ON HOLD"), "{held_en}");
+    assert!(held_en.contains("SUPERSEDED"), "{held_en}");
+    b.shot("22-lote-retenido-movil-en").await;
+    b.client
+        .set_window_size(1280, 1800)
+        .await
+        .expect("laptop width");
+    b.open("/idioma?l=es&volver=/lotes").await;
     b.open("/lotes").await;
     assert!(b.body().await.contains("RETENIDO"));
 
