@@ -278,11 +278,16 @@ pub fn check_creation(
     {
         return Err(CreationRefusal::NoAssignment);
     }
-    if let Some(authorised) = authorised_trials(fields, ctx)
-        && !fields
-            .trial_id
-            .as_ref()
-            .is_some_and(|t| authorised.iter().any(|a| a == t))
+    if let Some(authorised) = authorised_trials(
+        ctx.assignments,
+        &ctx.product.code,
+        &ctx.lab.code,
+        fields.access_route,
+        fields.manufacturing_start,
+    ) && !fields
+        .trial_id
+        .as_ref()
+        .is_some_and(|t| authorised.iter().any(|a| a == t))
     {
         return Err(CreationRefusal::TrialMismatch {
             authorised: authorised.iter().map(|t| t.as_str().to_owned()).collect(),
@@ -307,18 +312,24 @@ pub fn check_creation(
 /// The trials a clinical-trial batch may carry: those of the assignments in force on its start
 /// that name one (SPEC §2). `None` when the route is not a trial, or no assignment in force
 /// names a trial (assignments made before trial ids were required keep working until they end).
-fn authorised_trials(fields: &BatchFields, ctx: &CreationContext<'_>) -> Option<Vec<TrialId>> {
-    if fields.access_route != AccessRoute::ClinicalTrial {
+/// (Batches made in Traza are refused on a mismatch; imported history gets a warning.)
+pub fn authorised_trials(
+    assignments: &[Assignment],
+    product: &ProductCode,
+    lab: &LabCode,
+    route: AccessRoute,
+    day: NaiveDate,
+) -> Option<Vec<TrialId>> {
+    if route != AccessRoute::ClinicalTrial {
         return None;
     }
-    let trials: Vec<TrialId> = ctx
-        .assignments
+    let trials: Vec<TrialId> = assignments
         .iter()
         .filter(|a| {
-            a.product_code == ctx.product.code
-                && a.lab_code == ctx.lab.code
+            &a.product_code == product
+                && &a.lab_code == lab
                 && a.access_route == AccessRoute::ClinicalTrial
-                && a.period.covers(fields.manufacturing_start)
+                && a.period.covers(day)
         })
         .filter_map(|a| a.authorisation_ref.as_deref())
         .filter_map(|r| TrialId::parse(r).ok())

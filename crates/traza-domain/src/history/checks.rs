@@ -4,6 +4,8 @@
 use super::columns::Column;
 use super::errors::{IssueCode, RowError, RowWarning};
 use super::row::{HistoricalRow, field_error};
+use crate::batch::authorised_trials;
+use crate::codes::TrialId;
 use crate::network::{Assignment, Laboratory, Product, covering_assignment};
 use crate::vocab::AccessRoute;
 
@@ -126,6 +128,31 @@ pub fn check_against_network(
                     format!(
                         "no assignment of {} to {} by {route} covered {}; the batch is imported as history",
                         row.product_code, row.lab_code, row.manufacturing_start
+                    ),
+                ));
+            }
+            if let Some(authorised) = authorised_trials(
+                assignments,
+                &row.product_code,
+                &row.lab_code,
+                route,
+                row.manufacturing_start,
+            ) && !row
+                .trial_id
+                .as_ref()
+                .is_some_and(|t| authorised.contains(t))
+            {
+                let names: Vec<&str> = authorised.iter().map(TrialId::as_str).collect();
+                warnings.push(RowWarning::new(
+                    line,
+                    Some(Column::TrialId.as_str()),
+                    IssueCode::TrialMismatch,
+                    format!(
+                        "on {} {} was made at {} only for clinical trial {}; the batch is imported as history",
+                        row.manufacturing_start,
+                        row.product_code,
+                        row.lab_code,
+                        names.join(", ")
                     ),
                 ));
             }

@@ -10,7 +10,7 @@ use crate::vocab::vocabulary;
 
 vocabulary! {
     /// Every code an import reports: the whole vocabulary, in one place. All are errors except
-    /// `no_assignment`, which is a warning.
+    /// `no_assignment` and `trial_mismatch`, which are warnings.
     IssueCode, "import issue code" {
         /// The file has no header (it is empty, or blank).
         EmptyFile => "empty_file",
@@ -56,6 +56,9 @@ vocabulary! {
         /// Warning: no assignment of the product to the laboratory covered the start of
         /// manufacture. History predates Traza, so the row is imported all the same.
         NoAssignment => "no_assignment",
+        /// Warning: a clinical-trial row whose trial id is not that of the assignments in
+        /// force on its start (a batch made in Traza would be refused).
+        TrialMismatch => "trial_mismatch",
     }
 }
 

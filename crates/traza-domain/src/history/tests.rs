@@ -1350,3 +1350,28 @@ fn a_raw_reader_gives_back_the_records_as_written_with_their_lines() {
     assert_eq!(second.0, 4);
     assert!(r.next_raw().is_none());
 }
+
+#[test]
+fn history_of_another_trial_than_the_assignments_is_a_warning() {
+    // msc_quarantine: MSC-AD-ALO at SEV-UPRC, clinical trial, started 2021-05-04.
+    let row = decoded(msc_quarantine());
+    let mut trial = proposal("2020-01-01", None);
+    trial.product_code = ProductCode::parse("MSC-AD-ALO").unwrap();
+    trial.lab_code = LabCode::parse("SEV-UPRC").unwrap();
+    trial.access_route = AccessRoute::ClinicalTrial;
+    trial.authorisation_ref = Some("2019-001472-33".into());
+    let assignment = accepted(3, trial.clone());
+    let (errors, warnings) =
+        network_issues(&row, Some(&msc_ad_alo()), Some(&sev_uprc()), &[assignment]);
+    assert!(errors.is_empty(), "{errors:?}");
+    assert_eq!(warnings, [IssueCode::TrialMismatch]);
+    // The row's own trial: no warning.
+    trial.authorisation_ref = row.trial_id.as_ref().map(|t| t.as_str().to_owned());
+    let (_, warnings) = network_issues(
+        &row,
+        Some(&msc_ad_alo()),
+        Some(&sev_uprc()),
+        &[accepted(3, trial)],
+    );
+    assert!(warnings.is_empty(), "{warnings:?}");
+}
