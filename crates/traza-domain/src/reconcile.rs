@@ -4,8 +4,9 @@
 //! without its events.
 //!
 //! Covered so far: batches made in Traza (every user-stated field and the status), their QC
-//! results, signatures and administrations. Rows of imported history are covered only by their
-//! import's event (file hash and counts), not row by row.
+//! results, signatures, administrations, deviations, manufacturing events, holds and adverse
+//! reactions, and users (name, role, active). Rows of imported history are covered only by
+//! their import's event (file hash and counts), not row by row.
 
 use std::collections::HashMap;
 
@@ -20,6 +21,11 @@ pub enum Table {
     QcResults,
     Signatures,
     Administrations,
+    Deviations,
+    BatchEvents,
+    Holds,
+    Reactions,
+    Users,
 }
 
 impl Table {
@@ -29,6 +35,11 @@ impl Table {
             Table::QcResults => "qc_results",
             Table::Signatures => "signatures",
             Table::Administrations => "administrations",
+            Table::Deviations => "deviations",
+            Table::BatchEvents => "batch_events",
+            Table::Holds => "holds",
+            Table::Reactions => "reactions",
+            Table::Users => "users",
         }
     }
 
@@ -77,6 +88,33 @@ impl Table {
             Table::Administrations => {
                 &["patient_code", "administered_on", "hospital", "recorded_by"]
             }
+            Table::Deviations => &[
+                "description",
+                "severity",
+                "status",
+                "opened_by",
+                "resolution",
+                "closed_by",
+            ],
+            Table::BatchEvents => &["step", "note", "recorded_by"],
+            Table::Holds => &[
+                "reason",
+                "placed_by",
+                "reaction_id",
+                "lifted_by",
+                "lift_reason",
+            ],
+            Table::Reactions => &[
+                "administration_id",
+                "severity",
+                "imputability",
+                "description",
+                "status",
+                "reported_by",
+                "conclusion",
+                "closed_by",
+            ],
+            Table::Users => &["full_name", "role", "active"],
         }
     }
 }
@@ -100,10 +138,17 @@ pub struct Reconciler {
 impl Reconciler {
     /// Takes in one verified event.
     pub fn observe(&mut self, e: &AuditEvent) {
+        let Some(after) = &e.after else { return };
+        if e.entity_type == "user" {
+            if matches!(e.action.as_str(), "user.create" | "user.update") {
+                self.expected
+                    .insert((Table::Users, e.entity_key.clone()), after.clone());
+            }
+            return;
+        }
         if e.entity_type != "batch" {
             return;
         }
-        let Some(after) = &e.after else { return };
         let key = e.entity_key.clone();
         match e.action.as_str() {
             "batch.create" | "batch.complete" | "batch.correct" => {
@@ -117,6 +162,13 @@ impl Reconciler {
             }
             "batch.confirm_history" => self.row(Table::Signatures, after.get("signature")),
             "batch.qc_result" => self.row(Table::QcResults, Some(after)),
+            "batch.deviation_open" | "batch.deviation_close" => {
+                self.row(Table::Deviations, Some(after))
+            }
+            "batch.event" => self.row(Table::BatchEvents, Some(after)),
+            "batch.hold_place" | "batch.hold_lift" => self.row(Table::Holds, Some(after)),
+            "batch.reaction_report" => self.row(Table::Reactions, after.get("reaction")),
+            "batch.reaction_close" => self.row(Table::Reactions, Some(after)),
             "batch.administer" => {
                 self.row(Table::Administrations, after.get("administration"));
                 if let (Some(status), Some(batch)) = (
@@ -202,6 +254,8 @@ impl Reconciler {
 fn normalised(v: Option<&Value>) -> String {
     let text = match v {
         None | Some(Value::Null) => return "null".into(),
+        // SQLite has no booleans: `active` comes back as 0 or 1.
+        Some(Value::Bool(b)) => return u8::from(*b).to_string(),
         Some(Value::String(s)) => s.clone(),
         Some(other) => other.to_string(),
     };

@@ -266,7 +266,10 @@ async fn reconcile_rows(
     db: &impl ConnectionTrait,
     rows: &Reconciler,
 ) -> Result<Option<Mismatch>, StoreError> {
-    use crate::entity::{administrations, batches, qc_results, signatures};
+    use crate::entity::{
+        administrations, batch_events, batches, deviations, holds, qc_results, reactions,
+        signatures, users,
+    };
     const PAGE: u64 = 2_000;
     let mut seen = std::collections::HashSet::new();
     let mut after = 0i64;
@@ -343,5 +346,30 @@ async fn reconcile_rows(
     rows_of!(qc_results, Table::QcResults);
     rows_of!(signatures, Table::Signatures);
     rows_of!(administrations, Table::Administrations);
+    rows_of!(deviations, Table::Deviations);
+    rows_of!(batch_events, Table::BatchEvents);
+    rows_of!(holds, Table::Holds);
+    rows_of!(reactions, Table::Reactions);
+    // Users are keyed by username.
+    let mut seen = std::collections::HashSet::new();
+    for row in users::Entity::find()
+        .order_by_asc(users::Column::Username)
+        .into_json()
+        .all(db)
+        .await?
+    {
+        let key = row
+            .get("username")
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
+        if let Err(e) = rows.check(Table::Users, &key, &row) {
+            return Ok(Some(e));
+        }
+        seen.insert(key);
+    }
+    if let Some(gone) = rows.first_missing(Table::Users, &seen) {
+        return Ok(Some(gone));
+    }
     Ok(None)
 }

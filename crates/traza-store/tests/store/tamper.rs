@@ -2,7 +2,9 @@
 //! database file (behind the application's back), each caught by `audit verify`, which names
 //! the table, the key and the column — on SQLite and PostgreSQL.
 
-use traza_store::VerifyReport;
+use traza_domain::vigilance::{Imputability, ReactionSeverity};
+use traza_domain::vocab::DeviationSeverity;
+use traza_store::{NewReaction, VerifyReport};
 
 use crate::support::*;
 
@@ -58,12 +60,46 @@ async fn every_edit_insert_and_delete_of_a_gmp_row_is_named_by_verify() {
             let mut typed = allo_fields("DON-MAL-0098", days_ago(5), 1);
             typed.viability_percent = Some(dec("94.0"));
             typed.volume_ml = Some(dec("15.50"));
-            create(store, &net.cristina, ALLO, MAL, typed).await;
+            let open = create(store, &net.cristina, ALLO, MAL, typed)
+                .await
+                .batch
+                .batch_number
+                .to_string();
+            let step = store
+                .record_event(&net.cristina, &open, None, "siembra", chrono::Utc::now(), Some("T175 x4"))
+                .await
+                .unwrap();
+            let dev = store
+                .open_deviation(&net.cristina, &open, None, "alarma del incubador", DeviationSeverity::Minor)
+                .await
+                .unwrap();
+            let hold = store
+                .place_hold(&net.nuria, &open, None, "revisión de la alarma")
+                .await
+                .unwrap();
             intact(&ctx, "the story").await;
             let view = store.get_batch(&net.nuria, &number).await.unwrap();
             let qc = view.qc_results[0].id;
             let sig = view.signatures[0].id;
             let adm = view.administrations[0].id;
+            let reaction = store
+                .report_reaction(
+                    &net.nuria,
+                    &number,
+                    adm,
+                    NewReaction {
+                        reported_on: today(),
+                        severity: ReactionSeverity::Serious,
+                        imputability: Imputability::Possible,
+                        description: "fiebre e hipotensión".into(),
+                    },
+                )
+                .await
+                .unwrap()
+                .reaction
+                .id;
+            intact(&ctx, "the reaction").await;
+            let (step, dev, hold) = (step.id, dev.id, hold.id);
             let on_pg = !ctx.url.starts_with("sqlite:");
             if on_pg {
                 // Signatures are append-only there: the attacker owns the tables.
@@ -125,6 +161,33 @@ async fn every_edit_insert_and_delete_of_a_gmp_row_is_named_by_verify() {
                     ("qc_results", String::new(), None),
                 ),
             ];
+            let matrix = matrix.into_iter().chain([
+                (
+                    format!("UPDATE deviations SET status = 'closed' WHERE id = {dev}"),
+                    format!("UPDATE deviations SET status = 'open' WHERE id = {dev}"),
+                    ("deviations", dev.to_string(), Some("status")),
+                ),
+                (
+                    format!("UPDATE batch_events SET note = 'sin incidencias' WHERE id = {step}"),
+                    format!("UPDATE batch_events SET note = 'T175 x4' WHERE id = {step}"),
+                    ("batch_events", step.to_string(), Some("note")),
+                ),
+                (
+                    format!("UPDATE holds SET lifted_by = 'lucia.navarro', lift_reason = 'x' WHERE id = {hold}"),
+                    format!("UPDATE holds SET lifted_by = NULL, lift_reason = NULL WHERE id = {hold}"),
+                    ("holds", hold.to_string(), Some("lifted_by")),
+                ),
+                (
+                    format!("UPDATE reactions SET status = 'closed' WHERE id = {reaction}"),
+                    format!("UPDATE reactions SET status = 'open' WHERE id = {reaction}"),
+                    ("reactions", reaction.to_string(), Some("status")),
+                ),
+                (
+                    "UPDATE users SET role = 'admin' WHERE username = 'cristina.vega'".to_owned(),
+                    "UPDATE users SET role = 'lab_staff' WHERE username = 'cristina.vega'".to_owned(),
+                    ("users", "cristina.vega".to_owned(), Some("role")),
+                ),
+            ]);
             for (attack, restore, (table, key, column)) in matrix {
                 assert_eq!(ctx.try_raw(&attack).await.map_err(|e| format!("{attack}: {e}")), Ok(1));
                 let (t, k, c) = caught(&ctx, &attack).await;
@@ -136,13 +199,14 @@ async fn every_edit_insert_and_delete_of_a_gmp_row_is_named_by_verify() {
                 ctx.execute_raw(&restore).await;
                 intact(&ctx, &format!("restoring after {attack}")).await;
             }
-            // Deleted: a row its events made is gone.
+            // Deleted: a row its events made is gone (a manufacturing step; an administration
+            // is kept by the reaction that refers to it).
             let rows = ctx
-                .try_raw(&format!("DELETE FROM administrations WHERE id = {adm}"))
+                .try_raw(&format!("DELETE FROM batch_events WHERE id = {step}"))
                 .await;
             assert_eq!(rows, Ok(1));
-            let (t, k, c) = caught(&ctx, "deleting an administration").await;
-            assert_eq!((t.as_str(), k, c), ("administrations", adm.to_string(), None));
+            let (t, k, c) = caught(&ctx, "deleting a manufacturing step").await;
+            assert_eq!((t.as_str(), k, c), ("batch_events", step.to_string(), None));
         },
     )
     .await;
