@@ -103,7 +103,7 @@ async fn labs_products_and_assignments() {
             .post("/assignments")
             .token(&lucia)
             .json(json!({"product_code": ALLO, "lab_code": "SEV-HUVM", "access_route": "clinical_trial",
-                          "valid_from": today(), "reason": "Prueba"}))
+                          "authorisation_ref": ALLO_TRIAL, "valid_from": today(), "reason": "Prueba"}))
             .send()
             .await
             .err(409, "lab_not_eligible");

@@ -376,3 +376,23 @@ fn a_clinical_trial_batch_carries_the_trial_of_its_assignment() {
     f.trial_id = Some(TrialId::parse("2015-001726-39").unwrap());
     assert!(check_creation(&f, &ctx).is_ok());
 }
+
+#[test]
+fn a_clinical_trial_assignment_names_its_trial_and_two_trials_may_overlap() {
+    use crate::network::tests::{accepted, lab, product, proposal};
+    use crate::network::{EligibilityRefusal, check_assignment};
+    let lab = lab();
+    let product = product(Origin::Allogeneic);
+    let mut first = proposal("2026-01-01", None);
+    first.access_route = AccessRoute::ClinicalTrial;
+    let refused = check_assignment(&lab, &product, &first, &[]).unwrap_err();
+    assert_eq!(refused, [EligibilityRefusal::MissingTrialId]);
+    first.authorisation_ref = Some("2015-001726-39".into());
+    assert_eq!(check_assignment(&lab, &product, &first, &[]), Ok(()));
+    let existing = [accepted(1, first.clone())];
+    // The same trial again overlaps; another trial of the same product runs beside it.
+    assert!(check_assignment(&lab, &product, &first, &existing).is_err());
+    let mut second = first.clone();
+    second.authorisation_ref = Some("2019-001472-33".into());
+    assert_eq!(check_assignment(&lab, &product, &second, &existing), Ok(()));
+}

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use crate::codes::{LabCode, ProductCode};
+use crate::codes::{LabCode, ProductCode, TrialId};
 use crate::spec::Specification;
 use crate::vocab::{AccessRoute, AtmpClass, LabStatus, Origin, ProductStatus};
 
@@ -133,6 +133,8 @@ pub enum EligibilityRefusal {
     Overlaps {
         assignment_id: i64,
     },
+    /// A clinical-trial assignment names its trial (EudraCT or EU CT) in `authorisation_ref`.
+    MissingTrialId,
 }
 
 impl EligibilityRefusal {
@@ -147,6 +149,7 @@ impl EligibilityRefusal {
             Self::RouteNotOffered(_) => "route_not_offered",
             Self::EndsBeforeItStarts => "invalid_period",
             Self::Overlaps { .. } => "overlapping_assignment",
+            Self::MissingTrialId => "missing_trial_id",
         }
     }
 
@@ -177,6 +180,7 @@ impl EligibilityRefusal {
                     "overlaps assignment {assignment_id} of the same product to the same laboratory and route"
                 )
             }
+            Self::MissingTrialId => "a clinical-trial assignment needs the trial's EudraCT or EU CT number in authorisation_ref".into(),
         }
     }
 }
@@ -226,6 +230,11 @@ pub fn check_assignment(
     {
         refusals.push(EligibilityRefusal::EndsBeforeItStarts);
     }
+    let trial = |r: &Option<String>| r.as_deref().and_then(|r| TrialId::parse(r).ok());
+    let proposed_trial = trial(&proposal.authorisation_ref);
+    if proposal.access_route == AccessRoute::ClinicalTrial && proposed_trial.is_none() {
+        refusals.push(EligibilityRefusal::MissingTrialId);
+    }
     refusals.extend(
         existing
             .iter()
@@ -234,6 +243,11 @@ pub fn check_assignment(
                     && a.lab_code == proposal.lab_code
                     && a.access_route == proposal.access_route
                     && a.period.overlaps(&proposal.period)
+                    // Two trials of one product at one laboratory may run at once; an older
+                    // assignment without a trial id is taken to be the same trial.
+                    && (a.access_route != AccessRoute::ClinicalTrial
+                        || trial(&a.authorisation_ref).is_none()
+                        || trial(&a.authorisation_ref) == proposed_trial)
             })
             .map(|a| EligibilityRefusal::Overlaps {
                 assignment_id: a.id,
@@ -455,6 +469,7 @@ pub(crate) mod tests {
         assert!(check_assignment(&lab(), &p, &proposal("2026-01-01", None), &existing).is_ok());
         let mut other_route = proposal("2025-01-01", None);
         other_route.access_route = AccessRoute::ClinicalTrial;
+        other_route.authorisation_ref = Some("2015-001726-39".into());
         assert!(check_assignment(&lab(), &p, &other_route, &existing).is_ok());
     }
 

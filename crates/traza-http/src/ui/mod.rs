@@ -481,6 +481,10 @@ fn rule_text(l: Lang, rule: &str) -> Option<&'static str> {
             "the laboratory's GMP certificate has expired",
         ),
         "product_withdrawn" => l.t("el producto está retirado", "the product is withdrawn"),
+        "missing_trial_id" => l.t(
+            "una asignación por ensayo clínico necesita el número EudraCT o EU CT del ensayo en la referencia de autorización",
+            "a clinical-trial assignment needs the trial's EudraCT or EU CT number as its authorisation reference",
+        ),
         "route_not_offered" => l.t(
             "el producto no se ofrece por esa vía de acceso",
             "the product is not offered by that access route",
