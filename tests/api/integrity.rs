@@ -416,3 +416,35 @@ fn strings_of(v: &Value) -> Vec<String> {
         .filter_map(|s| s.as_str().map(str::to_owned))
         .collect()
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_generated_number_skips_over_history_that_holds_its_form() {
+    on_both(
+        "a_generated_number_skips_over_history_that_holds_its_form",
+        |api| async move {
+            let lucia = api.token(LUCIA).await;
+            let marta = api.token(MARTA).await;
+            let year = year_of(&today()).to_owned();
+            // 600 historical batches already numbered in this year's sequence of GRA-UPCIT.
+            let mut csv = String::from(
+                "batch_number,product_code,lab_code,origin,donor_code,manufacturing_start,status,access_route,trial_id\n",
+            );
+            for n in 1..=600 {
+                csv.push_str(&format!(
+                    "GRA-UPCIT-{year}-{n:05},{ALLO},{GRA},allogeneic,DON-SEQ-{n:04},2019-05-02,in_production,clinical_trial,{ALLO_TRIAL}\n"
+                ));
+            }
+            let imported = import_csv(&api, &lucia, "", &csv).await.ok(200);
+            assert_eq!(imported["created"], 600);
+            let made = api
+                .create_batch(&marta, allo_batch("DON-SEQ-9999", &today(), 1))
+                .await;
+            assert_eq!(made["batch_number"], format!("GRA-UPCIT-{year}-00601"));
+            let next = api
+                .create_batch(&marta, allo_batch("DON-SEQ-9998", &today(), 1))
+                .await;
+            assert_eq!(next["batch_number"], format!("GRA-UPCIT-{year}-00602"));
+        },
+    )
+    .await;
+}

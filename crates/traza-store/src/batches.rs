@@ -329,17 +329,29 @@ async fn next_batch_number(w: &Write, lab: &LabCode, year: i32) -> Result<BatchN
         .one(&w.tx)
         .await?;
     let mut last = seq.as_ref().map_or(0, |s| s.last_number);
-    // Imported history may already hold numbers of this pattern: skip over them.
+    // Imported history may already hold numbers of this pattern: skip over them, probing the
+    // next numbers a few hundred at a time (one by one, 100,000 taken numbers held the write
+    // lock for 3.9 s).
+    const PROBE: i64 = 256;
     let number = loop {
-        last += 1;
-        let candidate = BatchNumber::generated(lab, year, u32::try_from(last).unwrap_or(u32::MAX));
-        let taken = batches::Entity::find()
-            .filter(batches::Column::BatchNumber.eq(candidate.as_str()))
-            .count(&w.tx)
+        let candidates: Vec<BatchNumber> = (last + 1..=last + PROBE)
+            .map(|n| BatchNumber::generated(lab, year, u32::try_from(n).unwrap_or(u32::MAX)))
+            .collect();
+        let taken: BTreeSet<String> = batches::Entity::find()
+            .filter(batches::Column::BatchNumber.is_in(candidates.iter().map(BatchNumber::as_str)))
+            .select_only()
+            .column(batches::Column::BatchNumber)
+            .into_tuple::<String>()
+            .all(&w.tx)
             .await?
-            > 0;
-        if !taken {
-            break candidate;
+            .into_iter()
+            .collect();
+        match candidates.iter().position(|c| !taken.contains(c.as_str())) {
+            Some(i) => {
+                last += i64::try_from(i).unwrap_or(0) + 1;
+                break candidates[i].clone();
+            }
+            None => last += PROBE,
         }
     };
     let row = batch_number_sequences::ActiveModel {
