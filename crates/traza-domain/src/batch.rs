@@ -578,8 +578,7 @@ pub fn check_administration(
     {
         return Err(AdministrationRefusal::Expired { expiry, on });
     }
-    // History typed into a spreadsheet years ago is not a QP certification made here.
-    if batch.source == Source::Import && !ctx.history_confirmed {
+    if awaits_history_confirmation(batch, ctx.history_confirmed) {
         return Err(AdministrationRefusal::HistoryNotConfirmed);
     }
     let before_hold = match standing_on(ctx.holds, on) {
@@ -606,6 +605,13 @@ pub fn foreign_number_owner<'a>(
     number
         .generated_lab()
         .filter(|owner| *owner != lab.as_str() && is_lab(owner))
+}
+
+/// Whether a batch still waits for QA's confirmation of imported history before any
+/// administration: history typed into a spreadsheet years ago is not a QP certification made
+/// here (SPEC §2).
+pub fn awaits_history_confirmation(batch: &Batch, confirmed: bool) -> bool {
+    batch.source == Source::Import && batch.status == BatchStatus::Released && !confirmed
 }
 
 /// Why confirming an imported released batch is refused.

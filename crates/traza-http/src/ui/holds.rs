@@ -6,8 +6,9 @@
 use maud::{Markup, html};
 use traza_domain::access::Action;
 use traza_domain::batch::QcResult;
-use traza_domain::hold::Hold;
-use traza_domain::vocab::{BatchStatus, Role, Source};
+use traza_domain::batch::awaits_history_confirmation;
+use traza_domain::hold::{Hold, check_lift};
+use traza_domain::vocab::BatchStatus;
 use traza_store::BatchView;
 
 use super::Session;
@@ -39,12 +40,8 @@ pub(super) fn holds_section(s: &Session, v: &BatchView, hidden: &Markup) -> Mark
     let l = s.lang;
     let n = v.batch.batch_number.as_str();
     let may_hold = s.actor.may(Action::HoldBatch).is_ok();
-    let may_lift = |h: &Hold| {
-        may_hold
-            && h.is_active()
-            && (s.actor.role == Role::Coordinator
-                || (h.reaction_id.is_none() && h.placed_by == s.actor.username.as_str()))
-    };
+    // The store refuses the same: the form is offered only where the domain would allow it.
+    let may_lift = |h: &Hold| may_hold && check_lift(h, &s.actor).is_ok();
     html! {
         section aria-labelledby="retenciones" {
             h2 #retenciones { (l.t("Retenciones", "Holds")) }
@@ -82,12 +79,11 @@ pub(super) fn holds_section(s: &Session, v: &BatchView, hidden: &Markup) -> Mark
 /// Whether an imported released batch still waits for QA's confirmation.
 pub(super) fn awaits_confirmation(v: &BatchView) -> bool {
     use traza_domain::vocab::SignatureMeaning::HistoricalReleaseConfirmed;
-    v.batch.source == Source::Import
-        && v.batch.status == BatchStatus::Released
-        && !v
-            .signatures
-            .iter()
-            .any(|s| s.meaning == HistoricalReleaseConfirmed)
+    let confirmed = v
+        .signatures
+        .iter()
+        .any(|s| s.meaning == HistoricalReleaseConfirmed);
+    awaits_history_confirmation(&v.batch, confirmed)
 }
 
 /// For an imported released batch: the notice, and QA's signed confirmation form.
