@@ -14,7 +14,8 @@ use traza_domain::codes::{LabCode, Username};
 use traza_domain::vocab::{Role, Source};
 use traza_http::{AppState, Server};
 use traza_store::{
-    DEFAULT_DATABASE_URL, NetworkFixture, NewUser, Store, VerifyReport, system_actor,
+    AuditKeyStatus, DEFAULT_DATABASE_URL, NetworkFixture, NewUser, Store, VerifyReport,
+    default_audit_key_path, system_actor,
 };
 
 /// The fixture network shipped with Traza (laboratories of the Andalusian network, products,
@@ -31,6 +32,11 @@ struct Cli {
     /// Database URL: `sqlite://FILE?mode=rwc` (default) or `postgres://…`.
     #[arg(long, env = "TRAZA_DATABASE_URL", default_value = DEFAULT_DATABASE_URL, global = true)]
     database_url: String,
+    /// The audit trail's key file (secret; mode 0600; keep it off the database server and
+    /// back it up apart from the database). Default: beside a SQLite database file
+    /// (`traza.db.audit-key`), else `traza-audit.key` in the working folder.
+    #[arg(long, env = "TRAZA_AUDIT_KEY_FILE", global = true)]
+    audit_key_file: Option<std::path::PathBuf>,
     /// Log filter (tracing's EnvFilter syntax).
     #[arg(long, env = "TRAZA_LOG", default_value = "info", global = true)]
     log: String,
@@ -142,6 +148,13 @@ enum AuditCommand {
     /// Verify the chain and print its head as ID:HASH, to keep somewhere else (a ticket, a
     /// signed e-mail, the backup's label) for `audit verify --checkpoint`.
     Checkpoint,
+    /// Start a new key for the chain (and key a trail begun without one). The key file keeps
+    /// the older keys, which still verify the events they signed: back it up again after.
+    Rekey {
+        /// The admin who rekeys.
+        #[arg(long)]
+        user: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -172,7 +185,7 @@ fn init_tracing(filter: &str) {
         .init();
 }
 
-async fn open(url: &str) -> Result<Store> {
+async fn open(url: &str, key_file: &Option<std::path::PathBuf>) -> Result<Store> {
     let store = Store::connect(url)
         .await
         .with_context(|| format!("cannot open the database at {}", redact(url)))?;
@@ -180,6 +193,28 @@ async fn open(url: &str) -> Result<Store> {
         .migrate()
         .await
         .context("cannot migrate the database")?;
+    let key_file = key_file
+        .clone()
+        .unwrap_or_else(|| default_audit_key_path(url));
+    match store.open_audit_key(&key_file).await? {
+        AuditKeyStatus::Created { path, fingerprint } => eprintln!(
+            "made the audit trail's key {fingerprint} in {}: keep it secret, off the database server, and backed up apart from the database",
+            path.display()
+        ),
+        AuditKeyStatus::Loaded {
+            path,
+            too_open: true,
+            ..
+        } => tracing::warn!(
+            path = %path.display(),
+            "the audit key file may be read by other users: chmod 600 it"
+        ),
+        AuditKeyStatus::Loaded { .. } => {}
+        AuditKeyStatus::Unkeyed { path } => tracing::warn!(
+            path = %path.display(),
+            "this audit trail was begun without a key: an admin should run `traza audit rekey`"
+        ),
+    }
     Ok(store.with_source(Source::Cli))
 }
 
@@ -222,13 +257,14 @@ fn verify_problem(report: &VerifyReport) -> String {
 }
 
 async fn run(cli: Cli) -> Result<ExitCode> {
+    let (url, key_file) = (cli.database_url, cli.audit_key_file);
     match cli.command {
         Command::Migrate => {
-            open(&cli.database_url).await?;
+            open(&url, &key_file).await?;
             println!("database is up to date");
         }
         Command::Serve(args) => {
-            let store = open(&cli.database_url)
+            let store = open(&url, &key_file)
                 .await?
                 .with_source(Source::Api)
                 .with_lockout_policy(args.lockout());
@@ -239,7 +275,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             server.run(shutdown_signal()).await?;
         }
         Command::Demo { serve, batches } => {
-            let store = open(&cli.database_url)
+            let store = open(&url, &key_file)
                 .await?
                 .with_source(Source::Api)
                 .with_lockout_policy(serve.lockout());
@@ -276,7 +312,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             password_stdin: _,
             user,
         }) => {
-            let store = open(&cli.database_url).await?;
+            let store = open(&url, &key_file).await?;
             let actor = match user {
                 Some(name) => store
                     .actor(&name)
@@ -307,7 +343,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             println!("user {} ({}) created", created.username, created.role);
         }
         Command::Audit(AuditCommand::Verify { checkpoint }) => {
-            let store = open(&cli.database_url).await?;
+            let store = open(&url, &key_file).await?;
             match store
                 .verify_audit_chain_against(checkpoint.as_ref())
                 .await?
@@ -325,7 +361,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             }
         }
         Command::Audit(AuditCommand::Checkpoint) => {
-            let store = open(&cli.database_url).await?;
+            let store = open(&url, &key_file).await?;
             match store.verify_audit_chain().await? {
                 VerifyReport::Intact { events, head } => {
                     println!(
@@ -342,12 +378,24 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 }
             }
         }
+        Command::Audit(AuditCommand::Rekey { user }) => {
+            let store = open(&url, &key_file).await?;
+            let actor = store
+                .actor(&user)
+                .await
+                .with_context(|| format!("--user {user}: no such active user"))?;
+            let fingerprint = store.rekey_audit(&actor).await?;
+            println!(
+                "the audit trail is now signed with key {fingerprint}; back up the key file again (it keeps the older keys)"
+            );
+        }
         Command::Backup { out } => {
-            let store = open(&cli.database_url).await?;
+            let store = open(&url, &key_file).await?;
             store.backup_sqlite(&out).await?;
             let copy = Store::connect(&format!("sqlite://{}", out.display()))
                 .await
-                .context("cannot open the backup")?;
+                .context("cannot open the backup")?
+                .with_audit_keys_of(&store);
             match copy.verify_audit_chain().await? {
                 VerifyReport::Intact { events, head } => println!(
                     "backup written to {}; its audit trail is intact: {events} events, head {head}",
@@ -360,15 +408,15 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             }
         }
         Command::Import(command) => {
-            let store = open(&cli.database_url).await?;
+            let store = open(&url, &key_file).await?;
             return history::import(&store, command).await;
         }
         Command::Export(command) => {
-            let store = open(&cli.database_url).await?;
+            let store = open(&url, &key_file).await?;
             return history::export(&store, command).await;
         }
         Command::Fixtures(FixturesCommand::Load { file }) => {
-            let store = open(&cli.database_url).await?;
+            let store = open(&url, &key_file).await?;
             let json = match &file {
                 Some(path) => std::fs::read_to_string(path)
                     .with_context(|| format!("cannot read {}", path.display()))?,

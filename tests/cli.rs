@@ -208,6 +208,58 @@ async fn a_removed_tail_with_its_rows_is_caught_through_a_checkpoint() {
 }
 
 #[tokio::test]
+async fn the_key_file_is_made_needed_and_rotated() {
+    on_both("audit_key", |db| {
+        Box::pin(async move {
+            let key = common::audit_key_file(&db.url);
+            let _ = std::fs::remove_file(&key);
+            let first = traza(&db.url, &["fixtures", "load"], None);
+            assert!(first.status.success(), "{}", text(&first));
+            assert!(
+                text(&first).contains("made the audit trail's key"),
+                "{}",
+                text(&first)
+            );
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                let mode = std::fs::metadata(&key).unwrap().permissions().mode();
+                assert_eq!(mode & 0o777, 0o600);
+            }
+            let refused = traza(&db.url, &["audit", "rekey", "--user", "elena.rubio"], None);
+            assert_eq!(refused.status.code(), Some(2), "{}", text(&refused));
+            let rekey = traza(&db.url, &["audit", "rekey", "--user", "traza.admin"], None);
+            assert_eq!(rekey.status.code(), Some(0), "{}", text(&rekey));
+            assert!(
+                text(&rekey).contains("now signed with key"),
+                "{}",
+                text(&rekey)
+            );
+            let ring = std::fs::read_to_string(&key).unwrap();
+            assert_eq!(
+                ring.lines()
+                    .filter(|l| l.starts_with("traza-audit-key "))
+                    .count(),
+                2
+            );
+            let verify = traza(&db.url, &["audit", "verify"], None);
+            assert_eq!(verify.status.code(), Some(0), "{}", text(&verify));
+            // The key file gone: no command writes, and verify says what it lacks.
+            let kept = key.with_extension("kept");
+            std::fs::rename(&key, &kept).unwrap();
+            for args in [&["audit", "verify"][..], &["fixtures", "load"][..]] {
+                let out = traza(&db.url, args, None);
+                assert_eq!(out.status.code(), Some(2), "{args:?}: {}", text(&out));
+                assert!(text(&out).contains("key file"), "{}", text(&out));
+            }
+            std::fs::rename(&kept, &key).unwrap();
+            let _ = std::fs::remove_file(&key);
+        })
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn user_add_bootstraps_the_first_admin_then_requires_an_admin() {
     on_both("user_add", |db| {
         Box::pin(async move {
@@ -371,6 +423,10 @@ async fn backup_copies_a_live_sqlite_database_with_its_chain_intact() {
 
     // Writers keep recording steps on a batch while the backup runs.
     let store = traza_store::Store::connect(&db.url).await.expect("open");
+    store
+        .open_audit_key(&common::audit_key_file(&db.url))
+        .await
+        .expect("the audit key");
     let irene = store
         .actor("irene.soto")
         .await
@@ -413,6 +469,15 @@ async fn backup_copies_a_live_sqlite_database_with_its_chain_intact() {
 
     // Restored (the copy used as the database): the chain verifies and the batches are there.
     let restored = format!("sqlite://{}?mode=rwc", out.display());
+    // Without the trail's key file the copy cannot be verified; restored with it, it can.
+    let keyless = traza(&restored, &["audit", "verify"], None);
+    assert_eq!(keyless.status.code(), Some(2), "{}", text(&keyless));
+    assert!(text(&keyless).contains("key file"), "{}", text(&keyless));
+    std::fs::copy(
+        common::audit_key_file(&db.url),
+        common::audit_key_file(&restored),
+    )
+    .expect("the key file restored beside the copy");
     let verify = traza(&restored, &["audit", "verify"], None);
     assert_eq!(verify.status.code(), Some(0), "{}", text(&verify));
     let export = traza(
@@ -472,6 +537,7 @@ async fn an_import_killed_midway_leaves_nothing_and_can_run_again() {
                     "lucia.navarro",
                 ])
                 .env("TRAZA_DATABASE_URL", &db.url)
+                .env("TRAZA_AUDIT_KEY_FILE", common::audit_key_file(&db.url))
                 .env("TRAZA_LOG", "warn")
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
@@ -632,6 +698,10 @@ async fn a_server_killed_during_a_burst_of_writes_keeps_every_acknowledged_one()
 
             // Every acknowledged step is there, and the chain is whole.
             let store = traza_store::Store::connect(&db.url).await.expect("reopen");
+            store
+                .open_audit_key(&common::audit_key_file(&db.url))
+                .await
+                .expect("the audit key");
             let auditor = store.actor("elena.rubio").await.expect("auditor");
             let batch = store
                 .get_batch(&auditor, "MAL-CRTS-2020-00101")

@@ -14,6 +14,7 @@ mod m20261202_000002_create_reactions;
 mod m20261202_000003_create_holds;
 mod m20261202_000004_trail_append_only;
 mod m20261202_000005_create_auth_counters;
+mod m20261202_000006_keyed_audit_head;
 
 pub struct Migrator;
 
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000003_create_holds::Migration),
             Box::new(m20261202_000004_trail_append_only::Migration),
             Box::new(m20261202_000005_create_auth_counters::Migration),
+            Box::new(m20261202_000006_keyed_audit_head::Migration),
         ]
     }
 }

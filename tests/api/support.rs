@@ -122,18 +122,31 @@ where
     let api = Api::new(store.clone(), url);
     let outcome = tokio::spawn(body(api)).await;
     store.close().await.expect("close the store");
+    let _ = std::fs::remove_file(audit_key_path(url));
     outcome.map_err(|e| match e.try_into_panic() {
         Ok(panic) => panic,
         Err(e) => Box::new(format!("test task failed: {e}")),
     })
 }
 
-/// A migrated database with the fixture network.
+/// Where the audit key of the test database at `url` lives (one per database).
+pub fn audit_key_path(url: &str) -> std::path::PathBuf {
+    use sha2::Digest;
+    let dir = std::env::temp_dir().join("traza-test-keys");
+    let _ = std::fs::create_dir_all(&dir);
+    dir.join(hex::encode(&sha2::Sha256::digest(url.as_bytes())[..12]))
+}
+
+/// A migrated database with the fixture network, its audit trail keyed.
 async fn prepared_store(url: &str) -> Store {
     let store = Store::connect(url)
         .await
         .expect("connect to the test database");
     store.migrate().await.expect("migrate the test database");
+    store
+        .open_audit_key(&audit_key_path(url))
+        .await
+        .expect("make the audit key");
     let fixture = NetworkFixture::from_json(FIXTURE_JSON).expect("fixtures/network.json parses");
     store
         .load_network(&traza_store::system_actor(), &fixture)

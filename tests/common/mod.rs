@@ -5,11 +5,20 @@
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
+/// The audit key file of test database `db` (one per database, in the temporary folder).
+pub fn audit_key_file(db: &str) -> std::path::PathBuf {
+    use sha2::Digest;
+    let dir = std::env::temp_dir().join("traza-test-keys");
+    let _ = std::fs::create_dir_all(&dir);
+    dir.join(hex::encode(&sha2::Sha256::digest(db.as_bytes())[..12]))
+}
+
 /// Runs `traza ARGS` on database `db`, with `stdin` written to it if given.
 pub fn traza(db: &str, args: &[&str], stdin: Option<&str>) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_traza"))
         .args(args)
         .env("TRAZA_DATABASE_URL", db)
+        .env("TRAZA_AUDIT_KEY_FILE", audit_key_file(db))
         .env("TRAZA_LOG", "warn")
         .stdin(if stdin.is_some() {
             Stdio::piped()
@@ -37,6 +46,7 @@ pub fn serve(db: &str) -> (std::process::Child, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_traza"))
         .arg("serve")
         .env("TRAZA_DATABASE_URL", db)
+        .env("TRAZA_AUDIT_KEY_FILE", audit_key_file(db))
         .env("TRAZA_BIND", "127.0.0.1:0")
         .env("TRAZA_LOG", "info")
         .env("NO_COLOR", "1")

@@ -8,6 +8,7 @@ use chrono::{DateTime, SubsecRound, Utc};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
+use crate::audit_key::{ChainKey, KeyRing};
 use crate::vocab::Source;
 
 /// The `prev_hash` of the first event.
@@ -68,6 +69,15 @@ impl AuditEvent {
         hasher.update(self.canonical_json().as_bytes());
         hex::encode(hasher.finalize())
     }
+
+    /// This event's hash under `key` (HMAC-SHA-256 over the previous hash and the canonical
+    /// JSON), or the plain hash for the events before the trail was keyed.
+    pub fn chain_hash_with(&self, prev_hash: &str, key: Option<&ChainKey>) -> String {
+        match key {
+            None => self.chain_hash(prev_hash),
+            Some(k) => k.sign(&[prev_hash.as_bytes(), self.canonical_json().as_bytes()]),
+        }
+    }
 }
 
 /// The first stored event that does not fit the chain, and why.
@@ -80,21 +90,28 @@ pub struct ChainBreak {
 
 /// Recomputes the chain over stored events given in id order. Checks ids follow each other
 /// from 1, each `prev_hash` is the previous `hash`, and each `hash` matches the content.
+/// Keyed events are checked with the key the ring names for them.
 pub struct ChainVerifier {
     expected_id: i64,
     prev_hash: String,
+    keys: KeyRing,
 }
 
 impl Default for ChainVerifier {
     fn default() -> Self {
-        Self {
-            expected_id: 1,
-            prev_hash: GENESIS_HASH.to_owned(),
-        }
+        Self::with_keys(KeyRing::default())
     }
 }
 
 impl ChainVerifier {
+    pub fn with_keys(keys: KeyRing) -> Self {
+        Self {
+            expected_id: 1,
+            prev_hash: GENESIS_HASH.to_owned(),
+            keys,
+        }
+    }
+
     pub fn check(
         &mut self,
         event: &AuditEvent,
@@ -116,9 +133,16 @@ impl ChainVerifier {
         if stored_prev_hash != self.prev_hash {
             return fail("prev_hash is not the previous event's hash".into());
         }
-        let recomputed = event.chain_hash(&self.prev_hash);
+        let key = self.keys.key_for(event.id);
+        let recomputed = event.chain_hash_with(&self.prev_hash, key);
         if recomputed != stored_hash {
-            return fail("content does not match its hash (the event was altered)".into());
+            return fail(match key {
+                None => "content does not match its hash (the event was altered)".into(),
+                Some(k) => format!(
+                    "content does not match its keyed hash under key {} (the event was altered, or written without the key)",
+                    k.fingerprint()
+                ),
+            });
         }
         self.expected_id += 1;
         self.prev_hash = recomputed;
@@ -283,5 +307,45 @@ mod tests {
             .check(&stored[2].0, &stored[2].1, &stored[2].2)
             .unwrap_err();
         assert_eq!(err.id, 3);
+    }
+
+    #[test]
+    fn a_keyed_chain_continues_a_plain_one_and_cannot_be_recomputed_without_the_key() {
+        let mut ring = KeyRing::default();
+        ring.add(ChainKey::new(2, [5; 32])).unwrap();
+        let events = [
+            event(1, json!({"n": 1})),
+            event(2, json!({"n": 2})),
+            event(3, json!({"n": 3})),
+        ];
+        let mut prev = GENESIS_HASH.to_owned();
+        let mut stored = Vec::new();
+        for e in &events {
+            let hash = e.chain_hash_with(&prev, ring.key_for(e.id));
+            stored.push((e.clone(), prev.clone(), hash.clone()));
+            prev = hash;
+        }
+        let mut v = ChainVerifier::with_keys(ring.clone());
+        for (e, p, h) in &stored {
+            v.check(e, p, h).unwrap();
+        }
+        // Without the key the keyed events do not verify.
+        let mut v = ChainVerifier::default();
+        v.check(&stored[0].0, &stored[0].1, &stored[0].2).unwrap();
+        assert_eq!(
+            v.check(&stored[1].0, &stored[1].1, &stored[1].2)
+                .unwrap_err()
+                .id,
+            2
+        );
+        // An attacker who alters event 3 and recomputes it as a plain hash is caught.
+        let mut forged = stored[2].0.clone();
+        forged.after = Some(json!({"n": 30}));
+        let forged_hash = forged.chain_hash(&stored[2].1);
+        let mut v = ChainVerifier::with_keys(ring);
+        v.check(&stored[0].0, &stored[0].1, &stored[0].2).unwrap();
+        v.check(&stored[1].0, &stored[1].1, &stored[1].2).unwrap();
+        let err = v.check(&forged, &stored[2].1, &forged_hash).unwrap_err();
+        assert!(err.problem.contains("keyed hash"), "{}", err.problem);
     }
 }

@@ -67,6 +67,12 @@ pub fn standing_on(holds: &[Hold], on: NaiveDate) -> HoldStanding {
 }
 
 /// The reason a hold is placed or lifted with: required free text (Annex 11 §9).
+/// The reason of the hold a new batch starts under when a serious adverse reaction on a batch
+/// of the same donor is open (SPEC §2 "Hold"), made in Traza or imported.
+pub fn open_reaction_hold_reason(reaction_id: i64) -> String {
+    format!("serious adverse reaction {reaction_id} on a batch of the same donor is open")
+}
+
 pub fn check_reason(reason: &str) -> Result<String, String> {
     text(reason, 2000)
 }

@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod audit;
+pub mod audit_key;
 pub mod auth;
 pub mod batch;
 pub mod codes;

@@ -3,16 +3,20 @@
 //! changed behind it: a row must equal the state its events give, and no such row may exist
 //! without its events.
 //!
-//! Covered so far: batches made in Traza (every user-stated field and the status), their QC
-//! results, signatures, administrations, deviations, manufacturing events, holds and adverse
-//! reactions, and users (name, role, active). Rows of imported history are covered only by
-//! their import's event (file hash and counts), not row by row.
+//! Covered: laboratories, products and every version of their specifications, assignments,
+//! batches (every user-stated field and the status), their QC results, signatures (and the
+//! record each one signed, rehashed), administrations, deviations, manufacturing events, holds
+//! and adverse reactions, and users (name, role, active, and a keyed digest of the password
+//! hash). Rows of imported history are checked against the digests their import's event
+//! carries, a digest per [`ImportDigest::ROWS_PER_DIGEST`] rows in the order they were made.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use serde_json::Value;
+use sha2::{Digest, Sha256};
 
 use crate::audit::AuditEvent;
+use crate::audit_key::{ChainKey, keyed_digest};
 
 /// The GMP tables reconciled, as named in a report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -26,6 +30,10 @@ pub enum Table {
     Holds,
     Reactions,
     Users,
+    Labs,
+    Products,
+    Specifications,
+    Assignments,
 }
 
 impl Table {
@@ -40,6 +48,10 @@ impl Table {
             Table::Holds => "holds",
             Table::Reactions => "reactions",
             Table::Users => "users",
+            Table::Labs => "labs",
+            Table::Products => "products",
+            Table::Specifications => "product_specifications",
+            Table::Assignments => "assignments",
         }
     }
 
@@ -115,6 +127,40 @@ impl Table {
                 "closed_by",
             ],
             Table::Users => &["full_name", "role", "active"],
+            Table::Labs => &[
+                "code",
+                "name",
+                "city",
+                "province",
+                "institution",
+                "authorisation_number",
+                "gmp_certificate_valid_until",
+                "status",
+                "training_only",
+                "specialisations",
+                "capacity_per_month",
+            ],
+            Table::Products => &[
+                "code",
+                "name",
+                "atmp_class",
+                "origin",
+                "access_routes",
+                "shelf_life_days",
+                "status",
+                "spec_version",
+            ],
+            Table::Specifications => &["tests"],
+            Table::Assignments => &[
+                "product_code",
+                "lab_code",
+                "access_route",
+                "authorisation_ref",
+                "valid_from",
+                "valid_until",
+                "reason",
+                "assigned_by",
+            ],
         }
     }
 }
@@ -129,38 +175,125 @@ pub struct Mismatch {
     pub problem: String,
 }
 
+/// What an import's event says of the rows it made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportExpectation {
+    /// The import's event: its key made the digests.
+    pub event_id: i64,
+    pub rows: u64,
+    pub rows_per_digest: usize,
+    pub digests: Vec<String>,
+}
+
+/// How an import's rows are covered by its event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImportCover<'a> {
+    /// Row by row, through the digests its event carries.
+    Digests(&'a ImportExpectation),
+    /// By file hash and counts only: an import made before events carried digests.
+    Counts,
+    /// Not at all: no import event has this id (rows claiming it were inserted by SQL).
+    NoEvent,
+}
+
 /// The state of each row as its events give it, built from the trail in chain order.
 #[derive(Default)]
 pub struct Reconciler {
     expected: HashMap<(Table, String), Value>,
+    /// The state an imported batch had before its first change in Traza: what its import's
+    /// digest covers.
+    imported_state: HashMap<String, Value>,
+    /// Imports whose event carries row digests.
+    imports: HashMap<i64, ImportExpectation>,
+    /// Every import that has its event (older ones carry no row digests).
+    import_events: HashSet<i64>,
+    /// Per user: the password-hash digest last recorded, and the event that recorded it.
+    passwords: HashMap<String, (String, i64)>,
+    /// The first signature whose event's record does not hash to its record hash.
+    unsigned_record: Option<Mismatch>,
 }
 
 impl Reconciler {
     /// Takes in one verified event.
     pub fn observe(&mut self, e: &AuditEvent) {
         let Some(after) = &e.after else { return };
-        if e.entity_type == "user" {
-            if matches!(e.action.as_str(), "user.create" | "user.update") {
-                self.expected
-                    .insert((Table::Users, e.entity_key.clone()), after.clone());
-            }
-            return;
-        }
-        if e.entity_type != "batch" {
-            return;
-        }
         let key = e.entity_key.clone();
+        match e.entity_type.as_str() {
+            "user" => {
+                if matches!(
+                    e.action.as_str(),
+                    "user.create" | "user.update" | "user.password_change"
+                ) {
+                    if let Some(d) = after.get("password_digest").and_then(Value::as_str) {
+                        self.passwords.insert(key.clone(), (d.to_owned(), e.id));
+                    }
+                    if e.action != "user.password_change" {
+                        self.expected.insert((Table::Users, key), after.clone());
+                    }
+                }
+                return;
+            }
+            "lab" => {
+                self.expected.insert((Table::Labs, key), after.clone());
+                return;
+            }
+            "product" => {
+                if let (Some(spec), Some(version)) =
+                    (after.get("specification"), after.get("spec_version"))
+                {
+                    self.expected.insert(
+                        (Table::Specifications, spec_key(&key, version)),
+                        serde_json::json!({ "tests": spec }),
+                    );
+                }
+                self.expected.insert((Table::Products, key), after.clone());
+                return;
+            }
+            "assignment" => {
+                self.expected
+                    .insert((Table::Assignments, key), after.clone());
+                return;
+            }
+            "import" => {
+                if let Ok(id) = key.parse::<i64>() {
+                    self.import_events.insert(id);
+                    if let Some(d) = after.get("row_digests")
+                        && let Some(x) = import_expectation(e.id, d)
+                    {
+                        self.imports.insert(id, x);
+                    }
+                }
+                return;
+            }
+            "batch" => {}
+            _ => return,
+        }
+        // A change to a batch that no `batch.create` made (imported history): its state
+        // before is what the import made.
+        if matches!(
+            e.action.as_str(),
+            "batch.complete"
+                | "batch.correct"
+                | "batch.release"
+                | "batch.reject"
+                | "batch.administer"
+        ) && !self.knows(Table::Batches, &key)
+            && let Some(before) = &e.before
+        {
+            self.imported_state.insert(key.clone(), before.clone());
+            self.expected
+                .insert((Table::Batches, key.clone()), before.clone());
+        }
         match e.action.as_str() {
             "batch.create" | "batch.complete" | "batch.correct" => {
                 self.expected.insert((Table::Batches, key), after.clone());
             }
-            "batch.release" | "batch.reject" => {
+            "batch.release" | "batch.reject" | "batch.confirm_history" => {
                 if let Some(b) = after.get("batch") {
                     self.expected.insert((Table::Batches, key), b.clone());
                 }
-                self.row(Table::Signatures, after.get("signature"));
+                self.signature(after.get("signature"), after.get("record"));
             }
-            "batch.confirm_history" => self.row(Table::Signatures, after.get("signature")),
             "batch.qc_result" => self.row(Table::QcResults, Some(after)),
             "batch.deviation_open" | "batch.deviation_close" => {
                 self.row(Table::Deviations, Some(after))
@@ -181,6 +314,57 @@ impl Reconciler {
             }
             _ => {}
         }
+    }
+
+    /// A signature, and the record it signed: the record must hash to its record hash.
+    fn signature(&mut self, signature: Option<&Value>, record: Option<&Value>) {
+        self.row(Table::Signatures, signature);
+        let (Some(sig), Some(Value::String(record))) = (signature, record) else {
+            return;
+        };
+        let hash = hex::encode(Sha256::digest(record.as_bytes()));
+        if sig.get("record_hash").and_then(Value::as_str) != Some(hash.as_str())
+            && self.unsigned_record.is_none()
+        {
+            self.unsigned_record = Some(Mismatch {
+                table: Table::Signatures.as_str(),
+                key: sig.get("id").map(|v| v.to_string()).unwrap_or_default(),
+                column: Some("record_hash"),
+                problem: "the record hash is not the hash of the record it signed".into(),
+            });
+        }
+    }
+
+    /// A signature whose record does not hash to its record hash, if any.
+    pub fn unsigned_record(&self) -> Option<&Mismatch> {
+        self.unsigned_record.as_ref()
+    }
+
+    /// The password-hash digest a user's events last recorded, and that event's id (whose
+    /// key made the digest).
+    pub fn password_digest(&self, username: &str) -> Option<(&str, i64)> {
+        self.passwords
+            .get(username)
+            .map(|(d, id)| (d.as_str(), *id))
+    }
+
+    /// The state an imported batch had before its first change in Traza.
+    pub fn imported_state(&self, number: &str) -> Option<&Value> {
+        self.imported_state.get(number)
+    }
+
+    /// What the event of import `id` says of its rows.
+    pub fn import(&self, id: i64) -> ImportCover<'_> {
+        match self.imports.get(&id) {
+            Some(x) => ImportCover::Digests(x),
+            None if self.import_events.contains(&id) => ImportCover::Counts,
+            None => ImportCover::NoEvent,
+        }
+    }
+
+    /// The imports whose events carry digests.
+    pub fn imports(&self) -> impl Iterator<Item = (i64, &ImportExpectation)> {
+        self.imports.iter().map(|(id, x)| (*id, x))
     }
 
     fn row(&mut self, table: Table, v: Option<&Value>) {
@@ -248,20 +432,182 @@ impl Reconciler {
     }
 }
 
+/// The key of one specification version in a report: `CODE v3`.
+fn spec_key(code: &str, version: &Value) -> String {
+    format!("{code} v{}", normalised(Some(version)))
+}
+
+/// The key of specification `version` of product `code`, as [`Reconciler`] names it.
+pub fn specification_key(code: &str, version: i64) -> String {
+    format!("{code} v{version}")
+}
+
+fn import_expectation(event_id: i64, d: &Value) -> Option<ImportExpectation> {
+    Some(ImportExpectation {
+        event_id,
+        rows: d.get("rows")?.as_u64()?,
+        rows_per_digest: usize::try_from(d.get("rows_per_digest")?.as_u64()?).ok()?,
+        digests: d
+            .get("digests")?
+            .as_array()?
+            .iter()
+            .map(|v| v.as_str().map(str::to_owned))
+            .collect::<Option<_>>()?,
+    })
+}
+
+/// A row of `table` as the text its digest covers: `column=value` lines in the table's
+/// column order, each value as [`Reconciler::check`] compares it.
+pub fn canonical_row(table: Table, row: &Value) -> String {
+    let mut out = String::with_capacity(256);
+    for &c in table.columns() {
+        out.push_str(c);
+        out.push('=');
+        out.push_str(&normalised(row.get(c)));
+        out.push('\n');
+    }
+    out
+}
+
+/// The same text from the stored texts of the table's columns, in its column order (what an
+/// import writes): equal to [`canonical_row`] of the row read back.
+pub fn canonical_texts(table: Table, values: &[Option<&str>]) -> String {
+    let mut out = String::with_capacity(256);
+    for (&c, v) in table.columns().iter().zip(values) {
+        out.push_str(c);
+        out.push('=');
+        out.push_str(&normalised_text(*v));
+        out.push('\n');
+    }
+    out
+}
+
+/// The digests of the rows one import makes, a digest per [`Self::ROWS_PER_DIGEST`] rows in
+/// the order they are made: memory stays flat however long the file, and a difference is
+/// named to within that many rows.
+pub struct ImportDigest {
+    key: Option<ChainKey>,
+    buffer: Vec<u8>,
+    in_chunk: usize,
+    rows: u64,
+    digests: Vec<String>,
+}
+
+impl ImportDigest {
+    pub const ROWS_PER_DIGEST: usize = 1000;
+
+    /// Digests keyed with `key` (the key of the import's event), plain on an unkeyed trail.
+    pub fn new(key: Option<ChainKey>) -> Self {
+        Self {
+            key,
+            buffer: Vec::new(),
+            in_chunk: 0,
+            rows: 0,
+            digests: Vec::new(),
+        }
+    }
+
+    /// Takes in the next row made, as [`canonical_row`] or [`canonical_texts`] gives it.
+    pub fn push(&mut self, canonical: &str) {
+        self.buffer.extend_from_slice(canonical.as_bytes());
+        self.buffer.push(0x1e);
+        self.in_chunk += 1;
+        self.rows += 1;
+        if self.in_chunk == Self::ROWS_PER_DIGEST {
+            self.flush();
+        }
+    }
+
+    fn flush(&mut self) {
+        if self.in_chunk > 0 {
+            self.digests
+                .push(keyed_digest(self.key.as_ref(), &self.buffer));
+            self.buffer.clear();
+            self.in_chunk = 0;
+        }
+    }
+
+    pub fn rows(&self) -> u64 {
+        self.rows
+    }
+
+    /// The digests so far, the last (partial) chunk included.
+    pub fn finish(mut self) -> (u64, Vec<String>) {
+        self.flush();
+        (self.rows, self.digests)
+    }
+
+    /// What the import's event carries.
+    pub fn to_json(rows: u64, digests: &[String]) -> Value {
+        serde_json::json!({
+            "rows": rows,
+            "rows_per_digest": Self::ROWS_PER_DIGEST,
+            "digests": digests,
+        })
+    }
+}
+
+/// Compares what the rows of import `import_id` digest to now with what its event says.
+/// `first_numbers[i]` is the first batch number of chunk `i` as found.
+pub fn check_import(
+    import_id: i64,
+    expected: &ImportExpectation,
+    rows: u64,
+    digests: &[String],
+    first_numbers: &[String],
+) -> Result<(), Mismatch> {
+    let per = expected.rows_per_digest.max(1);
+    let differing = expected
+        .digests
+        .iter()
+        .zip(digests)
+        .position(|(a, b)| a != b)
+        .or_else(|| {
+            (expected.digests.len() != digests.len())
+                .then(|| expected.digests.len().min(digests.len()))
+        });
+    if rows == expected.rows && differing.is_none() {
+        return Ok(());
+    }
+    let chunk = differing.unwrap_or(0);
+    let from = chunk * per + 1;
+    let key = first_numbers
+        .get(chunk)
+        .cloned()
+        .unwrap_or_else(|| format!("import {import_id}"));
+    Err(Mismatch {
+        table: Table::Batches.as_str(),
+        key,
+        column: None,
+        problem: format!(
+            "import {import_id} made {} rows and {rows} are found; its rows {from}\u{2013}{} differ from the digest its event holds (a row was changed, added or deleted outside Traza)",
+            expected.rows,
+            from + per - 1
+        ),
+    })
+}
+
 /// Absent and null are the same; numbers and strings compare by their text (decimals travel
 /// as strings, counts as numbers), and a decimal by its value: `94.0` as stated is stored as
 /// `94`.
 fn normalised(v: Option<&Value>) -> String {
-    let text = match v {
-        None | Some(Value::Null) => return "null".into(),
+    match v {
+        None | Some(Value::Null) => "null".into(),
         // SQLite has no booleans: `active` comes back as 0 or 1.
-        Some(Value::Bool(b)) => return u8::from(*b).to_string(),
-        Some(Value::String(s)) => s.clone(),
-        Some(other) => other.to_string(),
+        Some(Value::Bool(b)) => u8::from(*b).to_string(),
+        Some(Value::String(s)) => normalised_text(Some(s)),
+        Some(other) => normalised_text(Some(&other.to_string())),
+    }
+}
+
+/// [`normalised`] of a value already as text (`None`: null).
+fn normalised_text(v: Option<&str>) -> String {
+    let Some(text) = v else {
+        return "null".into();
     };
     match text.parse::<rust_decimal::Decimal>() {
         Ok(d) => d.normalize().to_string(),
-        Err(_) => text,
+        Err(_) => text.to_owned(),
     }
 }
 

@@ -155,6 +155,15 @@ impl From<StoreError> for ApiError {
                 format!("the batch changed since you read it; its current version is {current}"),
             )
             .with_details(vec![json!({"current_version": current})]),
+            // The server was started without the trail's key: an operator must restore it.
+            StoreError::AuditKey(message) => {
+                tracing::error!(%message, "audit key unavailable: writes are refused");
+                ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    code,
+                    "records cannot be written now: the audit trail's key is unavailable; tell the administrator",
+                )
+            }
             other => ApiError::internal(other.to_string()),
         }
     }

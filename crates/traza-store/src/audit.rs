@@ -9,7 +9,11 @@ use sea_orm::{
 use serde::Serialize;
 use traza_domain::access::{Action, Actor};
 use traza_domain::audit::{AuditEvent, ChainBreak, ChainVerifier, Checkpoint};
-use traza_domain::reconcile::{Mismatch, Reconciler, Table};
+use traza_domain::audit_key::{KeyRing, keyed_digest};
+use traza_domain::reconcile::{
+    ImportCover, ImportDigest, Mismatch, Reconciler, Table, canonical_row, check_import,
+    specification_key,
+};
 
 use crate::Store;
 use crate::entity::audit_events;
@@ -101,7 +105,8 @@ impl Store {
         let mut hash_at_checkpoint: Option<String> = None;
         let mut rows = Reconciler::default();
         const PAGE: u64 = 2_000;
-        let mut verifier = ChainVerifier::default();
+        let ring = self.audit_keys.ring();
+        let mut verifier = ChainVerifier::with_keys(ring.clone());
         let mut after = 0i64;
         // One consistent snapshot for the pages and the head: read piecemeal, a write that
         // commits in between would move the head past the events already read and look like
@@ -148,7 +153,16 @@ impl Store {
         }
         // The head must point at the last event: a truncated tail is a break too.
         let head = audit_head(&tx).await?;
-        let mismatch = reconcile_rows(&tx, &rows).await?;
+        if let Some(from) = head.2
+            && ring.key_for(from).is_none()
+            && verifier.verified() >= from
+        {
+            tx.commit().await?;
+            return Err(StoreError::AuditKey(format!(
+                "the audit trail is keyed from event {from}: verifying it needs its key file (TRAZA_AUDIT_KEY_FILE)"
+            )));
+        }
+        let mismatch = reconcile_rows(&tx, &rows, &ring).await?;
         tx.commit().await?;
         if head.0 != verifier.verified() || head.1 != verifier.head() {
             return Ok(VerifyReport::Broken(ChainBreak {
@@ -231,12 +245,13 @@ impl Store {
     }
 }
 
-async fn audit_head(db: &impl ConnectionTrait) -> Result<(i64, String), StoreError> {
+/// The chain head: (last event, its hash, the first keyed event).
+async fn audit_head(db: &impl ConnectionTrait) -> Result<(i64, String, Option<i64>), StoreError> {
     let head = crate::entity::audit_head::Entity::find_by_id(1)
         .one(db)
         .await?
         .ok_or_else(|| StoreError::Corrupt("the audit chain head is missing".into()))?;
-    Ok((head.last_id, head.last_hash))
+    Ok((head.last_id, head.last_hash, head.keyed_from))
 }
 
 fn decode(m: &audit_events::Model) -> Result<AuditEvent, String> {
@@ -265,13 +280,20 @@ fn decode(m: &audit_events::Model) -> Result<AuditEvent, String> {
 async fn reconcile_rows(
     db: &impl ConnectionTrait,
     rows: &Reconciler,
+    ring: &KeyRing,
 ) -> Result<Option<Mismatch>, StoreError> {
     use crate::entity::{
-        administrations, batch_events, batches, deviations, holds, qc_results, reactions,
-        signatures, users,
+        administrations, assignments, batch_events, batches, deviations, holds, labs,
+        product_specifications, products, qc_results, reactions, signatures, users,
     };
     const PAGE: u64 = 2_000;
+    if let Some(m) = rows.unsigned_record() {
+        return Ok(Some(m.clone()));
+    }
     let mut seen = std::collections::HashSet::new();
+    // Per import: the digests of its rows as found, and the first number of each chunk.
+    let mut imported: std::collections::HashMap<i64, (ImportDigest, Vec<String>)> =
+        Default::default();
     let mut after = 0i64;
     loop {
         let page = batches::Entity::find()
@@ -284,13 +306,6 @@ async fn reconcile_rows(
         after = last.id;
         for m in &page {
             seen.insert(m.batch_number.clone());
-            // Imported history is covered by its import's event, not row by row, until a
-            // later change in Traza gives it events of its own.
-            if m.source == traza_domain::vocab::Source::Import.as_str()
-                && !rows.knows(Table::Batches, &m.batch_number)
-            {
-                continue;
-            }
             let stored = match crate::batches::batch_from(m) {
                 Ok(b) => serde_json::to_value(&b).unwrap_or_default(),
                 Err(e) => {
@@ -302,6 +317,38 @@ async fn reconcile_rows(
                     }));
                 }
             };
+            let known = rows.knows(Table::Batches, &m.batch_number);
+            if m.source == traza_domain::vocab::Source::Import.as_str() {
+                // Imported history: covered by its import's digests, as it was imported.
+                let Some(import_id) = m.import_id else {
+                    return Ok(Some(no_import(&m.batch_number, "no import")));
+                };
+                match rows.import(import_id) {
+                    ImportCover::NoEvent => {
+                        return Ok(Some(no_import(
+                            &m.batch_number,
+                            &format!("import {import_id}, which has no audit event"),
+                        )));
+                    }
+                    ImportCover::Counts => {}
+                    ImportCover::Digests(x) => {
+                        let (digest, firsts) = imported.entry(import_id).or_insert_with(|| {
+                            (
+                                ImportDigest::new(ring.key_for(x.event_id).cloned()),
+                                Vec::new(),
+                            )
+                        });
+                        if digest.rows() % ImportDigest::ROWS_PER_DIGEST as u64 == 0 {
+                            firsts.push(m.batch_number.clone());
+                        }
+                        let as_imported = rows.imported_state(&m.batch_number).unwrap_or(&stored);
+                        digest.push(&canonical_row(Table::Batches, as_imported));
+                    }
+                }
+                if !known {
+                    continue;
+                }
+            }
             if let Err(e) = rows.check(Table::Batches, &m.batch_number, &stored) {
                 return Ok(Some(e));
             }
@@ -309,6 +356,23 @@ async fn reconcile_rows(
     }
     if let Some(gone) = rows.first_missing(Table::Batches, &seen) {
         return Ok(Some(gone));
+    }
+    let mut ids: Vec<_> = rows.imports().map(|(id, _)| id).collect();
+    ids.sort_unstable();
+    for id in ids {
+        let ImportCover::Digests(x) = rows.import(id) else {
+            continue;
+        };
+        let (found, digests, firsts) = match imported.remove(&id) {
+            Some((d, firsts)) => {
+                let (n, digests) = d.finish();
+                (n, digests, firsts)
+            }
+            None => (0, Vec::new(), Vec::new()),
+        };
+        if let Err(e) = check_import(id, x, found, &digests, &firsts) {
+            return Ok(Some(e));
+        }
     }
     macro_rules! rows_of {
         ($entity:ident, $table:expr) => {{
@@ -366,10 +430,118 @@ async fn reconcile_rows(
         if let Err(e) = rows.check(Table::Users, &key, &row) {
             return Ok(Some(e));
         }
+        if let Some((digest, event_id)) = rows.password_digest(&key) {
+            let hash = row
+                .get("password_hash")
+                .and_then(serde_json::Value::as_str)
+                .unwrap_or_default();
+            if keyed_digest(ring.key_for(event_id), hash.as_bytes()) != digest {
+                return Ok(Some(Mismatch {
+                    table: Table::Users.as_str(),
+                    key,
+                    column: Some("password_hash"),
+                    problem: "the password hash is not the one its audit events recorded (changed outside Traza)".into(),
+                }));
+            }
+        }
         seen.insert(key);
     }
     if let Some(gone) = rows.first_missing(Table::Users, &seen) {
         return Ok(Some(gone));
     }
+    // The network: read as the domain has it (what the events recorded).
+    let mut seen = std::collections::HashSet::new();
+    for m in labs::Entity::find().all(db).await? {
+        let key = m.code.clone();
+        let lab = match crate::network::lab_from(m) {
+            Ok(lab) => lab,
+            Err(e) => return Ok(Some(unreadable(Table::Labs, key, &e))),
+        };
+        if let Err(e) = rows.check(Table::Labs, &key, &json_of(&lab)) {
+            return Ok(Some(e));
+        }
+        seen.insert(key);
+    }
+    if let Some(gone) = rows.first_missing(Table::Labs, &seen) {
+        return Ok(Some(gone));
+    }
+    let mut seen = std::collections::HashSet::new();
+    for m in products::Entity::find().all(db).await? {
+        let product = match crate::network::load_product(db, &m.code).await {
+            Ok(p) => p,
+            Err(e) => return Ok(Some(unreadable(Table::Products, m.code, &e))),
+        };
+        if let Err(e) = rows.check(Table::Products, &m.code, &json_of(&product)) {
+            return Ok(Some(e));
+        }
+        seen.insert(m.code);
+    }
+    if let Some(gone) = rows.first_missing(Table::Products, &seen) {
+        return Ok(Some(gone));
+    }
+    let mut seen = std::collections::HashSet::new();
+    for m in product_specifications::Entity::find().all(db).await? {
+        let key = specification_key(&m.product_code, i64::from(m.version));
+        let tests: serde_json::Value = match serde_json::from_str(&m.tests) {
+            Ok(v) => v,
+            Err(e) => {
+                return Ok(Some(Mismatch {
+                    table: Table::Specifications.as_str(),
+                    key,
+                    column: Some("tests"),
+                    problem: format!("the stored specification does not parse: {e}"),
+                }));
+            }
+        };
+        if let Err(e) = rows.check(
+            Table::Specifications,
+            &key,
+            &serde_json::json!({ "tests": tests }),
+        ) {
+            return Ok(Some(e));
+        }
+        seen.insert(key);
+    }
+    if let Some(gone) = rows.first_missing(Table::Specifications, &seen) {
+        return Ok(Some(gone));
+    }
+    let mut seen = std::collections::HashSet::new();
+    for m in assignments::Entity::find().all(db).await? {
+        let key = m.id.to_string();
+        let a = match crate::network::assignment_from(m) {
+            Ok(a) => a,
+            Err(e) => return Ok(Some(unreadable(Table::Assignments, key, &e))),
+        };
+        if let Err(e) = rows.check(Table::Assignments, &key, &json_of(&a)) {
+            return Ok(Some(e));
+        }
+        seen.insert(key);
+    }
+    if let Some(gone) = rows.first_missing(Table::Assignments, &seen) {
+        return Ok(Some(gone));
+    }
     Ok(None)
+}
+
+fn json_of<T: Serialize>(v: &T) -> serde_json::Value {
+    serde_json::to_value(v).unwrap_or_default()
+}
+
+/// A stored row that no longer reads as the domain's record: changed outside Traza.
+fn unreadable(table: Table, key: String, e: &StoreError) -> Mismatch {
+    Mismatch {
+        table: table.as_str(),
+        key,
+        column: None,
+        problem: format!("the row does not read back ({e}): changed outside Traza"),
+    }
+}
+
+fn no_import(number: &str, what: &str) -> Mismatch {
+    Mismatch {
+        table: Table::Batches.as_str(),
+        key: number.to_owned(),
+        column: Some("import_id"),
+        problem: format!("an imported row that claims {what} (inserted outside Traza)"),
+    }
 }

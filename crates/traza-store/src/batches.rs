@@ -786,8 +786,7 @@ impl Store {
             crate::vigilance::open_serious_reaction_of_donor(&w.tx, batch.donor_code.as_str())
                 .await?
         {
-            let reason =
-                format!("serious adverse reaction {reaction} on a batch of the same donor is open");
+            let reason = traza_domain::hold::open_reaction_hold_reason(reaction);
             insert_hold(&mut w, stored_row.id, &key, &reason, Some(reaction)).await?;
         }
         let view = view_of(&w.tx, &stored_row).await?;
@@ -1350,7 +1349,7 @@ impl Store {
                     .collect(),
             });
         }
-        let signed = self
+        let (signed, record) = self
             .sign(&w, actor, l.id, SignatureMeaning::QpCertified, None)
             .await?;
         let before = batch_json(&l.batch);
@@ -1367,7 +1366,9 @@ impl Store {
             entity_type: "batch",
             entity_key: number,
             before: Some(before),
-            after: Some(json!({"batch": batch_json(&l.batch), "signature": signed})),
+            after: Some(
+                json!({"batch": batch_json(&l.batch), "signature": signed, "record": record}),
+            ),
             reason: None,
         })
         .await?;
@@ -1402,7 +1403,7 @@ impl Store {
             .status
             .apply(Transition::Reject)
             .map_err(refused_transition)?;
-        let signed = self
+        let (signed, record) = self
             .sign(&w, actor, l.id, SignatureMeaning::Rejected, Some(&reason))
             .await?;
         save_batch(&w, l.id, l.version, &mut l.batch).await?;
@@ -1411,7 +1412,9 @@ impl Store {
             entity_type: "batch",
             entity_key: number,
             before: Some(before),
-            after: Some(json!({"batch": batch_json(&l.batch), "signature": signed})),
+            after: Some(
+                json!({"batch": batch_json(&l.batch), "signature": signed, "record": record}),
+            ),
             reason: Some(&reason),
         })
         .await?;
@@ -1439,7 +1442,8 @@ impl Store {
     }
 
     /// Stores a signature linked to the batch record as it stands (its hash), so that the
-    /// signature cannot be transferred to another record (21 CFR 11.70).
+    /// signature cannot be transferred to another record (21 CFR 11.70). Returns the record
+    /// signed too: its event carries it, so `audit verify` rehashes it.
     pub(crate) async fn sign(
         &self,
         w: &Write,
@@ -1447,7 +1451,7 @@ impl Store {
         batch_id: i64,
         meaning: SignatureMeaning,
         reason: Option<&str>,
-    ) -> Result<SignatureView, StoreError> {
+    ) -> Result<(SignatureView, String), StoreError> {
         let m = batches::Entity::find_by_id(batch_id)
             .one(&w.tx)
             .await?
@@ -1467,7 +1471,7 @@ impl Store {
         })
         .exec(&w.tx)
         .await?;
-        Ok(SignatureView {
+        let view = SignatureView {
             id: inserted.last_insert_id,
             signer: actor.username.as_str().to_owned(),
             signer_full_name: actor.full_name.clone(),
@@ -1475,7 +1479,8 @@ impl Store {
             signed_at: w.now(),
             record_hash,
             reason: reason.map(str::to_owned),
-        })
+        };
+        Ok((view, record))
     }
 
     /// Records an administration to a patient (chain of identity, doses, expiry).

@@ -55,6 +55,9 @@ pub enum StoreError {
     /// Something failed inside this process (a hashing task, a closed semaphore).
     #[error("internal error: {0}")]
     Internal(String),
+    /// The audit chain's key is missing, damaged or not the trail's: nothing is written.
+    #[error("{0}")]
+    AuditKey(String),
     /// A stored value does not parse: the database was changed outside Traza.
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
@@ -90,6 +93,7 @@ impl StoreError {
             StoreError::AuthRefused(AuthRefusal::AccountLocked { .. }) => "account_locked",
             StoreError::AuthRefused(AuthRefusal::TooManyAttempts { .. }) => "too_many_attempts",
             StoreError::Internal(_) => "internal",
+            StoreError::AuditKey(_) => "audit_key_unavailable",
             StoreError::Corrupt(_) | StoreError::Database(_) => "internal",
         }
     }

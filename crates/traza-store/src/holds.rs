@@ -276,7 +276,7 @@ impl Store {
             };
             StoreError::refused(code, e.to_string())
         })?;
-        let signed = self
+        let (signed, record) = self
             .sign(
                 &w,
                 actor,
@@ -291,7 +291,7 @@ impl Store {
             entity_type: "batch",
             entity_key: number,
             before: None,
-            after: Some(json!({"signature": signed})),
+            after: Some(json!({"signature": signed, "record": record})),
             reason: None,
         })
         .await?;

@@ -28,6 +28,7 @@ use sqlx::sqlite::SqliteConnection;
 use sqlx::{AssertSqlSafe, Row};
 use traza_domain::access::{Action, Actor, LabScope};
 use traza_domain::audit::{AuditEvent, audit_time};
+use traza_domain::audit_key::ChainKey;
 use traza_domain::batch::{Batch, foreign_number_owner};
 use traza_domain::codes::LabCode;
 use traza_domain::history::{
@@ -35,6 +36,7 @@ use traza_domain::history::{
     check_against_network, detect_encoding, differing_columns, resolved_route,
 };
 use traza_domain::network::{Assignment, Laboratory, Product};
+use traza_domain::reconcile::{ImportDigest, Table, canonical_texts};
 use traza_domain::vocab::Source;
 
 use crate::Store;
@@ -253,6 +255,8 @@ enum Conn {
 /// Accumulates the answer while the rows stream through.
 struct Tally {
     report: ImportReport,
+    /// The digests of the rows made, in the order they are made (the import's event).
+    digest: ImportDigest,
 }
 
 impl Tally {
@@ -351,11 +355,17 @@ impl Store {
                 warnings_total: 0,
                 errors_total: 0,
             },
+            digest: ImportDigest::new(None),
         };
 
         let now = audit_time(Utc::now());
         let mut conn = self.begin_import().await?;
-        let (last_id, last_hash) = conn.lock_chain_head().await?;
+        let (last_id, last_hash, fingerprint) = conn.lock_chain_head().await?;
+        // A process without the trail's key refuses before reading the file.
+        let key = self
+            .audit_keys
+            .signing_key(last_id + 1, fingerprint.as_deref())?;
+        tally.digest = ImportDigest::new(key.clone());
         let import_id = conn
             .insert_import(&request.file_name, &tally.report, actor, self.source, now)
             .await?;
@@ -410,6 +420,8 @@ impl Store {
             conn.rollback().await?;
             return Ok(Some(tally.report));
         }
+        let (digested, digests) =
+            std::mem::replace(&mut tally.digest, ImportDigest::new(None)).finish();
         let r = &tally.report;
         conn.finish_import(import_id, r).await?;
         let event = AuditEvent {
@@ -429,11 +441,44 @@ impl Store {
                 "created": r.created,
                 "unchanged": r.unchanged,
                 "warnings": r.warnings_total,
+                "row_digests": ImportDigest::to_json(digested, &digests),
             })),
             reason: None,
             source: self.source,
         };
-        conn.append_audit(&event, &last_hash).await?;
+        let mut prev = conn.append_audit(&event, &last_hash, key.as_ref()).await?;
+        // A batch of a donor under an open serious reaction starts held, imported or not
+        // (SPEC §2 "Hold"): the hold and its event in the import's transaction.
+        let held = conn.held_on_arrival(import_id).await?;
+        for (next_id, (batch_id, number, reaction)) in (event.id + 1..).zip(held) {
+            let reason = traza_domain::hold::open_reaction_hold_reason(reaction);
+            let hold_id = conn
+                .insert_hold(batch_id, &reason, actor.username.as_str(), now, reaction)
+                .await?;
+            let hold = traza_domain::hold::Hold {
+                id: hold_id,
+                reason: reason.clone(),
+                placed_by: actor.username.as_str().to_owned(),
+                placed_at: now,
+                reaction_id: Some(reaction),
+                lifted_by: None,
+                lifted_at: None,
+                lift_reason: None,
+            };
+            let placed = AuditEvent {
+                id: next_id,
+                at: now,
+                actor: actor.username.as_str().to_owned(),
+                action: "batch.hold_place".into(),
+                entity_type: "batch".into(),
+                entity_key: number,
+                before: None,
+                after: Some(serde_json::json!(hold)),
+                reason: Some(reason),
+                source: self.source,
+            };
+            prev = conn.append_audit(&placed, &prev, key.as_ref()).await?;
+        }
         conn.commit().await?;
         tally.report.import_id = Some(import_id);
         Ok(Some(tally.report))
@@ -944,6 +989,9 @@ async fn copy_rest(
             continue;
         }
         sent += new.len() as u64;
+        for c in &new {
+            tally.digest.push(&c.text.canonical);
+        }
         copy.send(copy_data(new.iter().map(|c| &c.text), import_id, user, now))
             .await
             .map_err(db)?;
@@ -985,6 +1033,8 @@ fn copy_field(out: &mut Vec<u8>, value: Option<&str>) {
 struct RowText {
     values: [Option<String>; 20],
     import_line: i64,
+    /// What the import's row digest covers (made here, on the decoding thread).
+    canonical: String,
 }
 
 fn row_text(b: &Batch) -> RowText {
@@ -995,29 +1045,32 @@ fn row_text(b: &Batch) -> RowText {
             format!("{:04}-{:02}-{:02}", d.year(), d.month(), d.day())
         })
     };
+    let values = [
+        Some(b.batch_number.as_str().to_owned()),
+        Some(b.product_code.as_str().to_owned()),
+        Some(b.lab_code.as_str().to_owned()),
+        Some(b.origin.as_str().to_owned()),
+        Some(b.access_route.as_str().to_owned()),
+        b.trial_id.as_ref().map(|t| t.as_str().to_owned()),
+        Some(b.donor_code.as_str().to_owned()),
+        b.patient_code.as_ref().map(|p| p.as_str().to_owned()),
+        date(b.collection_date),
+        date(Some(b.manufacturing_start)),
+        date(b.manufacturing_end),
+        date(b.expiry_date),
+        dec_text(b.cell_count),
+        dec_text(b.viability_percent),
+        dec_text(b.volume_ml),
+        Some(b.doses.to_string()),
+        Some(b.status.as_str().to_owned()),
+        b.released_by.clone(),
+        date(b.release_date),
+        b.notes.clone(),
+    ];
+    let texts: Vec<Option<&str>> = values.iter().map(Option::as_deref).collect();
     RowText {
-        values: [
-            Some(b.batch_number.as_str().to_owned()),
-            Some(b.product_code.as_str().to_owned()),
-            Some(b.lab_code.as_str().to_owned()),
-            Some(b.origin.as_str().to_owned()),
-            Some(b.access_route.as_str().to_owned()),
-            b.trial_id.as_ref().map(|t| t.as_str().to_owned()),
-            Some(b.donor_code.as_str().to_owned()),
-            b.patient_code.as_ref().map(|p| p.as_str().to_owned()),
-            date(b.collection_date),
-            date(Some(b.manufacturing_start)),
-            date(b.manufacturing_end),
-            date(b.expiry_date),
-            dec_text(b.cell_count),
-            dec_text(b.viability_percent),
-            dec_text(b.volume_ml),
-            Some(b.doses.to_string()),
-            Some(b.status.as_str().to_owned()),
-            b.released_by.clone(),
-            date(b.release_date),
-            b.notes.clone(),
-        ],
+        canonical: canonical_texts(Table::Batches, &texts),
+        values,
         import_line: b
             .import_line
             .and_then(|l| i64::try_from(l).ok())
@@ -1026,29 +1079,26 @@ fn row_text(b: &Batch) -> RowText {
 }
 
 impl Conn {
-    async fn lock_chain_head(&mut self) -> Result<(i64, String), StoreError> {
-        let row = match self {
+    /// Locks the chain head: (last event, its hash, the fingerprint of the signing key).
+    async fn lock_chain_head(&mut self) -> Result<(i64, String, Option<String>), StoreError> {
+        match self {
             Conn::Sqlite(tx) => {
-                sqlx::query("SELECT last_id, last_hash FROM audit_head WHERE id = 1")
-                    .fetch_optional(&mut *tx)
-                    .await
-            }
-            Conn::Postgres(tx) => {
-                return sqlx::query_as::<_, (i64, String)>(
-                    "SELECT last_id, last_hash FROM audit_head WHERE id = 1 FOR UPDATE",
+                sqlx::query_as::<_, (i64, String, Option<String>)>(
+                    "SELECT last_id, last_hash, key_fingerprint FROM audit_head WHERE id = 1",
                 )
                 .fetch_optional(&mut *tx)
                 .await
-                .map_err(db)?
-                .ok_or_else(|| StoreError::Corrupt("the audit chain head is missing".into()));
+            }
+            Conn::Postgres(tx) => {
+                sqlx::query_as::<_, (i64, String, Option<String>)>(
+                    "SELECT last_id, last_hash, key_fingerprint FROM audit_head WHERE id = 1 FOR UPDATE",
+                )
+                .fetch_optional(&mut *tx)
+                .await
             }
         }
         .map_err(db)?
-        .ok_or_else(|| StoreError::Corrupt("the audit chain head is missing".into()))?;
-        Ok((
-            row.try_get("last_id").map_err(db)?,
-            row.try_get("last_hash").map_err(db)?,
-        ))
+        .ok_or_else(|| StoreError::Corrupt("the audit chain head is missing".into()))
     }
 
     async fn insert_import(
@@ -1110,6 +1160,9 @@ impl Conn {
                 .insert_new_sqlite(&candidates, import_id, user, now)
                 .await?;
             tally.report.created += inserted.iter().filter(|i| **i).count() as u64;
+            for (c, _) in candidates.iter().zip(&inserted).filter(|(_, i)| **i) {
+                tally.digest.push(&c.text.canonical);
+            }
             // The rows the conflict clause skipped: the stored row says why.
             let unsure: Vec<Checked> = candidates
                 .into_iter()
@@ -1154,6 +1207,9 @@ impl Conn {
             }
         }
         tally.report.created += new.len() as u64;
+        for t in &new {
+            tally.digest.push(&t.canonical);
+        }
         if let Conn::Postgres(tx) = self
             && !new.is_empty()
         {
@@ -1273,8 +1329,15 @@ impl Conn {
 
     /// Appends the import's event and moves the chain head, as [`crate::write::Write`] does
     /// on the sea-orm path (same hash, same columns).
-    async fn append_audit(&mut self, e: &AuditEvent, prev_hash: &str) -> Result<(), StoreError> {
-        let hash = e.chain_hash(prev_hash);
+    async fn append_audit(
+        &mut self,
+        e: &AuditEvent,
+        prev_hash: &str,
+        key: Option<&ChainKey>,
+    ) -> Result<String, StoreError> {
+        let hash = e.chain_hash_with(prev_hash, key);
+        let fingerprint = key.map(ChainKey::fingerprint);
+        let first = key.map(|k| k.first_event);
         let after = e.after.as_ref().map(|v| v.to_string());
         let before = e.before.as_ref().map(|v| v.to_string());
         macro_rules! run {
@@ -1298,6 +1361,8 @@ impl Conn {
                 sqlx::query($head)
                     .bind(e.id)
                     .bind(&hash)
+                    .bind(fingerprint.as_deref())
+                    .bind(first)
                     .execute(&mut *$tx)
                     .await
                     .map_err(db)?;
@@ -1307,15 +1372,74 @@ impl Conn {
             Conn::Sqlite(tx) => run!(
                 tx,
                 "INSERT INTO audit_events (id, at, actor, action, entity_type, entity_key, before, after, reason, source, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                "UPDATE audit_head SET last_id = ?, last_hash = ? WHERE id = 1"
+                "UPDATE audit_head SET last_id = ?, last_hash = ?, key_fingerprint = COALESCE(?, key_fingerprint), keyed_from = COALESCE(keyed_from, ?) WHERE id = 1"
             ),
             Conn::Postgres(tx) => run!(
                 tx,
                 "INSERT INTO audit_events (id, at, actor, action, entity_type, entity_key, before, after, reason, source, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-                "UPDATE audit_head SET last_id = $1, last_hash = $2 WHERE id = 1"
+                "UPDATE audit_head SET last_id = $1, last_hash = $2, key_fingerprint = COALESCE($3, key_fingerprint), keyed_from = COALESCE(keyed_from, $4) WHERE id = 1"
             ),
         }
-        Ok(())
+        Ok(hash)
+    }
+
+    /// The batches of import `import_id` whose donor has an open serious reaction: (batch id,
+    /// number, the oldest such reaction).
+    async fn held_on_arrival(
+        &mut self,
+        import_id: i64,
+    ) -> Result<Vec<(i64, String, i64)>, StoreError> {
+        use traza_domain::vigilance::{ReactionSeverity, ReactionStatus};
+        let (open, serious) = (
+            ReactionStatus::Open.as_str(),
+            ReactionSeverity::Serious.as_str(),
+        );
+        on_backend!(
+            self,
+            (
+                "SELECT b.id, b.batch_number, MIN(r.id) FROM reactions r \
+                 JOIN batches rb ON rb.id = r.batch_id JOIN batches b ON b.donor_code = rb.donor_code \
+                 WHERE r.status = ? AND r.severity = ? AND b.import_id = ? \
+                 GROUP BY b.id, b.batch_number ORDER BY b.id",
+                "SELECT b.id, b.batch_number, MIN(r.id) FROM reactions r \
+                 JOIN batches rb ON rb.id = r.batch_id JOIN batches b ON b.donor_code = rb.donor_code \
+                 WHERE r.status = $1 AND r.severity = $2 AND b.import_id = $3 \
+                 GROUP BY b.id, b.batch_number ORDER BY b.id"
+            ),
+            |sql, c| sqlx::query_as::<_, (i64, String, i64)>(sql)
+                .bind(open)
+                .bind(serious)
+                .bind(import_id)
+                .fetch_all(&mut *c)
+                .await
+                .map_err(db)
+        )
+    }
+
+    async fn insert_hold(
+        &mut self,
+        batch_id: i64,
+        reason: &str,
+        user: &str,
+        now: DateTime<Utc>,
+        reaction_id: i64,
+    ) -> Result<i64, StoreError> {
+        on_backend!(
+            self,
+            (
+                "INSERT INTO holds (batch_id, reason, placed_by, placed_at, reaction_id) VALUES (?, ?, ?, ?, ?) RETURNING id",
+                "INSERT INTO holds (batch_id, reason, placed_by, placed_at, reaction_id) VALUES ($1, $2, $3, $4, $5) RETURNING id"
+            ),
+            |sql, c| sqlx::query_scalar::<_, i64>(sql)
+                .bind(batch_id)
+                .bind(reason)
+                .bind(user)
+                .bind(now)
+                .bind(reaction_id)
+                .fetch_one(&mut *c)
+                .await
+                .map_err(db)
+        )
     }
 
     async fn commit(self) -> Result<(), StoreError> {

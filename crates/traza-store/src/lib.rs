@@ -5,6 +5,7 @@
 //! the queries themselves. sea-orm types never leave this crate.
 
 mod audit;
+mod audit_key;
 mod auth;
 mod batches;
 mod dashboard;
@@ -33,6 +34,7 @@ use traza_domain::vocab::Source;
 use traza_migrations::MigratorTrait;
 
 pub use audit::{AuditPage, AuditQuery, StoredAuditEvent, VerifyReport};
+pub use audit_key::{AuditKeyStatus, default_audit_key_path};
 pub use batches::*;
 pub use dashboard::{Dashboard, LabFigures, LeadTime, StatusCount};
 pub use error::{RuleDetail, StoreError};
@@ -62,6 +64,8 @@ pub struct Store {
     registry: std::sync::Arc<registry::RegistryCache>,
     /// Lockout counts and windows (see `auth`).
     lockout: std::sync::Arc<traza_domain::auth::LockoutPolicy>,
+    /// The audit chain's key ring (see `audit_key`).
+    audit_keys: std::sync::Arc<audit_key::AuditKeys>,
 }
 
 impl Store {
@@ -121,6 +125,7 @@ impl Store {
             views: Default::default(),
             registry: Default::default(),
             lockout: Default::default(),
+            audit_keys: Default::default(),
         })
     }
 
@@ -133,6 +138,7 @@ impl Store {
             views: self.views.clone(),
             registry: self.registry.clone(),
             lockout: self.lockout.clone(),
+            audit_keys: self.audit_keys.clone(),
         }
     }
 

@@ -185,6 +185,8 @@ pub(crate) async fn insert_user(
         return Err(StoreError::Duplicate(format!("user {}", new.username)));
     }
     let now = w.now();
+    // A keyed digest of the hash: `audit verify` finds a password hash swapped in the table.
+    let password_digest = w.keyed_digest(password_hash.as_bytes());
     users::Entity::insert(users::ActiveModel {
         username: Set(new.username.as_str().to_owned()),
         full_name: Set(full_name),
@@ -205,12 +207,16 @@ pub(crate) async fn insert_user(
         active: true,
     };
     let key = created.username.to_string();
+    let mut after = user_json(&created);
+    if let Some(obj) = after.as_object_mut() {
+        obj.insert("password_digest".into(), json!(password_digest));
+    }
     w.audit(Change {
         action: "user.create",
         entity_type: "user",
         entity_key: &key,
         before: None,
-        after: Some(user_json(&created)),
+        after: Some(after),
         reason: None,
     })
     .await?;
@@ -282,6 +288,7 @@ impl Store {
         model.role = Set(after.role.as_str().to_owned());
         model.active = Set(after.active);
         model.updated_at = Set(w.now());
+        let password_digest = new_hash.as_ref().map(|h| w.keyed_digest(h.as_bytes()));
         if let Some(hash) = new_hash {
             model.password_hash = Set(hash);
         }
@@ -298,6 +305,9 @@ impl Store {
         let mut after_json = user_json(&after);
         if let Some(obj) = after_json.as_object_mut() {
             obj.insert("password_changed".into(), json!(password_changed));
+            if let Some(d) = password_digest {
+                obj.insert("password_digest".into(), json!(d));
+            }
         }
         w.audit(Change {
             action: "user.update",
@@ -432,6 +442,7 @@ impl Store {
         }
         let hash = hash_password(new.to_owned()).await?;
         let mut w = self.write_for(actor).await?;
+        let password_digest = w.keyed_digest(hash.as_bytes());
         users::Entity::update(users::ActiveModel {
             username: Set(username.to_owned()),
             password_hash: Set(hash),
@@ -446,7 +457,11 @@ impl Store {
             entity_type: "user",
             entity_key: username,
             before: None,
-            after: Some(json!({"password_changed": true, "sessions_revoked": true})),
+            after: Some(json!({
+                "password_changed": true,
+                "sessions_revoked": true,
+                "password_digest": password_digest,
+            })),
             reason: None,
         })
         .await?;

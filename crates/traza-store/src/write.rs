@@ -12,6 +12,7 @@ use sea_orm::{
 };
 use serde_json::Value;
 use traza_domain::audit::{AuditEvent, audit_time};
+use traza_domain::audit_key::{ChainKey, keyed_digest};
 use traza_domain::vocab::Source;
 
 use crate::error::StoreError;
@@ -21,6 +22,8 @@ pub struct Write {
     pub(crate) tx: DatabaseTransaction,
     last_id: i64,
     last_hash: String,
+    /// The key that signs this transaction's events (None: a plain chain).
+    key: Option<ChainKey>,
     actor: String,
     source: Source,
     now: DateTime<Utc>,
@@ -54,21 +57,28 @@ impl Store {
                         ..Default::default()
                     })
                     .await?,
-                "SELECT last_id, last_hash FROM audit_head WHERE id = 1",
+                "SELECT last_id, last_hash, key_fingerprint FROM audit_head WHERE id = 1",
             ),
             // The row lock serialises writers across every `traza serve` process.
             _ => (
                 self.db.begin().await?,
-                "SELECT last_id, last_hash FROM audit_head WHERE id = 1 FOR UPDATE",
+                "SELECT last_id, last_hash, key_fingerprint FROM audit_head WHERE id = 1 FOR UPDATE",
             ),
         };
         let row = tx
             .query_one_raw(Statement::from_string(backend, lock_sql))
             .await?
             .ok_or_else(|| StoreError::Corrupt("the audit chain head is missing".into()))?;
+        let last_id: i64 = row.try_get("", "last_id")?;
+        let fingerprint: Option<String> = row.try_get("", "key_fingerprint")?;
+        // A process without the trail's key refuses before writing anything.
+        let key = self
+            .audit_keys
+            .signing_key(last_id + 1, fingerprint.as_deref())?;
         Ok(Write {
-            last_id: row.try_get("", "last_id")?,
+            last_id,
             last_hash: row.try_get("", "last_hash")?,
+            key,
             tx,
             actor: actor.to_owned(),
             source,
@@ -87,6 +97,27 @@ impl Write {
         &self.actor
     }
 
+    /// The id the next appended event will have.
+    pub(crate) fn next_id(&self) -> i64 {
+        self.last_id + 1
+    }
+
+    /// The fingerprint of the key signing this transaction's events.
+    pub(crate) fn signing_fingerprint(&self) -> Option<String> {
+        self.key.as_ref().map(ChainKey::fingerprint)
+    }
+
+    /// `audit rekey`: the events appended from now on are signed with `key`.
+    pub(crate) fn sign_from_now_with(&mut self, key: ChainKey) {
+        self.key = Some(key);
+    }
+
+    /// A digest of `data` under the key of this transaction's events (plain SHA-256 on an
+    /// unkeyed trail): `verify` recomputes it with the key its event names.
+    pub(crate) fn keyed_digest(&self, data: &[u8]) -> String {
+        keyed_digest(self.key.as_ref(), data)
+    }
+
     /// Appends one audit event to the chain, in this transaction.
     pub async fn audit(&mut self, change: Change<'_>) -> Result<(), StoreError> {
         use sea_orm::{ActiveValue::Set, EntityTrait};
@@ -102,7 +133,7 @@ impl Write {
             reason: change.reason.map(str::to_owned),
             source: self.source,
         };
-        let hash = event.chain_hash(&self.last_hash);
+        let hash = event.chain_hash_with(&self.last_hash, self.key.as_ref());
         audit_events::Entity::insert(audit_events::ActiveModel {
             id: Set(event.id),
             at: Set(event.at),
@@ -127,16 +158,25 @@ impl Write {
     /// Moves the chain head and commits the change with its audit events.
     pub async fn commit(self) -> Result<(), StoreError> {
         let backend = self.tx.get_database_backend();
+        let fingerprint = self.key.as_ref().map(ChainKey::fingerprint);
+        let first = self.key.as_ref().map(|k| k.first_event);
         self.tx
             .execute_raw(Statement::from_sql_and_values(
                 backend,
                 match backend {
                     DbBackend::Postgres => {
-                        "UPDATE audit_head SET last_id = $1, last_hash = $2 WHERE id = 1"
+                        "UPDATE audit_head SET last_id = $1, last_hash = $2, key_fingerprint = COALESCE($3, key_fingerprint), keyed_from = COALESCE(keyed_from, $4) WHERE id = 1"
                     }
-                    _ => "UPDATE audit_head SET last_id = ?, last_hash = ? WHERE id = 1",
+                    _ => {
+                        "UPDATE audit_head SET last_id = ?, last_hash = ?, key_fingerprint = COALESCE(?, key_fingerprint), keyed_from = COALESCE(keyed_from, ?) WHERE id = 1"
+                    }
                 },
-                [self.last_id.into(), self.last_hash.into()],
+                [
+                    self.last_id.into(),
+                    self.last_hash.into(),
+                    fingerprint.into(),
+                    first.into(),
+                ],
             ))
             .await?;
         self.tx.commit().await?;

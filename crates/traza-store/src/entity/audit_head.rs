@@ -7,6 +7,8 @@ pub struct Model {
     pub id: i32,
     pub last_id: i64,
     pub last_hash: String,
+    pub key_fingerprint: Option<String>,
+    pub keyed_from: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -5,6 +5,7 @@ mod audit;
 mod auth;
 mod batches;
 mod concurrency;
+mod keyed;
 mod lifecycle;
 mod network;
 mod scope;

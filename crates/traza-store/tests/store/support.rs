@@ -26,6 +26,8 @@ pub const FIXTURE_JSON: &str = include_str!("../../../../fixtures/network.json")
 pub struct Ctx {
     pub store: Store,
     pub url: String,
+    /// The audit trail's key file.
+    pub key_file: std::path::PathBuf,
 }
 
 impl Ctx {
@@ -149,9 +151,15 @@ where
     let url = format!("sqlite://{}/t.db?mode=rwc", dir.path().display());
     let store = Store::connect(&url).await.expect("connect to SQLite");
     store.migrate().await.expect("migrate SQLite");
+    let key_file = dir.path().join("t.db.audit-key");
+    store
+        .open_audit_key(&key_file)
+        .await
+        .expect("make the audit key");
     body(Ctx {
         store: store.clone(),
         url,
+        key_file,
     })
     .await;
     store.close().await.expect("close SQLite store");
@@ -179,9 +187,16 @@ where
             .await
             .expect("connect to the test PostgreSQL database");
         store.migrate().await.expect("migrate PostgreSQL");
+        let keys = tempfile::tempdir().expect("a folder for the audit key");
+        let key_file = keys.path().join("audit-key");
+        store
+            .open_audit_key(&key_file)
+            .await
+            .expect("make the audit key");
         body(Ctx {
             store: store.clone(),
             url: url.clone(),
+            key_file,
         })
         .await;
         store.close().await.expect("close PostgreSQL store");

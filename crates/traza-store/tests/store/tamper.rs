@@ -211,3 +211,224 @@ async fn every_edit_insert_and_delete_of_a_gmp_row_is_named_by_verify() {
     )
     .await;
 }
+
+/// Imports `rows` (CSV lines after the header) as the coordinator; the import's id.
+async fn import_rows(net: &Net, rows: &[String]) -> i64 {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("historia.csv");
+    let mut text = String::from(
+        "batch_number,product_code,lab_code,origin,donor_code,patient_code,collection_date,manufacturing_start,manufacturing_end,expiry_date,status,cell_count,viability_percent,volume_ml,doses,released_by,release_date,access_route,trial_id,notes\n",
+    );
+    for r in rows {
+        text.push_str(r);
+        text.push('\n');
+    }
+    std::fs::write(&path, text).unwrap();
+    let report = net
+        .store
+        .import_batches(
+            &net.lucia,
+            traza_store::ImportRequest {
+                path,
+                file_name: "historia.csv".into(),
+                dry_run: false,
+                encoding: None,
+            },
+            None,
+        )
+        .await
+        .unwrap();
+    assert!(report.errors.is_empty(), "{:?}", report.errors);
+    report.import_id.expect("the import is recorded")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn imported_rows_the_network_and_password_hashes_are_reconciled_too() {
+    on_both(
+        "imported_rows_the_network_and_password_hashes_are_reconciled_too",
+        |ctx| async move {
+            let net = network(&ctx.store).await;
+            let store = &net.store;
+            let d = |n: i64| (today() + chrono::Duration::days(n)).to_string();
+            // Three historical rows; the first, released recently, is then confirmed and
+            // given to a patient in Traza: its later events must not read as tampering.
+            let rows: Vec<String> = (1..=3)
+                .map(|i| {
+                    format!(
+                        "MAL-HRU-2025-0900{i},MSC-AD-ALO,MAL-HRU,allogeneic,DON-MAL-050{i},,{},{},{},{},released,1.0E+08,93.{i},15,3,Dra. Nuria Campos,{},clinical_trial,2020-002941-65,histórico {i}",
+                        d(-40),
+                        d(-39),
+                        d(-12),
+                        d(200),
+                        d(-10)
+                    )
+                })
+                .collect();
+            import_rows(&net, &rows).await;
+            intact(&ctx, "the import").await;
+            store
+                .confirm_history(&net.jose, "MAL-HRU-2025-09001", None, JOSE_PW)
+                .await
+                .unwrap();
+            store
+                .administer(
+                    &net.nuria,
+                    "MAL-HRU-2025-09001",
+                    None,
+                    &patient("PT-MAL-0777"),
+                    today(),
+                    "Hospital Regional Universitario de Málaga",
+                )
+                .await
+                .unwrap();
+            intact(&ctx, "an imported batch confirmed and administered").await;
+
+            let lab = store.get_lab(&net.lucia, MAL).await.unwrap();
+            let assignment = store
+                .list_assignments(&net.lucia, None, None)
+                .await
+                .unwrap()
+                .into_iter()
+                .find(|a| a.lab_code.as_str() == MAL)
+                .expect("an assignment of MAL-HRU");
+            let aid = assignment.id;
+            for keep in [
+                "CREATE TABLE keep_user AS SELECT password_hash FROM users WHERE username = 'cristina.vega'",
+                "CREATE TABLE keep_spec AS SELECT tests FROM product_specifications WHERE product_code = 'MSC-AD-ALO' AND version = 1",
+                "CREATE TABLE keep_row AS SELECT id, cell_count FROM batches WHERE batch_number = 'MAL-HRU-2025-09002'",
+            ] {
+                ctx.execute_raw(keep).await;
+            }
+            let copied_columns = "product_code, lab_code, origin, access_route, trial_id, donor_code, patient_code, collection_date, manufacturing_start, manufacturing_end, expiry_date, cell_count, viability_percent, volume_ml, doses, status, released_by, release_date, notes, version, source, import_id, import_line, created_by, created_at, updated_at";
+            let matrix: Vec<(String, String, Expected)> = vec![
+                (
+                    "UPDATE batches SET cell_count = '9E+9' WHERE batch_number = 'MAL-HRU-2025-09002'".into(),
+                    "UPDATE batches SET cell_count = (SELECT cell_count FROM keep_row) WHERE id = (SELECT id FROM keep_row)".into(),
+                    ("batches", "MAL-HRU-2025-09001".into(), None),
+                ),
+                (
+                    format!("INSERT INTO batches (batch_number, {copied_columns}) SELECT 'MAL-HRU-2025-09009', {copied_columns} FROM batches WHERE batch_number = 'MAL-HRU-2025-09003'"),
+                    "DELETE FROM batches WHERE batch_number = 'MAL-HRU-2025-09009'".into(),
+                    ("batches", "MAL-HRU-2025-09001".into(), None),
+                ),
+                (
+                    "UPDATE batches SET source = 'api' WHERE batch_number = 'MAL-HRU-2025-09003'".into(),
+                    "UPDATE batches SET source = 'import' WHERE batch_number = 'MAL-HRU-2025-09003'".into(),
+                    ("batches", "MAL-HRU-2025-09003".into(), None),
+                ),
+                (
+                    "UPDATE batches SET status = 'rejected' WHERE batch_number = 'MAL-HRU-2025-09001'".into(),
+                    "UPDATE batches SET status = 'released' WHERE batch_number = 'MAL-HRU-2025-09001'".into(),
+                    ("batches", "MAL-HRU-2025-09001".into(), Some("status")),
+                ),
+                (
+                    "UPDATE users SET password_hash = (SELECT password_hash FROM users WHERE username = 'lucia.navarro') WHERE username = 'cristina.vega'".into(),
+                    "UPDATE users SET password_hash = (SELECT password_hash FROM keep_user) WHERE username = 'cristina.vega'".into(),
+                    ("users", "cristina.vega".into(), Some("password_hash")),
+                ),
+                (
+                    format!("UPDATE labs SET city = 'Cádiz' WHERE code = '{MAL}'"),
+                    format!("UPDATE labs SET city = '{}' WHERE code = '{MAL}'", lab.city),
+                    ("labs", MAL.into(), Some("city")),
+                ),
+                (
+                    "UPDATE products SET shelf_life_days = shelf_life_days + 30 WHERE code = 'MSC-AD-ALO'".into(),
+                    "UPDATE products SET shelf_life_days = shelf_life_days - 30 WHERE code = 'MSC-AD-ALO'".into(),
+                    ("products", ALLO.into(), Some("shelf_life_days")),
+                ),
+                (
+                    "UPDATE product_specifications SET tests = (SELECT tests FROM product_specifications WHERE product_code = 'MSC-AD-AUT' AND version = 1) WHERE product_code = 'MSC-AD-ALO' AND version = 1".into(),
+                    "UPDATE product_specifications SET tests = (SELECT tests FROM keep_spec) WHERE product_code = 'MSC-AD-ALO' AND version = 1".into(),
+                    ("product_specifications", format!("{ALLO} v1"), Some("tests")),
+                ),
+                (
+                    format!("UPDATE assignments SET lab_code = '{SEV}' WHERE id = {aid}"),
+                    format!("UPDATE assignments SET lab_code = '{MAL}' WHERE id = {aid}"),
+                    ("assignments", aid.to_string(), Some("lab_code")),
+                ),
+            ];
+            for (attack, restore, (table, key, column)) in matrix {
+                assert_eq!(ctx.try_raw(&attack).await.map_err(|e| format!("{attack}: {e}")), Ok(1));
+                let (t, k, c) = caught(&ctx, &attack).await;
+                assert_eq!((t.as_str(), k.as_str(), c.as_deref()), (table, key.as_str(), column), "{attack}");
+                ctx.execute_raw(&restore).await;
+                intact(&ctx, &format!("restoring after {attack}")).await;
+            }
+            // A deleted imported row: its import now holds fewer rows than its event says.
+            assert_eq!(
+                ctx.try_raw("DELETE FROM batches WHERE batch_number = 'MAL-HRU-2025-09003'").await,
+                Ok(1)
+            );
+            let (t, _, c) = caught(&ctx, "deleting an imported row").await;
+            assert_eq!((t.as_str(), c), ("batches", None));
+        },
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_imported_batch_of_a_donor_under_an_open_serious_reaction_starts_held() {
+    on_both(
+        "an_imported_batch_of_a_donor_under_an_open_serious_reaction_starts_held",
+        |ctx| async move {
+            let net = network(&ctx.store).await;
+            let store = &net.store;
+            let released = released_batch(
+                store,
+                &net.cristina,
+                &net.nuria,
+                NURIA_PW,
+                ALLO,
+                MAL,
+                allo_fields("DON-MAL-0600", days_ago(12), 3),
+            )
+            .await;
+            let number = released.batch.batch_number.to_string();
+            let adm = store
+                .administer(&net.nuria, &number, None, &patient("PT-MAL-0601"), today(), "Hospital Regional Universitario de Málaga")
+                .await
+                .unwrap();
+            let reaction = store
+                .report_reaction(
+                    &net.nuria,
+                    &number,
+                    adm.id,
+                    NewReaction {
+                        reported_on: today(),
+                        severity: ReactionSeverity::Serious,
+                        imputability: Imputability::Possible,
+                        description: "fiebre".into(),
+                    },
+                )
+                .await
+                .unwrap()
+                .reaction
+                .id;
+            let d = |n: i64| (today() + chrono::Duration::days(n)).to_string();
+            // The same donor's history arrives by import while the reaction is open.
+            let row = |i: u32, donor: &str| {
+                format!(
+                    "MAL-HRU-2025-0910{i},MSC-AD-ALO,MAL-HRU,allogeneic,{donor},,{},{},{},{},released,1.0E+08,93,15,3,Dra. Nuria Campos,{},clinical_trial,2020-002941-65,",
+                    d(-40), d(-39), d(-12), d(200), d(-10)
+                )
+            };
+            import_rows(&net, &[row(1, "DON-MAL-0600"), row(2, "DON-MAL-0601")]).await;
+            let held = store.get_batch(&net.nuria, "MAL-HRU-2025-09101").await.unwrap();
+            assert!(held.batch.on_hold, "the donor's imported batch starts held");
+            assert_eq!(held.holds[0].reaction_id, Some(reaction));
+            let free = store.get_batch(&net.nuria, "MAL-HRU-2025-09102").await.unwrap();
+            assert!(!free.batch.on_hold, "another donor's batch does not");
+            // Confirmed, it still cannot reach a patient while held.
+            store
+                .confirm_history(&net.jose, "MAL-HRU-2025-09101", None, JOSE_PW)
+                .await
+                .unwrap();
+            let given = store
+                .administer(&net.nuria, "MAL-HRU-2025-09101", None, &patient("PT-MAL-0602"), today(), "Hospital Regional Universitario de Málaga")
+                .await;
+            assert!(given.is_err(), "a held imported batch was administered: {given:?}");
+            intact(&ctx, "the held import").await;
+        },
+    )
+    .await;
+}
