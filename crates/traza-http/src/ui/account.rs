@@ -9,7 +9,7 @@ use axum::routing::get;
 use maud::{Markup, html};
 use serde::Deserialize;
 
-use super::pages::html_page_status;
+use super::widgets::html_page_status;
 use super::{Session, error_box, page};
 use crate::AppState;
 use crate::error::ApiError;

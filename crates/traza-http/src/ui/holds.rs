@@ -100,7 +100,7 @@ pub(super) fn confirm_history_form(s: &Session, v: &BatchView, hidden: &Markup) 
         @if s.actor.may(Action::ConfirmHistory).is_ok() {
             form.card method="post" action={ "/lotes/" (n) "/confirmar-historico" } {
                 (hidden)
-                p { strong { (l.t("Significado de la firma", "Meaning of the signature")) ": " } (super::pages::meaning_text(l, traza_domain::vocab::SignatureMeaning::HistoricalReleaseConfirmed)) }
+                p { strong { (l.t("Significado de la firma", "Meaning of the signature")) ": " } (super::widgets::meaning_text(l, traza_domain::vocab::SignatureMeaning::HistoricalReleaseConfirmed)) }
                 label for="confirm_password" { (l.t("Contraseña (firma electrónica)", "Password (electronic signature)")) }
                 input #confirm_password type="password" name="password" required autocomplete="current-password";
                 button.primary type="submit" { (l.t("Confirmar el histórico (firmado)", "Confirm the history (signed)")) }
@@ -123,7 +123,7 @@ pub(super) fn qc_history(l: Lang, results: &[QcResult]) -> Markup {
                     } }
                     tbody { @for r in results {
                         tr id={ "resultado-" (r.id) } class=[r.superseded_by.map(|_| "superseded")] {
-                            td { (r.id) } td { (r.test) } td { (l.number(&r.value)) " " (r.unit) } td { (super::pages::outcome(l, r.outcome)) }
+                            td { (r.id) } td { (r.test) } td { (l.number(&r.value)) " " (r.unit) } td { (super::widgets::outcome(l, r.outcome)) }
                             td { @if let Some(o) = r.supersedes { "#" (o) } }
                             td { (r.reason.clone().unwrap_or_default()) @if let Some(d) = r.deviation_id { " · " (l.t("desviación", "deviation")) " #" (d) } }
                             td { @match r.superseded_by {

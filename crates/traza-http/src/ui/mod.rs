@@ -16,6 +16,7 @@ mod registry;
 mod scripts;
 mod style;
 mod vigilance;
+mod widgets;
 
 use axum::Router;
 use axum::extract::{FromRequestParts, Query, State};

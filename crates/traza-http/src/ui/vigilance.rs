@@ -15,7 +15,7 @@ use traza_domain::vigilance::{Imputability, ReactionSeverity, ReactionStatus};
 use traza_store::{NewReaction, ReactionReport, ReactionView};
 
 use super::fmt::Lang;
-use super::pages::{Done, date_field, html_page, html_page_status, required, status_badge};
+use super::widgets::{Done, date_field, html_page, html_page_status, required, status_badge};
 use super::{Session, error_box, store_error};
 use crate::AppState;
 use crate::error::ApiError;

@@ -1,0 +1,520 @@
+//! The batch record page and the forms on it: steps, QC results, deviations, end of
+//! manufacture, rejection, administration, holds.
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use chrono::Utc;
+use maud::{Markup, html};
+use serde::Deserialize;
+use traza_domain::access::Action;
+use traza_domain::batch::Batch;
+use traza_domain::codes::PatientCode;
+use traza_domain::network::Product;
+use traza_domain::vigilance::ReactionStatus;
+use traza_domain::vocab::{BatchStatus, DeviationSeverity, DeviationStatus};
+use traza_store::{BatchView, QcInput};
+
+use crate::AppState;
+use crate::error::ApiError;
+use crate::ui::fmt::{Lang, from_madrid, madrid, parse_local};
+use crate::ui::vigilance::reaction_link;
+use crate::ui::widgets::{
+    Done, date_field, decimal_input, empty, html_page_status, meaning_text, origin_name, qc_table,
+    required, route_name, status_badge,
+};
+use crate::ui::{Session, error_box, holds, store_error, urlencode};
+
+fn done_text(l: Lang, what: &str) -> Option<&'static str> {
+    Some(match what {
+        "creado" => l.t("Lote creado.", "Batch created."),
+        "paso" => l.t("Paso registrado.", "Step recorded."),
+        "qc" => l.t(
+            "Resultado de control de calidad registrado.",
+            "QC result recorded.",
+        ),
+        "desviacion" => l.t("Desviación abierta.", "Deviation opened."),
+        "cerrada" => l.t("Desviación cerrada.", "Deviation closed."),
+        "completado" => l.t(
+            "Fabricación terminada: el lote está en cuarentena.",
+            "Manufacture ended: the batch is in quarantine.",
+        ),
+        "liberado" => l.t(
+            "Lote certificado y liberado.",
+            "Batch certified and released.",
+        ),
+        "rechazado" => l.t("Lote rechazado.", "Batch rejected."),
+        "administracion" => l.t("Administración registrada.", "Administration recorded."),
+        "retenido" => l.t("Lote retenido.", "Batch put on hold."),
+        "levantada" => l.t("Retención levantada.", "Hold lifted."),
+        "confirmado" => l.t(
+            "Histórico confirmado: el lote puede administrarse.",
+            "History confirmed: the batch may be administered.",
+        ),
+        _ => return None,
+    })
+}
+
+pub(super) async fn batch_page(
+    State(state): State<AppState>,
+    s: Session,
+    Path(number): Path<String>,
+    Query(d): Query<Done>,
+) -> Response {
+    render_batch(
+        &state,
+        &s,
+        &number,
+        d.hecho
+            .as_deref()
+            .and_then(|h| done_text(s.lang, h))
+            .map(|t| html! { div.notice.ok role="status" { p { (t) } } }),
+        StatusCode::OK,
+    )
+    .await
+}
+
+async fn render_batch(
+    state: &AppState,
+    s: &Session,
+    number: &str,
+    notice: Option<Markup>,
+    status: StatusCode,
+) -> Response {
+    let l = s.lang;
+    let v = match state.store.get_batch(&s.actor, number).await {
+        Ok(v) => v,
+        Err(e) => return store_error(l, e),
+    };
+    let product = state
+        .store
+        .get_product(&s.actor, v.batch.product_code.as_str())
+        .await
+        .ok();
+    let audit = state
+        .store
+        .batch_audit(&s.actor, number)
+        .await
+        .unwrap_or_default();
+    let body = batch_body(s, &v, product.as_ref(), &audit, notice);
+    html_page_status(
+        s,
+        status,
+        &format!("{} {}", l.t("Lote", "Batch"), v.batch.batch_number.as_str()),
+        "/lotes",
+        body,
+    )
+}
+
+pub(super) fn facts(l: Lang, b: &Batch, product: Option<&Product>) -> Markup {
+    html! {
+        dl.facts {
+            dt { (l.t("Estado", "Status")) } dd { (status_badge(l, b.status)) (holds::held_badge(l, b.on_hold)) }
+            dt { (l.t("Producto", "Product")) } dd { (product.map_or(b.product_code.as_str(), |p| p.name.as_str())) " (" (b.product_code.as_str()) ")" }
+            dt { (l.t("Laboratorio", "Laboratory")) } dd { (b.lab_code.as_str()) }
+            dt { (l.t("Origen", "Origin")) } dd { (origin_name(l, b.origin)) }
+            dt { (l.t("Vía de acceso", "Access route")) } dd { (route_name(l, b.access_route)) @if let Some(t) = &b.trial_id { " · " (t.as_str()) } }
+            dt { (l.t("Donante", "Donor")) } dd { (b.donor_code.as_str()) }
+            dt { (l.t("Paciente", "Patient")) } dd { (b.patient_code.as_ref().map_or("—", |p| p.as_str())) }
+            dt { (l.t("Inicio de fabricación", "Manufacturing start")) } dd { (l.date(b.manufacturing_start)) }
+            dt { (l.t("Fin de fabricación", "Manufacturing end")) } dd { (l.opt_date(b.manufacturing_end)) }
+            dt { (l.t("Caducidad", "Expiry")) } dd { (l.opt_date(b.expiry_date)) }
+            dt { (l.t("Dosis", "Doses")) } dd { (b.doses) }
+            @if let Some(v) = &b.volume_ml { dt { (l.t("Volumen", "Volume")) } dd { (l.number(&v.to_string())) " ml" } }
+            @if let Some(r) = &b.released_by { dt { (l.t("Liberado por", "Released by")) } dd { (r) " · " (l.opt_date(b.release_date)) } }
+            @if let Some(n) = &b.notes { dt { (l.t("Notas", "Notes")) } dd { (n) } }
+        }
+    }
+}
+
+fn batch_body(
+    s: &Session,
+    v: &BatchView,
+    product: Option<&Product>,
+    audit: &[traza_store::StoredAuditEvent],
+    notice: Option<Markup>,
+) -> Markup {
+    let l = s.lang;
+    let b = &v.batch;
+    let n = b.batch_number.as_str();
+    let csrf = s.csrf();
+    let may = |a: Action| s.actor.may(a).is_ok();
+    let open = b.status.accepts_records();
+    let now_local = madrid(Utc::now()).0.format("%Y-%m-%dT%H:%M").to_string();
+    let hidden = html! { input type="hidden" name="csrf" value=(csrf); input type="hidden" name="version" value=(b.version); };
+    let open_reactions = v
+        .reactions
+        .iter()
+        .filter(|r| r.status == ReactionStatus::Open)
+        .count();
+    html! {
+        @if let Some(n) = notice { (n) }
+        @if let Some(banner) = holds::hold_banner(l, v) { (banner) }
+        @if holds::awaits_confirmation(v) { (holds::confirm_history_form(s, v, &hidden)) }
+        @if open_reactions > 0 {
+            div.notice.warn role="status" { p { strong { (l.t("Vigilancia: ", "Vigilance: ")) } (l.t("hay reacciones adversas abiertas sobre este lote", "adverse reactions on this batch are open")) " (" (open_reactions) ")." } }
+        }
+        div.grid {
+            section.card aria-labelledby="datos" { h2 #datos { (l.t("Datos del lote", "Batch record")) } (facts(l, b, product)) }
+            section.card aria-labelledby="acciones" {
+                h2 #acciones { (l.t("Acciones", "Actions")) }
+                @if b.status == BatchStatus::Quarantine && may(Action::Release) {
+                    p { a href={ "/lotes/" (n) "/liberar" } { strong { (l.t("Revisar y certificar (liberar) →", "Review and certify (release) →")) } } }
+                }
+                @if b.status == BatchStatus::InProduction && may(Action::RecordBatchData) {
+                    form.card method="post" action={ "/lotes/" (n) "/completar" } {
+                        (hidden)
+                        label for="manufacturing_end" { (l.t("Fin de fabricación", "Manufacturing end")) }
+                        input #manufacturing_end type="date" name="manufacturing_end" required value=(Utc::now().date_naive().to_string());
+                        button.primary type="submit" { (l.t("Terminar fabricación (a cuarentena)", "End manufacture (to quarantine)")) }
+                    }
+                }
+                @if matches!(b.status, BatchStatus::Released) && may(Action::Administer) {
+                    form.card method="post" action={ "/lotes/" (n) "/administracion" } {
+                        (hidden)
+                        label for="adm_patient" { (l.t("Código de paciente", "Patient code")) }
+                        input #adm_patient name="patient_code" required autocomplete="off";
+                        label for="adm_date" { (l.t("Fecha de administración", "Administered on")) }
+                        input #adm_date type="date" name="administered_on" required value=(Utc::now().date_naive().to_string());
+                        label for="adm_hospital" { (l.t("Hospital", "Hospital")) }
+                        input #adm_hospital name="hospital" required;
+                        button.primary type="submit" { (l.t("Registrar administración", "Record administration")) }
+                    }
+                }
+                @if matches!(b.status, BatchStatus::Quarantine) && may(Action::Reject) {
+                    form.card method="post" action={ "/lotes/" (n) "/rechazar" } {
+                        (hidden)
+                        label for="reject_reason" { (l.t("Motivo del rechazo", "Reason for rejection")) }
+                        textarea #reject_reason name="reason" required rows="2" {}
+                        label for="reject_password" { (l.t("Contraseña (firma electrónica)", "Password (electronic signature)")) }
+                        input #reject_password type="password" name="password" required autocomplete="current-password";
+                        button.danger type="submit" { (l.t("Rechazar el lote (firmado)", "Reject the batch (signed)")) }
+                    }
+                }
+            }
+        }
+        section aria-labelledby="qc" {
+            h2 #qc { (l.t("Control de calidad frente a la especificación", "QC results against the specification")) }
+            @if let Some(p) = product { (qc_table(l, p.specification.tests(), &v.qc_results)) }
+            (holds::qc_history(l, &v.qc_results))
+            @if open && may(Action::RecordBatchData) {
+                form.card method="post" action={ "/lotes/" (n) "/qc" } {
+                    (hidden)
+                    label for="qc_test" { (l.t("Ensayo", "Test")) }
+                    select #qc_test name="test" required {
+                        @if let Some(p) = product { @for t in p.specification.tests() { option value=(t.test) { (t.test) @if !t.unit.is_empty() { " (" (t.unit) ")" } } } }
+                    }
+                    label for="qc_value" { (l.t("Valor", "Value")) }
+                    input #qc_value name="value" required inputmode="decimal";
+                    label for="qc_supersedes" { (l.t("Repite el resultado nº (solo repeticiones)", "Retest of result no. (retests only)")) }
+                    input #qc_supersedes name="supersedes" inputmode="numeric";
+                    label for="qc_reason" { (l.t("Motivo de la repetición", "Reason for the retest")) }
+                    input #qc_reason name="reason";
+                    label for="qc_deviation" { (l.t("Desviación que investiga el resultado fuera de especificación (repeticiones de un resultado no conforme)", "Deviation investigating the out-of-specification result (retests of a failing result)")) }
+                    select #qc_deviation name="deviation_id" {
+                        option value="" { "—" }
+                        @for d in &v.deviations { option value=(d.id) { "#" (d.id) " · " (d.description.chars().take(60).collect::<String>()) } }
+                    }
+                    button.primary type="submit" { (l.t("Registrar resultado", "Record result")) }
+                }
+            }
+        }
+        section aria-labelledby="desv" {
+            h2 #desv { (l.t("Desviaciones", "Deviations")) }
+            @if v.deviations.is_empty() { p.muted { (l.t("Ninguna.", "None.")) } }
+            @for d in &v.deviations {
+                div.card {
+                    p { strong { "#" (d.id) " · " (severity_name(l, d.severity)) " · " (if d.status == DeviationStatus::Open { l.t("ABIERTA", "OPEN") } else { l.t("cerrada", "closed") }) } }
+                    p { (d.description) }
+                    p.hint { (l.t("Abierta por", "Opened by")) " " (d.opened_by) " · " (l.instant(d.opened_at)) }
+                    @if let (Some(r), Some(by), Some(at)) = (&d.resolution, &d.closed_by, &d.closed_at) {
+                        p { (l.t("Resolución", "Resolution")) ": " (r) } p.hint { (l.t("Cerrada por", "Closed by")) " " (by) " · " (l.instant(*at)) }
+                    }
+                    @if d.status == DeviationStatus::Open && may(Action::CloseDeviation) {
+                        form method="post" action={ "/lotes/" (n) "/cerrar-" (d.id) } {
+                            (hidden)
+                            label for={ "res" (d.id) } { (l.t("Resolución", "Resolution")) }
+                            textarea id={ "res" (d.id) } name="resolution" required rows="2" {}
+                            button type="submit" { (l.t("Cerrar la desviación", "Close the deviation")) }
+                        }
+                    }
+                }
+            }
+            @if open && may(Action::RecordBatchData) {
+                form.card method="post" action={ "/lotes/" (n) "/desviacion" } {
+                    (hidden)
+                    label for="dev_description" { (l.t("Descripción de la desviación", "Deviation description")) }
+                    textarea #dev_description name="description" required rows="2" {}
+                    label for="dev_severity" { (l.t("Gravedad", "Severity")) }
+                    select #dev_severity name="severity" { @for sv in DeviationSeverity::ALL { option value=(sv.as_str()) { (severity_name(l, *sv)) } } }
+                    button type="submit" { (l.t("Abrir desviación", "Open deviation")) }
+                }
+            }
+        }
+        section aria-labelledby="pasos" {
+            h2 #pasos { (l.t("Pasos de fabricación", "Manufacturing steps")) }
+            @if v.events.is_empty() { p.muted { (l.t("Sin pasos registrados.", "No steps recorded.")) } }
+            ol.timeline {
+                @for e in &v.events {
+                    li { strong { (e.step) } " · " (l.instant(e.performed_at)) @if let Some(note) = &e.note { br; (note) } br; span.hint { (e.recorded_by) } }
+                }
+            }
+            @if open && may(Action::RecordBatchData) {
+                form.card method="post" action={ "/lotes/" (n) "/paso" } {
+                    (hidden)
+                    label for="step" { (l.t("Paso", "Step")) }
+                    input #step name="step" required list="pasos-habituales";
+                    datalist #pasos-habituales { option value="aislamiento"; option value="siembra"; option value="expansion"; option value="cosecha"; option value="formulacion"; option value="llenado"; }
+                    label for="performed_at" { (l.t("Realizado (hora de Madrid)", "Performed (Madrid time)")) }
+                    input #performed_at type="datetime-local" name="performed_at" required value=(now_local);
+                    label for="step_note" { (l.t("Nota", "Note")) }
+                    input #step_note name="note";
+                    button type="submit" { (l.t("Registrar paso", "Record step")) }
+                }
+            }
+        }
+        (holds::holds_section(s, v, &hidden))
+        section aria-labelledby="firmas" {
+            h2 #firmas { (l.t("Firmas", "Signatures")) }
+            @if v.signatures.is_empty() { p.muted { (l.t("Sin firmas.", "Not signed.")) } }
+            @for sig in &v.signatures {
+                div.card.signature {
+                    p { strong { (sig.signer_full_name) } " (" (sig.signer) ")" }
+                    p { (meaning_text(l, sig.meaning)) }
+                    p.hint { (l.instant(sig.signed_at)) " · " (l.t("huella del registro", "record hash")) " " code { (sig.record_hash.get(..16).unwrap_or(&sig.record_hash)) "…" } }
+                    @if let Some(r) = &sig.reason { p { (l.t("Motivo", "Reason")) ": " (r) } }
+                }
+            }
+        }
+        section aria-labelledby="adm" {
+            h2 #adm { (l.t("Administraciones", "Administrations")) }
+            @if v.administrations.is_empty() { p.muted { (l.t("Ninguna.", "None.")) } } @else {
+                table { thead { tr { th { (l.t("Paciente", "Patient")) } th { (l.t("Fecha", "Date")) } th { "Hospital" } th { (l.t("Registrada por", "Recorded by")) } th { (l.t("Reacciones adversas", "Adverse reactions")) } } }
+                    tbody { @for a in &v.administrations { tr {
+                        td { (a.patient_code) } td { (l.date(a.administered_on)) } td { (a.hospital) } td { (a.recorded_by) }
+                        td {
+                            ul { @for r in v.reactions.iter().filter(|r| r.administration_id == a.id) { li { (reaction_link(l, r.id, r.severity, r.status)) } } }
+                            @if may(Action::ReportReaction) {
+                                a href={ "/lotes/" (n) "/administraciones/" (a.id) "/reaccion" } { (l.t("Notificar reacción adversa", "Report an adverse reaction")) }
+                            }
+                        }
+                    } } } }
+            }
+        }
+        section aria-labelledby="audit" {
+            h2 #audit { (l.t("Registro de auditoría del lote", "The batch's audit trail")) }
+            table {
+                thead { tr { th { "#" } th { (l.t("Cuándo", "When")) } th { (l.t("Quién", "Who")) } th { (l.t("Qué", "What")) } th { (l.t("Motivo", "Reason")) } } }
+                tbody { @for e in audit { tr { td { (e.id) } td { (l.instant(e.at)) } td { (e.actor) } td { code { (e.action) } } td { (e.reason.clone().unwrap_or_default()) } } } }
+            }
+        }
+    }
+}
+
+fn severity_name(l: Lang, s: DeviationSeverity) -> &'static str {
+    match s {
+        DeviationSeverity::Minor => l.t("menor", "minor"),
+        DeviationSeverity::Major => l.t("mayor", "major"),
+        DeviationSeverity::Critical => l.t("crítica", "critical"),
+    }
+}
+
+#[derive(Deserialize, Default)]
+pub(super) struct ActionForm {
+    #[serde(default)]
+    csrf: String,
+    version: Option<i64>,
+    step: Option<String>,
+    performed_at: Option<String>,
+    note: Option<String>,
+    test: Option<String>,
+    value: Option<String>,
+    supersedes: Option<String>,
+    deviation_id: Option<String>,
+    reason: Option<String>,
+    description: Option<String>,
+    severity: Option<String>,
+    resolution: Option<String>,
+    manufacturing_end: Option<String>,
+    patient_code: Option<String>,
+    administered_on: Option<String>,
+    hospital: Option<String>,
+    password: Option<String>,
+}
+
+/// The forms of the batch page; each calls the store method the API calls.
+pub(super) async fn batch_action(
+    State(state): State<AppState>,
+    s: Session,
+    Path((number, action)): Path<(String, String)>,
+    axum::Form(f): axum::Form<ActionForm>,
+) -> Response {
+    if !s.csrf_ok(&f.csrf) {
+        return s.csrf_refused();
+    }
+    let l = s.lang;
+    let (store, actor, n, v) = (&state.store, &s.actor, number.as_str(), f.version);
+    let result: Result<&str, ApiError> = async {
+        match action.as_str() {
+            "paso" => {
+                let at = parse_local(&required(l, "performed_at", &f.performed_at)?)
+                    .map(from_madrid)
+                    .ok_or_else(|| {
+                        ApiError::validation(
+                            "performed_at",
+                            l.t("no es una fecha y hora", "is not a date and time"),
+                        )
+                    })?;
+                let step = required(l, "step", &f.step)?;
+                store
+                    .record_event(actor, n, v, &step, at, empty(f.note.clone()).as_deref())
+                    .await?;
+                Ok("paso")
+            }
+            "qc" => {
+                let test = required(l, "test", &f.test)?;
+                // The unit is the specification's: the form asks only for the value.
+                let batch = store.get_batch(actor, n).await?;
+                let product = store
+                    .get_product(actor, batch.batch.product_code.as_str())
+                    .await?;
+                let unit = product
+                    .specification
+                    .tests()
+                    .iter()
+                    .find(|t| t.test == test)
+                    .map(|t| t.unit.clone())
+                    .unwrap_or_default();
+                let supersedes = match empty(f.supersedes.clone()) {
+                    None => None,
+                    Some(x) => Some(x.trim_start_matches('#').parse::<i64>().map_err(|_| {
+                        ApiError::validation(
+                            "supersedes",
+                            l.t("no es un número de resultado", "is not a result number"),
+                        )
+                    })?),
+                };
+                let deviation_id = match empty(f.deviation_id.clone()) {
+                    None => None,
+                    Some(x) => Some(x.parse::<i64>().map_err(|_| {
+                        ApiError::validation(
+                            "deviation_id",
+                            l.t("no es un número de desviación", "is not a deviation number"),
+                        )
+                    })?),
+                };
+                let input = QcInput {
+                    test,
+                    value: decimal_input(&required(l, "value", &f.value)?),
+                    unit,
+                    supersedes,
+                    reason: empty(f.reason.clone()),
+                    deviation_id,
+                };
+                store.record_qc_result(actor, n, v, input).await?;
+                Ok("qc")
+            }
+            "desviacion" => {
+                let severity: DeviationSeverity = required(l, "severity", &f.severity)?
+                    .parse()
+                    .map_err(|e| ApiError::validation("severity", e))?;
+                store
+                    .open_deviation(
+                        actor,
+                        n,
+                        v,
+                        &required(l, "description", &f.description)?,
+                        severity,
+                    )
+                    .await?;
+                Ok("desviacion")
+            }
+            "completar" => {
+                store
+                    .complete_batch(
+                        actor,
+                        n,
+                        v,
+                        date_field(l, "manufacturing_end", &f.manufacturing_end)?,
+                    )
+                    .await?;
+                Ok("completado")
+            }
+            "rechazar" => {
+                store
+                    .reject_batch(
+                        actor,
+                        n,
+                        v,
+                        &f.password.clone().unwrap_or_default(),
+                        &required(l, "reason", &f.reason)?,
+                    )
+                    .await?;
+                Ok("rechazado")
+            }
+            "administracion" => {
+                let patient = PatientCode::parse(&required(l, "patient_code", &f.patient_code)?)
+                    .map_err(|e| ApiError::validation("patient_code", e))?;
+                store
+                    .administer(
+                        actor,
+                        n,
+                        v,
+                        &patient,
+                        date_field(l, "administered_on", &f.administered_on)?,
+                        &required(l, "hospital", &f.hospital)?,
+                    )
+                    .await?;
+                Ok("administracion")
+            }
+            "retener" => {
+                store
+                    .place_hold(actor, n, v, &required(l, "reason", &f.reason)?)
+                    .await?;
+                Ok("retenido")
+            }
+            "confirmar-historico" => {
+                store
+                    .confirm_history(actor, n, v, &f.password.clone().unwrap_or_default())
+                    .await?;
+                Ok("confirmado")
+            }
+            // The forms of one record: `levantar-{hold}`, `cerrar-{deviation}`.
+            other => {
+                let numbered = |prefix: &str| {
+                    other
+                        .strip_prefix(prefix)
+                        .and_then(|i| i.parse::<i64>().ok())
+                };
+                match (numbered("levantar-"), numbered("cerrar-")) {
+                    (Some(hold), _) => {
+                        store
+                            .lift_hold(actor, n, v, hold, &required(l, "reason", &f.reason)?)
+                            .await?;
+                        Ok("levantada")
+                    }
+                    (_, Some(deviation)) => {
+                        let resolution = required(l, "resolution", &f.resolution)?;
+                        store
+                            .close_deviation(actor, n, v, deviation, &resolution)
+                            .await?;
+                        Ok("cerrada")
+                    }
+                    _ => Err(ApiError::new(
+                        StatusCode::NOT_FOUND,
+                        "not_found",
+                        "no such form",
+                    )),
+                }
+            }
+        }
+    }
+    .await;
+    match result {
+        Ok(done) => Redirect::to(&format!("/lotes/{}?hecho={done}", urlencode(n))).into_response(),
+        Err(e) => {
+            let status = e.status;
+            render_batch(&state, &s, n, Some(error_box(l, &e)), status).await
+        }
+    }
+}

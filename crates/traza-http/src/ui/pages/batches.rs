@@ -1,0 +1,320 @@
+//! The batch list with its filters, and the form that starts a new batch.
+
+use axum::extract::{Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use chrono::{NaiveDate, Utc};
+use maud::{Markup, html};
+use serde::Deserialize;
+use traza_domain::codes::{LabCode, ProductCode};
+use traza_domain::network::{Assignment, Product};
+use traza_domain::vocab::BatchStatus;
+use traza_store::{BatchFilter, StoreError};
+
+use crate::AppState;
+use crate::api::batches::CreateBatchRequest;
+use crate::error::ApiError;
+use crate::ui::widgets::{
+    decimal_input, empty, html_page, html_page_status, origin_name, route_name, status_badge,
+    status_name,
+};
+use crate::ui::{Session, error_box, holds, script, scripts, store_error, urlencode};
+
+#[derive(Deserialize, Default)]
+pub(super) struct ListQuery {
+    estado: Option<String>,
+    producto: Option<String>,
+    laboratorio: Option<String>,
+    desde: Option<String>,
+    hasta: Option<String>,
+    cursor: Option<String>,
+}
+
+pub(super) async fn batches(
+    State(state): State<AppState>,
+    s: Session,
+    Query(q): Query<ListQuery>,
+) -> Response {
+    let l = s.lang;
+    let estado = empty(q.estado.clone());
+    let producto = empty(q.producto.clone());
+    let laboratorio = empty(q.laboratorio.clone());
+    let desde = empty(q.desde.clone());
+    let hasta = empty(q.hasta.clone());
+    let filter = BatchFilter {
+        lab: laboratorio.as_deref().and_then(|c| LabCode::parse(c).ok()),
+        product: producto.as_deref().and_then(|c| ProductCode::parse(c).ok()),
+        status: estado.as_deref().and_then(|c| c.parse().ok()),
+        from: desde.as_deref().and_then(|d| d.parse().ok()),
+        to: hasta.as_deref().and_then(|d| d.parse().ok()),
+        cursor: empty(q.cursor.clone()),
+        limit: 50,
+        ..Default::default()
+    };
+    let page_of = match state.store.list_batches(&s.actor, &filter).await {
+        Ok(p) => p,
+        Err(e) => return store_error(l, e),
+    };
+    let products = state
+        .store
+        .list_products(&s.actor)
+        .await
+        .unwrap_or_default();
+    let keep = |k: &str, v: &Option<String>| {
+        v.as_ref()
+            .map(|v| format!("&{k}={}", urlencode(v)))
+            .unwrap_or_default()
+    };
+    let next = page_of.next_cursor.as_ref().map(|c| {
+        format!(
+            "/lotes?cursor={}{}{}{}{}{}",
+            urlencode(c),
+            keep("estado", &estado),
+            keep("producto", &producto),
+            keep("laboratorio", &laboratorio),
+            keep("desde", &desde),
+            keep("hasta", &hasta)
+        )
+    });
+    let body = html! {
+        form.filters method="get" action="/lotes" role="search" {
+            div { label for="estado" { (l.t("Estado", "Status")) }
+                select #estado name="estado" {
+                    option value="" { (l.t("Todos", "All")) }
+                    @for st in BatchStatus::ALL {
+                        option value=(st.as_str()) selected[estado.as_deref() == Some(st.as_str())] { (status_name(l, *st)) }
+                    }
+                } }
+            div { label for="producto" { (l.t("Producto", "Product")) }
+                select #producto name="producto" {
+                    option value="" { (l.t("Todos", "All")) }
+                    @for p in &products {
+                        option value=(p.code.as_str()) selected[producto.as_deref() == Some(p.code.as_str())] { (p.name) }
+                    }
+                } }
+            div { label for="desde" { (l.t("Inicio desde", "Started from")) } input #desde type="date" name="desde" value=[desde.as_deref()]; }
+            div { label for="hasta" { (l.t("hasta", "to")) } input #hasta type="date" name="hasta" value=[hasta.as_deref()]; }
+            @if let Some(lab) = &laboratorio { input type="hidden" name="laboratorio" value=(lab); }
+            button type="submit" { (l.t("Filtrar", "Filter")) }
+        }
+        @if page_of.items.is_empty() {
+            p.muted { (l.t("No hay lotes con estos criterios.", "No batches match.")) }
+        } @else {
+            table {
+                thead { tr {
+                    th { (l.t("Lote", "Batch")) } th { (l.t("Producto", "Product")) } th { (l.t("Laboratorio", "Laboratory")) }
+                    th { (l.t("Inicio", "Start")) } th { (l.t("Estado", "Status")) } th { (l.t("Vía", "Route")) }
+                } }
+                tbody {
+                    @for b in &page_of.items {
+                        tr {
+                            td { a href={ "/lotes/" (b.batch_number.as_str()) } { (b.batch_number.as_str()) } }
+                            td { (b.product_code.as_str()) }
+                            td { (b.lab_code.as_str()) }
+                            td { (l.date(b.manufacturing_start)) }
+                            td { (status_badge(l, b.status)) (holds::held_badge(l, b.on_hold)) }
+                            td { (route_name(l, b.access_route)) }
+                        }
+                    }
+                }
+            }
+        }
+        @if let Some(next) = next {
+            p.pager { a href=(next) { (l.t("Siguientes →", "Next →")) } }
+        }
+    };
+    html_page(&s, l.t("Lotes", "Batches"), "/lotes", body)
+}
+
+/// The products the user's laboratories may make today (an active assignment).
+async fn assignable(
+    state: &AppState,
+    s: &Session,
+) -> Result<Vec<(Assignment, Product)>, StoreError> {
+    let today = Utc::now().date_naive();
+    let products = state.store.list_products(&s.actor).await?;
+    let mut out = Vec::new();
+    for lab in &s.actor.labs {
+        for a in state
+            .store
+            .list_assignments(&s.actor, None, Some(lab.as_str()))
+            .await?
+        {
+            if a.period.covers(today)
+                && let Some(p) = products.iter().find(|p| p.code == a.product_code)
+            {
+                out.push((a, p.clone()));
+            }
+        }
+    }
+    Ok(out)
+}
+
+#[derive(Deserialize, Default, Clone)]
+pub(super) struct NewBatchForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    assignment: String,
+    #[serde(default)]
+    donor_code: String,
+    patient_code: Option<String>,
+    trial_id: Option<String>,
+    collection_date: Option<String>,
+    manufacturing_start: Option<String>,
+    doses: Option<String>,
+    volume_ml: Option<String>,
+    notes: Option<String>,
+}
+
+fn new_batch_form(
+    s: &Session,
+    options: &[(Assignment, Product)],
+    f: &NewBatchForm,
+    error: Option<Markup>,
+) -> Markup {
+    let l = s.lang;
+    let today = Utc::now().date_naive().to_string();
+    html! {
+        @if let Some(e) = error { (e) }
+        @if options.is_empty() {
+            div.notice.warn { p { (l.t("Su laboratorio no tiene hoy ningún producto asignado por la unidad de coordinación.", "Your laboratory has no product assigned by the coordination unit today.")) } }
+        } @else {
+            form.card method="post" action="/lotes/nuevo" {
+                input type="hidden" name="csrf" value=(s.csrf());
+                label for="assignment" { (l.t("Producto asignado (laboratorio · vía)", "Assigned product (laboratory · route)")) }
+                select #assignment name="assignment" required {
+                    @for (a, p) in options {
+                        option value=(a.id) data-origin=(p.origin.as_str()) data-product=(p.code.as_str()) selected[f.assignment == a.id.to_string()] {
+                            (p.name) " — " (a.lab_code.as_str()) " · " (route_name(l, a.access_route)) " (" (origin_name(l, p.origin)) ")"
+                        }
+                    }
+                }
+                label for="donor_code" { (l.t("Código de donante (DIN)", "Donor code (DIN)")) }
+                input #donor_code name="donor_code" required value=(f.donor_code) autocomplete="off";
+                div #patient_block {
+                    label for="patient_code" { (l.t("Código de paciente", "Patient code")) }
+                    input #patient_code name="patient_code" value=[f.patient_code.as_deref()] autocomplete="off" aria-describedby="coi";
+                    p #coi.hint aria-live="polite" { (l.t("En un producto autólogo el paciente es el donante: los códigos deben coincidir.", "For an autologous product the patient is the donor: the codes must match.")) }
+                }
+                label for="trial_id" { (l.t("Identificador del ensayo (EU CT / EudraCT), si es ensayo clínico", "Trial id (EU CT / EudraCT), for a clinical trial")) }
+                input #trial_id name="trial_id" value=[f.trial_id.as_deref()];
+                label for="collection_date" { (l.t("Fecha de obtención", "Collection date")) }
+                input #collection_date type="date" name="collection_date" value=[f.collection_date.as_deref()];
+                label for="manufacturing_start" { (l.t("Inicio de fabricación", "Manufacturing start")) }
+                input #manufacturing_start type="date" name="manufacturing_start" required value=(f.manufacturing_start.clone().unwrap_or(today));
+                label for="doses" { (l.t("Dosis", "Doses")) }
+                input #doses type="number" min="1" name="doses" value=(f.doses.clone().unwrap_or_else(|| "1".into()));
+                label for="volume_ml" { (l.t("Volumen (ml)", "Volume (ml)")) }
+                input #volume_ml name="volume_ml" inputmode="decimal" value=[f.volume_ml.as_deref()];
+                label for="notes" { (l.t("Notas", "Notes")) }
+                textarea #notes name="notes" rows="3" { (f.notes.clone().unwrap_or_default()) }
+                button.primary type="submit" { (l.t("Crear lote", "Create batch")) }
+            }
+            (script(scripts::chain_of_identity(l)))
+        }
+    }
+}
+
+pub(super) async fn new_batch_page(State(state): State<AppState>, s: Session) -> Response {
+    let options = match assignable(&state, &s).await {
+        Ok(o) => o,
+        Err(e) => return store_error(s.lang, e),
+    };
+    let body = new_batch_form(&s, &options, &NewBatchForm::default(), None);
+    html_page(
+        &s,
+        s.lang.t("Nuevo lote", "New batch"),
+        "/lotes/nuevo",
+        body,
+    )
+}
+
+pub(super) async fn create_batch(
+    State(state): State<AppState>,
+    s: Session,
+    axum::Form(f): axum::Form<NewBatchForm>,
+) -> Response {
+    if !s.csrf_ok(&f.csrf) {
+        return s.csrf_refused();
+    }
+    let l = s.lang;
+    let options = match assignable(&state, &s).await {
+        Ok(o) => o,
+        Err(e) => return store_error(l, e),
+    };
+    let chosen = options
+        .iter()
+        .find(|(a, _)| a.id.to_string() == f.assignment);
+    let result = async {
+        let Some((a, _)) = chosen else {
+            return Err(ApiError::validation(
+                "assignment",
+                l.t("elija un producto asignado", "choose an assigned product"),
+            ));
+        };
+        let date =
+            |what: &'static str, v: &Option<String>| -> Result<Option<NaiveDate>, ApiError> {
+                match empty(v.clone()) {
+                    None => Ok(None),
+                    Some(d) => d.parse().map(Some).map_err(|_| {
+                        ApiError::validation(what, l.t("no es una fecha", "is not a date"))
+                    }),
+                }
+            };
+        let start = date("manufacturing_start", &f.manufacturing_start)?.ok_or_else(|| {
+            ApiError::validation("manufacturing_start", l.t("es obligatoria", "is required"))
+        })?;
+        let doses = match empty(f.doses.clone()) {
+            None => None,
+            Some(d) => Some(d.parse::<u32>().map_err(|_| {
+                ApiError::validation(
+                    "doses",
+                    l.t("no es un número entero", "is not a whole number"),
+                )
+            })?),
+        };
+        let request = CreateBatchRequest {
+            batch_number: None,
+            product_code: a.product_code.as_str().to_owned(),
+            lab_code: Some(a.lab_code.as_str().to_owned()),
+            access_route: a.access_route,
+            trial_id: empty(f.trial_id.clone()),
+            donor_code: f.donor_code.trim().to_owned(),
+            patient_code: empty(f.patient_code.clone()),
+            collection_date: date("collection_date", &f.collection_date)?,
+            manufacturing_start: start,
+            manufacturing_end: None,
+            expiry_date: None,
+            cell_count: None,
+            viability_percent: None,
+            volume_ml: empty(f.volume_ml.clone()).map(|v| decimal_input(&v)),
+            doses,
+            notes: empty(f.notes.clone()),
+        };
+        let new = request.into_new_batch(&s.actor)?;
+        state
+            .store
+            .create_batch(&s.actor, new)
+            .await
+            .map_err(ApiError::from)
+    }
+    .await;
+    match result {
+        Ok(view) => Redirect::to(&format!(
+            "/lotes/{}?hecho=creado",
+            view.batch.batch_number.as_str()
+        ))
+        .into_response(),
+        Err(e) => {
+            let status = e.status;
+            let body = new_batch_form(&s, &options, &f, Some(error_box(l, &e)));
+            html_page_status(
+                &s,
+                status,
+                l.t("Nuevo lote", "New batch"),
+                "/lotes/nuevo",
+                body,
+            )
+        }
+    }
+}
