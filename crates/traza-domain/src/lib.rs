@@ -7,6 +7,7 @@ pub mod audit_key;
 pub mod auth;
 pub mod batch;
 pub mod codes;
+pub mod error_code;
 pub mod history;
 pub mod hold;
 pub mod network;

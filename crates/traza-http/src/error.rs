@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde_json::{Value, json};
-use traza_store::StoreError;
+use traza_store::{ErrorCode, StoreError};
 use utoipa::ToSchema;
 
 /// The error body clients branch on.
@@ -28,7 +28,7 @@ pub struct ErrorContent {
 #[derive(Debug)]
 pub struct ApiError {
     pub status: StatusCode,
-    pub code: &'static str,
+    pub code: ErrorCode,
     pub message: String,
     pub details: Vec<Value>,
     /// For 5xx only: what went wrong, logged once by the middleware, never sent.
@@ -42,7 +42,7 @@ pub struct ApiError {
 pub struct InternalDetail(pub String);
 
 impl ApiError {
-    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+    pub fn new(status: StatusCode, code: ErrorCode, message: impl Into<String>) -> Self {
         ApiError {
             status,
             code,
@@ -61,19 +61,19 @@ impl ApiError {
     pub fn unauthenticated() -> Self {
         Self::new(
             StatusCode::UNAUTHORIZED,
-            "unauthenticated",
+            ErrorCode::Unauthenticated,
             "a valid bearer token is required",
         )
     }
 
     pub fn bad_request(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, "bad_request", message)
+        Self::new(StatusCode::BAD_REQUEST, ErrorCode::BadRequest, message)
     }
 
     pub fn validation(field: &str, message: impl std::fmt::Display) -> Self {
         Self::new(
             StatusCode::UNPROCESSABLE_ENTITY,
-            "validation_failed",
+            ErrorCode::ValidationFailed,
             "some fields are invalid",
         )
         .with_details(vec![
@@ -84,7 +84,7 @@ impl ApiError {
     pub fn internal(detail: impl Into<String>) -> Self {
         let mut e = Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
+            ErrorCode::Internal,
             "internal error; it has been logged",
         );
         e.internal = Some(detail.into());
@@ -96,7 +96,7 @@ impl From<traza_domain::validation::FieldErrors> for ApiError {
     fn from(e: traza_domain::validation::FieldErrors) -> Self {
         ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
-            "validation_failed",
+            ErrorCode::ValidationFailed,
             "some fields are invalid",
         )
         .with_details(
@@ -174,12 +174,12 @@ impl From<JsonRejection> for ApiError {
         match r.status() {
             StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::new(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "unsupported_media_type",
+                ErrorCode::UnsupportedMediaType,
                 "send the body as application/json",
             ),
             StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
-                "payload_too_large",
+                ErrorCode::PayloadTooLarge,
                 "the request body is too large",
             ),
             StatusCode::UNPROCESSABLE_ENTITY => match r {
@@ -190,14 +190,14 @@ impl From<JsonRejection> for ApiError {
                     let (field, message) = field_of(&message);
                     ApiError::new(
                         StatusCode::UNPROCESSABLE_ENTITY,
-                        "validation_failed",
+                        ErrorCode::ValidationFailed,
                         "the body does not have the expected fields",
                     )
                     .with_details(vec![json!({"field": field, "message": message})])
                 }
                 other => ApiError::new(
                     StatusCode::UNPROCESSABLE_ENTITY,
-                    "validation_failed",
+                    ErrorCode::ValidationFailed,
                     other.body_text(),
                 ),
             },
@@ -238,7 +238,7 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = ErrorBody {
             error: ErrorContent {
-                code: self.code.to_owned(),
+                code: self.code.as_str().to_owned(),
                 message: self.message,
                 details: self.details,
             },

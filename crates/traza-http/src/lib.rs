@@ -10,6 +10,7 @@ pub mod ui;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
+use traza_store::ErrorCode;
 
 use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, State};
@@ -167,8 +168,8 @@ pub fn router(state: AppState) -> Router {
         .merge(operations)
         .merge(within(ui::router(), REQUEST_TIMEOUT))
         .merge(within(ui::long_router(), IMPORT_TIMEOUT))
-        .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such resource") })
-        .method_not_allowed_fallback(|| async { ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "this resource does not take that method") })
+        .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, ErrorCode::NotFound, "no such resource") })
+        .method_not_allowed_fallback(|| async { ApiError::new(StatusCode::METHOD_NOT_ALLOWED, ErrorCode::MethodNotAllowed, "this resource does not take that method") })
         .with_state(state)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(middleware::from_fn(refuse_nul_in_uri))
@@ -250,7 +251,7 @@ async fn run_to_completion(req: Request<Body>, next: Next) -> Response {
         // Only a runtime shutting down cancels a task.
         Err(_) => ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
-            "shutting_down",
+            ErrorCode::ShuttingDown,
             "the server is shutting down",
         )
         .into_response(),
@@ -290,7 +291,7 @@ async fn log_server_errors(req: Request<Body>, next: Next) -> Response {
     {
         return ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
-            "timeout",
+            ErrorCode::Timeout,
             "the request took too long",
         )
         .into_response();

@@ -34,6 +34,7 @@ use crate::entity::{
     administrations, batch_events, batch_number_sequences, batches, deviations, qc_results,
     signatures,
 };
+use crate::error::ErrorCode;
 use crate::error::{RuleDetail, StoreError, stored, stored_word};
 use crate::holds::{held_among, history_confirmed, holds_of, insert_hold};
 use crate::network::{assignments_for, load_lab, load_product};
@@ -285,7 +286,7 @@ async fn load_scoped(
 }
 
 fn refused_transition(e: impl std::fmt::Display) -> StoreError {
-    StoreError::refused("invalid_transition", e.to_string())
+    StoreError::refused(ErrorCode::InvalidTransition, e.to_string())
 }
 
 fn check_version(m: &batches::Model, expected: Option<i64>) -> Result<(), StoreError> {
@@ -653,7 +654,7 @@ impl Store {
                 StoreError::Invalid(traza_domain::validation::FieldErrors(errors))
             }
             CreationRefusal::ProductNotActive => StoreError::refused(
-                "product_not_active",
+                ErrorCode::ProductNotActive,
                 format!("product {} is withdrawn", product.code),
             ),
             CreationRefusal::RouteNotOffered(route) => StoreError::invalid(
@@ -661,7 +662,7 @@ impl Store {
                 format_args!("product {} is not offered by {route}", product.code),
             ),
             CreationRefusal::LabNotManufacturing { suspended, .. } => StoreError::refused(
-                "lab_not_active",
+                ErrorCode::LabNotActive,
                 if suspended {
                     format!("laboratory {} is suspended", lab.code)
                 } else {
@@ -669,25 +670,25 @@ impl Store {
                 },
             ),
             CreationRefusal::NoAssignment => StoreError::refused(
-                "no_assignment",
+                ErrorCode::NoAssignment,
                 format!(
                     "no assignment of {} to {} by {} covers {}",
                     product.code, lab.code, new.fields.access_route, start
                 ),
             ),
             CreationRefusal::CapacityExceeded { capacity, month } => StoreError::refused(
-                "capacity_exceeded",
+                ErrorCode::CapacityExceeded,
                 format!(
                     "laboratory {} has already started its {capacity} batches for {month}",
                     lab.code
                 ),
             ),
             CreationRefusal::ChainOfIdentity => StoreError::refused(
-                "chain_of_identity_mismatch",
+                ErrorCode::ChainOfIdentityMismatch,
                 "an autologous batch needs its patient, and the patient must be the donor",
             ),
             CreationRefusal::TrialMismatch { authorised } => StoreError::refused(
-                "trial_mismatch",
+                ErrorCode::TrialMismatch,
                 format!(
                     "on {start}, {} is made at {} only for clinical trial {}: the batch's trial_id must be one of them",
                     product.code,
@@ -1077,7 +1078,7 @@ impl Store {
         )
         .map_err(|e| match e {
             ResultRefusal::ResultExists { .. } => {
-                StoreError::refused("result_exists", e.to_string())
+                StoreError::refused(ErrorCode::ResultExists, e.to_string())
             }
             ResultRefusal::Retest(RetestRefusal::MissingReason) => StoreError::invalid("reason", e),
             ResultRefusal::Retest(_) => StoreError::invalid("supersedes", e),
@@ -1338,7 +1339,7 @@ impl Store {
         let blockers = blockers_of(&w.tx, &l, actor.username.as_str(), today).await?;
         if !blockers.is_empty() {
             return Err(StoreError::Refused {
-                code: "release_blocked",
+                code: ErrorCode::ReleaseBlocked,
                 message: format!(
                     "batch {number} cannot be certified: {} rule(s) unmet",
                     blockers.len()
@@ -1513,22 +1514,22 @@ impl Store {
             |e| match e {
                 AdministrationRefusal::NotReleased(t) => refused_transition(t),
                 AdministrationRefusal::Expired { .. } => {
-                    StoreError::refused("batch_expired", e.to_string())
+                    StoreError::refused(ErrorCode::BatchExpired, e.to_string())
                 }
                 AdministrationRefusal::ChainOfIdentityMismatch => {
-                    StoreError::refused("chain_of_identity_mismatch", e.to_string())
+                    StoreError::refused(ErrorCode::ChainOfIdentityMismatch, e.to_string())
                 }
                 AdministrationRefusal::DosesExhausted { .. } => {
-                    StoreError::refused("doses_exhausted", e.to_string())
+                    StoreError::refused(ErrorCode::DosesExhausted, e.to_string())
                 }
                 AdministrationRefusal::DateOutOfRange { .. } => {
                     StoreError::invalid("administered_on", e)
                 }
                 AdministrationRefusal::OnHold { .. } => {
-                    StoreError::refused("batch_on_hold", e.to_string())
+                    StoreError::refused(ErrorCode::BatchOnHold, e.to_string())
                 }
                 AdministrationRefusal::HistoryNotConfirmed => {
-                    StoreError::refused("history_not_confirmed", e.to_string())
+                    StoreError::refused(ErrorCode::HistoryNotConfirmed, e.to_string())
                 }
             },
         )?;
@@ -1594,7 +1595,7 @@ impl Store {
                 StoreError::VersionMismatch { current }
             }
             CorrectionRefusal::Locked(status) => StoreError::refused(
-                "record_locked",
+                ErrorCode::RecordLocked,
                 format!("a {status} batch record is locked"),
             ),
             CorrectionRefusal::MissingReason => {
@@ -1604,7 +1605,7 @@ impl Store {
                 StoreError::Invalid(traza_domain::validation::FieldErrors(errors))
             }
             CorrectionRefusal::ChainOfIdentity => StoreError::refused(
-                "chain_of_identity_mismatch",
+                ErrorCode::ChainOfIdentityMismatch,
                 "an autologous batch's patient must be its donor",
             ),
         })?;

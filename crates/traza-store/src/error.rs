@@ -3,6 +3,7 @@
 use serde::Serialize;
 use traza_domain::access::AccessRefusal;
 use traza_domain::auth::AuthRefusal;
+pub use traza_domain::error_code::ErrorCode;
 use traza_domain::validation::{FieldError, FieldErrors};
 
 /// One unmet rule in a refusal's details: `{rule, message}`.
@@ -40,7 +41,7 @@ pub enum StoreError {
     /// A GMP rule refuses the operation (409), with every unmet rule in `details`.
     #[error("{message}")]
     Refused {
-        code: &'static str,
+        code: ErrorCode,
         message: String,
         details: Vec<RuleDetail>,
     },
@@ -66,7 +67,7 @@ pub enum StoreError {
 }
 
 impl StoreError {
-    pub fn refused(code: &'static str, message: impl Into<String>) -> Self {
+    pub fn refused(code: ErrorCode, message: impl Into<String>) -> Self {
         StoreError::Refused {
             code,
             message: message.into(),
@@ -79,22 +80,25 @@ impl StoreError {
     }
 
     /// The SPEC §3 error code.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            StoreError::NotFound(_) => "not_found",
-            StoreError::Forbidden => "forbidden",
-            StoreError::Unauthenticated => "unauthenticated",
-            StoreError::InvalidSignature => "invalid_signature",
-            StoreError::Invalid(_) => "validation_failed",
-            StoreError::Duplicate(_) => "duplicate",
-            StoreError::Refused { code, .. } => code,
-            StoreError::VersionMismatch { .. } => "version_mismatch",
-            StoreError::ForeignBatchNumber(_) => "foreign_batch_number",
-            StoreError::AuthRefused(AuthRefusal::AccountLocked { .. }) => "account_locked",
-            StoreError::AuthRefused(AuthRefusal::TooManyAttempts { .. }) => "too_many_attempts",
-            StoreError::Internal(_) => "internal",
-            StoreError::AuditKey(_) => "audit_key_unavailable",
-            StoreError::Corrupt(_) | StoreError::Database(_) => "internal",
+            StoreError::NotFound(_) => ErrorCode::NotFound,
+            StoreError::Forbidden => ErrorCode::Forbidden,
+            StoreError::Unauthenticated => ErrorCode::Unauthenticated,
+            StoreError::InvalidSignature => ErrorCode::InvalidSignature,
+            StoreError::Invalid(_) => ErrorCode::ValidationFailed,
+            StoreError::Duplicate(_) => ErrorCode::Duplicate,
+            StoreError::Refused { code, .. } => *code,
+            StoreError::VersionMismatch { .. } => ErrorCode::VersionMismatch,
+            StoreError::ForeignBatchNumber(_) => ErrorCode::ForeignBatchNumber,
+            StoreError::AuthRefused(AuthRefusal::AccountLocked { .. }) => ErrorCode::AccountLocked,
+            StoreError::AuthRefused(AuthRefusal::TooManyAttempts { .. }) => {
+                ErrorCode::TooManyAttempts
+            }
+            StoreError::AuditKey(_) => ErrorCode::AuditKeyUnavailable,
+            StoreError::Internal(_) | StoreError::Corrupt(_) | StoreError::Database(_) => {
+                ErrorCode::Internal
+            }
         }
     }
 }

@@ -16,6 +16,7 @@ use traza_domain::vocab::SignatureMeaning;
 use crate::Store;
 use crate::batches::{BatchView, save_batch, view_by_id};
 use crate::entity::{administrations, batches, holds, signatures};
+use crate::error::ErrorCode;
 use crate::error::StoreError;
 use crate::write::{Change, Write};
 
@@ -204,7 +205,7 @@ impl Store {
             .ok_or(StoreError::NotFound("hold"))?;
         check_lift(&before, actor).map_err(|e| match e {
             LiftRefusal::AlreadyLifted(_) => {
-                StoreError::refused("invalid_transition", e.to_string())
+                StoreError::refused(ErrorCode::InvalidTransition, e.to_string())
             }
             LiftRefusal::NotYours(_) => StoreError::Forbidden,
         })?;
@@ -268,11 +269,11 @@ impl Store {
         .map_err(|e| {
             let code = match e {
                 HistoryRefusal::NotImportedRelease | HistoryRefusal::AlreadyConfirmed => {
-                    "invalid_transition"
+                    ErrorCode::InvalidTransition
                 }
-                HistoryRefusal::Expired(_) => "batch_expired",
-                HistoryRefusal::ChainOfIdentity => "chain_of_identity_mismatch",
-                HistoryRefusal::FourEyes => "four_eyes",
+                HistoryRefusal::Expired(_) => ErrorCode::BatchExpired,
+                HistoryRefusal::ChainOfIdentity => ErrorCode::ChainOfIdentityMismatch,
+                HistoryRefusal::FourEyes => ErrorCode::FourEyes,
             };
             StoreError::refused(code, e.to_string())
         })?;

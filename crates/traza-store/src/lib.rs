@@ -37,7 +37,7 @@ pub use audit::{AuditPage, AuditQuery, StoredAuditEvent, VerifyReport};
 pub use audit_key::{AuditKeyStatus, default_audit_key_path};
 pub use batches::*;
 pub use dashboard::{Dashboard, LabFigures, LeadTime, StatusCount};
-pub use error::{RuleDetail, StoreError};
+pub use error::{ErrorCode, RuleDetail, StoreError};
 pub use fixtures::{FixtureReport, NetworkFixture};
 pub use import::{
     ImportRecord, ImportReport, ImportRequest, MAX_LISTED, Progress, write_refused_rows,

@@ -17,6 +17,7 @@ use traza_domain::validation::{Fields, text};
 
 use crate::Store;
 use crate::entity::{assignments, labs, product_specifications, products};
+use crate::error::ErrorCode;
 use crate::error::{RuleDetail, StoreError, stored};
 use crate::write::{Change, Write};
 
@@ -287,7 +288,7 @@ pub(crate) async fn insert_assignment(
     .await?;
     if let Err(refusals) = check_assignment(&lab, &product, &proposal, &existing) {
         return Err(StoreError::Refused {
-            code: "lab_not_eligible",
+            code: ErrorCode::LabNotEligible,
             message: format!(
                 "{} may not be assigned to {}",
                 proposal.product_code, proposal.lab_code
@@ -573,7 +574,7 @@ impl Store {
             .ok_or(StoreError::NotFound("assignment"))?;
         let before = assignment_from(model)?;
         let period = end_assignment(&before.period, until)
-            .map_err(|e| StoreError::refused("invalid_transition", e.to_string()))?;
+            .map_err(|e| StoreError::refused(ErrorCode::InvalidTransition, e.to_string()))?;
         assignments::Entity::update(assignments::ActiveModel {
             id: Set(id),
             valid_until: Set(period.valid_until),

@@ -22,6 +22,7 @@ use traza_domain::vigilance::{
 use crate::Store;
 use crate::batches::{Page, numbered, save_batch, scope_clause};
 use crate::entity::{administrations, reactions};
+use crate::error::ErrorCode;
 use crate::error::{StoreError, stored_word};
 use crate::holds::hold_for_reaction;
 use crate::write::Change;
@@ -214,7 +215,9 @@ async fn look_back_of(
 
 fn close_refusal(e: CloseRefusal) -> StoreError {
     match e {
-        CloseRefusal::AlreadyClosed => StoreError::refused("reaction_closed", e.to_string()),
+        CloseRefusal::AlreadyClosed => {
+            StoreError::refused(ErrorCode::ReactionClosed, e.to_string())
+        }
         CloseRefusal::Conclusion(message) => StoreError::invalid("conclusion", message),
     }
 }

@@ -12,6 +12,7 @@ use traza_domain::batch::{Batch, BatchFields, QcResult};
 use traza_domain::codes::{BatchNumber, DonorCode, LabCode, PatientCode, ProductCode, TrialId};
 use traza_domain::validation::{Fields, decimal};
 use traza_domain::vocab::{AccessRoute, BatchStatus, DeviationSeverity, SignatureMeaning};
+use traza_store::ErrorCode;
 use traza_store::{
     AdministrationView, BatchFilter, BatchView, DeviationView, EventView, NewBatch, QcInput,
     StoredAuditEvent,
@@ -347,7 +348,7 @@ async fn correct_batch(
     let expected = if_match(&headers)?.ok_or_else(|| {
         ApiError::new(
             StatusCode::PRECONDITION_REQUIRED,
-            "precondition_required",
+            ErrorCode::PreconditionRequired,
             "send If-Match with the batch's ETag to correct it",
         )
     })?;

@@ -13,6 +13,7 @@ use serde_json::json;
 use tokio::io::AsyncWriteExt;
 use traza_domain::access::Action;
 use traza_domain::history::TextEncoding;
+use traza_store::ErrorCode;
 use traza_store::{ImportRecord, ImportReport, ImportRequest, StoreError};
 use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
@@ -47,7 +48,7 @@ where
         if size > MAX_IMPORT_BYTES {
             return Err(ApiError::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
-                "payload_too_large",
+                ErrorCode::PayloadTooLarge,
                 format!("an import may be at most {MAX_IMPORT_BYTES} bytes"),
             ));
         }
@@ -113,7 +114,7 @@ async fn import_batches(
     ) {
         return Err(ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
+            ErrorCode::UnsupportedMediaType,
             "send the file as text/csv",
         ));
     }
@@ -165,10 +166,12 @@ async fn import_batches(
             String::new()
         }
     );
-    Err(
-        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "import_rejected", message)
-            .with_details(report.errors.iter().map(|e| json!(e)).collect()),
+    Err(ApiError::new(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        ErrorCode::ImportRejected,
+        message,
     )
+    .with_details(report.errors.iter().map(|e| json!(e)).collect()))
 }
 
 /// A stored import: file name, SHA-256, counts, who imported it.

@@ -1,6 +1,7 @@
 //! Users (admin).
 
 use std::collections::BTreeSet;
+use traza_store::ErrorCode;
 
 use axum::Json;
 use axum::extract::State;
@@ -34,7 +35,7 @@ async fn unlock_user(
     AppPath(username): AppPath<String>,
 ) -> Result<StatusCode, ApiError> {
     let username = Username::parse(&username)
-        .map_err(|_| ApiError::new(StatusCode::NOT_FOUND, "not_found", "user not found"))?;
+        .map_err(|_| ApiError::new(StatusCode::NOT_FOUND, ErrorCode::NotFound, "user not found"))?;
     state.store.unlock_user(&actor, username.as_str()).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -1,6 +1,6 @@
 //! The batch page's integrity parts: holds (why the batch is stopped, placing and lifting),
 //! the confirmation of imported released history, and every QC result with the superseded
-//! ones marked (SPEC §2). The forms post to the batch page's actions in `pages.rs`, which call
+//! ones marked (SPEC §2). The forms post to the batch page's actions in `pages/batch_record.rs`, which call
 //! the same store methods as the API.
 
 use maud::{Markup, html};

@@ -30,6 +30,7 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 use traza_domain::access::Actor;
 use traza_domain::vocab::Role;
+use traza_store::ErrorCode;
 
 pub use fmt::Lang;
 
@@ -320,9 +321,7 @@ pub fn error_box(l: Lang, e: &ApiError) -> Markup {
     html! {
         div.notice.error role="alert" {
             p { strong { (error_title(l, e.code)) } }
-            @if l == Lang::En || e.details.is_empty() {
-                @if l == Lang::En || error_title(l, e.code) == e.code { p { (e.message) } }
-            }
+            @if l == Lang::En { p { (e.message) } }
             @if !e.details.is_empty() {
                 ul {
                     @for d in &e.details { li { (detail_text(l, d)) } }
@@ -332,110 +331,135 @@ pub fn error_box(l: Lang, e: &ApiError) -> Markup {
     }
 }
 
-fn error_title(l: Lang, code: &str) -> &str {
+/// Every code has its title in both languages: the match is exhaustive, so a code the
+/// server can send and the pages do not translate does not compile.
+fn error_title(l: Lang, code: ErrorCode) -> &'static str {
+    use ErrorCode as C;
     let (es, en) = match code {
-        "release_blocked" => (
-            "No se puede certificar el lote: no se cumplen estas reglas",
-            "The batch cannot be certified: these rules are unmet",
-        ),
-        "validation_failed" => ("Revise los datos del formulario", "Check the form's values"),
-        "invalid_transition" => (
-            "El lote no admite esa acción en su estado actual",
-            "The batch does not allow that in its current status",
-        ),
-        "invalid_signature" => (
-            "La contraseña de la firma no es correcta",
-            "The signature password is wrong",
-        ),
-        "version_mismatch" | "precondition_failed" => (
-            "El lote ha cambiado desde que abrió la página: revise los datos y repita",
-            "The batch changed since you opened the page: check it and try again",
-        ),
-        "record_locked" => (
-            "El registro del lote está cerrado",
-            "The batch record is locked",
-        ),
-        "chain_of_identity_mismatch" => (
-            "La cadena de identidad no se cumple: el paciente no es el donante de este lote autólogo",
-            "Chain of identity broken: the patient is not this autologous batch's donor",
-        ),
-        "doses_exhausted" => (
-            "No quedan dosis de este lote",
-            "No doses of this batch are left",
-        ),
-        "capacity_exceeded" => (
-            "El laboratorio ha alcanzado su capacidad mensual",
-            "The laboratory has reached its monthly capacity",
-        ),
-        "lab_not_eligible" => (
-            "El laboratorio no puede recibir esta asignación",
-            "The laboratory cannot take this assignment",
-        ),
-        "product_not_assigned" => (
-            "El producto no está asignado a este laboratorio",
-            "The product is not assigned to this laboratory",
-        ),
-        "forbidden" => (
+        C::BadRequest => ("La petición no es válida", "The request is not valid"),
+        C::Unauthenticated => ("Inicie sesión para continuar", "Sign in to continue"),
+        C::Forbidden => (
             "Su función no permite esta acción",
             "Your role does not allow this",
         ),
-        "not_found" => ("No encontrado", "Not found"),
-        "duplicate" => ("Ya existe", "It exists already"),
-        "import_rejected" => (
-            "Importación rechazada: no se ha escrito nada",
-            "Import refused: nothing was written",
+        C::NotFound => ("No encontrado", "Not found"),
+        C::MethodNotAllowed => (
+            "Esa acción no existe en esta dirección",
+            "That action does not exist at this address",
         ),
-        "overlap" | "assignment_overlap" => (
-            "Se solapa con otra asignación",
-            "It overlaps another assignment",
+        C::VersionMismatch => (
+            "El lote ha cambiado desde que abrió la página: revise los datos y repita",
+            "The batch changed since you opened the page: check it and try again",
         ),
-        "result_exists" => (
-            "El ensayo ya tiene un resultado: registre una repetición que lo sustituya, con su motivo",
-            "The test already has a result: record a retest that supersedes it, with its reason",
+        C::PreconditionRequired => (
+            "Falta la versión del lote leída: abra la página de nuevo y repita",
+            "The version of the batch you read is missing: open the page again and retry",
         ),
-        "batch_on_hold" => (
-            "El lote está retenido: no se puede administrar",
-            "The batch is on hold: it cannot be administered",
+        C::PayloadTooLarge => ("El envío es demasiado grande", "What was sent is too large"),
+        C::UnsupportedMediaType => (
+            "El formato del envío no es el esperado",
+            "What was sent is not in the expected format",
         ),
-        "history_not_confirmed" => (
-            "Lote histórico sin confirmar: Calidad debe confirmarlo con su firma antes de administrarlo",
-            "Unconfirmed historical batch: QA must confirm it with a signature before it is administered",
-        ),
-        "foreign_batch_number" => (
+        C::ValidationFailed => ("Revise los datos del formulario", "Check the form's values"),
+        C::ForeignBatchNumber => (
             "Ese número de lote tiene la forma de los de otro laboratorio",
             "That batch number has the form of another laboratory's numbers",
         ),
-        "four_eyes" => (
-            "Cuatro ojos: esta firma corresponde a otra persona",
-            "Four eyes: someone else must sign this",
+        C::InvalidSignature => (
+            "La contraseña de la firma no es correcta",
+            "The signature password is wrong",
         ),
-        "batch_expired" => ("El lote está caducado", "The batch has expired"),
-        "trial_mismatch" => (
-            "El ensayo clínico no es el de la asignación del producto a este laboratorio",
-            "The clinical trial is not that of the product's assignment to this laboratory",
-        ),
-        "no_assignment" => (
-            "Ninguna asignación del producto a este laboratorio cubre esa fecha",
-            "No assignment of the product to this laboratory covers that date",
-        ),
-        "product_not_active" => ("El producto está retirado", "The product is withdrawn"),
-        "lab_not_active" => (
-            "El laboratorio no puede fabricar (suspendido o solo de formación)",
-            "The laboratory cannot manufacture (suspended or training only)",
-        ),
-        "account_locked" => (
+        C::AccountLocked => (
             "La cuenta está bloqueada tras varias contraseñas incorrectas seguidas",
             "The account is locked after several wrong passwords in a row",
         ),
-        "too_many_attempts" => (
+        C::TooManyAttempts => (
             "Demasiados intentos fallidos: espere un minuto",
             "Too many failed attempts: wait a minute",
         ),
-        "reaction_closed" => (
+        C::Duplicate => ("Ya existe", "It exists already"),
+        C::InvalidTransition => (
+            "El lote no admite esa acción en su estado actual",
+            "The batch does not allow that in its current status",
+        ),
+        C::ReleaseBlocked => (
+            "No se puede certificar el lote: no se cumplen estas reglas",
+            "The batch cannot be certified: these rules are unmet",
+        ),
+        C::ChainOfIdentityMismatch => (
+            "La cadena de identidad no se cumple: el paciente no es el donante de este lote autólogo",
+            "Chain of identity broken: the patient is not this autologous batch's donor",
+        ),
+        C::DosesExhausted => (
+            "No quedan dosis de este lote",
+            "No doses of this batch are left",
+        ),
+        C::BatchExpired => ("El lote está caducado", "The batch has expired"),
+        C::BatchOnHold => (
+            "El lote está retenido: no se puede administrar",
+            "The batch is on hold: it cannot be administered",
+        ),
+        C::HistoryNotConfirmed => (
+            "Lote histórico sin confirmar: Calidad debe confirmarlo con su firma antes de administrarlo",
+            "Unconfirmed historical batch: QA must confirm it with a signature before it is administered",
+        ),
+        C::FourEyes => (
+            "Cuatro ojos: esta firma corresponde a otra persona",
+            "Four eyes: someone else must sign this",
+        ),
+        C::ResultExists => (
+            "El ensayo ya tiene un resultado: registre una repetición que lo sustituya, con su motivo",
+            "The test already has a result: record a retest that supersedes it, with its reason",
+        ),
+        C::RecordLocked => (
+            "El registro del lote está cerrado",
+            "The batch record is locked",
+        ),
+        C::CapacityExceeded => (
+            "El laboratorio ha alcanzado su capacidad mensual",
+            "The laboratory has reached its monthly capacity",
+        ),
+        C::LabNotEligible => (
+            "El laboratorio no puede recibir esta asignación",
+            "The laboratory cannot take this assignment",
+        ),
+        C::LabNotActive => (
+            "El laboratorio no puede fabricar (suspendido o solo de formación)",
+            "The laboratory cannot manufacture (suspended or training only)",
+        ),
+        C::ProductNotActive => ("El producto está retirado", "The product is withdrawn"),
+        C::NoAssignment => (
+            "Ninguna asignación del producto a este laboratorio cubre esa fecha",
+            "No assignment of the product to this laboratory covers that date",
+        ),
+        C::TrialMismatch => (
+            "El ensayo clínico no es el de la asignación del producto a este laboratorio",
+            "The clinical trial is not that of the product's assignment to this laboratory",
+        ),
+        C::ReactionClosed => (
             "La notificación de la reacción ya está cerrada",
             "The reaction report is already closed",
         ),
-        _ => (code, code),
+        C::ImportRejected => (
+            "Importación rechazada: no se ha escrito nada",
+            "Import refused: nothing was written",
+        ),
+        C::Internal => (
+            "Error interno: ha quedado registrado; inténtelo de nuevo",
+            "Internal error: it has been logged; try again",
+        ),
+        C::AuditKeyUnavailable => (
+            "No se pueden registrar datos ahora: falta la clave del registro de auditoría; avise a la administración",
+            "Records cannot be written now: the audit trail's key is missing; tell the administrator",
+        ),
+        C::ShuttingDown => (
+            "El servidor se está deteniendo: inténtelo de nuevo en un momento",
+            "The server is stopping: try again in a moment",
+        ),
+        C::Timeout => (
+            "La operación tardó demasiado y no se ha hecho: inténtelo de nuevo",
+            "The operation took too long and was not done: try again",
+        ),
     };
     l.t(es, en)
 }

@@ -52,7 +52,9 @@ async fn concurrent_administrations_never_exceed_doses() {
                 match task.await.expect("task") {
                     Ok(_) => ok += 1,
                     Err(StoreError::Refused {
-                        code: "invalid_transition" | "doses_exhausted",
+                        code:
+                            traza_store::ErrorCode::InvalidTransition
+                            | traza_store::ErrorCode::DosesExhausted,
                         ..
                     }) => {}
                     Err(other) => {

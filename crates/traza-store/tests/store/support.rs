@@ -476,7 +476,7 @@ pub async fn released_batch(
 pub fn refusal<T: std::fmt::Debug>(r: Result<T, StoreError>) -> (&'static str, Vec<String>) {
     match r {
         Err(StoreError::Refused { code, details, .. }) => {
-            (code, details.into_iter().map(|d| d.rule).collect())
+            (code.as_str(), details.into_iter().map(|d| d.rule).collect())
         }
         other => panic!("expected a refusal, got {other:?}"),
     }

@@ -13,6 +13,7 @@ use traza_domain::codes::PatientCode;
 use traza_domain::network::Product;
 use traza_domain::vigilance::ReactionStatus;
 use traza_domain::vocab::{BatchStatus, DeviationSeverity, DeviationStatus};
+use traza_store::ErrorCode;
 use traza_store::{BatchView, QcInput};
 
 use crate::AppState;
@@ -502,7 +503,7 @@ pub(super) async fn batch_action(
                     }
                     _ => Err(ApiError::new(
                         StatusCode::NOT_FOUND,
-                        "not_found",
+                        ErrorCode::NotFound,
                         "no such form",
                     )),
                 }
