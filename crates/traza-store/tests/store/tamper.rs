@@ -199,6 +199,66 @@ async fn every_edit_insert_and_delete_of_a_gmp_row_is_named_by_verify() {
                 ctx.execute_raw(&restore).await;
                 intact(&ctx, &format!("restoring after {attack}")).await;
             }
+            // Every table keyed by id: a copy of one of its rows inserted under a new id (no
+            // event made it), then one of its rows deleted (its event made it), each named and
+            // then put back. A reaction and an administration are referred to by other rows,
+            // so those two are only copied.
+            let rows_of: Vec<(&str, i64, bool)> = vec![
+                ("qc_results", qc, true),
+                ("signatures", sig, true),
+                ("administrations", adm, false),
+                ("deviations", dev, true),
+                ("batch_events", step, true),
+                ("holds", hold, true),
+                ("reactions", reaction, false),
+                ("assignments", 1, false),
+            ];
+            for (table, id, delete_too) in rows_of {
+                let copy = id + 100_000;
+                ctx.execute_raw(&format!("CREATE TABLE keep_{table} AS SELECT * FROM {table} WHERE id = {id}"))
+                    .await;
+                ctx.execute_raw(&format!("UPDATE keep_{table} SET id = {copy}")).await;
+                let insert = format!("INSERT INTO {table} SELECT * FROM keep_{table}");
+                assert_eq!(ctx.try_raw(&insert).await, Ok(1), "{insert}");
+                let (t, k, c) = caught(&ctx, &insert).await;
+                assert_eq!((t.as_str(), k, c), (table, copy.to_string(), None), "{insert}");
+                ctx.execute_raw(&format!("DELETE FROM {table} WHERE id = {copy}")).await;
+                intact(&ctx, &format!("removing the copy in {table}")).await;
+                if delete_too {
+                    ctx.execute_raw(&format!("UPDATE keep_{table} SET id = {id}")).await;
+                    let delete = format!("DELETE FROM {table} WHERE id = {id}");
+                    assert_eq!(ctx.try_raw(&delete).await, Ok(1), "{delete}");
+                    let (t, k, c) = caught(&ctx, &delete).await;
+                    assert_eq!((t.as_str(), k, c), (table, id.to_string(), None), "{delete}");
+                    ctx.execute_raw(&insert).await;
+                    intact(&ctx, &format!("putting back the row of {table}")).await;
+                }
+            }
+            // Tables keyed by name: a copy under a new name, made by no event.
+            for (table, column, from, to) in [
+                ("users", "username", "cristina.vega", "cristina.sql"),
+                ("labs", "code", MAL, "CAD-SQL"),
+                ("products", "code", ALLO, "SQL-PROD"),
+            ] {
+                if on_pg {
+                    // The guard against deleting a batch's parent: the attacker owns it too.
+                    ctx.execute_raw(&format!("ALTER TABLE {table} DISABLE TRIGGER USER"))
+                        .await;
+                }
+                ctx.execute_raw(&format!(
+                    "CREATE TABLE keep_{table} AS SELECT * FROM {table} WHERE {column} = '{from}'"
+                ))
+                .await;
+                ctx.execute_raw(&format!("UPDATE keep_{table} SET {column} = '{to}'"))
+                    .await;
+                let insert = format!("INSERT INTO {table} SELECT * FROM keep_{table}");
+                assert_eq!(ctx.try_raw(&insert).await, Ok(1), "{insert}");
+                let (t, k, c) = caught(&ctx, &insert).await;
+                assert_eq!((t.as_str(), k.as_str(), c), (table, to, None), "{insert}");
+                ctx.execute_raw(&format!("DELETE FROM {table} WHERE {column} = '{to}'"))
+                    .await;
+                intact(&ctx, &format!("removing the copy in {table}")).await;
+            }
             // Deleted: a row its events made is gone (a manufacturing step; an administration
             // is kept by the reaction that refers to it).
             let rows = ctx
