@@ -6,8 +6,8 @@
 //! Covered: laboratories, products and every version of their specifications, assignments,
 //! batches (every user-stated field and the status), their QC results, signatures (and the
 //! record each one signed, rehashed), administrations, deviations, manufacturing events, holds
-//! and adverse reactions, and users (name, role, active, and a keyed digest of the password
-//! hash). Rows of imported history are checked against the digests their import's event
+//! and adverse reactions, and users (name, role, active, laboratories, and a keyed digest of
+//! the password hash). Rows of imported history are checked against the digests their import's event
 //! carries, a digest per [`ImportDigest::ROWS_PER_DIGEST`] rows in the order they were made.
 
 use std::collections::{HashMap, HashSet};
@@ -126,7 +126,7 @@ impl Table {
                 "conclusion",
                 "closed_by",
             ],
-            Table::Users => &["full_name", "role", "active"],
+            Table::Users => &["full_name", "role", "active", "labs"],
             Table::Labs => &[
                 "code",
                 "name",

@@ -284,7 +284,7 @@ async fn reconcile_rows(
 ) -> Result<Option<Mismatch>, StoreError> {
     use crate::entity::{
         administrations, assignments, batch_events, batches, deviations, holds, labs,
-        product_specifications, products, qc_results, reactions, signatures, users,
+        product_specifications, products, qc_results, reactions, signatures, user_labs, users,
     };
     const PAGE: u64 = 2_000;
     if let Some(m) = rows.unsigned_record() {
@@ -414,9 +414,22 @@ async fn reconcile_rows(
     rows_of!(batch_events, Table::BatchEvents);
     rows_of!(holds, Table::Holds);
     rows_of!(reactions, Table::Reactions);
-    // Users are keyed by username.
+    // Users are keyed by username; their laboratories (the scope they act in) are compared
+    // with them, in code order as the events record them.
+    let mut labs_of: std::collections::HashMap<String, Vec<String>> = Default::default();
+    for link in user_labs::Entity::find()
+        .order_by_asc(user_labs::Column::Username)
+        .order_by_asc(user_labs::Column::LabCode)
+        .all(db)
+        .await?
+    {
+        labs_of
+            .entry(link.username)
+            .or_default()
+            .push(link.lab_code);
+    }
     let mut seen = std::collections::HashSet::new();
-    for row in users::Entity::find()
+    for mut row in users::Entity::find()
         .order_by_asc(users::Column::Username)
         .into_json()
         .all(db)
@@ -427,6 +440,10 @@ async fn reconcile_rows(
             .and_then(serde_json::Value::as_str)
             .unwrap_or_default()
             .to_owned();
+        if let Some(obj) = row.as_object_mut() {
+            let labs = labs_of.remove(&key).unwrap_or_default();
+            obj.insert("labs".into(), serde_json::json!(labs));
+        }
         if let Err(e) = rows.check(Table::Users, &key, &row) {
             return Ok(Some(e));
         }

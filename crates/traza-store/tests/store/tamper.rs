@@ -387,6 +387,11 @@ async fn imported_rows_the_network_and_password_hashes_are_reconciled_too() {
                     ("users", "cristina.vega".into(), Some("password_hash")),
                 ),
                 (
+                    format!("INSERT INTO user_labs (username, lab_code) VALUES ('cristina.vega', '{SEV}')"),
+                    format!("DELETE FROM user_labs WHERE username = 'cristina.vega' AND lab_code = '{SEV}'"),
+                    ("users", "cristina.vega".into(), Some("labs")),
+                ),
+                (
                     format!("UPDATE labs SET city = 'Cádiz' WHERE code = '{MAL}'"),
                     format!("UPDATE labs SET city = '{}' WHERE code = '{MAL}'", lab.city),
                     ("labs", MAL.into(), Some("city")),
