@@ -1,0 +1,788 @@
+//! The batch lifecycle: creation, records, completion, QP certification, rejection,
+//! administration, corrections, listing and traceability.
+
+use std::collections::BTreeSet;
+use std::str::FromStr;
+
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use rust_decimal::Decimal;
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, Statement, TransactionTrait,
+};
+use serde::Serialize;
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use traza_domain::access::{Action, Actor, LabScope};
+use traza_domain::batch::{
+    AdministrationContext, AdministrationRefusal, Batch, BatchFields, CompletionRefusal,
+    CorrectionRefusal, CreationContext, CreationRefusal, Deviation, QcResult, ReleaseBlocker,
+    ReleaseContext, ResultRefusal, RetestRefusal, Transition, check_administration,
+    check_completion, check_correction, check_creation, check_new_result, foreign_number_owner,
+    mark_superseded, release_blockers,
+};
+use traza_domain::codes::{BatchNumber, DonorCode, LabCode, PatientCode, ProductCode, TrialId};
+use traza_domain::hold::{Hold, on_hold};
+use traza_domain::validation::{Fields, text};
+use traza_domain::vigilance::{ReactionSeverity, ReactionStatus};
+use traza_domain::vocab::{
+    BatchStatus, DeviationSeverity, DeviationStatus, SignatureMeaning, Source,
+};
+
+use crate::Store;
+use crate::entity::{
+    administrations, batch_events, batch_number_sequences, batches, deviations, qc_results,
+    signatures,
+};
+use crate::error::ErrorCode;
+use crate::error::{RuleDetail, StoreError, stored, stored_word};
+use crate::holds::{held_among, history_confirmed, holds_of, insert_hold};
+use crate::network::{assignments_for, load_lab, load_product};
+use crate::vigilance::{ReactionView, reactions_of_batch};
+use crate::write::{Change, Write};
+
+/// A batch to make: where, what, and the stated fields. `batch_number` is generated as
+/// `{LAB}-{YYYY}-{NNNNN}` when absent.
+#[derive(Debug, Clone)]
+pub struct NewBatch {
+    pub batch_number: Option<BatchNumber>,
+    pub product_code: ProductCode,
+    pub lab_code: LabCode,
+    pub fields: BatchFields,
+}
+
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Serialize)]
+pub struct EventView {
+    pub id: i64,
+    pub step: String,
+    pub performed_at: DateTime<Utc>,
+    pub note: Option<String>,
+    pub recorded_by: String,
+    pub recorded_at: DateTime<Utc>,
+}
+
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Serialize)]
+pub struct DeviationView {
+    pub id: i64,
+    pub description: String,
+    pub severity: DeviationSeverity,
+    pub status: DeviationStatus,
+    pub opened_by: String,
+    pub opened_at: DateTime<Utc>,
+    pub resolution: Option<String>,
+    pub closed_by: Option<String>,
+    pub closed_at: Option<DateTime<Utc>>,
+}
+
+/// An electronic signature as shown on the record (21 CFR 11.50): printed name, time, meaning.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Serialize)]
+pub struct SignatureView {
+    pub id: i64,
+    pub signer: String,
+    pub signer_full_name: String,
+    pub meaning: SignatureMeaning,
+    pub signed_at: DateTime<Utc>,
+    pub record_hash: String,
+    pub reason: Option<String>,
+}
+
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Serialize)]
+pub struct AdministrationView {
+    pub id: i64,
+    pub patient_code: String,
+    pub administered_on: NaiveDate,
+    pub hospital: String,
+    pub recorded_by: String,
+    pub recorded_at: DateTime<Utc>,
+    /// Given before a hold that now stands: recorded, and flagged for the look-back.
+    pub before_hold: bool,
+}
+
+/// A batch with everything recorded on it.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Serialize)]
+pub struct BatchView {
+    #[serde(flatten)]
+    pub batch: Batch,
+    pub created_by: String,
+    pub created_at: DateTime<Utc>,
+    pub events: Vec<EventView>,
+    pub qc_results: Vec<QcResult>,
+    pub deviations: Vec<DeviationView>,
+    pub signatures: Vec<SignatureView>,
+    pub administrations: Vec<AdministrationView>,
+    /// Adverse reactions reported against the batch's administrations (SPEC §6).
+    pub reactions: Vec<ReactionView>,
+    /// Every hold, active or lifted (`on_hold` says whether one stands).
+    pub holds: Vec<Hold>,
+}
+
+/// Filters of `GET /batches`, all optional; `cursor` continues a previous page.
+#[derive(Debug, Clone, Default)]
+pub struct BatchFilter {
+    pub lab: Option<LabCode>,
+    pub product: Option<ProductCode>,
+    pub status: Option<BatchStatus>,
+    pub donor: Option<DonorCode>,
+    pub patient: Option<PatientCode>,
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+    pub cursor: Option<String>,
+    pub limit: u64,
+}
+
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Serialize)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next_cursor: Option<String>,
+}
+
+pub struct QcInput {
+    pub test: String,
+    pub value: String,
+    pub unit: String,
+    pub supersedes: Option<i64>,
+    pub reason: Option<String>,
+    /// For the retest of a failing result: the deviation that investigates it.
+    pub deviation_id: Option<i64>,
+}
+
+/// One link of a traceability chain: a batch, and who received it.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Serialize)]
+pub struct TraceBatch {
+    pub batch_number: String,
+    pub product_code: String,
+    pub lab_code: String,
+    pub status: String,
+    pub donor_code: String,
+    pub patient_code: Option<String>,
+    pub administrations: Vec<TraceAdministration>,
+}
+
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Serialize)]
+pub struct TraceAdministration {
+    pub id: i64,
+    pub patient_code: String,
+    pub administered_on: NaiveDate,
+    pub hospital: String,
+    /// Adverse reactions reported against this administration.
+    pub reactions: Vec<TraceReaction>,
+}
+
+/// A reaction as a traceability view shows it; `GET /reactions/{id}` has the whole report.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Serialize)]
+pub struct TraceReaction {
+    pub id: i64,
+    pub reported_on: NaiveDate,
+    pub severity: ReactionSeverity,
+    pub status: ReactionStatus,
+}
+
+fn dec(what: &str, s: &Option<String>) -> Result<Option<Decimal>, StoreError> {
+    s.as_deref()
+        .map(|v| stored(what, Decimal::from_str(v)))
+        .transpose()
+}
+
+fn dec_text(d: Option<Decimal>) -> Option<String> {
+    d.map(|d| d.normalize().to_string())
+}
+
+pub(crate) fn batch_from(m: &batches::Model) -> Result<Batch, StoreError> {
+    Ok(Batch {
+        batch_number: stored("batch number", BatchNumber::parse(&m.batch_number))?,
+        product_code: stored("product code", ProductCode::parse(&m.product_code))?,
+        lab_code: stored("lab code", LabCode::parse(&m.lab_code))?,
+        origin: stored("origin", m.origin.parse())?,
+        access_route: stored("access route", m.access_route.parse())?,
+        trial_id: m
+            .trial_id
+            .as_deref()
+            .map(|t| stored("trial id", TrialId::parse(t)))
+            .transpose()?,
+        donor_code: stored("donor code", DonorCode::parse(&m.donor_code))?,
+        patient_code: m
+            .patient_code
+            .as_deref()
+            .map(|p| stored("patient code", PatientCode::parse(p)))
+            .transpose()?,
+        collection_date: m.collection_date,
+        manufacturing_start: m.manufacturing_start,
+        manufacturing_end: m.manufacturing_end,
+        expiry_date: m.expiry_date,
+        cell_count: dec("cell count", &m.cell_count)?,
+        viability_percent: dec("viability", &m.viability_percent)?,
+        volume_ml: dec("volume", &m.volume_ml)?,
+        doses: u32::try_from(m.doses).unwrap_or(0),
+        status: stored("status", m.status.parse())?,
+        released_by: m.released_by.clone(),
+        release_date: m.release_date,
+        notes: m.notes.clone(),
+        version: m.version,
+        source: stored("source", m.source.parse())?,
+        import_id: m.import_id,
+        import_line: m.import_line.and_then(|l| u64::try_from(l).ok()),
+        on_hold: false,
+    })
+}
+
+/// Writes the stated fields of `b` into an active model.
+fn set_fields(m: &mut batches::ActiveModel, b: &Batch) {
+    m.access_route = Set(b.access_route.as_str().to_owned());
+    m.trial_id = Set(b.trial_id.as_ref().map(|t| t.as_str().to_owned()));
+    m.donor_code = Set(b.donor_code.as_str().to_owned());
+    m.patient_code = Set(b.patient_code.as_ref().map(|p| p.as_str().to_owned()));
+    m.collection_date = Set(b.collection_date);
+    m.manufacturing_start = Set(b.manufacturing_start);
+    m.manufacturing_end = Set(b.manufacturing_end);
+    m.expiry_date = Set(b.expiry_date);
+    m.cell_count = Set(dec_text(b.cell_count));
+    m.viability_percent = Set(dec_text(b.viability_percent));
+    m.volume_ml = Set(dec_text(b.volume_ml));
+    m.doses = Set(i32::try_from(b.doses).unwrap_or(i32::MAX));
+    m.status = Set(b.status.as_str().to_owned());
+    m.released_by = Set(b.released_by.clone());
+    m.release_date = Set(b.release_date);
+    m.notes = Set(b.notes.clone());
+}
+
+fn batch_json(b: &Batch) -> serde_json::Value {
+    serde_json::to_value(b).unwrap_or(serde_json::Value::Null)
+}
+
+fn scope_filter<Q: QueryFilter>(q: Q, scope: &LabScope) -> Q {
+    match scope {
+        LabScope::All => q,
+        LabScope::Labs(labs) => {
+            q.filter(batches::Column::LabCode.is_in(labs.iter().map(LabCode::as_str)))
+        }
+    }
+}
+
+/// Loads a batch by number within the actor's scope: out of scope is "not found".
+async fn load_scoped(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    number: &str,
+) -> Result<batches::Model, StoreError> {
+    // A string that cannot be a batch number names no batch; it never reaches the database
+    // (PostgreSQL refuses a NUL byte in text with an error, not an empty answer).
+    let number = BatchNumber::parse(number).map_err(|_| StoreError::NotFound("batch"))?;
+    scope_filter(
+        batches::Entity::find().filter(batches::Column::BatchNumber.eq(number.as_str())),
+        &actor.scope(),
+    )
+    .one(db)
+    .await?
+    .ok_or(StoreError::NotFound("batch"))
+}
+
+fn refused_transition(e: impl std::fmt::Display) -> StoreError {
+    StoreError::refused(ErrorCode::InvalidTransition, e.to_string())
+}
+
+fn check_version(m: &batches::Model, expected: Option<i64>) -> Result<(), StoreError> {
+    match expected {
+        Some(v) if v != m.version => Err(StoreError::VersionMismatch { current: m.version }),
+        _ => Ok(()),
+    }
+}
+
+/// Saves a changed batch with its version bumped, but only if nobody changed it since it was
+/// read: the conditional update makes a stale write fail instead of overwriting.
+pub(crate) async fn save_batch(
+    w: &Write,
+    id: i64,
+    read_version: i64,
+    b: &mut Batch,
+) -> Result<(), StoreError> {
+    let mut m = batches::ActiveModel {
+        ..Default::default()
+    };
+    set_fields(&mut m, b);
+    m.version = Set(read_version + 1);
+    m.updated_at = Set(w.now());
+    let result = batches::Entity::update_many()
+        .set(m)
+        .filter(batches::Column::Id.eq(id))
+        .filter(batches::Column::Version.eq(read_version))
+        .exec(&w.tx)
+        .await?;
+    if result.rows_affected != 1 {
+        return Err(StoreError::VersionMismatch {
+            current: read_version + 1,
+        });
+    }
+    b.version = read_version + 1;
+    Ok(())
+}
+
+async fn qc_results_of(
+    db: &impl ConnectionTrait,
+    batch_id: i64,
+) -> Result<Vec<QcResult>, StoreError> {
+    let mut results = qc_results::Entity::find()
+        .filter(qc_results::Column::BatchId.eq(batch_id))
+        .order_by_asc(qc_results::Column::Id)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|r| {
+            Ok(QcResult {
+                id: r.id,
+                test: r.test,
+                value: r.value,
+                unit: r.unit,
+                outcome: stored("QC outcome", r.outcome.parse())?,
+                spec_version: u32::try_from(r.spec_version).unwrap_or(0),
+                supersedes: r.supersedes,
+                reason: r.reason,
+                recorded_by: r.recorded_by,
+                deviation_id: r.deviation_id,
+                superseded_by: None,
+            })
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    mark_superseded(&mut results);
+    Ok(results)
+}
+
+async fn deviations_of(
+    db: &impl ConnectionTrait,
+    batch_id: i64,
+) -> Result<Vec<DeviationView>, StoreError> {
+    deviations::Entity::find()
+        .filter(deviations::Column::BatchId.eq(batch_id))
+        .order_by_asc(deviations::Column::Id)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|d| {
+            Ok(DeviationView {
+                id: d.id,
+                description: d.description,
+                severity: stored("severity", d.severity.parse())?,
+                status: stored("deviation status", d.status.parse())?,
+                opened_by: d.opened_by,
+                opened_at: d.opened_at,
+                resolution: d.resolution,
+                closed_by: d.closed_by,
+                closed_at: d.closed_at,
+            })
+        })
+        .collect()
+}
+
+/// What a batch view shows besides the batch itself.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct BatchRecords {
+    events: Vec<EventView>,
+    qc_results: Vec<QcResult>,
+    deviations: Vec<DeviationView>,
+    signatures: Vec<SignatureView>,
+    administrations: Vec<AdministrationView>,
+    reactions: Vec<ReactionView>,
+    holds: Vec<Hold>,
+}
+
+impl BatchRecords {
+    fn view(&self, m: &batches::Model) -> Result<BatchView, StoreError> {
+        Ok(BatchView {
+            batch: Batch {
+                on_hold: on_hold(&self.holds),
+                ..batch_from(m)?
+            },
+            created_by: m.created_by.clone(),
+            created_at: m.created_at,
+            events: self.events.clone(),
+            qc_results: self.qc_results.clone(),
+            deviations: self.deviations.clone(),
+            signatures: self.signatures.clone(),
+            administrations: self.administrations.clone(),
+            reactions: self.reactions.clone(),
+            holds: self.holds.clone(),
+        })
+    }
+}
+
+async fn view_of(db: &impl ConnectionTrait, m: &batches::Model) -> Result<BatchView, StoreError> {
+    records_of(db, m.id).await?.view(m)
+}
+
+/// The view of batch `id` as it stands in `db` (inside a write: with the write's changes).
+pub(crate) async fn view_by_id(
+    db: &impl ConnectionTrait,
+    id: i64,
+) -> Result<BatchView, StoreError> {
+    let m = batches::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(StoreError::NotFound("batch"))?;
+    view_of(db, &m).await
+}
+
+async fn records_of(db: &impl ConnectionTrait, batch_id: i64) -> Result<BatchRecords, StoreError> {
+    let events = batch_events::Entity::find()
+        .filter(batch_events::Column::BatchId.eq(batch_id))
+        .order_by_asc(batch_events::Column::Id)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|e| EventView {
+            id: e.id,
+            step: e.step,
+            performed_at: e.performed_at,
+            note: e.note,
+            recorded_by: e.recorded_by,
+            recorded_at: e.recorded_at,
+        })
+        .collect();
+    let signatures = signatures::Entity::find()
+        .filter(signatures::Column::BatchId.eq(batch_id))
+        .order_by_asc(signatures::Column::Id)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|s| {
+            Ok(SignatureView {
+                id: s.id,
+                signer: s.signer,
+                signer_full_name: s.signer_full_name,
+                meaning: stored("signature meaning", s.meaning.parse())?,
+                signed_at: s.signed_at,
+                record_hash: s.record_hash,
+                reason: s.reason,
+            })
+        })
+        .collect::<Result<_, StoreError>>()?;
+    let administrations = administrations::Entity::find()
+        .filter(administrations::Column::BatchId.eq(batch_id))
+        .order_by_asc(administrations::Column::Id)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|a| AdministrationView {
+            id: a.id,
+            patient_code: a.patient_code,
+            administered_on: a.administered_on,
+            hospital: a.hospital,
+            recorded_by: a.recorded_by,
+            recorded_at: a.recorded_at,
+            before_hold: a.before_hold,
+        })
+        .collect();
+    Ok(BatchRecords {
+        events,
+        qc_results: qc_results_of(db, batch_id).await?,
+        deviations: deviations_of(db, batch_id).await?,
+        signatures,
+        administrations,
+        reactions: reactions_of_batch(db, batch_id).await?,
+        holds: holds_of(db, batch_id).await?,
+    })
+}
+
+/// What stops `signer` from certifying the batch today: the rules of SPEC §2, from the domain.
+async fn blockers_of(
+    db: &impl ConnectionTrait,
+    l: &Loaded,
+    signer: &str,
+    today: NaiveDate,
+) -> Result<Vec<ReleaseBlocker>, StoreError> {
+    let product = load_product(db, l.batch.product_code.as_str()).await?;
+    let results = qc_results_of(db, l.id).await?;
+    let deviations: Vec<Deviation> = deviations_of(db, l.id)
+        .await?
+        .into_iter()
+        .map(|d| Deviation {
+            id: d.id,
+            status: d.status,
+        })
+        .collect();
+    let mut participants: BTreeSet<String> =
+        results.iter().map(|r| r.recorded_by.clone()).collect();
+    participants.insert(l.created_by.clone());
+    participants.extend(
+        batch_events::Entity::find()
+            .filter(batch_events::Column::BatchId.eq(l.id))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|e| e.recorded_by),
+    );
+    let holds = holds_of(db, l.id).await?;
+    Ok(release_blockers(&ReleaseContext {
+        batch: &l.batch,
+        product: &product,
+        signer,
+        participants: &participants,
+        results: &results,
+        deviations: &deviations,
+        holds: &holds,
+        today,
+    }))
+}
+
+/// A batch under change inside a write: its row, its domain value, and its audit key.
+pub(crate) struct Loaded {
+    pub(crate) id: i64,
+    pub(crate) version: i64,
+    pub(crate) created_by: String,
+    pub(crate) batch: Batch,
+}
+
+impl Store {
+    pub(crate) async fn load_for_write(
+        &self,
+        w: &Write,
+        actor: &Actor,
+        action: Action,
+        number: &str,
+        expected_version: Option<i64>,
+    ) -> Result<Loaded, StoreError> {
+        let m = load_scoped(&w.tx, actor, number).await?;
+        let batch = batch_from(&m)?;
+        actor.may_in_lab(action, &batch.lab_code)?;
+        check_version(&m, expected_version)?;
+        Ok(Loaded {
+            id: m.id,
+            version: m.version,
+            created_by: m.created_by,
+            batch,
+        })
+    }
+
+    pub(crate) async fn write_for(&self, actor: &Actor) -> Result<Write, StoreError> {
+        self.begin_write(actor.username.as_str(), self.source).await
+    }
+
+    /// A batch with its records, if the actor may see it.
+    ///
+    /// One query when the batch's records at its current version are in the view cache (see
+    /// `view_cache`); otherwise the row and its records are read in one snapshot and cached.
+    pub async fn get_batch(&self, actor: &Actor, number: &str) -> Result<BatchView, StoreError> {
+        actor.may(Action::ReadBatches)?;
+        let m = self.batch_row(actor, number).await?;
+        if let Some(records) = self.views.get(m.id, m.version) {
+            return records.view(&m);
+        }
+        let snapshot = match self.db.get_database_backend() {
+            DbBackend::Postgres => {
+                self.db
+                    .begin_with_config(
+                        Some(sea_orm::IsolationLevel::RepeatableRead),
+                        Some(sea_orm::AccessMode::ReadOnly),
+                    )
+                    .await?
+            }
+            // A deferred transaction in WAL mode reads one snapshot from its first read.
+            _ => self.db.begin().await?,
+        };
+        let m = load_scoped(&snapshot, actor, number).await?;
+        let records = records_of(&snapshot, m.id).await?;
+        snapshot.commit().await?;
+        let view = records.view(&m)?;
+        self.views
+            .put(m.id, m.version, std::sync::Arc::new(records));
+        Ok(view)
+    }
+
+    /// The batch row by number, within the actor's scope: one statement without `LIMIT` (a
+    /// bound `LIMIT` makes SQLite re-prepare the statement on every execution).
+    async fn batch_row(&self, actor: &Actor, number: &str) -> Result<batches::Model, StoreError> {
+        let number = BatchNumber::parse(number).map_err(|_| StoreError::NotFound("batch"))?;
+        let row = match self.db.get_database_backend() {
+            DbBackend::Postgres => {
+                let r = sqlx::query("SELECT * FROM batches WHERE batch_number = $1")
+                    .bind(number.as_str())
+                    .fetch_optional(self.db.get_postgres_connection_pool())
+                    .await
+                    .map_err(crate::import::db)?;
+                r.as_ref().map(crate::import::model_from_row).transpose()
+            }
+            _ => {
+                let r = sqlx::query("SELECT * FROM batches WHERE batch_number = ?")
+                    .bind(number.as_str())
+                    .fetch_optional(self.db.get_sqlite_connection_pool())
+                    .await
+                    .map_err(crate::import::db)?;
+                r.as_ref().map(crate::import::model_from_row).transpose()
+            }
+        }
+        .map_err(crate::import::db)?;
+        match row {
+            Some(m) if actor.scope().includes_code(&m.lab_code) => Ok(m),
+            _ => Err(StoreError::NotFound("batch")),
+        }
+    }
+
+    /// Batches in scope, newest first, keyset-paginated by an opaque cursor.
+    pub async fn list_batches(
+        &self,
+        actor: &Actor,
+        filter: &BatchFilter,
+    ) -> Result<Page<Batch>, StoreError> {
+        actor.may(Action::ReadBatches)?;
+        let limit = filter.limit.clamp(1, 500);
+        let mut q = filtered(actor, filter);
+        if let Some(c) = &filter.cursor {
+            let before_id: i64 = c
+                .parse()
+                .map_err(|_| StoreError::invalid("cursor", "is not a cursor this server gave"))?;
+            q = q.filter(batches::Column::Id.lt(before_id));
+        }
+        let rows = q
+            .order_by_desc(batches::Column::Id)
+            .limit(limit + 1)
+            .all(&self.db)
+            .await?;
+        let next_cursor =
+            (rows.len() as u64 > limit).then(|| rows[limit as usize - 1].id.to_string());
+        let rows = &rows[..rows.len().min(limit as usize)];
+        let ids: Vec<i64> = rows.iter().map(|m| m.id).collect();
+        let held = held_among(&self.db, &ids).await?;
+        let items = rows
+            .iter()
+            .map(|m| {
+                Ok(Batch {
+                    on_hold: held.contains(&m.id),
+                    ..batch_from(m)?
+                })
+            })
+            .collect::<Result<_, StoreError>>()?;
+        Ok(Page { items, next_cursor })
+    }
+
+    /// Writes the batches in scope that match `filter` as the import's CSV (SPEC §4 export),
+    /// oldest first, in pieces of about 256 KiB sent to `out`: memory stays flat however many
+    /// batches there are. Returns the number of batches written. Stops quietly when the
+    /// receiver goes away (a client that hung up).
+    pub async fn export_batches(
+        &self,
+        actor: &Actor,
+        filter: &BatchFilter,
+        out: tokio::sync::mpsc::Sender<Vec<u8>>,
+    ) -> Result<u64, StoreError> {
+        use traza_domain::history::{export_writer, write_export_header, write_export_row};
+        const PAGE: u64 = 5_000;
+        const PIECE: usize = 256 * 1024;
+        actor.may(Action::ReadBatches)?;
+        let csv_err = |e: csv::Error| StoreError::Corrupt(format!("export: {e}"));
+        let mut w = export_writer(Vec::with_capacity(PIECE + 4096));
+        write_export_header(&mut w).map_err(csv_err)?;
+        let mut after = 0i64;
+        let mut written = 0u64;
+        loop {
+            let rows = filtered(actor, filter)
+                .filter(batches::Column::Id.gt(after))
+                .order_by_asc(batches::Column::Id)
+                .limit(PAGE)
+                .all(&self.db)
+                .await?;
+            let Some(last) = rows.last() else { break };
+            after = last.id;
+            for m in &rows {
+                write_export_row(&mut w, &batch_from(m)?).map_err(csv_err)?;
+                written += 1;
+                if w.get_ref().len() >= PIECE {
+                    let full =
+                        std::mem::replace(&mut w, export_writer(Vec::with_capacity(PIECE + 4096)));
+                    if out.send(into_bytes(full)?).await.is_err() {
+                        return Ok(written);
+                    }
+                }
+            }
+            if (rows.len() as u64) < PAGE {
+                break;
+            }
+        }
+        let rest = into_bytes(w)?;
+        if !rest.is_empty() {
+            let _ = out.send(rest).await;
+        }
+        Ok(written)
+    }
+}
+
+fn into_bytes(w: csv::Writer<Vec<u8>>) -> Result<Vec<u8>, StoreError> {
+    w.into_inner()
+        .map_err(|e| StoreError::Corrupt(format!("export: {}", e.error())))
+}
+
+/// The batches of the actor's scope that match the filter's fields (not its cursor).
+fn filtered(actor: &Actor, filter: &BatchFilter) -> sea_orm::Select<batches::Entity> {
+    let mut q = scope_filter(batches::Entity::find(), &actor.scope());
+    if let Some(v) = &filter.lab {
+        q = q.filter(batches::Column::LabCode.eq(v.as_str()));
+    }
+    if let Some(v) = &filter.product {
+        q = q.filter(batches::Column::ProductCode.eq(v.as_str()));
+    }
+    if let Some(v) = filter.status {
+        q = q.filter(batches::Column::Status.eq(v.as_str()));
+    }
+    if let Some(v) = &filter.donor {
+        q = q.filter(batches::Column::DonorCode.eq(v.as_str()));
+    }
+    if let Some(v) = &filter.patient {
+        q = q.filter(batches::Column::PatientCode.eq(v.as_str()));
+    }
+    if let Some(v) = filter.from {
+        q = q.filter(batches::Column::ManufacturingStart.gte(v));
+    }
+    if let Some(v) = filter.to {
+        q = q.filter(batches::Column::ManufacturingStart.lte(v));
+    }
+    q
+}
+
+/// The laboratory scope as a condition of raw SQL on `column`, its codes appended to
+/// `values`; `None` for the whole network. No laboratories at all matches nothing.
+pub(crate) fn scope_clause(
+    scope: &LabScope,
+    column: &str,
+    values: &mut Vec<sea_orm::Value>,
+) -> Option<String> {
+    let LabScope::Labs(labs) = scope else {
+        return None;
+    };
+    if labs.is_empty() {
+        return Some("1 = 0".to_owned());
+    }
+    values.extend(labs.iter().map(|l| sea_orm::Value::from(l.as_str())));
+    Some(format!(
+        "{column} IN ({})",
+        vec!["?"; labs.len()].join(", ")
+    ))
+}
+
+/// PostgreSQL numbers its placeholders (`$1`); SQLite takes `?`.
+pub(crate) fn numbered(backend: DbBackend, sql: &str) -> String {
+    if backend != DbBackend::Postgres {
+        return sql.to_owned();
+    }
+    let mut out = String::with_capacity(sql.len() + 8);
+    let mut n = 0;
+    for c in sql.chars() {
+        if c == '?' {
+            n += 1;
+            out.push_str(&format!("${n}"));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+mod create;
+mod lifecycle;
+mod records;
+mod trace;
