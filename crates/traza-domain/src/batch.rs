@@ -232,6 +232,19 @@ pub enum CreationRefusal {
     },
 }
 
+/// The doses of a batch when its maker states none: one (an autologous batch is one dose).
+pub const DEFAULT_DOSES: u32 = 1;
+
+/// The calendar month a laboratory's capacity counts batches in, for a batch started on `day`:
+/// from its first day to the first day of the next month (exclusive), and its label `YYYY-MM`.
+pub fn capacity_month(day: NaiveDate) -> (NaiveDate, NaiveDate, String) {
+    let first = day.with_day(1).unwrap_or(day);
+    let next = first
+        .checked_add_months(chrono::Months::new(1))
+        .unwrap_or(NaiveDate::MAX);
+    (first, next, format!("{:04}-{:02}", day.year(), day.month()))
+}
+
 /// What the store must know to decide on a new batch.
 pub struct CreationContext<'a> {
     pub lab: &'a Laboratory,
@@ -296,10 +309,9 @@ pub fn check_creation(
     if let Some(capacity) = ctx.lab.capacity_per_month
         && ctx.started_in_month >= capacity
     {
-        let start = fields.manufacturing_start;
         return Err(CreationRefusal::CapacityExceeded {
             capacity,
-            month: format!("{:04}-{:02}", start.year(), start.month()),
+            month: capacity_month(fields.manufacturing_start).2,
         });
     }
     Ok(fields.expiry_date.or_else(|| {
@@ -743,4 +755,4 @@ impl Batch {
 
 #[cfg(test)]
 #[path = "batch_tests.rs"]
-mod tests;
+pub(crate) mod tests;

@@ -81,7 +81,7 @@ fn invalid_fields(f: &BatchFields) -> Vec<String> {
 /// A batch of UGRSKIN at GRA-UPCIT made 2026-03-02..2026-03-20, expiring 2026-03-23 (3 days
 /// of shelf life). Autologous: one dose for patient PAC-0042; allogeneic: three doses.
 /// Released and administered batches were released on 2026-03-21.
-fn batch(origin: Origin, status: BatchStatus) -> Batch {
+pub(crate) fn batch(origin: Origin, status: BatchStatus) -> Batch {
     let (donor_code, patient_code, doses) = match origin {
         Origin::Autologous => (donor(OWN_PATIENT), Some(patient(OWN_PATIENT)), 1),
         Origin::Allogeneic => (donor(ALLOGENEIC_DONOR), None, 3),

@@ -15,6 +15,7 @@ pub mod reconcile;
 pub mod records;
 #[cfg(feature = "openapi")]
 mod schema;
+pub mod signing;
 pub mod spec;
 pub mod validation;
 pub mod vigilance;

@@ -13,10 +13,10 @@
 use std::collections::{HashMap, HashSet};
 
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 
 use crate::audit::AuditEvent;
 use crate::audit_key::{ChainKey, keyed_digest};
+use crate::signing::check_signed_record;
 
 /// The GMP tables reconciled, as named in a report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -289,10 +289,10 @@ impl Reconciler {
                 self.expected.insert((Table::Batches, key), after.clone());
             }
             "batch.release" | "batch.reject" | "batch.confirm_history" => {
+                self.signature(&key, after.get("signature"), after.get("record"));
                 if let Some(b) = after.get("batch") {
                     self.expected.insert((Table::Batches, key), b.clone());
                 }
-                self.signature(after.get("signature"), after.get("record"));
             }
             "batch.qc_result" => self.row(Table::QcResults, Some(after)),
             "batch.deviation_open" | "batch.deviation_close" => {
@@ -316,21 +316,23 @@ impl Reconciler {
         }
     }
 
-    /// A signature, and the record it signed: the record must hash to its record hash.
-    fn signature(&mut self, signature: Option<&Value>, record: Option<&Value>) {
+    /// A signature, and the record it signed: the record must hash to its record hash and,
+    /// for a manifest, name the signature's signer, meaning, time and batch
+    /// ([`crate::signing::check_signed_record`]).
+    fn signature(&mut self, batch_number: &str, signature: Option<&Value>, record: Option<&Value>) {
         self.row(Table::Signatures, signature);
         let (Some(sig), Some(Value::String(record))) = (signature, record) else {
             return;
         };
-        let hash = hex::encode(Sha256::digest(record.as_bytes()));
-        if sig.get("record_hash").and_then(Value::as_str) != Some(hash.as_str())
-            && self.unsigned_record.is_none()
-        {
+        if self.unsigned_record.is_some() {
+            return;
+        }
+        if let Err(problem) = check_signed_record(sig, record, batch_number) {
             self.unsigned_record = Some(Mismatch {
                 table: Table::Signatures.as_str(),
                 key: sig.get("id").map(|v| v.to_string()).unwrap_or_default(),
                 column: Some("record_hash"),
-                problem: "the record hash is not the hash of the record it signed".into(),
+                problem: problem.to_string(),
             });
         }
     }

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{Datelike, NaiveDate, Utc};
+use chrono::Utc;
 use sea_orm::{ConnectionTrait, DbBackend, Statement, Value};
 use serde::Serialize;
 use traza_domain::access::{Action, Actor};
@@ -153,10 +153,7 @@ impl Store {
         }
 
         let today = Utc::now().date_naive();
-        let first = NaiveDate::from_ymd_opt(today.year(), today.month(), 1).unwrap_or(today);
-        let next = first
-            .checked_add_months(chrono::Months::new(1))
-            .unwrap_or(first);
+        let (first, next, month) = traza_domain::batch::capacity_month(today);
         let mut started: BTreeMap<String, i64> = BTreeMap::new();
         for row in self
             .db
@@ -187,7 +184,7 @@ impl Store {
             });
         }
         Ok(Dashboard {
-            month: first.format("%Y-%m").to_string(),
+            month,
             by_status,
             network_lead_time: lead_time(&network_days),
             labs,

@@ -229,7 +229,7 @@ impl HistoricalRow {
             cell_count: cell_count.flatten(),
             viability_percent: viability_percent.flatten(),
             volume_ml: volume_ml.flatten(),
-            doses: doses.unwrap_or(1),
+            doses: doses.unwrap_or(crate::batch::DEFAULT_DOSES),
             notes: None,
         };
         for error in batch_fields.field_errors() {

@@ -158,7 +158,7 @@ impl CreateBatchRequest {
                 cell_count,
                 viability_percent,
                 volume_ml,
-                doses: r.doses.unwrap_or(1),
+                doses: r.doses.unwrap_or(traza_domain::batch::DEFAULT_DOSES),
                 notes,
             },
         };

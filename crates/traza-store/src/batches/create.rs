@@ -76,10 +76,7 @@ impl Store {
             .map_err(|_| StoreError::invalid("product_code", "unknown product"))?;
         let assignments = assignments_for(&w.tx, product.code.as_str(), lab.code.as_str()).await?;
         let start = new.fields.manufacturing_start;
-        let month_start = start.with_day(1).unwrap_or(start);
-        let next_month = month_start
-            .checked_add_months(chrono::Months::new(1))
-            .unwrap_or(month_start);
+        let (month_start, next_month, _) = traza_domain::batch::capacity_month(start);
         let started_in_month = batches::Entity::find()
             .filter(batches::Column::LabCode.eq(lab.code.as_str()))
             .filter(batches::Column::ManufacturingStart.gte(month_start))

@@ -1,6 +1,11 @@
 //! The lifecycle of a batch: completion, release and rejection with their signatures,
 //! administration, correction.
 
+use chrono::SecondsFormat;
+use traza_domain::signing::{
+    EarlierSignature, RecordParts, SignedDeviation, SignedRecord, SignedStep, Signer, check_meaning,
+};
+
 use super::*;
 
 impl Store {
@@ -79,12 +84,8 @@ impl Store {
         password: &str,
         meaning: SignatureMeaning,
     ) -> Result<BatchView, StoreError> {
-        if meaning != SignatureMeaning::QpCertified {
-            return Err(StoreError::invalid(
-                "meaning",
-                "a release is signed with the meaning qp_certified",
-            ));
-        }
+        check_meaning(Transition::Release, meaning)
+            .map_err(|e| StoreError::invalid("meaning", e))?;
         self.check_signer(actor, Action::Release, number, password)
             .await?;
         let mut w = self.write_for(actor).await?;
@@ -198,9 +199,11 @@ impl Store {
         self.verify_signature_password(actor, password).await
     }
 
-    /// Stores a signature linked to the batch record as it stands (its hash), so that the
-    /// signature cannot be transferred to another record (21 CFR 11.70). Returns the record
-    /// signed too: its event carries it, so `audit verify` rehashes it.
+    /// Stores a signature linked to the batch record as it stands, by the hash of the domain's
+    /// signed-record manifest (signer, meaning, time, and the whole record), so that the
+    /// signature cannot be transferred to another record nor re-read with another meaning
+    /// (21 CFR 11.50, 11.70). Returns the manifest's text too: its event carries it, so that
+    /// `audit verify` recomputes the hash.
     pub(crate) async fn sign(
         &self,
         w: &Write,
@@ -213,9 +216,17 @@ impl Store {
             .one(&w.tx)
             .await?
             .ok_or(StoreError::NotFound("batch"))?;
-        let record = serde_json::to_string(&view_of(&w.tx, &m).await?)
-            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        let record_hash = hex::encode(Sha256::digest(record.as_bytes()));
+        let view = view_of(&w.tx, &m).await?;
+        let signer = Signer::new(
+            actor.username.as_str(),
+            &actor.full_name,
+            meaning,
+            w.now(),
+            reason,
+        );
+        let manifest = SignedRecord::new(signer, record_parts(&view));
+        let record = manifest.canonical();
+        let record_hash = manifest.hash();
         let inserted = signatures::Entity::insert(signatures::ActiveModel {
             batch_id: Set(batch_id),
             signer: Set(actor.username.as_str().to_owned()),
@@ -379,5 +390,48 @@ impl Store {
         .await?;
         w.commit().await?;
         Ok(l.batch)
+    }
+}
+
+/// The parts of the batch record a signature covers, from the record as shown.
+fn record_parts(view: &BatchView) -> RecordParts<'_> {
+    RecordParts {
+        batch: &view.batch,
+        steps: view
+            .events
+            .iter()
+            .map(|e| SignedStep {
+                id: e.id,
+                step: e.step.clone(),
+                performed_at: e.performed_at.to_rfc3339_opts(SecondsFormat::Micros, true),
+                note: e.note.clone(),
+                recorded_by: e.recorded_by.clone(),
+            })
+            .collect(),
+        qc_results: &view.qc_results,
+        deviations: view
+            .deviations
+            .iter()
+            .map(|d| SignedDeviation {
+                id: d.id,
+                description: d.description.clone(),
+                severity: d.severity,
+                status: d.status,
+                opened_by: d.opened_by.clone(),
+                resolution: d.resolution.clone(),
+                closed_by: d.closed_by.clone(),
+            })
+            .collect(),
+        holds: &view.holds,
+        earlier_signatures: view
+            .signatures
+            .iter()
+            .map(|s| EarlierSignature {
+                id: s.id,
+                signer: s.signer.clone(),
+                meaning: s.meaning,
+                record_hash: s.record_hash.clone(),
+            })
+            .collect(),
     }
 }

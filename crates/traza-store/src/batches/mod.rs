@@ -12,7 +12,6 @@ use sea_orm::{
 };
 use serde::Serialize;
 use serde_json::json;
-use sha2::{Digest, Sha256};
 use traza_domain::access::{Action, Actor, LabScope};
 use traza_domain::batch::{
     AdministrationContext, AdministrationRefusal, Batch, BatchFields, CompletionRefusal,
@@ -23,6 +22,7 @@ use traza_domain::batch::{
 };
 use traza_domain::codes::{BatchNumber, DonorCode, LabCode, PatientCode, ProductCode, TrialId};
 use traza_domain::hold::{Hold, on_hold};
+use traza_domain::signing::participants;
 use traza_domain::validation::{Fields, text};
 use traza_domain::vigilance::{ReactionSeverity, ReactionStatus};
 use traza_domain::vocab::{
@@ -507,16 +507,14 @@ async fn blockers_of(
             status: d.status,
         })
         .collect();
-    let mut participants: BTreeSet<String> =
-        results.iter().map(|r| r.recorded_by.clone()).collect();
-    participants.insert(l.created_by.clone());
-    participants.extend(
-        batch_events::Entity::find()
-            .filter(batch_events::Column::BatchId.eq(l.id))
-            .all(db)
-            .await?
-            .into_iter()
-            .map(|e| e.recorded_by),
+    let steps = batch_events::Entity::find()
+        .filter(batch_events::Column::BatchId.eq(l.id))
+        .all(db)
+        .await?;
+    let participants = participants(
+        &l.created_by,
+        steps.iter().map(|e| e.recorded_by.as_str()),
+        results.iter().map(|r| r.recorded_by.as_str()),
     );
     let holds = holds_of(db, l.id).await?;
     Ok(release_blockers(&ReleaseContext {

@@ -59,6 +59,7 @@ pub(super) async fn copy_rest(
         copy.send(copy_data(new.iter().map(|c| &c.text), import_id, user, now))
             .await
             .map_err(db)?;
+        written_so_far(tally.report.created + sent);
     }
     match copy.finish().await {
         Ok(_) => {

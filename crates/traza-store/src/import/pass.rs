@@ -78,6 +78,7 @@ impl Store {
                 let checked = tally.absorb(rows);
                 conn.write_chunk(checked, import_id, actor, now, &mut tally)
                     .await?;
+                written_so_far(tally.report.created);
             }
         }
         reader

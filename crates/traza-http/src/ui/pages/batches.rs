@@ -203,7 +203,7 @@ fn new_batch_form(
                 label for="manufacturing_start" { (l.t("Inicio de fabricación", "Manufacturing start")) }
                 input #manufacturing_start type="date" name="manufacturing_start" required value=(f.manufacturing_start.clone().unwrap_or(today));
                 label for="doses" { (l.t("Dosis", "Doses")) }
-                input #doses type="number" min="1" name="doses" value=(f.doses.clone().unwrap_or_else(|| "1".into()));
+                input #doses type="number" min="1" name="doses" value=(f.doses.clone().unwrap_or_else(|| traza_domain::batch::DEFAULT_DOSES.to_string()));
                 label for="volume_ml" { (l.t("Volumen (ml)", "Volume (ml)")) }
                 input #volume_ml name="volume_ml" inputmode="decimal" value=[f.volume_ml.as_deref()];
                 label for="notes" { (l.t("Notas", "Notes")) }
