@@ -189,9 +189,16 @@ async fn staff_qa_and_coordination_work_through_the_pages() {
         return;
     }
     let dir = tempfile::tempdir().expect("a temp dir");
-    let db = format!("sqlite://{}?mode=rwc", dir.path().join("ui.db").display());
-    let load = common::traza(&db, &["fixtures", "load"], None);
-    assert!(load.status.success(), "fixtures load: {load:?}");
+    // The shared harness's copy of the fixture network (a failed run's copy is removed by the
+    // next run of any test).
+    let kit = traza_testkit::TestDb::new(
+        traza_testkit::Backend::Sqlite,
+        traza_testkit::Contents::Network,
+        "browser",
+    )
+    .await
+    .expect("a SQLite test database");
+    let db = kit.url.clone();
     let (server, addr) = common::serve(&db);
     let _server = Killed(server);
 
@@ -535,6 +542,8 @@ async fn staff_qa_and_coordination_work_through_the_pages() {
 
     integrity_through_the_pages(&b).await;
     b.client.close().await.expect("close the browser");
+    drop(_server);
+    kit.remove().await;
 }
 
 /// The rules that protect patients, as the pages show them: a failing result is kept and

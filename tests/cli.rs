@@ -1,5 +1,6 @@
-//! End-to-end tests of the `traza` binary against a real database: SQLite always, PostgreSQL
-//! when `TRAZA_TEST_POSTGRES_URL` is set (each test in a database of its own).
+//! End-to-end tests of the `traza` binary against a real database. Each `#[both_backends]`
+//! test runs as `name::sqlite` and `name::postgres` (when `TRAZA_TEST_POSTGRES_URL` is set),
+//! each on its own copy of a template database (`traza-testkit`).
 
 mod common;
 
@@ -9,6 +10,7 @@ use std::process::{Command, Output, Stdio};
 use common::{serve, traza};
 
 use sqlx::{Connection, Executor};
+use traza_testkit::{Backend, CatchUnwind, Contents, TestDb, audit_key_path, both_backends};
 
 fn text(o: &Output) -> String {
     format!(
@@ -18,59 +20,12 @@ fn text(o: &Output) -> String {
     )
 }
 
-/// A database for one test: a SQLite file, or a fresh PostgreSQL database.
-struct TestDb {
+/// A test's database, and what someone with direct access to it could do.
+struct Db {
     url: String,
-    _dir: Option<tempfile::TempDir>,
-    pg_admin: Option<(String, String)>,
 }
 
-impl TestDb {
-    fn sqlite() -> TestDb {
-        let dir = tempfile::tempdir().expect("a temp dir");
-        let url = format!(
-            "sqlite://{}?mode=rwc",
-            dir.path().join("traza.db").display()
-        );
-        TestDb {
-            url,
-            _dir: Some(dir),
-            pg_admin: None,
-        }
-    }
-
-    async fn postgres(test: &str) -> Option<TestDb> {
-        let Ok(base) = std::env::var("TRAZA_TEST_POSTGRES_URL") else {
-            eprintln!(
-                "note: TRAZA_TEST_POSTGRES_URL is not set; skipping the PostgreSQL half of {test}"
-            );
-            return None;
-        };
-        let name = format!("traza_cli_{}_{}", test, std::process::id());
-        let mut conn = sqlx::PgConnection::connect(&base)
-            .await
-            .expect("TRAZA_TEST_POSTGRES_URL is reachable");
-        conn.execute(sqlx::AssertSqlSafe(format!(
-            "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-        )))
-        .await
-        .expect("drop old test db");
-        conn.execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-            .await
-            .expect("create test db");
-        let url = match base.rfind('/') {
-            Some(i) if i > base.find("://").map_or(0, |s| s + 2) => {
-                format!("{}/{name}", &base[..i])
-            }
-            _ => format!("{base}/{name}"),
-        };
-        Some(TestDb {
-            url,
-            _dir: None,
-            pg_admin: Some((base, name)),
-        })
-    }
-
+impl Db {
     /// Runs raw SQL against the database, as someone with direct access to it would.
     async fn tamper(&self, sql: &str) {
         if self.url.starts_with("sqlite:") {
@@ -101,319 +56,376 @@ impl TestDb {
             }
         }
     }
+}
 
-    async fn drop_pg(&self) {
-        if let Some((base, name)) = &self.pg_admin
-            && let Ok(mut conn) = sqlx::PgConnection::connect(base).await
-        {
-            let _ = conn
-                .execute(sqlx::AssertSqlSafe(format!(
-                    "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-                )))
-                .await;
-        }
+/// Runs one backend's half of a `#[both_backends]` test on a copy of the template database
+/// of `contents` (`traza-testkit`), then removes it, even when `body` panics.
+async fn on<F, Fut>(backend: Backend, contents: Contents, name: &str, body: F)
+where
+    F: FnOnce(Db) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    let Some(db) = TestDb::new(backend, contents, name).await else {
+        return;
+    };
+    let outcome = CatchUnwind::new(body(Db {
+        url: db.url.clone(),
+    }))
+    .await;
+    db.remove().await;
+    if let Err(panic) = outcome {
+        std::panic::resume_unwind(panic);
     }
 }
 
-async fn on_both(
-    test: &str,
-    body: impl Fn(&TestDb) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + '_>>,
-) {
-    let sqlite = TestDb::sqlite();
-    body(&sqlite).await;
-    if let Some(pg) = TestDb::postgres(test).await {
-        body(&pg).await;
-        pg.drop_pg().await;
-    }
+#[both_backends(empty)]
+async fn audit_verify_passes_on_an_intact_trail_and_names_the_first_tampered_event(db: Db) {
+    let migrate = traza(&db.url, &["migrate"], None);
+    assert!(migrate.status.success(), "{}", text(&migrate));
+    let load = traza(&db.url, &["fixtures", "load"], None);
+    assert!(load.status.success(), "{}", text(&load));
+    assert!(text(&load).contains("10 laboratories"), "{}", text(&load));
+
+    let ok = traza(&db.url, &["audit", "verify"], None);
+    assert_eq!(ok.status.code(), Some(0), "{}", text(&ok));
+    assert!(text(&ok).contains("intact"));
+
+    db.tamper("UPDATE audit_events SET reason = 'nothing to see' WHERE id = 7")
+        .await;
+    let broken = traza(&db.url, &["audit", "verify"], None);
+    assert_eq!(broken.status.code(), Some(1), "{}", text(&broken));
+    assert!(text(&broken).contains("event 7"), "{}", text(&broken));
 }
 
-#[tokio::test]
-async fn audit_verify_passes_on_an_intact_trail_and_names_the_first_tampered_event() {
-    on_both("audit_verify", |db| {
-        Box::pin(async move {
-            let migrate = traza(&db.url, &["migrate"], None);
-            assert!(migrate.status.success(), "{}", text(&migrate));
-            let load = traza(&db.url, &["fixtures", "load"], None);
-            assert!(load.status.success(), "{}", text(&load));
-            assert!(text(&load).contains("10 laboratories"), "{}", text(&load));
-
-            let ok = traza(&db.url, &["audit", "verify"], None);
-            assert_eq!(ok.status.code(), Some(0), "{}", text(&ok));
-            assert!(text(&ok).contains("intact"));
-
-            db.tamper("UPDATE audit_events SET reason = 'nothing to see' WHERE id = 7")
-                .await;
-            let broken = traza(&db.url, &["audit", "verify"], None);
-            assert_eq!(broken.status.code(), Some(1), "{}", text(&broken));
-            assert!(text(&broken).contains("event 7"), "{}", text(&broken));
-        })
-    })
-    .await;
+#[both_backends]
+async fn audit_verify_detects_a_deleted_tail(db: Db) {
+    db.tamper("DELETE FROM audit_events WHERE id = (SELECT MAX(id) FROM audit_events)")
+        .await;
+    let broken = traza(&db.url, &["audit", "verify"], None);
+    assert_eq!(broken.status.code(), Some(1), "{}", text(&broken));
 }
 
-#[tokio::test]
-async fn audit_verify_detects_a_deleted_tail() {
-    on_both("audit_tail", |db| {
-        Box::pin(async move {
-            assert!(traza(&db.url, &["fixtures", "load"], None).status.success());
-            db.tamper("DELETE FROM audit_events WHERE id = (SELECT MAX(id) FROM audit_events)")
-                .await;
-            let broken = traza(&db.url, &["audit", "verify"], None);
-            assert_eq!(broken.status.code(), Some(1), "{}", text(&broken));
-        })
-    })
-    .await;
-}
+#[both_backends]
+async fn a_removed_tail_with_its_rows_is_caught_through_a_checkpoint(db: Db) {
+    let add = traza(
+        &db.url,
+        &[
+            "user",
+            "add",
+            "--username",
+            "intruso",
+            "--full-name",
+            "Cuenta Intrusa",
+            "--role",
+            "admin",
+            "--password-stdin",
+            "--user",
+            "traza.admin",
+        ],
+        Some("una clave bien larga\n"),
+    );
+    assert!(add.status.success(), "{}", text(&add));
+    let printed = traza(&db.url, &["audit", "checkpoint"], None);
+    assert_eq!(printed.status.code(), Some(0), "{}", text(&printed));
+    let checkpoint = String::from_utf8_lossy(&printed.stdout).trim().to_owned();
+    assert!(checkpoint.contains(':'), "{checkpoint}");
 
-#[tokio::test]
-async fn a_removed_tail_with_its_rows_is_caught_through_a_checkpoint() {
-    on_both("audit_checkpoint", |db| {
-        Box::pin(async move {
-            assert!(traza(&db.url, &["fixtures", "load"], None).status.success());
-            let add = traza(
-                &db.url,
-                &[
-                    "user", "add", "--username", "intruso", "--full-name", "Cuenta Intrusa",
-                    "--role", "admin", "--password-stdin", "--user", "traza.admin",
-                ],
-                Some("una clave bien larga\n"),
-            );
-            assert!(add.status.success(), "{}", text(&add));
-            let printed = traza(&db.url, &["audit", "checkpoint"], None);
-            assert_eq!(printed.status.code(), Some(0), "{}", text(&printed));
-            let checkpoint = String::from_utf8_lossy(&printed.stdout).trim().to_owned();
-            assert!(checkpoint.contains(':'), "{checkpoint}");
-
-            // The attack: the newest event goes, with the row it made, and the head moves back.
-            db.tamper(
+    // The attack: the newest event goes, with the row it made, and the head moves back.
+    db.tamper(
                 "UPDATE audit_head SET last_id = last_id - 1, last_hash = \
                  (SELECT prev_hash FROM audit_events WHERE id = (SELECT MAX(id) FROM audit_events))",
             )
             .await;
-            db.tamper("DELETE FROM users WHERE username = 'intruso'").await;
-            db.tamper("DELETE FROM audit_events WHERE id = (SELECT MAX(id) FROM audit_events)")
-                .await;
-            // From inside the database alone this cannot be seen…
-            let alone = traza(&db.url, &["audit", "verify"], None);
-            assert_eq!(alone.status.code(), Some(0), "{}", text(&alone));
-            // …but the checkpoint kept elsewhere names it.
-            let caught = traza(&db.url, &["audit", "verify", "--checkpoint", &checkpoint], None);
-            assert_eq!(caught.status.code(), Some(1), "{}", text(&caught));
-            assert!(text(&caught).contains("removed"), "{}", text(&caught));
-            let garbled = traza(&db.url, &["audit", "verify", "--checkpoint", "7"], None);
-            assert_eq!(garbled.status.code(), Some(2), "{}", text(&garbled));
-        })
-    })
-    .await;
+    db.tamper("DELETE FROM users WHERE username = 'intruso'")
+        .await;
+    db.tamper("DELETE FROM audit_events WHERE id = (SELECT MAX(id) FROM audit_events)")
+        .await;
+    // From inside the database alone this cannot be seen…
+    let alone = traza(&db.url, &["audit", "verify"], None);
+    assert_eq!(alone.status.code(), Some(0), "{}", text(&alone));
+    // …but the checkpoint kept elsewhere names it.
+    let caught = traza(
+        &db.url,
+        &["audit", "verify", "--checkpoint", &checkpoint],
+        None,
+    );
+    assert_eq!(caught.status.code(), Some(1), "{}", text(&caught));
+    assert!(text(&caught).contains("removed"), "{}", text(&caught));
+    let garbled = traza(&db.url, &["audit", "verify", "--checkpoint", "7"], None);
+    assert_eq!(garbled.status.code(), Some(2), "{}", text(&garbled));
 }
 
-#[tokio::test]
-async fn the_key_file_is_made_needed_and_rotated() {
-    on_both("audit_key", |db| {
-        Box::pin(async move {
-            let key = common::audit_key_file(&db.url);
-            let _ = std::fs::remove_file(&key);
-            let first = traza(&db.url, &["fixtures", "load"], None);
-            assert!(first.status.success(), "{}", text(&first));
-            assert!(
-                text(&first).contains("made the audit trail's key"),
-                "{}",
-                text(&first)
-            );
-            #[cfg(unix)]
-            {
-                use std::os::unix::fs::PermissionsExt;
-                let mode = std::fs::metadata(&key).unwrap().permissions().mode();
-                assert_eq!(mode & 0o777, 0o600);
-            }
-            let refused = traza(&db.url, &["audit", "rekey", "--user", "elena.rubio"], None);
-            assert_eq!(refused.status.code(), Some(2), "{}", text(&refused));
-            let rekey = traza(&db.url, &["audit", "rekey", "--user", "traza.admin"], None);
-            assert_eq!(rekey.status.code(), Some(0), "{}", text(&rekey));
-            assert!(
-                text(&rekey).contains("now signed with key"),
-                "{}",
-                text(&rekey)
-            );
-            let ring = std::fs::read_to_string(&key).unwrap();
-            assert_eq!(
-                ring.lines()
-                    .filter(|l| l.starts_with("traza-audit-key "))
-                    .count(),
-                2
-            );
-            let verify = traza(&db.url, &["audit", "verify"], None);
-            assert_eq!(verify.status.code(), Some(0), "{}", text(&verify));
-            // The key file gone: no command writes, and verify says what it lacks.
-            let kept = key.with_extension("kept");
-            std::fs::rename(&key, &kept).unwrap();
-            for args in [&["audit", "verify"][..], &["fixtures", "load"][..]] {
-                let out = traza(&db.url, args, None);
-                assert_eq!(out.status.code(), Some(2), "{args:?}: {}", text(&out));
-                assert!(text(&out).contains("key file"), "{}", text(&out));
-            }
-            std::fs::rename(&kept, &key).unwrap();
-            let _ = std::fs::remove_file(&key);
-        })
-    })
-    .await;
+#[both_backends(empty)]
+async fn the_key_file_is_made_needed_and_rotated(db: Db) {
+    let key = audit_key_path(&db.url);
+    let _ = std::fs::remove_file(&key);
+    let first = traza(&db.url, &["fixtures", "load"], None);
+    assert!(first.status.success(), "{}", text(&first));
+    assert!(
+        text(&first).contains("made the audit trail's key"),
+        "{}",
+        text(&first)
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&key).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    let refused = traza(&db.url, &["audit", "rekey", "--user", "elena.rubio"], None);
+    assert_eq!(refused.status.code(), Some(2), "{}", text(&refused));
+    let rekey = traza(&db.url, &["audit", "rekey", "--user", "traza.admin"], None);
+    assert_eq!(rekey.status.code(), Some(0), "{}", text(&rekey));
+    assert!(
+        text(&rekey).contains("now signed with key"),
+        "{}",
+        text(&rekey)
+    );
+    let ring = std::fs::read_to_string(&key).unwrap();
+    assert_eq!(
+        ring.lines()
+            .filter(|l| l.starts_with("traza-audit-key "))
+            .count(),
+        2
+    );
+    let verify = traza(&db.url, &["audit", "verify"], None);
+    assert_eq!(verify.status.code(), Some(0), "{}", text(&verify));
+    // The key file gone: no command writes, and verify says what it lacks.
+    let kept = key.with_extension("kept");
+    std::fs::rename(&key, &kept).unwrap();
+    for args in [&["audit", "verify"][..], &["fixtures", "load"][..]] {
+        let out = traza(&db.url, args, None);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", text(&out));
+        assert!(text(&out).contains("key file"), "{}", text(&out));
+    }
+    std::fs::rename(&kept, &key).unwrap();
+    let _ = std::fs::remove_file(&key);
 }
 
-#[tokio::test]
-async fn user_add_bootstraps_the_first_admin_then_requires_an_admin() {
-    on_both("user_add", |db| {
-        Box::pin(async move {
-            let first = traza(
-                &db.url,
-                &[
-                    "user",
-                    "add",
-                    "--username",
-                    "root",
-                    "--full-name",
-                    "Rocío Admin",
-                    "--role",
-                    "admin",
-                    "--password-stdin",
-                ],
-                Some("una clave bien larga\n"),
-            );
-            assert!(first.status.success(), "{}", text(&first));
+#[both_backends(empty)]
+async fn user_add_bootstraps_the_first_admin_then_requires_an_admin(db: Db) {
+    let first = traza(
+        &db.url,
+        &[
+            "user",
+            "add",
+            "--username",
+            "root",
+            "--full-name",
+            "Rocío Admin",
+            "--role",
+            "admin",
+            "--password-stdin",
+        ],
+        Some("una clave bien larga\n"),
+    );
+    assert!(first.status.success(), "{}", text(&first));
 
-            let anonymous = traza(
-                &db.url,
-                &[
-                    "user",
-                    "add",
-                    "--username",
-                    "other",
-                    "--full-name",
-                    "Otro",
-                    "--role",
-                    "auditor",
-                    "--password-stdin",
-                ],
-                Some("otra clave bien larga\n"),
-            );
-            assert_eq!(anonymous.status.code(), Some(2), "{}", text(&anonymous));
-            assert!(text(&anonymous).contains("--user"));
+    let anonymous = traza(
+        &db.url,
+        &[
+            "user",
+            "add",
+            "--username",
+            "other",
+            "--full-name",
+            "Otro",
+            "--role",
+            "auditor",
+            "--password-stdin",
+        ],
+        Some("otra clave bien larga\n"),
+    );
+    assert_eq!(anonymous.status.code(), Some(2), "{}", text(&anonymous));
+    assert!(text(&anonymous).contains("--user"));
 
-            let by_admin = traza(
-                &db.url,
-                &[
-                    "user",
-                    "add",
-                    "--username",
-                    "other",
-                    "--full-name",
-                    "Otro",
-                    "--role",
-                    "auditor",
-                    "--password-stdin",
-                    "--user",
-                    "root",
-                ],
-                Some("otra clave bien larga\n"),
-            );
-            assert!(by_admin.status.success(), "{}", text(&by_admin));
+    let by_admin = traza(
+        &db.url,
+        &[
+            "user",
+            "add",
+            "--username",
+            "other",
+            "--full-name",
+            "Otro",
+            "--role",
+            "auditor",
+            "--password-stdin",
+            "--user",
+            "root",
+        ],
+        Some("otra clave bien larga\n"),
+    );
+    assert!(by_admin.status.success(), "{}", text(&by_admin));
 
-            let short = traza(
-                &db.url,
-                &[
-                    "user",
-                    "add",
-                    "--username",
-                    "third",
-                    "--full-name",
-                    "Corta",
-                    "--role",
-                    "auditor",
-                    "--password-stdin",
-                    "--user",
-                    "root",
-                ],
-                Some("corta\n"),
-            );
-            assert_eq!(short.status.code(), Some(2));
-            assert!(text(&short).contains("password"), "{}", text(&short));
+    let short = traza(
+        &db.url,
+        &[
+            "user",
+            "add",
+            "--username",
+            "third",
+            "--full-name",
+            "Corta",
+            "--role",
+            "auditor",
+            "--password-stdin",
+            "--user",
+            "root",
+        ],
+        Some("corta\n"),
+    );
+    assert_eq!(short.status.code(), Some(2));
+    assert!(text(&short).contains("password"), "{}", text(&short));
 
-            let verify = traza(&db.url, &["audit", "verify"], None);
-            assert_eq!(verify.status.code(), Some(0), "{}", text(&verify));
-            assert!(text(&verify).contains("2 events"), "{}", text(&verify));
-        })
-    })
-    .await;
+    let verify = traza(&db.url, &["audit", "verify"], None);
+    assert_eq!(verify.status.code(), Some(0), "{}", text(&verify));
+    assert!(text(&verify).contains("2 events"), "{}", text(&verify));
 }
 
-#[tokio::test]
-async fn import_batches_is_all_or_nothing_with_an_exit_status_and_an_errors_file() {
-    on_both("import_cli", |db| {
-        Box::pin(async move {
-            let sample = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/history/lotes-historicos-cp1252.csv");
-            let dir = tempfile::tempdir().expect("a temp dir");
-            let load = traza(&db.url, &["fixtures", "load"], None);
-            assert!(load.status.success(), "{}", text(&load));
-
-            // An unknown user, a dry run, the real import, the same file again.
-            let nobody = traza(&db.url, &["import", "batches", sample, "--user", "nadie"], None);
-            assert_eq!(nobody.status.code(), Some(2), "{}", text(&nobody));
-            let dry = traza(&db.url, &["import", "batches", sample, "--user", "lucia.navarro", "--dry-run"], None);
-            assert_eq!(dry.status.code(), Some(0), "{}", text(&dry));
-            assert!(text(&dry).contains("created 5"), "{}", text(&dry));
-            assert!(text(&dry).contains("nothing was written"), "{}", text(&dry));
-            let done = traza(&db.url, &["import", "batches", sample, "--user", "lucia.navarro"], None);
-            assert_eq!(done.status.code(), Some(0), "{}", text(&done));
-            assert!(text(&done).contains("created 5") && text(&done).contains("windows-1252"), "{}", text(&done));
-            let again = traza(&db.url, &["import", "batches", sample, "--user", "lucia.navarro"], None);
-            assert!(text(&again).contains("created 0, unchanged 5"), "{}", text(&again));
-
-            // Marta (Granada) may not import Sevilla's and Málaga's rows: exit 1, errors file.
-            let errors = dir.path().join("errores.csv");
-            let refused = traza(
-                &db.url,
-                &["import", "batches", sample, "--user", "marta.jimenez", "--errors-csv", errors.to_str().unwrap()],
-                None,
-            );
-            assert_eq!(refused.status.code(), Some(1), "{}", text(&refused));
-            // The refused rows as written (`;`, the file's columns, decoded), then line,
-            // error_code and error_message: ready to fix in Excel.
-            let bytes = std::fs::read(&errors).expect("the errors file");
-            assert!(bytes.starts_with(b"\xEF\xBB\xBF"), "UTF-8 with a BOM for Excel");
-            let mut r = csv::ReaderBuilder::new().delimiter(b';').from_reader(&bytes[3..]);
-            let head: Vec<String> = r.headers().expect("a header").iter().map(str::to_owned).collect();
-            assert_eq!(head.len(), 23);
-            assert_eq!(&head[..2], ["batch_number", "product_code"]);
-            assert_eq!(&head[20..], ["line", "error_code", "error_message"]);
-            let rows: Vec<csv::StringRecord> = r.records().map(|x| x.expect("a record")).collect();
-            assert_eq!(rows.len(), 2, "{rows:?}");
-            assert_eq!((&rows[0][0], &rows[0][20], &rows[0][21]), ("SEV-UPRC-2021-00044", "5", "out_of_scope"));
-            assert_eq!(&rows[0][19], "Paciente de Sevilla;\nsegunda línea de texto en la nota");
-            assert_eq!(&rows[0][3], "autólogo");
-            assert_eq!((&rows[1][0], &rows[1][20]), ("MAL-CRTS-2020-00101", "7"));
-            assert!(rows[1][22].contains("MAL-CRTS"), "{:?}", &rows[1]);
-
-            // Export as the auditor: the five batches in the import format; the chain is whole.
-            let out = dir.path().join("export.csv");
-            let export = traza(&db.url, &["export", "batches", "--user", "elena.rubio", "--out", out.to_str().unwrap()], None);
-            assert!(export.status.success(), "{}", text(&export));
-            let csv = std::fs::read_to_string(&out).expect("the export");
-            assert!(csv.starts_with("batch_number,product_code,lab_code,origin,donor_code,patient_code,"), "{csv}");
-            assert!(csv.contains("GRA-UPCIT-2018-00003,MSC-AD-ALO,GRA-UPCIT,allogeneic,A999918000123,,2018-01-10,2018-01-11,2018-02-02,2019-02-02,released,125000000,94.1,15,4,"), "{csv}");
-            let verify = traza(&db.url, &["audit", "verify"], None);
-            assert_eq!(verify.status.code(), Some(0), "{}", text(&verify));
-        })
-    })
-    .await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn backup_copies_a_live_sqlite_database_with_its_chain_intact() {
-    let db = TestDb::sqlite();
+#[both_backends]
+async fn import_batches_is_all_or_nothing_with_an_exit_status_and_an_errors_file(db: Db) {
     let sample = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/fixtures/history/lotes-historicos-cp1252.csv"
     );
-    assert!(traza(&db.url, &["fixtures", "load"], None).status.success());
+    let dir = tempfile::tempdir().expect("a temp dir");
+
+    // An unknown user, a dry run, the real import, the same file again.
+    let nobody = traza(
+        &db.url,
+        &["import", "batches", sample, "--user", "nadie"],
+        None,
+    );
+    assert_eq!(nobody.status.code(), Some(2), "{}", text(&nobody));
+    let dry = traza(
+        &db.url,
+        &[
+            "import",
+            "batches",
+            sample,
+            "--user",
+            "lucia.navarro",
+            "--dry-run",
+        ],
+        None,
+    );
+    assert_eq!(dry.status.code(), Some(0), "{}", text(&dry));
+    assert!(text(&dry).contains("created 5"), "{}", text(&dry));
+    assert!(text(&dry).contains("nothing was written"), "{}", text(&dry));
+    let done = traza(
+        &db.url,
+        &["import", "batches", sample, "--user", "lucia.navarro"],
+        None,
+    );
+    assert_eq!(done.status.code(), Some(0), "{}", text(&done));
+    assert!(
+        text(&done).contains("created 5") && text(&done).contains("windows-1252"),
+        "{}",
+        text(&done)
+    );
+    let again = traza(
+        &db.url,
+        &["import", "batches", sample, "--user", "lucia.navarro"],
+        None,
+    );
+    assert!(
+        text(&again).contains("created 0, unchanged 5"),
+        "{}",
+        text(&again)
+    );
+
+    // Marta (Granada) may not import Sevilla's and Málaga's rows: exit 1, errors file.
+    let errors = dir.path().join("errores.csv");
+    let refused = traza(
+        &db.url,
+        &[
+            "import",
+            "batches",
+            sample,
+            "--user",
+            "marta.jimenez",
+            "--errors-csv",
+            errors.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(refused.status.code(), Some(1), "{}", text(&refused));
+    // The refused rows as written (`;`, the file's columns, decoded), then line,
+    // error_code and error_message: ready to fix in Excel.
+    let bytes = std::fs::read(&errors).expect("the errors file");
+    assert!(
+        bytes.starts_with(b"\xEF\xBB\xBF"),
+        "UTF-8 with a BOM for Excel"
+    );
+    let mut r = csv::ReaderBuilder::new()
+        .delimiter(b';')
+        .from_reader(&bytes[3..]);
+    let head: Vec<String> = r
+        .headers()
+        .expect("a header")
+        .iter()
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(head.len(), 23);
+    assert_eq!(&head[..2], ["batch_number", "product_code"]);
+    assert_eq!(&head[20..], ["line", "error_code", "error_message"]);
+    let rows: Vec<csv::StringRecord> = r.records().map(|x| x.expect("a record")).collect();
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    assert_eq!(
+        (&rows[0][0], &rows[0][20], &rows[0][21]),
+        ("SEV-UPRC-2021-00044", "5", "out_of_scope")
+    );
+    assert_eq!(
+        &rows[0][19],
+        "Paciente de Sevilla;\nsegunda línea de texto en la nota"
+    );
+    assert_eq!(&rows[0][3], "autólogo");
+    assert_eq!((&rows[1][0], &rows[1][20]), ("MAL-CRTS-2020-00101", "7"));
+    assert!(rows[1][22].contains("MAL-CRTS"), "{:?}", &rows[1]);
+
+    // Export as the auditor: the five batches in the import format; the chain is whole.
+    let out = dir.path().join("export.csv");
+    let export = traza(
+        &db.url,
+        &[
+            "export",
+            "batches",
+            "--user",
+            "elena.rubio",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert!(export.status.success(), "{}", text(&export));
+    let csv = std::fs::read_to_string(&out).expect("the export");
+    assert!(
+        csv.starts_with("batch_number,product_code,lab_code,origin,donor_code,patient_code,"),
+        "{csv}"
+    );
+    assert!(csv.contains("GRA-UPCIT-2018-00003,MSC-AD-ALO,GRA-UPCIT,allogeneic,A999918000123,,2018-01-10,2018-01-11,2018-02-02,2019-02-02,released,125000000,94.1,15,4,"), "{csv}");
+    let verify = traza(&db.url, &["audit", "verify"], None);
+    assert_eq!(verify.status.code(), Some(0), "{}", text(&verify));
+}
+
+/// `traza backup` copies a live SQLite file (PostgreSQL has its own tools): SQLite only.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn backup_copies_a_live_sqlite_database_with_its_chain_intact() {
+    on(
+        Backend::Sqlite,
+        Contents::Network,
+        "backup_copies_a_live_sqlite_database_with_its_chain_intact",
+        backup_of_a_live_database,
+    )
+    .await;
+}
+
+async fn backup_of_a_live_database(db: Db) {
+    let sample = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fixtures/history/lotes-historicos-cp1252.csv"
+    );
     let import = traza(
         &db.url,
         &["import", "batches", sample, "--user", "lucia.navarro"],
@@ -424,7 +436,7 @@ async fn backup_copies_a_live_sqlite_database_with_its_chain_intact() {
     // Writers keep recording steps on a batch while the backup runs.
     let store = traza_store::Store::connect(&db.url).await.expect("open");
     store
-        .open_audit_key(&common::audit_key_file(&db.url))
+        .open_audit_key(&audit_key_path(&db.url))
         .await
         .expect("the audit key");
     let irene = store
@@ -432,8 +444,9 @@ async fn backup_copies_a_live_sqlite_database_with_its_chain_intact() {
         .await
         .expect("the MAL-CRTS technician");
     let writing = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let written = std::sync::Arc::new(std::sync::atomic::AtomicU32::new(0));
     let writer = {
-        let (store, writing) = (store.clone(), writing.clone());
+        let (store, writing, written) = (store.clone(), writing.clone(), written.clone());
         tokio::spawn(async move {
             let mut n = 0u32;
             while writing.load(std::sync::atomic::Ordering::Relaxed) {
@@ -449,11 +462,16 @@ async fn backup_copies_a_live_sqlite_database_with_its_chain_intact() {
                     .await
                     .expect("a step");
                 n += 1;
+                written.store(n, std::sync::atomic::Ordering::Relaxed);
             }
             n
         })
     };
-    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    // The backup starts once the writers are under way (a few steps committed).
+    while written.load(std::sync::atomic::Ordering::Relaxed) < 3 {
+        tokio::task::yield_now().await;
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
     let dir = tempfile::tempdir().expect("a temp dir");
     let out = dir.path().join("copia.db");
     let (url, target) = (db.url.clone(), out.to_str().unwrap().to_owned());
@@ -473,11 +491,8 @@ async fn backup_copies_a_live_sqlite_database_with_its_chain_intact() {
     let keyless = traza(&restored, &["audit", "verify"], None);
     assert_eq!(keyless.status.code(), Some(2), "{}", text(&keyless));
     assert!(text(&keyless).contains("key file"), "{}", text(&keyless));
-    std::fs::copy(
-        common::audit_key_file(&db.url),
-        common::audit_key_file(&restored),
-    )
-    .expect("the key file restored beside the copy");
+    std::fs::copy(audit_key_path(&db.url), audit_key_path(&restored))
+        .expect("the key file restored beside the copy");
     let verify = traza(&restored, &["audit", "verify"], None);
     assert_eq!(verify.status.code(), Some(0), "{}", text(&verify));
     let export = traza(
@@ -516,69 +531,85 @@ fn exported_rows(db: &str) -> usize {
     String::from_utf8_lossy(&export.stdout).lines().count() - 1
 }
 
-#[tokio::test]
-async fn an_import_killed_midway_leaves_nothing_and_can_run_again() {
-    on_both("import_kill9", |db| {
-        Box::pin(async move {
-            let dir = tempfile::tempdir().expect("a temp dir");
-            let file = dir.path().join("historia.csv");
-            // Large enough that the import is still running when it is killed: an idle
-            // machine imports 100,000 rows in under 1.5 s.
-            const ROWS: usize = 400_000;
-            history_file(&file, ROWS);
-            assert!(traza(&db.url, &["fixtures", "load"], None).status.success());
+#[both_backends]
+async fn an_import_killed_midway_leaves_nothing_and_can_run_again(db: Db) {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let file = dir.path().join("historia.csv");
+    // The import is cut off once a third of its rows are written inside its
+    // transaction: the import's own progress signal says when, on any machine.
+    const ROWS: usize = 30_000;
+    history_file(&file, ROWS);
 
-            let mut child = Command::new(env!("CARGO_BIN_EXE_traza"))
-                .args([
-                    "import",
-                    "batches",
-                    file.to_str().unwrap(),
-                    "--user",
-                    "lucia.navarro",
-                ])
-                .env("TRAZA_DATABASE_URL", &db.url)
-                .env("TRAZA_AUDIT_KEY_FILE", common::audit_key_file(&db.url))
-                .env("TRAZA_LOG", "warn")
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .expect("traza import starts");
-            tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
-            assert!(
-                child.try_wait().expect("status").is_none(),
-                "the import finished before it could be killed"
-            );
-            child.kill().expect("SIGKILL");
-            child.wait().expect("reaped");
-
-            assert_eq!(
-                exported_rows(&db.url),
-                0,
-                "no row of the killed import remains"
-            );
-            let verify = traza(&db.url, &["audit", "verify"], None);
-            assert_eq!(verify.status.code(), Some(0), "{}", text(&verify));
-            let again = traza(
-                &db.url,
-                &[
-                    "import",
-                    "batches",
-                    file.to_str().unwrap(),
-                    "--user",
-                    "lucia.navarro",
-                ],
-                None,
-            );
-            assert!(again.status.success(), "{}", text(&again));
-            assert!(
-                text(&again).contains(&format!("created {ROWS}")),
-                "{}",
-                text(&again)
-            );
-            assert_eq!(exported_rows(&db.url), ROWS);
-        })
+    let mut child = Command::new(env!("CARGO_BIN_EXE_traza"))
+        .args([
+            "import",
+            "batches",
+            file.to_str().unwrap(),
+            "--user",
+            "lucia.navarro",
+        ])
+        .env("TRAZA_DATABASE_URL", &db.url)
+        .env("TRAZA_AUDIT_KEY_FILE", audit_key_path(&db.url))
+        .env("TRAZA_LOG", "warn,traza_store::import=debug")
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("traza import starts");
+    let log = child.stderr.take().expect("stderr is piped");
+    let written = tokio::task::spawn_blocking(move || {
+        use std::io::BufRead;
+        std::io::BufReader::new(log)
+            .lines()
+            .map_while(Result::ok)
+            .filter_map(|line| {
+                line.split("rows_written=")
+                    .nth(1)?
+                    .split_whitespace()
+                    .next()?
+                    .parse::<usize>()
+                    .ok()
+            })
+            .find(|n| *n >= ROWS / 3)
     })
-    .await;
+    .await
+    .expect("the log reader");
+    assert!(
+        written.is_some_and(|n| n < ROWS),
+        "no progress signal before the import ended: {written:?}"
+    );
+    assert!(
+        child.try_wait().expect("status").is_none(),
+        "the import finished before it could be killed"
+    );
+    child.kill().expect("SIGKILL");
+    child.wait().expect("reaped");
+
+    assert_eq!(
+        exported_rows(&db.url),
+        0,
+        "no row of the killed import remains"
+    );
+    let verify = traza(&db.url, &["audit", "verify"], None);
+    assert_eq!(verify.status.code(), Some(0), "{}", text(&verify));
+    let again = traza(
+        &db.url,
+        &[
+            "import",
+            "batches",
+            file.to_str().unwrap(),
+            "--user",
+            "lucia.navarro",
+        ],
+        None,
+    );
+    assert!(again.status.success(), "{}", text(&again));
+    assert!(
+        text(&again).contains(&format!("created {ROWS}")),
+        "{}",
+        text(&again)
+    );
+    assert_eq!(exported_rows(&db.url), ROWS);
 }
 
 /// One HTTP/1.1 request over a fresh connection; the status and body, or `None` when the
@@ -627,171 +658,181 @@ fn http_with(
     (body.len() == length).then(|| (status, body.to_owned()))
 }
 
-#[tokio::test]
-async fn a_server_killed_during_a_burst_of_writes_keeps_every_acknowledged_one() {
-    on_both("serve_kill9", |db| {
-        Box::pin(async move {
-            let sample = concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/fixtures/history/lotes-historicos-cp1252.csv"
-            );
-            assert!(traza(&db.url, &["fixtures", "load"], None).status.success());
-            assert!(
-                traza(
-                    &db.url,
-                    &["import", "batches", sample, "--user", "lucia.navarro"],
-                    None
-                )
-                .status
-                .success()
-            );
-            let (mut child, addr) = serve(&db.url);
-            let (status, body) = http(
-                &addr,
-                "POST",
-                "/api/v1/auth/login",
-                None,
-                r#"{"username":"irene.soto","password":"demo-tecnico-crts-1"}"#,
-            )
-            .expect("login answers");
-            assert_eq!(status, 200, "{body}");
-            let token: serde_json::Value = serde_json::from_str(&body).expect("JSON");
-            let token = token["token"].as_str().expect("token").to_owned();
+#[both_backends]
+async fn a_server_killed_during_a_burst_of_writes_keeps_every_acknowledged_one(db: Db) {
+    let sample = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fixtures/history/lotes-historicos-cp1252.csv"
+    );
+    assert!(
+        traza(
+            &db.url,
+            &["import", "batches", sample, "--user", "lucia.navarro"],
+            None
+        )
+        .status
+        .success()
+    );
+    let (mut child, addr) = serve(&db.url);
+    let (status, body) = http(
+        &addr,
+        "POST",
+        "/api/v1/auth/login",
+        None,
+        r#"{"username":"irene.soto","password":"demo-tecnico-crts-1"}"#,
+    )
+    .expect("login answers");
+    assert_eq!(status, 200, "{body}");
+    let token: serde_json::Value = serde_json::from_str(&body).expect("JSON");
+    let token = token["token"].as_str().expect("token").to_owned();
 
-            // Eight writers record steps until the server dies under them.
-            let acknowledged = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-            let mut writers = Vec::new();
-            for w in 0..8 {
-                let (addr, token, acknowledged) =
-                    (addr.clone(), token.clone(), acknowledged.clone());
-                writers.push(std::thread::spawn(move || {
-                    for n in 0.. {
-                        let step = format!("paso {w}-{n}");
-                        let body =
-                            format!(r#"{{"step":"{step}","performed_at":"2026-11-30T10:00:00Z"}}"#);
-                        match http(
-                            &addr,
-                            "POST",
-                            "/api/v1/batches/MAL-CRTS-2020-00101/events",
-                            Some(&token),
-                            &body,
-                        ) {
-                            Some((201, _)) => acknowledged.lock().unwrap().push(step),
-                            Some((status, body)) => panic!("a step answered {status}: {body}"),
-                            None => return,
-                        }
-                    }
-                }));
+    // Eight writers record steps until the server dies under them.
+    let acknowledged = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let mut writers = Vec::new();
+    for w in 0..8 {
+        let (addr, token, acknowledged) = (addr.clone(), token.clone(), acknowledged.clone());
+        writers.push(std::thread::spawn(move || {
+            for n in 0.. {
+                let step = format!("paso {w}-{n}");
+                let body = format!(r#"{{"step":"{step}","performed_at":"2026-11-30T10:00:00Z"}}"#);
+                match http(
+                    &addr,
+                    "POST",
+                    "/api/v1/batches/MAL-CRTS-2020-00101/events",
+                    Some(&token),
+                    &body,
+                ) {
+                    Some((201, _)) => acknowledged.lock().unwrap().push(step),
+                    Some((status, body)) => panic!("a step answered {status}: {body}"),
+                    None => return,
+                }
             }
-            tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
-            child.kill().expect("SIGKILL");
-            child.wait().expect("reaped");
-            for w in writers {
-                w.join().expect("a writer");
-            }
-            let acknowledged = acknowledged.lock().unwrap().clone();
-            assert!(
-                acknowledged.len() > 10,
-                "only {} writes before the kill",
-                acknowledged.len()
-            );
+        }));
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    child.kill().expect("SIGKILL");
+    child.wait().expect("reaped");
+    for w in writers {
+        w.join().expect("a writer");
+    }
+    let acknowledged = acknowledged.lock().unwrap().clone();
+    assert!(
+        acknowledged.len() > 10,
+        "only {} writes before the kill",
+        acknowledged.len()
+    );
 
-            // Every acknowledged step is there, and the chain is whole.
-            let store = traza_store::Store::connect(&db.url).await.expect("reopen");
-            store
-                .open_audit_key(&common::audit_key_file(&db.url))
-                .await
-                .expect("the audit key");
-            let auditor = store.actor("elena.rubio").await.expect("auditor");
-            let batch = store
-                .get_batch(&auditor, "MAL-CRTS-2020-00101")
-                .await
-                .expect("the batch");
-            let stored: std::collections::HashSet<&str> =
-                batch.events.iter().map(|e| e.step.as_str()).collect();
-            let lost: Vec<&String> = acknowledged
-                .iter()
-                .filter(|s| !stored.contains(s.as_str()))
-                .collect();
-            assert!(
-                lost.is_empty(),
-                "{} acknowledged writes lost: {lost:?}",
-                lost.len()
-            );
-            store.close().await.expect("close");
-            let verify = traza(&db.url, &["audit", "verify"], None);
-            assert_eq!(verify.status.code(), Some(0), "{}", text(&verify));
-        })
-    })
-    .await;
+    // Every acknowledged step is there, and the chain is whole.
+    let store = traza_store::Store::connect(&db.url).await.expect("reopen");
+    store
+        .open_audit_key(&audit_key_path(&db.url))
+        .await
+        .expect("the audit key");
+    let auditor = store.actor("elena.rubio").await.expect("auditor");
+    let batch = store
+        .get_batch(&auditor, "MAL-CRTS-2020-00101")
+        .await
+        .expect("the batch");
+    let stored: std::collections::HashSet<&str> =
+        batch.events.iter().map(|e| e.step.as_str()).collect();
+    let lost: Vec<&String> = acknowledged
+        .iter()
+        .filter(|s| !stored.contains(s.as_str()))
+        .collect();
+    assert!(
+        lost.is_empty(),
+        "{} acknowledged writes lost: {lost:?}",
+        lost.len()
+    );
+    store.close().await.expect("close");
+    let verify = traza(&db.url, &["audit", "verify"], None);
+    assert_eq!(verify.status.code(), Some(0), "{}", text(&verify));
 }
 
-#[tokio::test]
-async fn two_servers_on_one_database_lose_no_update() {
-    on_both("two_servers", |db| {
-        Box::pin(async move {
-            let sample = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/history/lotes-historicos-cp1252.csv");
-            assert!(traza(&db.url, &["fixtures", "load"], None).status.success());
-            assert!(traza(&db.url, &["import", "batches", sample, "--user", "lucia.navarro"], None).status.success());
-            let (mut a, addr_a) = serve(&db.url);
-            let (mut b, addr_b) = serve(&db.url);
-            let login = r#"{"username":"irene.soto","password":"demo-tecnico-crts-1"}"#;
-            let (_, body) = http(&addr_a, "POST", "/api/v1/auth/login", None, login).expect("login");
-            let token: serde_json::Value = serde_json::from_str(&body).expect("JSON");
-            let token = token["token"].as_str().expect("token").to_owned();
-            let path = "/api/v1/batches/MAL-CRTS-2020-00101";
-            let version = |addr: &str| -> i64 {
-                let (status, body) = http(addr, "GET", path, Some(&token), "").expect("GET");
-                assert_eq!(status, 200, "{body}");
-                serde_json::from_str::<serde_json::Value>(&body).expect("JSON")["version"].as_i64().expect("version")
-            };
-            let start = version(&addr_a);
+#[both_backends]
+async fn two_servers_on_one_database_lose_no_update(db: Db) {
+    let sample = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fixtures/history/lotes-historicos-cp1252.csv"
+    );
+    assert!(
+        traza(
+            &db.url,
+            &["import", "batches", sample, "--user", "lucia.navarro"],
+            None
+        )
+        .status
+        .success()
+    );
+    let (mut a, addr_a) = serve(&db.url);
+    let (mut b, addr_b) = serve(&db.url);
+    let login = r#"{"username":"irene.soto","password":"demo-tecnico-crts-1"}"#;
+    let (_, body) = http(&addr_a, "POST", "/api/v1/auth/login", None, login).expect("login");
+    let token: serde_json::Value = serde_json::from_str(&body).expect("JSON");
+    let token = token["token"].as_str().expect("token").to_owned();
+    let path = "/api/v1/batches/MAL-CRTS-2020-00101";
+    let version = |addr: &str| -> i64 {
+        let (status, body) = http(addr, "GET", path, Some(&token), "").expect("GET");
+        assert_eq!(status, 200, "{body}");
+        serde_json::from_str::<serde_json::Value>(&body).expect("JSON")["version"]
+            .as_i64()
+            .expect("version")
+    };
+    let start = version(&addr_a);
 
-            // Six writers alternate between the two processes: steps (no If-Match) and
-            // corrections (If-Match with the version just read; some lose the race: 412).
-            let mut writers = Vec::new();
-            for w in 0..6 {
-                let (a, b, token) = (addr_a.clone(), addr_b.clone(), token.clone());
-                writers.push(std::thread::spawn(move || {
-                    let (mut steps, mut patches, mut stale) = (0, 0, 0);
-                    for n in 0..25 {
-                        let addr = if (w + n) % 2 == 0 { &a } else { &b };
-                        if n % 3 == 0 {
-                            let (_, body) = http(addr, "GET", path, Some(&token), "").expect("GET");
-                            let v = serde_json::from_str::<serde_json::Value>(&body).unwrap()["version"].as_i64().unwrap();
-                            let body = format!(r#"{{"notes":"nota {w}-{n}","reason":"corrección {w}-{n}"}}"#);
-                            let if_match = format!("if-match: \"{v}\"\r\n");
-                            let answer = http_with(addr, "PATCH", path, Some(&token), &if_match, &body);
-                            match answer.map(|(status, _)| status) {
-                                Some(200) => patches += 1,
-                                Some(412) => stale += 1,
-                                other => panic!("a correction answered {other:?}"),
-                            }
-                        } else {
-                            let body = format!(r#"{{"step":"paso {w}-{n}","performed_at":"2026-11-30T10:00:00Z"}}"#);
-                            let (status, body) = http(addr, "POST", &format!("{path}/events"), Some(&token), &body).expect("POST");
-                            assert_eq!(status, 201, "{body}");
-                            steps += 1;
-                        }
+    // Six writers alternate between the two processes: steps (no If-Match) and
+    // corrections (If-Match with the version just read; some lose the race: 412).
+    let mut writers = Vec::new();
+    for w in 0..6 {
+        let (a, b, token) = (addr_a.clone(), addr_b.clone(), token.clone());
+        writers.push(std::thread::spawn(move || {
+            let (mut steps, mut patches, mut stale) = (0, 0, 0);
+            for n in 0..25 {
+                let addr = if (w + n) % 2 == 0 { &a } else { &b };
+                if n % 3 == 0 {
+                    let (_, body) = http(addr, "GET", path, Some(&token), "").expect("GET");
+                    let v = serde_json::from_str::<serde_json::Value>(&body).unwrap()["version"]
+                        .as_i64()
+                        .unwrap();
+                    let body =
+                        format!(r#"{{"notes":"nota {w}-{n}","reason":"corrección {w}-{n}"}}"#);
+                    let if_match = format!("if-match: \"{v}\"\r\n");
+                    let answer = http_with(addr, "PATCH", path, Some(&token), &if_match, &body);
+                    match answer.map(|(status, _)| status) {
+                        Some(200) => patches += 1,
+                        Some(412) => stale += 1,
+                        other => panic!("a correction answered {other:?}"),
                     }
-                    (steps, patches, stale)
-                }));
+                } else {
+                    let body = format!(
+                        r#"{{"step":"paso {w}-{n}","performed_at":"2026-11-30T10:00:00Z"}}"#
+                    );
+                    let (status, body) =
+                        http(addr, "POST", &format!("{path}/events"), Some(&token), &body)
+                            .expect("POST");
+                    assert_eq!(status, 201, "{body}");
+                    steps += 1;
+                }
             }
-            let (mut steps, mut patches) = (0, 0);
-            for w in writers {
-                let (s, p, _) = w.join().expect("a writer");
-                steps += s;
-                patches += p;
-            }
-            // Every acknowledged write moved the version by one: none was lost or doubled.
-            assert_eq!(version(&addr_b) - start, steps + patches, "{steps} steps, {patches} corrections");
-            for child in [&mut a, &mut b] {
-                child.kill().expect("stop");
-                child.wait().expect("reaped");
-            }
-            let verify = traza(&db.url, &["audit", "verify"], None);
-            assert_eq!(verify.status.code(), Some(0), "{}", text(&verify));
-        })
-    })
-    .await;
+            (steps, patches, stale)
+        }));
+    }
+    let (mut steps, mut patches) = (0, 0);
+    for w in writers {
+        let (s, p, _) = w.join().expect("a writer");
+        steps += s;
+        patches += p;
+    }
+    // Every acknowledged write moved the version by one: none was lost or doubled.
+    assert_eq!(
+        version(&addr_b) - start,
+        steps + patches,
+        "{steps} steps, {patches} corrections"
+    );
+    for child in [&mut a, &mut b] {
+        child.kill().expect("stop");
+        child.wait().expect("reaped");
+    }
+    let verify = traza(&db.url, &["audit", "verify"], None);
+    assert_eq!(verify.status.code(), Some(0), "{}", text(&verify));
 }

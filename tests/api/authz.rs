@@ -326,22 +326,21 @@ async fn attempt(api: &Api, walk: &mut Walk, endpoint: &str, caller: &str, token
     resp.status.as_u16()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn every_role_on_every_endpoint() {
-    on_both("every_role_on_every_endpoint", |api| async move {
-        let staff = api.token(MARTA).await;
-        let qa = api.second_gra_qa().await;
-        // A released batch: made and tested by Marta, certified by Carmen (four eyes), so that
-        // Isabel, who touched nothing, may administer it.
-        let released = api
-            .released_batch(
-                MARTA,
-                CARMEN,
-                ALLO,
-                allo_batch("DON-AUTHZ-REL", &days_ago(20), 10),
-            )
-            .await;
-        let import = api
+#[both_backends]
+async fn every_role_on_every_endpoint(api: Api) {
+    let staff = api.token(MARTA).await;
+    let qa = api.second_gra_qa().await;
+    // A released batch: made and tested by Marta, certified by Carmen (four eyes), so that
+    // Isabel, who touched nothing, may administer it.
+    let released = api
+        .released_batch(
+            MARTA,
+            CARMEN,
+            ALLO,
+            allo_batch("DON-AUTHZ-REL", &days_ago(20), 10),
+        )
+        .await;
+    let import = api
             .post("/imports/batches")
             .token(&api.token(LUCIA).await)
             .raw(
@@ -354,84 +353,86 @@ async fn every_role_on_every_endpoint() {
             .ok(200)["import_id"]
             .as_i64()
             .expect("an import id");
-        let administration = api
-            .post(&format!("/batches/{released}/administrations"))
-            .token(&qa)
-            .json(json!({"patient_code": "PAC-AUTHZ-0", "administered_on": today(),
-                         "hospital": "Hospital Universitario Virgen de las Nieves"}))
-            .send()
-            .await
-            .ok(201)["id"]
-            .as_i64()
-            .expect("an administration id");
-        let coordinator = api.token(LUCIA).await;
-        let reaction = api
-            .post(&format!("/batches/{released}/administrations/{administration}/reactions"))
-            .token(&coordinator)
-            .json(reaction(0))
-            .send()
-            .await
-            .ok(201)["id"]
-            .as_i64()
-            .expect("a reaction id");
-        let mut walk = Walk {
-            seq: 0,
-            staff,
-            released,
-            assignment: None,
-            import,
-            administration,
-            reaction,
-            coordinator,
-        };
+    let administration = api
+        .post(&format!("/batches/{released}/administrations"))
+        .token(&qa)
+        .json(
+            json!({"patient_code": "PAC-AUTHZ-0", "administered_on": today(),
+                         "hospital": "Hospital Universitario Virgen de las Nieves"}),
+        )
+        .send()
+        .await
+        .ok(201)["id"]
+        .as_i64()
+        .expect("an administration id");
+    let coordinator = api.token(LUCIA).await;
+    let reaction = api
+        .post(&format!(
+            "/batches/{released}/administrations/{administration}/reactions"
+        ))
+        .token(&coordinator)
+        .json(reaction(0))
+        .send()
+        .await
+        .ok(201)["id"]
+        .as_i64()
+        .expect("a reaction id");
+    let mut walk = Walk {
+        seq: 0,
+        staff,
+        released,
+        assignment: None,
+        import,
+        administration,
+        reaction,
+        coordinator,
+    };
 
-        let mut tokens = Vec::new();
-        for caller in CALLERS {
-            tokens.push(api.token(caller).await);
-        }
-        let mut wrong: Vec<String> = Vec::new();
-        let mut cells = 0;
-        for (endpoint, expected) in MATRIX {
-            for (i, caller) in CALLERS.iter().enumerate() {
-                let got = attempt(&api, &mut walk, endpoint, caller, &tokens[i]).await;
-                cells += 1;
-                if got != expected[i] {
-                    wrong.push(format!(
-                        "{endpoint} as {caller}: expected {}, got {got}",
-                        expected[i]
-                    ));
-                }
-            }
-        }
-        // Without a token, every /api/v1 route but login and the document answers 401.
-        for (endpoint, _) in MATRIX {
-            let (method, path) = endpoint.split_once(' ').expect("METHOD /path");
-            let path = path
-                .replace("{username}", PABLO)
-                .replace("{code}", GRA)
-                .replace("{number}", &walk.released)
-                .replace("{id}", "1");
-            let method = axum::http::Method::from_bytes(method.as_bytes()).expect("method");
-            let resp = api
-                .req(method, &path)
-                .json(Value::Object(Default::default()))
-                .send()
-                .await;
+    let mut tokens = Vec::new();
+    for caller in CALLERS {
+        tokens.push(api.token(caller).await);
+    }
+    let mut wrong: Vec<String> = Vec::new();
+    let mut cells = 0;
+    for (endpoint, expected) in MATRIX {
+        for (i, caller) in CALLERS.iter().enumerate() {
+            let got = attempt(&api, &mut walk, endpoint, caller, &tokens[i]).await;
             cells += 1;
-            if resp.status.as_u16() != 401 {
+            if got != expected[i] {
                 wrong.push(format!(
-                    "{endpoint} without a token: expected 401, got {}",
-                    resp.status
+                    "{endpoint} as {caller}: expected {}, got {got}",
+                    expected[i]
                 ));
             }
         }
-        assert!(
-            wrong.is_empty(),
-            "{} of {cells} cells disagree with SPEC §2:\n{}",
-            wrong.len(),
-            wrong.join("\n")
-        );
-        assert_eq!(cells, MATRIX.len() * (CALLERS.len() + 1));
-    })
-    .await;
+    }
+    // Without a token, every /api/v1 route but login and the document answers 401.
+    for (endpoint, _) in MATRIX {
+        let (method, path) = endpoint.split_once(' ').expect("METHOD /path");
+        let path = path
+            .replace("{username}", PABLO)
+            .replace("{code}", GRA)
+            .replace("{number}", &walk.released)
+            .replace("{id}", "1");
+        let method = axum::http::Method::from_bytes(method.as_bytes()).expect("method");
+        let resp = api
+            .req(method, &path)
+            .json(Value::Object(Default::default()))
+            .send()
+            .await;
+        cells += 1;
+        if resp.status.as_u16() != 401 {
+            wrong.push(format!(
+                "{endpoint} without a token: expected 401, got {}",
+                resp.status
+            ));
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "{} of {cells} cells disagree with SPEC §2:\n{}",
+        wrong.len(),
+        wrong.join("\n")
+    );
+    assert_eq!(cells, MATRIX.len() * (CALLERS.len() + 1));
 }

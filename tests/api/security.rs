@@ -27,73 +27,70 @@ async fn language_switch_target(api: &Api, volver: &str) -> String {
     r.header("location").expect("a redirect has a Location")
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn back_links_never_leave_the_site() {
-    on_both("back_links_never_leave_the_site", |api| async move {
-        // A tab or a line break after the first slash: browsers drop them and read
-        // `//evil.example`, another host. A backslash reads as a slash.
-        for attack in [
-            "/%09/evil.example",
-            "/%0a/x",
-            "/%0d%0a/evil.example",
-            "%2F%2Fevil.example",
-            "/%5Cevil.example",
-            "/%5C/evil.example",
-            "/ok%5C..%5Cevil",
-            "/%20/evil.example",
-            "https://evil.example",
-            "/l%C3%A1",
-            "",
-        ] {
-            assert_eq!(
-                language_switch_target(&api, attack).await,
-                "/",
-                "volver={attack}"
-            );
-        }
-        // A path of the site is where the user goes back to.
+#[both_backends]
+async fn back_links_never_leave_the_site(api: Api) {
+    // A tab or a line break after the first slash: browsers drop them and read
+    // `//evil.example`, another host. A backslash reads as a slash.
+    for attack in [
+        "/%09/evil.example",
+        "/%0a/x",
+        "/%0d%0a/evil.example",
+        "%2F%2Fevil.example",
+        "/%5Cevil.example",
+        "/%5C/evil.example",
+        "/ok%5C..%5Cevil",
+        "/%20/evil.example",
+        "https://evil.example",
+        "/l%C3%A1",
+        "",
+    ] {
         assert_eq!(
-            language_switch_target(&api, "/lotes%3Fstatus%3Dreleased").await,
-            "/lotes?status=released"
+            language_switch_target(&api, attack).await,
+            "/",
+            "volver={attack}"
         );
+    }
+    // A path of the site is where the user goes back to.
+    assert_eq!(
+        language_switch_target(&api, "/lotes%3Fstatus%3Dreleased").await,
+        "/lotes?status=released"
+    );
 
-        // The login form takes the same rule for its `volver`.
-        let page = api
-            .site(Method::GET, "/entrar?volver=/%09/evil.example")
+    // The login form takes the same rule for its `volver`.
+    let page = api
+        .site(Method::GET, "/entrar?volver=/%09/evil.example")
+        .send_page()
+        .await;
+    assert_eq!(page.status.as_u16(), 200);
+    assert!(
+        page.text.contains(r#"name="volver" value="/""#),
+        "{}",
+        page.text
+    );
+    let page = api
+        .site(Method::GET, "/entrar?volver=/red")
+        .send_page()
+        .await;
+    assert!(
+        page.text.contains(r#"name="volver" value="/red""#),
+        "{}",
+        page.text
+    );
+    let csrf = "0123456789abcdef0123456789abcdef";
+    for (volver, expected) in [("%2F%09%2Fevil.example", "/"), ("%2Fred", "/red")] {
+        let form = format!(
+            "csrf={csrf}&username={MARTA}&password={}&volver={volver}",
+            api.password(MARTA)
+        );
+        let r = api
+            .site(Method::POST, "/entrar")
+            .header("cookie", &format!("traza_csrf_entrada={csrf}"))
+            .raw(Some("application/x-www-form-urlencoded"), form)
             .send_page()
             .await;
-        assert_eq!(page.status.as_u16(), 200);
-        assert!(
-            page.text.contains(r#"name="volver" value="/""#),
-            "{}",
-            page.text
-        );
-        let page = api
-            .site(Method::GET, "/entrar?volver=/red")
-            .send_page()
-            .await;
-        assert!(
-            page.text.contains(r#"name="volver" value="/red""#),
-            "{}",
-            page.text
-        );
-        let csrf = "0123456789abcdef0123456789abcdef";
-        for (volver, expected) in [("%2F%09%2Fevil.example", "/"), ("%2Fred", "/red")] {
-            let form = format!(
-                "csrf={csrf}&username={MARTA}&password={}&volver={volver}",
-                api.password(MARTA)
-            );
-            let r = api
-                .site(Method::POST, "/entrar")
-                .header("cookie", &format!("traza_csrf_entrada={csrf}"))
-                .raw(Some("application/x-www-form-urlencoded"), form)
-                .send_page()
-                .await;
-            assert!(r.status.is_redirection(), "{}: {}", r.status, r.text);
-            assert_eq!(r.header("location").as_deref(), Some(expected));
-        }
-    })
-    .await;
+        assert!(r.status.is_redirection(), "{}: {}", r.status, r.text);
+        assert_eq!(r.header("location").as_deref(), Some(expected));
+    }
 }
 
 /// The headers every answer carries, whatever made it.
@@ -158,115 +155,109 @@ async fn session_cookie(api: &Api, user: &str) -> String {
     format!("traza_sesion={}", api.token(user).await)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn every_answer_carries_the_security_headers_and_private_ones_are_never_stored() {
-    on_both(
-        "every_answer_carries_the_security_headers",
-        |api| async move {
-            let marta = api.token(MARTA).await;
-            let cookie = session_cookie(&api, MARTA).await;
+#[both_backends]
+async fn every_answer_carries_the_security_headers_and_private_ones_are_never_stored(api: Api) {
+    let marta = api.token(MARTA).await;
+    let cookie = session_cookie(&api, MARTA).await;
 
-            // A page with donor codes on it, and the one page with a script.
-            for path in ["/lotes", "/lotes/nuevo"] {
-                let page = api
-                    .site(Method::GET, path)
-                    .header("cookie", &cookie)
-                    .send_page()
-                    .await;
-                assert_eq!(page.status.as_u16(), 200, "{}", page.text);
-                assert_hardened(&page);
-                assert_not_stored(&page);
-                // Nothing inline for the policy to refuse: scripts and styles are files.
-                for inline in ["<script>", "<style", " style=", " onclick=", " onload="] {
-                    assert!(
-                        !page.text.contains(inline),
-                        "{path} has {inline}: {}",
-                        page.text
-                    );
-                }
-            }
-            let form = api
-                .site(Method::GET, "/lotes/nuevo")
-                .header("cookie", &cookie)
-                .send_page()
-                .await;
+    // A page with donor codes on it, and the one page with a script.
+    for path in ["/lotes", "/lotes/nuevo"] {
+        let page = api
+            .site(Method::GET, path)
+            .header("cookie", &cookie)
+            .send_page()
+            .await;
+        assert_eq!(page.status.as_u16(), 200, "{}", page.text);
+        assert_hardened(&page);
+        assert_not_stored(&page);
+        // Nothing inline for the policy to refuse: scripts and styles are files.
+        for inline in ["<script>", "<style", " style=", " onclick=", " onload="] {
             assert!(
-                form.text
-                    .contains(r#"<script src="/identidad.es.js" defer></script>"#),
-                "{}",
-                form.text
+                !page.text.contains(inline),
+                "{path} has {inline}: {}",
+                page.text
             );
-            let script = api.site(Method::GET, "/identidad.es.js").send_page().await;
-            assert_eq!(script.status.as_u16(), 200);
-            assert!(
-                script
-                    .header("content-type")
-                    .unwrap_or_default()
-                    .starts_with("text/javascript")
-            );
-            assert!(script.text.contains("getElementById('coi')"));
-            assert_hardened(&script);
-            assert_cacheable(&script);
+        }
+    }
+    let form = api
+        .site(Method::GET, "/lotes/nuevo")
+        .header("cookie", &cookie)
+        .send_page()
+        .await;
+    assert!(
+        form.text
+            .contains(r#"<script src="/identidad.es.js" defer></script>"#),
+        "{}",
+        form.text
+    );
+    let script = api.site(Method::GET, "/identidad.es.js").send_page().await;
+    assert_eq!(script.status.as_u16(), 200);
+    assert!(
+        script
+            .header("content-type")
+            .unwrap_or_default()
+            .starts_with("text/javascript")
+    );
+    assert!(script.text.contains("getElementById('coi')"));
+    assert_hardened(&script);
+    assert_cacheable(&script);
 
-            // API answers carry donor codes: never stored, by the browser or a proxy.
-            let b = api
-                .create_batch(&marta, allo_batch("DON-HDR-0001", &days_ago(3), 1))
-                .await;
-            let number = b["batch_number"].as_str().unwrap().to_owned();
-            for path in [
-                format!("/batches/{number}"),
-                "/batches/export.csv".to_owned(),
-                "/me".to_owned(),
-            ] {
-                let r = api.get(&path).token(&marta).send().await;
-                assert_eq!(r.status.as_u16(), 200, "{}", r.text);
-                assert_hardened(&r);
-                assert_not_stored(&r);
-            }
-            // Refusals and answers made outside the handlers too.
-            for r in [
-                api.get("/batches/NO-SUCH-1").token(&marta).send().await,
-                api.get("/batches").send().await,
-                api.get("/no/such/route").send().await,
-            ] {
-                assert!(r.status.is_client_error(), "{}", r.what);
-                assert_hardened(&r);
-                assert_not_stored(&r);
-            }
+    // API answers carry donor codes: never stored, by the browser or a proxy.
+    let b = api
+        .create_batch(&marta, allo_batch("DON-HDR-0001", &days_ago(3), 1))
+        .await;
+    let number = b["batch_number"].as_str().unwrap().to_owned();
+    for path in [
+        format!("/batches/{number}"),
+        "/batches/export.csv".to_owned(),
+        "/me".to_owned(),
+    ] {
+        let r = api.get(&path).token(&marta).send().await;
+        assert_eq!(r.status.as_u16(), 200, "{}", r.text);
+        assert_hardened(&r);
+        assert_not_stored(&r);
+    }
+    // Refusals and answers made outside the handlers too.
+    for r in [
+        api.get("/batches/NO-SUCH-1").token(&marta).send().await,
+        api.get("/batches").send().await,
+        api.get("/no/such/route").send().await,
+    ] {
+        assert!(r.status.is_client_error(), "{}", r.what);
+        assert_hardened(&r);
+        assert_not_stored(&r);
+    }
 
-            // The public registry, page and JSON, is for everyone and may be cached.
-            for path in [
-                "/registro",
-                "/registro?q=condrocitos",
-                "/public/v1/therapies",
-            ] {
-                let r = api.site(Method::GET, path).send_page().await;
-                assert_eq!(r.status.as_u16(), 200, "{path}");
-                assert_hardened(&r);
-                assert_cacheable(&r);
-            }
-            let page = api.site(Method::GET, "/registro").send_page().await;
-            let vary = page.header("vary").unwrap_or_default().to_ascii_lowercase();
-            assert!(
-                vary.contains("cookie") && vary.contains("accept-language"),
-                "{vary}"
-            );
-            // So are the stylesheets and the OpenAPI document.
-            for path in [
-                "/estilo.css",
-                "/api/v1/docs.css",
-                "/api/v1/openapi.json",
-                "/api/v1/docs",
-            ] {
-                let r = api.site(Method::GET, path).send_page().await;
-                assert_eq!(r.status.as_u16(), 200, "{path}");
-                assert_hardened(&r);
-                assert_cacheable(&r);
-                assert!(!r.text.contains("<style"), "{path}");
-            }
-        },
-    )
-    .await;
+    // The public registry, page and JSON, is for everyone and may be cached.
+    for path in [
+        "/registro",
+        "/registro?q=condrocitos",
+        "/public/v1/therapies",
+    ] {
+        let r = api.site(Method::GET, path).send_page().await;
+        assert_eq!(r.status.as_u16(), 200, "{path}");
+        assert_hardened(&r);
+        assert_cacheable(&r);
+    }
+    let page = api.site(Method::GET, "/registro").send_page().await;
+    let vary = page.header("vary").unwrap_or_default().to_ascii_lowercase();
+    assert!(
+        vary.contains("cookie") && vary.contains("accept-language"),
+        "{vary}"
+    );
+    // So are the stylesheets and the OpenAPI document.
+    for path in [
+        "/estilo.css",
+        "/api/v1/docs.css",
+        "/api/v1/openapi.json",
+        "/api/v1/docs",
+    ] {
+        let r = api.site(Method::GET, path).send_page().await;
+        assert_eq!(r.status.as_u16(), 200, "{path}");
+        assert_hardened(&r);
+        assert_cacheable(&r);
+        assert!(!r.text.contains("<style"), "{path}");
+    }
 }
 
 /// Whether a spreadsheet would run the field as a formula.
@@ -274,88 +265,106 @@ fn runs_as_formula(field: &str) -> bool {
     field.starts_with(['=', '+', '-', '@', '\t', '\r'])
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_export_never_hands_a_spreadsheet_a_formula_and_reads_back_byte_for_byte() {
-    on_both("the_export_never_hands_a_spreadsheet_a_formula", |api| async move {
-        let marta = api.token(MARTA).await;
-        let lucia = api.token(LUCIA).await;
-        // Notes are free text anyone who makes a batch types; donor, patient and batch codes
-        // begin with a letter or a digit by their grammar, so notes and the signer's name are
-        // the fields an attacker can start with a formula.
-        let notes = [
-            r#"=HYPERLINK("http://x")"#,
-            "+cmd|' /C calc'!A0",
-            "@SUM(A1)",
-            "'=already",
-            "-2+3",
-        ];
-        for (i, note) in notes.iter().enumerate() {
-            let mut body = allo_batch(&format!("DON-CSV-000{i}"), &days_ago(3), 1);
-            body["notes"] = (*note).into();
-            api.create_batch(&marta, body).await;
-        }
-        // History from a file: a signer's name written as a formula, and a note that a
-        // spreadsheet already escaped (the import takes the quote away).
-        let file = "batch_number,product_code,lab_code,origin,donor_code,manufacturing_start,manufacturing_end,status,released_by,release_date,access_route,trial_id,notes\n\
+#[both_backends]
+async fn the_export_never_hands_a_spreadsheet_a_formula_and_reads_back_byte_for_byte(api: Api) {
+    let marta = api.token(MARTA).await;
+    let lucia = api.token(LUCIA).await;
+    // Notes are free text anyone who makes a batch types; donor, patient and batch codes
+    // begin with a letter or a digit by their grammar, so notes and the signer's name are
+    // the fields an attacker can start with a formula.
+    let notes = [
+        r#"=HYPERLINK("http://x")"#,
+        "+cmd|' /C calc'!A0",
+        "@SUM(A1)",
+        "'=already",
+        "-2+3",
+    ];
+    for (i, note) in notes.iter().enumerate() {
+        let mut body = allo_batch(&format!("DON-CSV-000{i}"), &days_ago(3), 1);
+        body["notes"] = (*note).into();
+        api.create_batch(&marta, body).await;
+    }
+    // History from a file: a signer's name written as a formula, and a note that a
+    // spreadsheet already escaped (the import takes the quote away).
+    let file = "batch_number,product_code,lab_code,origin,donor_code,manufacturing_start,manufacturing_end,status,released_by,release_date,access_route,trial_id,notes\n\
                     GRA-UPCIT-2019-00077,MSC-AD-ALO,GRA-UPCIT,allogeneic,DON-CSV-0100,2019-04-01,2019-04-20,released,=1+1,2019-04-22,clinical_trial,2015-001726-39,'@SUM(A2)\n";
-        api.post("/imports/batches?filename=formulas.csv")
-            .token(&lucia)
-            .raw(Some("text/csv"), file)
-            .send()
-            .await
-            .ok(200);
-        let (imported, _) = api.batch(&lucia, "GRA-UPCIT-2019-00077").await;
-        assert_eq!(
-            (imported["released_by"].as_str(), imported["notes"].as_str()),
-            (Some("=1+1"), Some("@SUM(A2)"))
+    api.post("/imports/batches?filename=formulas.csv")
+        .token(&lucia)
+        .raw(Some("text/csv"), file)
+        .send()
+        .await
+        .ok(200);
+    let (imported, _) = api.batch(&lucia, "GRA-UPCIT-2019-00077").await;
+    assert_eq!(
+        (imported["released_by"].as_str(), imported["notes"].as_str()),
+        (Some("=1+1"), Some("@SUM(A2)"))
+    );
+
+    let first = api
+        .get("/batches/export.csv")
+        .token(&lucia)
+        .send()
+        .await
+        .ok_text(200);
+    let mut quoted = Vec::new();
+    for record in csv::Reader::from_reader(first.as_bytes()).into_records() {
+        let record = record.expect("the export is CSV");
+        for field in &record {
+            assert!(!runs_as_formula(field), "{field:?} in {first}");
+        }
+        quoted.extend([record[15].to_owned(), record[19].to_owned()]);
+    }
+    for written in [
+        r#"'=HYPERLINK("http://x")"#,
+        "'+cmd|' /C calc'!A0",
+        "'@SUM(A1)",
+        "''=already",
+        "'-2+3",
+        "'=1+1",
+        "'@SUM(A2)",
+    ] {
+        assert!(
+            quoted.iter().any(|q| q == written),
+            "{written:?} not in {quoted:?}"
         );
+    }
 
-        let first = api.get("/batches/export.csv").token(&lucia).send().await.ok_text(200);
-        let mut quoted = Vec::new();
-        for record in csv::Reader::from_reader(first.as_bytes()).into_records() {
-            let record = record.expect("the export is CSV");
-            for field in &record {
-                assert!(!runs_as_formula(field), "{field:?} in {first}");
-            }
-            quoted.extend([record[15].to_owned(), record[19].to_owned()]);
-        }
-        for written in [
-            r#"'=HYPERLINK("http://x")"#,
-            "'+cmd|' /C calc'!A0",
-            "'@SUM(A1)",
-            "''=already",
-            "'-2+3",
-            "'=1+1",
-            "'@SUM(A2)",
-        ] {
-            assert!(quoted.iter().any(|q| q == written), "{written:?} not in {quoted:?}");
-        }
-
-        // Into an empty database and out again: every value and every byte kept.
-        let twin = api.fresh_twin().await;
-        let twin_lucia = twin.token(LUCIA).await;
-        twin.post("/imports/batches?filename=export.csv")
-            .token(&twin_lucia)
-            .raw(Some("text/csv"), first.clone())
-            .send()
-            .await
-            .ok(200);
-        let second = twin.get("/batches/export.csv").token(&twin_lucia).send().await.ok_text(200);
-        let listed = twin.get("/batches?limit=100").token(&twin_lucia).send().await.ok(200);
-        let mut stored: Vec<&str> = listed["items"]
-            .as_array()
-            .expect("items")
-            .iter()
-            .filter_map(|b| b["notes"].as_str())
-            .collect();
-        stored.sort_unstable();
-        twin.close().await;
-        assert_eq!(second, first, "export → import → export must give the same bytes");
-        let mut expected: Vec<&str> = notes.iter().copied().chain(["@SUM(A2)"]).collect();
-        expected.sort_unstable();
-        assert_eq!(stored, expected);
-    })
-    .await;
+    // Into an empty database and out again: every value and every byte kept.
+    let twin = api.fresh_twin().await;
+    let twin_lucia = twin.token(LUCIA).await;
+    twin.post("/imports/batches?filename=export.csv")
+        .token(&twin_lucia)
+        .raw(Some("text/csv"), first.clone())
+        .send()
+        .await
+        .ok(200);
+    let second = twin
+        .get("/batches/export.csv")
+        .token(&twin_lucia)
+        .send()
+        .await
+        .ok_text(200);
+    let listed = twin
+        .get("/batches?limit=100")
+        .token(&twin_lucia)
+        .send()
+        .await
+        .ok(200);
+    let mut stored: Vec<&str> = listed["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|b| b["notes"].as_str())
+        .collect();
+    stored.sort_unstable();
+    twin.close().await;
+    assert_eq!(
+        second, first,
+        "export → import → export must give the same bytes"
+    );
+    let mut expected: Vec<&str> = notes.iter().copied().chain(["@SUM(A2)"]).collect();
+    expected.sort_unstable();
+    assert_eq!(stored, expected);
 }
 
 /// Reads until the server closes the connection, or `bound` passes; answers what was read,
@@ -444,60 +453,68 @@ fn multipart(boundary: &str, fields: &[(&str, &str)], file: (&str, &str, &[u8]))
     body
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_import_page_takes_files_as_large_as_the_api_does() {
-    on_both("the_import_page_takes_files_as_large_as_the_api_does", |api| async move {
-        let cookie = session_cookie(&api, LUCIA).await;
-        let form = api.site(Method::GET, "/importar").header("cookie", &cookie).send_page().await;
-        assert_eq!(form.status.as_u16(), 200, "{}", form.text);
-        let csrf = form
-            .text
-            .split(r#"name="csrf" value=""#)
-            .nth(1)
-            .and_then(|rest| rest.split('"').next())
-            .expect("the form's CSRF token")
-            .to_owned();
+#[both_backends]
+async fn the_import_page_takes_files_as_large_as_the_api_does(api: Api) {
+    let cookie = session_cookie(&api, LUCIA).await;
+    let form = api
+        .site(Method::GET, "/importar")
+        .header("cookie", &cookie)
+        .send_page()
+        .await;
+    assert_eq!(form.status.as_u16(), 200, "{}", form.text);
+    let csrf = form
+        .text
+        .split(r#"name="csrf" value=""#)
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("the form's CSRF token")
+        .to_owned();
 
-        // Just over 1 MiB of valid history: the limit of every other form.
-        const ROWS: usize = 4_000;
-        let mut csv = String::from(
-            "batch_number,product_code,lab_code,origin,donor_code,manufacturing_start,manufacturing_end,status,access_route,trial_id,notes\n",
-        );
-        let note = "Lote de historia para comprobar el límite de subida de la página. ".repeat(3);
-        for i in 0..ROWS {
-            csv.push_str(&format!(
+    // Just over 1 MiB of valid history: the limit of every other form.
+    const ROWS: usize = 4_000;
+    let mut csv = String::from(
+        "batch_number,product_code,lab_code,origin,donor_code,manufacturing_start,manufacturing_end,status,access_route,trial_id,notes\n",
+    );
+    let note = "Lote de historia para comprobar el límite de subida de la página. ".repeat(3);
+    for i in 0..ROWS {
+        csv.push_str(&format!(
                 "GRA-UPCIT-2016-{:05},MSC-AD-ALO,GRA-UPCIT,allogeneic,DON-BIG-{i:05},2016-04-01,2016-04-22,rejected,clinical_trial,2015-001726-39,{note}{i}\n",
                 i + 1
             ));
-        }
-        assert!(csv.len() > 1024 * 1024 + 64 * 1024, "{} bytes", csv.len());
-        let boundary = "traza-prueba-limite";
-        let body = multipart(
-            boundary,
-            &[("csrf", &csrf), ("modo", "prueba")],
-            ("fichero", "historia.csv", csv.as_bytes()),
-        );
-        let r = api
-            .site(Method::POST, "/importar")
-            .header("cookie", &cookie)
-            .raw(Some(&format!("multipart/form-data; boundary={boundary}")), body)
-            .send_page()
-            .await;
-        assert_eq!(r.status.as_u16(), 200, "{}", r.text);
-        assert!(r.text.contains("Prueba superada"), "{}", r.text);
-        assert!(r.text.contains(&format!(r#"<dd id="creadas">{ROWS}</dd>"#)), "{}", r.text);
+    }
+    assert!(csv.len() > 1024 * 1024 + 64 * 1024, "{} bytes", csv.len());
+    let boundary = "traza-prueba-limite";
+    let body = multipart(
+        boundary,
+        &[("csrf", &csrf), ("modo", "prueba")],
+        ("fichero", "historia.csv", csv.as_bytes()),
+    );
+    let r = api
+        .site(Method::POST, "/importar")
+        .header("cookie", &cookie)
+        .raw(
+            Some(&format!("multipart/form-data; boundary={boundary}")),
+            body,
+        )
+        .send_page()
+        .await;
+    assert_eq!(r.status.as_u16(), 200, "{}", r.text);
+    assert!(r.text.contains("Prueba superada"), "{}", r.text);
+    assert!(
+        r.text.contains(&format!(r#"<dd id="creadas">{ROWS}</dd>"#)),
+        "{}",
+        r.text
+    );
 
-        // Other forms keep the 1 MiB limit.
-        let big = format!("csrf={csrf}&notes={}", "x".repeat(1024 * 1024 + 1));
-        let r = api
-            .site(Method::POST, "/salir")
-            .header("cookie", &cookie)
-            .raw(Some("application/x-www-form-urlencoded"), big)
-            .send_page()
-            .await;
-        assert_eq!(r.status.as_u16(), 413, "{}", r.text);
-    })
-    .await;
+    // Other forms keep the 1 MiB limit.
+    let big = format!("csrf={csrf}&notes={}", "x".repeat(1024 * 1024 + 1));
+    let r = api
+        .site(Method::POST, "/salir")
+        .header("cookie", &cookie)
+        .raw(Some("application/x-www-form-urlencoded"), big)
+        .send_page()
+        .await;
+    assert_eq!(r.status.as_u16(), 413, "{}", r.text);
 }
 
 /// A small pseudo-random sequence (xorshift), so that every run cancels at other moments.
@@ -568,82 +585,111 @@ impl<F: Future> Future for HangUpAfter<F> {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn requests_cancelled_mid_transaction_leave_no_transaction_open() {
-    on_both("requests_cancelled_mid_transaction_leave_no_transaction_open", |api| async move {
-        let marta = api.token(MARTA).await;
-        let mut numbers = Vec::new();
-        for i in 0..16 {
-            let b = api.create_batch(&marta, allo_batch(&format!("DON-CANCEL-{i:02}"), &days_ago(3), 1)).await;
-            numbers.push(b["batch_number"].as_str().expect("a number").to_owned());
-        }
-        let event = |note: String| {
-            serde_json::json!({"step": "lavado", "performed_at": minutes_ago(5), "note": note})
-        };
+#[both_backends]
+async fn requests_cancelled_mid_transaction_leave_no_transaction_open(api: Api) {
+    let marta = api.token(MARTA).await;
+    let mut numbers = Vec::new();
+    for i in 0..16 {
+        let b = api
+            .create_batch(
+                &marta,
+                allo_batch(&format!("DON-CANCEL-{i:02}"), &days_ago(3), 1),
+            )
+            .await;
+        numbers.push(b["batch_number"].as_str().expect("a number").to_owned());
+    }
+    let event = |note: String| serde_json::json!({"step": "lavado", "performed_at": minutes_ago(5), "note": note});
 
-        // Clients that hang up in the middle of their request: reads (which open a read-only
-        // snapshot when the batch changed since it was last read) and writes (which open a
-        // write transaction), dropped at whatever await they have reached, BEGIN included
-        // (a few awaits in: hence the short hang-ups); and clients that wait for their answer,
-        // which must never be a 5xx (`send` checks it).
-        let mut clients = Vec::new();
-        for client in 0..8u64 {
-            let (api, token, numbers) = (api.clone(), marta.clone(), numbers.clone());
-            clients.push(tokio::spawn(async move {
-                let mut dice = Dice::new(client);
-                for i in 0..150 {
-                    let number = &numbers[dice.below(numbers.len() as u64) as usize];
-                    let call = if dice.below(3) == 0 {
-                        api.post(&format!("/batches/{number}/events"))
-                            .token(&token)
-                            .json(event(format!("cliente {client}, {i}")))
-                    } else {
-                        api.get(&format!("/batches/{number}")).token(&token)
-                    };
-                    let request = Box::pin(call.send());
-                    match dice.below(4) {
-                        0 => drop(request.await),
-                        1 => drop(HangUpAfter { request, waits: 1 + dice.below(8) as u32 }.await),
-                        2 => drop(HangUpAfter { request, waits: 1 + dice.below(40) as u32 }.await),
-                        _ => {
-                            let patience = Duration::from_micros(dice.below(3_000));
-                            drop(tokio::time::timeout(patience, request).await);
+    // Clients that hang up in the middle of their request: reads (which open a read-only
+    // snapshot when the batch changed since it was last read) and writes (which open a
+    // write transaction), dropped at whatever await they have reached, BEGIN included
+    // (a few awaits in: hence the short hang-ups); and clients that wait for their answer,
+    // which must never be a 5xx (`send` checks it).
+    let mut clients = Vec::new();
+    for client in 0..8u64 {
+        let (api, token, numbers) = (api.clone(), marta.clone(), numbers.clone());
+        clients.push(tokio::spawn(async move {
+            let mut dice = Dice::new(client);
+            for i in 0..150 {
+                let number = &numbers[dice.below(numbers.len() as u64) as usize];
+                let call = if dice.below(3) == 0 {
+                    api.post(&format!("/batches/{number}/events"))
+                        .token(&token)
+                        .json(event(format!("cliente {client}, {i}")))
+                } else {
+                    api.get(&format!("/batches/{number}")).token(&token)
+                };
+                let request = Box::pin(call.send());
+                match dice.below(4) {
+                    0 => drop(request.await),
+                    1 => drop(
+                        HangUpAfter {
+                            request,
+                            waits: 1 + dice.below(8) as u32,
                         }
+                        .await,
+                    ),
+                    2 => drop(
+                        HangUpAfter {
+                            request,
+                            waits: 1 + dice.below(40) as u32,
+                        }
+                        .await,
+                    ),
+                    _ => {
+                        let patience = Duration::from_micros(dice.below(3_000));
+                        drop(tokio::time::timeout(patience, request).await);
                     }
                 }
-            }));
-        }
-        for c in clients {
-            c.await.expect("a client whose answers came were never a 5xx");
-        }
-        if api.backend() == "postgres" {
-            assert_eq!(
-                settled(&api.url).await,
-                0,
-                "pooled connections were left inside a transaction by cancelled requests"
-            );
-        }
+            }
+        }));
+    }
+    for c in clients {
+        c.await
+            .expect("a client whose answers came were never a 5xx");
+    }
+    if api.backend() == "postgres" {
+        assert_eq!(
+            settled(&api.url).await,
+            0,
+            "pooled connections were left inside a transaction by cancelled requests"
+        );
+    }
 
-        // Everyone after them is served: snapshot reads of every batch at once (so that every
-        // pooled connection is used), then a write and a read of each.
-        let mut after = Vec::new();
-        for (i, number) in numbers.iter().enumerate() {
-            let (api, token, number) = (api.clone(), marta.clone(), number.clone());
-            let body = event(format!("después {i}"));
-            after.push(tokio::spawn(async move {
-                api.get(&format!("/batches/{number}")).token(&token).send().await.ok(200);
-                api.post(&format!("/batches/{number}/events")).token(&token).json(body).send().await.ok(201);
-                api.get(&format!("/batches/{number}")).token(&token).send().await.ok(200);
-            }));
-        }
-        for a in after {
-            a.await.expect("a request after the cancelled ones");
-        }
-        if api.backend() == "postgres" {
-            assert_eq!(settled(&api.url).await, 0, "a transaction is still open");
-        }
-        let report = api.store.verify_audit_chain().await.expect("verify");
-        assert!(matches!(report, traza_store::VerifyReport::Intact { .. }), "{report:?}");
-    })
-    .await;
+    // Everyone after them is served: snapshot reads of every batch at once (so that every
+    // pooled connection is used), then a write and a read of each.
+    let mut after = Vec::new();
+    for (i, number) in numbers.iter().enumerate() {
+        let (api, token, number) = (api.clone(), marta.clone(), number.clone());
+        let body = event(format!("después {i}"));
+        after.push(tokio::spawn(async move {
+            api.get(&format!("/batches/{number}"))
+                .token(&token)
+                .send()
+                .await
+                .ok(200);
+            api.post(&format!("/batches/{number}/events"))
+                .token(&token)
+                .json(body)
+                .send()
+                .await
+                .ok(201);
+            api.get(&format!("/batches/{number}"))
+                .token(&token)
+                .send()
+                .await
+                .ok(200);
+        }));
+    }
+    for a in after {
+        a.await.expect("a request after the cancelled ones");
+    }
+    if api.backend() == "postgres" {
+        assert_eq!(settled(&api.url).await, 0, "a transaction is still open");
+    }
+    let report = api.store.verify_audit_chain().await.expect("verify");
+    assert!(
+        matches!(report, traza_store::VerifyReport::Intact { .. }),
+        "{report:?}"
+    );
 }

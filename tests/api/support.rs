@@ -1,12 +1,10 @@
-//! The harness: the real router, driven in process with `tower::ServiceExt::oneshot`, over a
-//! fresh SQLite database and, when `TRAZA_TEST_POSTGRES_URL` is set, a fresh PostgreSQL
-//! database too. Every test body runs once per backend, against the fixture network.
+//! The API tests' side of the shared harness (`traza-testkit`): the real router, driven in
+//! process with `tower::ServiceExt::oneshot`. A test declared `#[both_backends]` runs as
+//! `name::sqlite` and `name::postgres`, each on its own copy of the fixture network.
 
 use std::collections::HashMap;
 use std::future::Future;
-use std::io::Write as _;
 use std::panic::resume_unwind;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use axum::Router;
@@ -14,13 +12,10 @@ use axum::body::Body;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, Request, StatusCode};
 use chrono::{Days, NaiveDate, Utc};
 use serde_json::{Value, json};
-use sqlx::Connection;
 use tower::ServiceExt;
-use traza_store::{NetworkFixture, Store};
+use traza_store::Store;
 
-pub const POSTGRES_ENV: &str = "TRAZA_TEST_POSTGRES_URL";
-
-pub const FIXTURE_JSON: &str = include_str!("../../fixtures/network.json");
+pub use traza_testkit::FIXTURE_JSON;
 
 // --- fixture people (GRA-UPCIT is the lab the stories happen in) ------------------------------
 
@@ -54,141 +49,42 @@ pub const CART: &str = "CART-CD19";
 
 // --- backends ---------------------------------------------------------------------------------
 
-/// Runs `body` against a fresh SQLite database, then against a fresh PostgreSQL database when
-/// `TRAZA_TEST_POSTGRES_URL` is set (a notice is printed when it is not).
-pub async fn on_both<F, Fut>(name: &str, body: F)
+pub use traza_testkit::{Backend, Contents, TestDb, both_backends, with_database};
+
+/// Runs one backend's half of a `#[both_backends]` test: `body` in a task of its own, on a copy
+/// of the fixture network, so that a failed assertion still lets the database be removed; the
+/// panic is handed back.
+pub async fn on<F, Fut>(backend: Backend, contents: Contents, name: &str, body: F)
 where
-    F: Fn(Api) -> Fut,
+    F: FnOnce(Api) -> Fut,
     Fut: Future<Output = ()> + Send + 'static,
 {
-    let dir = tempfile::tempdir().expect("a temporary directory");
-    let url = format!("sqlite://{}/api.db?mode=rwc", dir.path().display());
-    let outcome = run(&url, &body).await;
-    drop(dir);
-    if let Err(panic) = outcome {
-        resume_unwind(panic);
-    }
-    match std::env::var(POSTGRES_ENV) {
-        Ok(url) if !url.trim().is_empty() => on_postgres(name, url.trim(), &body).await,
-        // Straight to the process's stderr: the harness captures `eprintln!`, and the skip
-        // must show in a passing run.
-        _ => {
-            let _ = writeln!(
-                std::io::stderr(),
-                "note: {POSTGRES_ENV} is not set; skipping the PostgreSQL half of {name}"
-            );
+    let Some(db) = TestDb::new(backend, contents, name).await else {
+        return;
+    };
+    let store = open_store(&db).await;
+    let api = Api::new(store.clone(), &db.url);
+    let outcome = tokio::spawn(body(api)).await;
+    let _ = store.close().await;
+    db.remove().await;
+    if let Err(e) = outcome {
+        match e.try_into_panic() {
+            Ok(panic) => resume_unwind(panic),
+            Err(e) => panic!("test task failed: {e}"),
         }
     }
 }
 
-async fn on_postgres<F, Fut>(name: &str, admin_url: &str, body: &F)
-where
-    F: Fn(Api) -> Fut,
-    Fut: Future<Output = ()> + Send + 'static,
-{
-    let database = unique_database("traza_api");
-    let mut admin = sqlx::PgConnection::connect(admin_url)
-        .await
-        .unwrap_or_else(|e| {
-            panic!("{POSTGRES_ENV} is set but PostgreSQL does not answer ({name}): {e}")
-        });
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {database}")))
-        .execute(&mut admin)
-        .await
-        .unwrap_or_else(|e| panic!("CREATE DATABASE {database}: {e}"));
-    let outcome = run(&with_database(admin_url, &database), body).await;
-    if let Err(e) = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "DROP DATABASE IF EXISTS {database} WITH (FORCE)"
-    )))
-    .execute(&mut admin)
-    .await
-    {
-        let _ = writeln!(std::io::stderr(), "warning: could not drop {database}: {e}");
-    }
-    let _ = admin.close().await;
-    if let Err(panic) = outcome {
-        resume_unwind(panic);
-    }
-}
-
-/// Migrates, loads the fixture network, and runs `body` in a task of its own so that a failed
-/// assertion still lets the caller clean up; the panic is handed back.
-async fn run<F, Fut>(url: &str, body: &F) -> Result<(), Box<dyn std::any::Any + Send>>
-where
-    F: Fn(Api) -> Fut,
-    Fut: Future<Output = ()> + Send + 'static,
-{
-    let store = prepared_store(url).await;
-    let api = Api::new(store.clone(), url);
-    let outcome = tokio::spawn(body(api)).await;
-    store.close().await.expect("close the store");
-    let _ = std::fs::remove_file(audit_key_path(url));
-    outcome.map_err(|e| match e.try_into_panic() {
-        Ok(panic) => panic,
-        Err(e) => Box::new(format!("test task failed: {e}")),
-    })
-}
-
-/// Where the audit key of the test database at `url` lives (one per database).
-pub fn audit_key_path(url: &str) -> std::path::PathBuf {
-    use sha2::Digest;
-    let dir = std::env::temp_dir().join("traza-test-keys");
-    let _ = std::fs::create_dir_all(&dir);
-    dir.join(hex::encode(&sha2::Sha256::digest(url.as_bytes())[..12]))
-}
-
-/// A migrated database with the fixture network, its audit trail keyed.
-async fn prepared_store(url: &str) -> Store {
-    let store = Store::connect(url)
+/// The store on a test database, its audit key open.
+async fn open_store(db: &TestDb) -> Store {
+    let store = Store::connect(&db.url)
         .await
         .expect("connect to the test database");
-    store.migrate().await.expect("migrate the test database");
     store
-        .open_audit_key(&audit_key_path(url))
+        .open_audit_key(&db.key_file)
         .await
-        .expect("make the audit key");
-    let fixture = NetworkFixture::from_json(FIXTURE_JSON).expect("fixtures/network.json parses");
+        .expect("open the audit key");
     store
-        .load_network(&traza_store::system_actor(), &fixture)
-        .await
-        .expect("load the fixture network");
-    store
-}
-
-/// A unique database name for this process.
-fn unique_database(prefix: &str) -> String {
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let nanos = Utc::now().timestamp_nanos_opt().unwrap_or_default();
-    format!(
-        "{prefix}_{}_{:x}_{}",
-        std::process::id(),
-        nanos,
-        COUNTER.fetch_add(1, Ordering::Relaxed)
-    )
-}
-
-/// What a second database of a test needs removed when it is closed.
-enum TwinGuard {
-    /// Holds the folder of the SQLite file until the twin is dropped.
-    Sqlite(#[allow(dead_code)] tempfile::TempDir),
-    Postgres {
-        admin_url: String,
-        database: String,
-    },
-}
-
-/// `url` with its database name replaced, keeping any query string.
-pub fn with_database(url: &str, database: &str) -> String {
-    let scheme_end = url.find("://").map_or(0, |i| i + 3);
-    let rest = &url[scheme_end..];
-    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
-    let after = &rest[authority_end..];
-    let query = after.find('?').map_or("", |i| &after[i..]);
-    format!(
-        "{}{}/{database}{query}",
-        &url[..scheme_end],
-        &rest[..authority_end]
-    )
 }
 
 // --- the API under test -----------------------------------------------------------------------
@@ -203,7 +99,7 @@ pub struct Api {
     pub url: String,
     passwords: Arc<Mutex<HashMap<String, String>>>,
     tokens: Arc<Mutex<HashMap<String, String>>>,
-    twin: Option<Arc<TwinGuard>>,
+    twin: Option<Arc<tokio::sync::Mutex<Option<TestDb>>>>,
 }
 
 impl Api {
@@ -235,51 +131,26 @@ impl Api {
     /// A second fresh database on the same backend, with the fixture network (for "into an
     /// empty database" checks). Close it with [`Api::close`].
     pub async fn fresh_twin(&self) -> Api {
-        let (url, guard) = if self.backend() == "sqlite" {
-            let dir = tempfile::tempdir().expect("a temporary directory");
-            let url = format!("sqlite://{}/twin.db?mode=rwc", dir.path().display());
-            (url, TwinGuard::Sqlite(dir))
+        let backend = if self.backend() == "sqlite" {
+            Backend::Sqlite
         } else {
-            let admin_url = std::env::var(POSTGRES_ENV).expect("PostgreSQL runs only with its URL");
-            let admin_url = admin_url.trim().to_owned();
-            let database = unique_database("traza_twin");
-            let mut admin = sqlx::PgConnection::connect(&admin_url)
-                .await
-                .expect("PostgreSQL");
-            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {database}")))
-                .execute(&mut admin)
-                .await
-                .expect("CREATE DATABASE");
-            let _ = admin.close().await;
-            (
-                with_database(&admin_url, &database),
-                TwinGuard::Postgres {
-                    admin_url,
-                    database,
-                },
-            )
+            Backend::Postgres
         };
-        let mut api = Api::new(prepared_store(&url).await, &url);
-        api.twin = Some(Arc::new(guard));
+        let db = TestDb::new(backend, Contents::Network, "twin")
+            .await
+            .expect("a twin on the backend the test runs on");
+        let mut api = Api::new(open_store(&db).await, &db.url);
+        api.twin = Some(Arc::new(tokio::sync::Mutex::new(Some(db))));
         api
     }
 
     /// Closes a twin made by [`Api::fresh_twin`] and removes its database.
     pub async fn close(self) {
         let _ = self.store.clone().close().await;
-        if let Some(guard) = self.twin
-            && let TwinGuard::Postgres {
-                admin_url,
-                database,
-            } = &*guard
-            && let Ok(mut admin) = sqlx::PgConnection::connect(admin_url).await
+        if let Some(twin) = self.twin
+            && let Some(db) = twin.lock().await.take()
         {
-            let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
-                "DROP DATABASE IF EXISTS {database} WITH (FORCE)"
-            )))
-            .execute(&mut admin)
-            .await;
-            let _ = admin.close().await;
+            db.remove().await;
         }
     }
 

@@ -5,13 +5,7 @@
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
-/// The audit key file of test database `db` (one per database, in the temporary folder).
-pub fn audit_key_file(db: &str) -> std::path::PathBuf {
-    use sha2::Digest;
-    let dir = std::env::temp_dir().join("traza-test-keys");
-    let _ = std::fs::create_dir_all(&dir);
-    dir.join(hex::encode(&sha2::Sha256::digest(db.as_bytes())[..12]))
-}
+use traza_testkit::audit_key_path as audit_key_file;
 
 /// Runs `traza ARGS` on database `db`, with `stdin` written to it if given.
 pub fn traza(db: &str, args: &[&str], stdin: Option<&str>) -> Output {

@@ -1,13 +1,11 @@
-//! The test harness: every test body runs on a fresh SQLite database and, when
-//! `TRAZA_TEST_POSTGRES_URL` is set, on a fresh PostgreSQL database too.
+//! The store tests' side of the shared harness (`traza-testkit`): a test declared
+//! `#[both_backends]` runs as `name::sqlite` and `name::postgres`, each on its own copy of the
+//! fixture network (`#[both_backends(empty)]`: of an empty, migrated database).
 
 use std::future::Future;
-use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
-use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::panic::resume_unwind;
 
 use chrono::{NaiveDate, Utc};
-use rand::RngCore;
 use rust_decimal::Decimal;
 use sqlx::Connection;
 use traza_domain::access::Actor;
@@ -15,11 +13,11 @@ use traza_domain::batch::BatchFields;
 use traza_domain::codes::{DonorCode, LabCode, PatientCode, ProductCode, TrialId};
 use traza_domain::spec::SpecTest;
 use traza_domain::vocab::{AccessRoute, SignatureMeaning, TestKind};
-use traza_store::{BatchView, NetworkFixture, NewBatch, QcInput, Store, StoreError};
+use traza_store::{BatchView, NewBatch, QcInput, Store, StoreError};
 
-pub const POSTGRES_ENV: &str = "TRAZA_TEST_POSTGRES_URL";
-
-pub const FIXTURE_JSON: &str = include_str!("../../../../fixtures/network.json");
+pub use traza_testkit::{
+    Backend, CatchUnwind, Contents, TestDb, both_backends, fixture, with_database,
+};
 
 /// One database under test: the store on it, and its URL for out-of-band SQL.
 #[derive(Clone)]
@@ -82,146 +80,37 @@ impl Ctx {
     }
 }
 
-/// Polls a future, turning a panic into an `Err` so that cleanup can still run.
-struct CatchUnwind<F>(Pin<Box<F>>);
-
-impl<F: Future> Future for CatchUnwind<F> {
-    type Output = std::thread::Result<F::Output>;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let inner = self.0.as_mut();
-        match catch_unwind(AssertUnwindSafe(|| inner.poll(cx))) {
-            Ok(Poll::Pending) => Poll::Pending,
-            Ok(Poll::Ready(v)) => Poll::Ready(Ok(v)),
-            Err(panic) => Poll::Ready(Err(panic)),
-        }
-    }
-}
-
-fn random_hex(bytes: usize) -> String {
-    let mut buf = vec![0u8; bytes];
-    rand::rng().fill_bytes(&mut buf);
-    buf.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// `url` with its path (the database name) replaced by `/{database}`, keeping any query.
-pub fn with_database(url: &str, database: &str) -> String {
-    let scheme_end = url.find("://").map_or(0, |i| i + 3);
-    let rest = &url[scheme_end..];
-    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
-    let after_authority = &rest[authority_end..];
-    let query = after_authority
-        .find('?')
-        .map_or("", |i| &after_authority[i..]);
-    format!(
-        "{}{}/{database}{query}",
-        &url[..scheme_end],
-        &rest[..authority_end]
-    )
-}
-
-/// Runs `body` on a fresh SQLite database, then on a fresh PostgreSQL database when
-/// `TRAZA_TEST_POSTGRES_URL` is set.
-pub async fn on_both<F, Fut>(name: &str, body: F)
+/// Runs one backend's half of a `#[both_backends]` test: `body` on a copy of the template
+/// database of `contents`, then the database is removed (even when `body` panics).
+pub async fn on<F, Fut>(backend: Backend, contents: Contents, name: &str, body: F)
 where
-    F: Fn(Ctx) -> Fut,
+    F: FnOnce(Ctx) -> Fut,
     Fut: Future<Output = ()>,
 {
-    on_sqlite(&body).await;
-    match std::env::var(POSTGRES_ENV) {
-        Ok(url) if !url.trim().is_empty() => on_postgres(name, url.trim(), &body).await,
-        // Written to the process's stderr rather than with `eprintln!`, which the test harness
-        // captures: the skip must be visible in a passing run.
-        _ => {
-            use std::io::Write;
-            let _ = writeln!(
-                std::io::stderr(),
-                "note: {POSTGRES_ENV} is not set; skipping the PostgreSQL half of {name}"
-            );
-        }
-    }
-}
-
-async fn on_sqlite<F, Fut>(body: &F)
-where
-    F: Fn(Ctx) -> Fut,
-    Fut: Future<Output = ()>,
-{
-    let dir = tempfile::tempdir().expect("temporary directory");
-    let url = format!("sqlite://{}/t.db?mode=rwc", dir.path().display());
-    let store = Store::connect(&url).await.expect("connect to SQLite");
-    store.migrate().await.expect("migrate SQLite");
-    let key_file = dir.path().join("t.db.audit-key");
+    let Some(db) = TestDb::new(backend, contents, name).await else {
+        return;
+    };
+    let store = Store::connect(&db.url)
+        .await
+        .unwrap_or_else(|e| panic!("connect to the test database ({name}): {e}"));
     store
-        .open_audit_key(&key_file)
+        .open_audit_key(&db.key_file)
         .await
-        .expect("make the audit key");
-    body(Ctx {
+        .expect("open the audit key");
+    let outcome = CatchUnwind::new(body(Ctx {
         store: store.clone(),
-        url,
-        key_file,
-    })
-    .await;
-    store.close().await.expect("close SQLite store");
-    drop(dir);
-}
-
-async fn on_postgres<F, Fut>(name: &str, admin_url: &str, body: &F)
-where
-    F: Fn(Ctx) -> Fut,
-    Fut: Future<Output = ()>,
-{
-    let database = format!("traza_t_{}", random_hex(8));
-    let mut admin = sqlx::PgConnection::connect(admin_url)
-        .await
-        .unwrap_or_else(|e| {
-            panic!("{POSTGRES_ENV} is set but PostgreSQL at it does not answer ({name}): {e}")
-        });
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {database}")))
-        .execute(&mut admin)
-        .await
-        .unwrap_or_else(|e| panic!("CREATE DATABASE {database} failed: {e}"));
-    let url = with_database(admin_url, &database);
-    let outcome = CatchUnwind(Box::pin(async {
-        let store = Store::connect(&url)
-            .await
-            .expect("connect to the test PostgreSQL database");
-        store.migrate().await.expect("migrate PostgreSQL");
-        let keys = tempfile::tempdir().expect("a folder for the audit key");
-        let key_file = keys.path().join("audit-key");
-        store
-            .open_audit_key(&key_file)
-            .await
-            .expect("make the audit key");
-        body(Ctx {
-            store: store.clone(),
-            url: url.clone(),
-            key_file,
-        })
-        .await;
-        store.close().await.expect("close PostgreSQL store");
+        url: db.url.clone(),
+        key_file: db.key_file.clone(),
     }))
     .await;
-    // Best effort: a leftover database is harmless, a failed drop must not hide the result.
-    if let Err(e) = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "DROP DATABASE IF EXISTS {database} WITH (FORCE)"
-    )))
-    .execute(&mut admin)
-    .await
-    {
-        eprintln!("warning: could not drop test database {database}: {e}");
-    }
-    let _ = admin.close().await;
+    let _ = store.close().await;
+    db.remove().await;
     if let Err(panic) = outcome {
         resume_unwind(panic);
     }
 }
 
 // --- the fixture network ----------------------------------------------------------------------
-
-pub fn fixture() -> NetworkFixture {
-    NetworkFixture::from_json(FIXTURE_JSON).expect("fixtures/network.json parses")
-}
 
 /// The fixture network loaded, and actors for the users the tests play.
 pub struct Net {
@@ -250,11 +139,17 @@ pub const NURIA_PW: &str = "demo-calidad-malaga";
 pub const JOSE_PW: &str = "demo-calidad-malaga-2";
 pub const TERESA_PW: &str = "demo-calidad-sevilla";
 
-pub async fn network(store: &Store) -> Net {
+/// Loads the fixture network into an empty database, and returns its actors.
+pub async fn load_network(store: &Store) -> Net {
     store
         .load_network(&traza_store::system_actor(), &fixture())
         .await
         .expect("load the fixture network");
+    network(store).await
+}
+
+/// The actors of the fixture network a test's database starts with.
+pub async fn network(store: &Store) -> Net {
     let actor = |name: &'static str| async move {
         store
             .actor(name)

@@ -14,332 +14,323 @@ fn new_user(username: &str, role: Role, labs: &[&str]) -> NewUser {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn login_tokens_and_deactivation() {
-    on_both("login_tokens_and_deactivation", |ctx| async move {
-        let net = network(&ctx.store).await;
-        let store = &net.store;
+#[both_backends]
+async fn login_tokens_and_deactivation(ctx: Ctx) {
+    let net = network(&ctx.store).await;
+    let store = &net.store;
 
-        let (actor, issued) = store
-            .login("marta.jimenez", "demo-tecnico-granada-1", None)
-            .await
-            .unwrap();
-        assert_eq!(
-            (actor.username.as_str(), actor.role),
-            ("marta.jimenez", Role::LabStaff)
-        );
-        assert_eq!(issued.token.len(), 64);
-        let hours = (issued.expires_at - chrono::Utc::now()).num_minutes();
-        assert!(
-            (11 * 60..=12 * 60).contains(&hours),
-            "a token lives one 12-hour shift, got {hours} min"
-        );
-        let resolved = store.actor_for_token(&issued.token).await.unwrap();
-        assert_eq!(resolved, actor);
-        assert_eq!(resolved.labs, [lab("GRA-UPCIT")].into_iter().collect());
-        assert_eq!(resolved.full_name, "Marta Jiménez Salas");
-        // A second login gives another token; both work.
-        let (_, second) = store
-            .login("marta.jimenez", "demo-tecnico-granada-1", None)
-            .await
-            .unwrap();
-        assert_ne!(second.token, issued.token);
+    let (actor, issued) = store
+        .login("marta.jimenez", "demo-tecnico-granada-1", None)
+        .await
+        .unwrap();
+    assert_eq!(
+        (actor.username.as_str(), actor.role),
+        ("marta.jimenez", Role::LabStaff)
+    );
+    assert_eq!(issued.token.len(), 64);
+    let hours = (issued.expires_at - chrono::Utc::now()).num_minutes();
+    assert!(
+        (11 * 60..=12 * 60).contains(&hours),
+        "a token lives one 12-hour shift, got {hours} min"
+    );
+    let resolved = store.actor_for_token(&issued.token).await.unwrap();
+    assert_eq!(resolved, actor);
+    assert_eq!(resolved.labs, [lab("GRA-UPCIT")].into_iter().collect());
+    assert_eq!(resolved.full_name, "Marta Jiménez Salas");
+    // A second login gives another token; both work.
+    let (_, second) = store
+        .login("marta.jimenez", "demo-tecnico-granada-1", None)
+        .await
+        .unwrap();
+    assert_ne!(second.token, issued.token);
 
-        assert!(matches!(
-            store
-                .login("marta.jimenez", "demo-tecnico-granada-2", None)
-                .await,
-            Err(StoreError::Unauthenticated)
-        ));
-        assert!(matches!(
-            store
-                .login("nobody.here", "demo-tecnico-granada-1", None)
-                .await,
-            Err(StoreError::Unauthenticated)
-        ));
-        assert!(matches!(
-            store.actor_for_token("not-a-token").await,
-            Err(StoreError::Unauthenticated)
-        ));
-        let mut altered = issued.token.clone();
-        altered.replace_range(0..1, if altered.starts_with('0') { "1" } else { "0" });
-        assert!(matches!(
-            store.actor_for_token(&altered).await,
-            Err(StoreError::Unauthenticated)
-        ));
-
-        // Only an admin manages users.
-        let by_coordinator = store
-            .update_user(
-                &net.lucia,
-                "marta.jimenez",
-                UserUpdate {
-                    active: Some(false),
-                    ..Default::default()
-                },
-            )
-            .await;
-        assert!(
-            matches!(by_coordinator, Err(StoreError::Forbidden)),
-            "{by_coordinator:?}"
-        );
-        let off = store
-            .update_user(
-                &net.admin,
-                "marta.jimenez",
-                UserUpdate {
-                    active: Some(false),
-                    ..Default::default()
-                },
-            )
-            .await
-            .unwrap();
-        assert!(!off.active);
-        for token in [&issued.token, &second.token] {
-            assert!(
-                matches!(
-                    store.actor_for_token(token).await,
-                    Err(StoreError::Unauthenticated)
-                ),
-                "a deactivated user's token must fail"
-            );
-        }
-        assert!(matches!(
-            store
-                .login("marta.jimenez", "demo-tecnico-granada-1", None)
-                .await,
-            Err(StoreError::Unauthenticated)
-        ));
-        assert!(matches!(
-            store.actor("marta.jimenez").await,
-            Err(StoreError::NotFound(_))
-        ));
-
-        // Reactivated, the old tokens stay revoked; a new login works.
+    assert!(matches!(
         store
-            .update_user(
-                &net.admin,
-                "marta.jimenez",
-                UserUpdate {
-                    active: Some(true),
-                    ..Default::default()
-                },
-            )
-            .await
-            .unwrap();
-        assert!(matches!(
-            store.actor_for_token(&issued.token).await,
-            Err(StoreError::Unauthenticated)
-        ));
-        let (_, fresh) = store
-            .login("marta.jimenez", "demo-tecnico-granada-1", None)
-            .await
-            .unwrap();
-        assert_eq!(
-            store
-                .actor_for_token(&fresh.token)
-                .await
-                .unwrap()
-                .username
-                .as_str(),
-            "marta.jimenez"
-        );
-
-        // A changed scope revokes tokens too.
+            .login("marta.jimenez", "demo-tecnico-granada-2", None)
+            .await,
+        Err(StoreError::Unauthenticated)
+    ));
+    assert!(matches!(
         store
-            .update_user(
-                &net.admin,
-                "marta.jimenez",
-                UserUpdate {
-                    labs: Some([lab("GRA-UPCIT"), lab(MAL)].into_iter().collect()),
-                    ..Default::default()
-                },
-            )
-            .await
-            .unwrap();
-        assert!(matches!(
-            store.actor_for_token(&fresh.token).await,
-            Err(StoreError::Unauthenticated)
-        ));
-        assert_eq!(store.actor("marta.jimenez").await.unwrap().labs.len(), 2);
-    })
-    .await;
-}
+            .login("nobody.here", "demo-tecnico-granada-1", None)
+            .await,
+        Err(StoreError::Unauthenticated)
+    ));
+    assert!(matches!(
+        store.actor_for_token("not-a-token").await,
+        Err(StoreError::Unauthenticated)
+    ));
+    let mut altered = issued.token.clone();
+    altered.replace_range(0..1, if altered.starts_with('0') { "1" } else { "0" });
+    assert!(matches!(
+        store.actor_for_token(&altered).await,
+        Err(StoreError::Unauthenticated)
+    ));
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn user_management_rules() {
-    on_both("user_management_rules", |ctx| async move {
-        let net = network(&ctx.store).await;
-        let store = &net.store;
-
-        let forbidden = store
-            .create_user(&net.lucia, new_user("paula.diaz", Role::LabStaff, &[MAL]))
-            .await;
-        assert!(
-            matches!(forbidden, Err(StoreError::Forbidden)),
-            "{forbidden:?}"
-        );
-        let forbidden = store
-            .create_user(&net.nuria, new_user("paula.diaz", Role::LabStaff, &[MAL]))
-            .await;
-        assert!(
-            matches!(forbidden, Err(StoreError::Forbidden)),
-            "{forbidden:?}"
-        );
-        assert!(matches!(
-            store.list_users(&net.elena).await,
-            Err(StoreError::Forbidden)
-        ));
-
-        assert_eq!(
-            invalid_fields(
-                store
-                    .create_user(&net.admin, new_user("paula.diaz", Role::LabStaff, &[]))
-                    .await
-            ),
-            ["labs"]
-        );
-        assert_eq!(
-            invalid_fields(
-                store
-                    .create_user(&net.admin, new_user("paula.diaz", Role::Qa, &[]))
-                    .await
-            ),
-            ["labs"]
-        );
-        assert_eq!(
-            invalid_fields(
-                store
-                    .create_user(&net.admin, new_user("paula.diaz", Role::Auditor, &[MAL]))
-                    .await
-            ),
-            ["labs"]
-        );
-        assert_eq!(
-            invalid_fields(
-                store
-                    .create_user(
-                        &net.admin,
-                        new_user("paula.diaz", Role::LabStaff, &["MAL-XYZ"])
-                    )
-                    .await
-            ),
-            ["labs"]
-        );
-        let weak = NewUser {
-            password: "1234".into(),
-            ..new_user("paula.diaz", Role::LabStaff, &[MAL])
-        };
-        assert_eq!(
-            invalid_fields(store.create_user(&net.admin, weak).await),
-            ["password"]
-        );
+    // Only an admin manages users.
+    let by_coordinator = store
+        .update_user(
+            &net.lucia,
+            "marta.jimenez",
+            UserUpdate {
+                active: Some(false),
+                ..Default::default()
+            },
+        )
+        .await;
+    assert!(
+        matches!(by_coordinator, Err(StoreError::Forbidden)),
+        "{by_coordinator:?}"
+    );
+    let off = store
+        .update_user(
+            &net.admin,
+            "marta.jimenez",
+            UserUpdate {
+                active: Some(false),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert!(!off.active);
+    for token in [&issued.token, &second.token] {
         assert!(
             matches!(
-                store.actor("paula.diaz").await,
-                Err(StoreError::NotFound(_))
+                store.actor_for_token(token).await,
+                Err(StoreError::Unauthenticated)
             ),
-            "refused users were not created"
+            "a deactivated user's token must fail"
         );
-
-        let created = store
-            .create_user(&net.admin, new_user("paula.diaz", Role::LabStaff, &[MAL]))
-            .await
-            .unwrap();
-        assert_eq!((created.role, created.active), (Role::LabStaff, true));
-        assert!(matches!(
-            store
-                .create_user(&net.admin, new_user("paula.diaz", Role::LabStaff, &[MAL]))
-                .await,
-            Err(StoreError::Duplicate(_))
-        ));
-        let (actor, _) = store
-            .login("paula.diaz", "cambiame-en-el-primer-acceso", None)
-            .await
-            .unwrap();
-        assert_eq!(actor.labs, [lab(MAL)].into_iter().collect());
-        assert_eq!(store.list_users(&net.admin).await.unwrap().len(), 25);
-
-        // Removing the last lab of a lab_staff user is refused as well.
-        let r = store
-            .update_user(
-                &net.admin,
-                "paula.diaz",
-                UserUpdate {
-                    labs: Some(Default::default()),
-                    ..Default::default()
-                },
-            )
-            .await;
-        assert_eq!(invalid_fields(r), ["labs"]);
-        // A password change takes effect.
+    }
+    assert!(matches!(
         store
-            .update_user(
-                &net.admin,
-                "paula.diaz",
-                UserUpdate {
-                    password: Some("otra-clave-mas-larga".into()),
-                    ..Default::default()
-                },
-            )
-            .await
-            .unwrap();
-        assert!(matches!(
-            store
-                .login("paula.diaz", "cambiame-en-el-primer-acceso", None)
-                .await,
-            Err(StoreError::Unauthenticated)
-        ));
+            .login("marta.jimenez", "demo-tecnico-granada-1", None)
+            .await,
+        Err(StoreError::Unauthenticated)
+    ));
+    assert!(matches!(
+        store.actor("marta.jimenez").await,
+        Err(StoreError::NotFound(_))
+    ));
+
+    // Reactivated, the old tokens stay revoked; a new login works.
+    store
+        .update_user(
+            &net.admin,
+            "marta.jimenez",
+            UserUpdate {
+                active: Some(true),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert!(matches!(
+        store.actor_for_token(&issued.token).await,
+        Err(StoreError::Unauthenticated)
+    ));
+    let (_, fresh) = store
+        .login("marta.jimenez", "demo-tecnico-granada-1", None)
+        .await
+        .unwrap();
+    assert_eq!(
         store
-            .login("paula.diaz", "otra-clave-mas-larga", None)
+            .actor_for_token(&fresh.token)
             .await
-            .unwrap();
-    })
-    .await;
+            .unwrap()
+            .username
+            .as_str(),
+        "marta.jimenez"
+    );
+
+    // A changed scope revokes tokens too.
+    store
+        .update_user(
+            &net.admin,
+            "marta.jimenez",
+            UserUpdate {
+                labs: Some([lab("GRA-UPCIT"), lab(MAL)].into_iter().collect()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert!(matches!(
+        store.actor_for_token(&fresh.token).await,
+        Err(StoreError::Unauthenticated)
+    ));
+    assert_eq!(store.actor("marta.jimenez").await.unwrap().labs.len(), 2);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn expired_tokens_are_refused() {
-    on_both("expired_tokens_are_refused", |ctx| async move {
-        let net = network(&ctx.store).await;
-        let store = &net.store;
-        let (_, expiring) = store
-            .login("isabel.morales", "demo-calidad-granada", None)
-            .await
-            .unwrap();
-        let (_, other) = store
-            .login("pablo.ortiz", "demo-tecnico-granada-2", None)
-            .await
-            .unwrap();
-        assert_eq!(
-            store.actor_for_token(&expiring.token).await.unwrap().role,
-            Role::Qa
-        );
-        // Expire one token in place (its lifetime ends when it was issued), in the store's own
-        // timestamp format.
-        assert_eq!(
-            ctx.execute_raw(
-                "UPDATE tokens SET expires_at = created_at WHERE username = 'isabel.morales'"
-            )
-            .await,
-            1
-        );
-        // A change made behind this process's back (another server, or SQL) reaches it
-        // within the token cache's 5 s; the test does not wait them out.
-        store.forget_cached_tokens();
-        assert!(matches!(
-            store.actor_for_token(&expiring.token).await,
-            Err(StoreError::Unauthenticated)
-        ));
-        assert_eq!(
+#[both_backends]
+async fn user_management_rules(ctx: Ctx) {
+    let net = network(&ctx.store).await;
+    let store = &net.store;
+
+    let forbidden = store
+        .create_user(&net.lucia, new_user("paula.diaz", Role::LabStaff, &[MAL]))
+        .await;
+    assert!(
+        matches!(forbidden, Err(StoreError::Forbidden)),
+        "{forbidden:?}"
+    );
+    let forbidden = store
+        .create_user(&net.nuria, new_user("paula.diaz", Role::LabStaff, &[MAL]))
+        .await;
+    assert!(
+        matches!(forbidden, Err(StoreError::Forbidden)),
+        "{forbidden:?}"
+    );
+    assert!(matches!(
+        store.list_users(&net.elena).await,
+        Err(StoreError::Forbidden)
+    ));
+
+    assert_eq!(
+        invalid_fields(
             store
-                .actor_for_token(&other.token)
+                .create_user(&net.admin, new_user("paula.diaz", Role::LabStaff, &[]))
                 .await
-                .unwrap()
-                .username
-                .as_str(),
-            "pablo.ortiz"
-        );
-    })
-    .await;
+        ),
+        ["labs"]
+    );
+    assert_eq!(
+        invalid_fields(
+            store
+                .create_user(&net.admin, new_user("paula.diaz", Role::Qa, &[]))
+                .await
+        ),
+        ["labs"]
+    );
+    assert_eq!(
+        invalid_fields(
+            store
+                .create_user(&net.admin, new_user("paula.diaz", Role::Auditor, &[MAL]))
+                .await
+        ),
+        ["labs"]
+    );
+    assert_eq!(
+        invalid_fields(
+            store
+                .create_user(
+                    &net.admin,
+                    new_user("paula.diaz", Role::LabStaff, &["MAL-XYZ"])
+                )
+                .await
+        ),
+        ["labs"]
+    );
+    let weak = NewUser {
+        password: "1234".into(),
+        ..new_user("paula.diaz", Role::LabStaff, &[MAL])
+    };
+    assert_eq!(
+        invalid_fields(store.create_user(&net.admin, weak).await),
+        ["password"]
+    );
+    assert!(
+        matches!(
+            store.actor("paula.diaz").await,
+            Err(StoreError::NotFound(_))
+        ),
+        "refused users were not created"
+    );
+
+    let created = store
+        .create_user(&net.admin, new_user("paula.diaz", Role::LabStaff, &[MAL]))
+        .await
+        .unwrap();
+    assert_eq!((created.role, created.active), (Role::LabStaff, true));
+    assert!(matches!(
+        store
+            .create_user(&net.admin, new_user("paula.diaz", Role::LabStaff, &[MAL]))
+            .await,
+        Err(StoreError::Duplicate(_))
+    ));
+    let (actor, _) = store
+        .login("paula.diaz", "cambiame-en-el-primer-acceso", None)
+        .await
+        .unwrap();
+    assert_eq!(actor.labs, [lab(MAL)].into_iter().collect());
+    assert_eq!(store.list_users(&net.admin).await.unwrap().len(), 25);
+
+    // Removing the last lab of a lab_staff user is refused as well.
+    let r = store
+        .update_user(
+            &net.admin,
+            "paula.diaz",
+            UserUpdate {
+                labs: Some(Default::default()),
+                ..Default::default()
+            },
+        )
+        .await;
+    assert_eq!(invalid_fields(r), ["labs"]);
+    // A password change takes effect.
+    store
+        .update_user(
+            &net.admin,
+            "paula.diaz",
+            UserUpdate {
+                password: Some("otra-clave-mas-larga".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert!(matches!(
+        store
+            .login("paula.diaz", "cambiame-en-el-primer-acceso", None)
+            .await,
+        Err(StoreError::Unauthenticated)
+    ));
+    store
+        .login("paula.diaz", "otra-clave-mas-larga", None)
+        .await
+        .unwrap();
+}
+
+#[both_backends]
+async fn expired_tokens_are_refused(ctx: Ctx) {
+    let net = network(&ctx.store).await;
+    let store = &net.store;
+    let (_, expiring) = store
+        .login("isabel.morales", "demo-calidad-granada", None)
+        .await
+        .unwrap();
+    let (_, other) = store
+        .login("pablo.ortiz", "demo-tecnico-granada-2", None)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.actor_for_token(&expiring.token).await.unwrap().role,
+        Role::Qa
+    );
+    // Expire one token in place (its lifetime ends when it was issued), in the store's own
+    // timestamp format.
+    assert_eq!(
+        ctx.execute_raw(
+            "UPDATE tokens SET expires_at = created_at WHERE username = 'isabel.morales'"
+        )
+        .await,
+        1
+    );
+    // A change made behind this process's back (another server, or SQL) reaches it
+    // within the token cache's 5 s; the test does not wait them out.
+    store.forget_cached_tokens();
+    assert!(matches!(
+        store.actor_for_token(&expiring.token).await,
+        Err(StoreError::Unauthenticated)
+    ));
+    assert_eq!(
+        store
+            .actor_for_token(&other.token)
+            .await
+            .unwrap()
+            .username
+            .as_str(),
+        "pablo.ortiz"
+    );
 }
