@@ -488,3 +488,75 @@ async fn numbers_repeated_or_stored_beyond_the_first_chunk(api: Api) {
         "{report:?}"
     );
 }
+
+/// A `multipart/form-data` body with `parts` (name, file name, bytes).
+fn form(parts: &[(&str, Option<&str>, &[u8])]) -> (String, Vec<u8>) {
+    let boundary = "traza-test-boundary-7d1c";
+    let mut body = Vec::new();
+    for (name, file_name, bytes) in parts {
+        body.extend_from_slice(format!("--{boundary}\r\n").as_bytes());
+        let file = file_name
+            .map(|f| format!("; filename=\"{f}\""))
+            .unwrap_or_default();
+        body.extend_from_slice(
+            format!("Content-Disposition: form-data; name=\"{name}\"{file}\r\n\r\n").as_bytes(),
+        );
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+/// Generated clients upload a file as a form: the import takes the part named `file`, records
+/// its file name, and refuses a form without it; the rules are the same as for a raw body.
+#[both_backends]
+async fn a_file_uploaded_as_a_multipart_form_imports_like_a_raw_body(api: Api) {
+    let lucia = api.token(LUCIA).await;
+    let (content_type, body) = form(&[
+        ("note", None, b"ignored"),
+        ("file", Some("lotes-2019.csv"), SAMPLE),
+    ]);
+    let report = api
+        .post("/imports/batches?dry_run=true")
+        .token(&lucia)
+        .raw(Some(&content_type), body.clone())
+        .send()
+        .await
+        .ok(200);
+    assert_eq!(report["file_name"], "lotes-2019.csv", "{report}");
+    assert_eq!(
+        (&report["dry_run"], &report["import_id"]),
+        (&json!(true), &Value::Null),
+        "a dry run stores nothing: {report}"
+    );
+    let imported = api
+        .post("/imports/batches")
+        .token(&lucia)
+        .raw(Some(&content_type), body)
+        .send()
+        .await
+        .ok(200);
+    assert_eq!(imported["created"], report["created"], "{imported}");
+    assert!(imported["import_id"].as_i64().is_some(), "{imported}");
+
+    let (content_type, body) = form(&[("fichero", Some("x.csv"), SAMPLE)]);
+    let refused = api
+        .post("/imports/batches")
+        .token(&lucia)
+        .raw(Some(&content_type), body)
+        .send()
+        .await
+        .err(422, "validation_failed");
+    assert_eq!(fields(&refused), ["file"]);
+
+    // The role is checked before anything is read, as for a raw body.
+    let elena = api.token(ELENA).await;
+    let (content_type, body) = form(&[("file", Some("x.csv"), SAMPLE)]);
+    api.post("/imports/batches")
+        .token(&elena)
+        .raw(Some(&content_type), body)
+        .send()
+        .await
+        .err(403, "forbidden");
+}

@@ -1,11 +1,11 @@
 //! Historical CSV import over HTTP (SPEC §4): the request body is the file itself, in any
-//! encoding; it is spooled to a temporary file (never held in memory) and imported all or
+//! encoding, or a `multipart/form-data` form with the file in its part `file` (what generated
+//! clients send); it is spooled to a temporary file (never held in memory) and imported all or
 //! nothing.
 
 use axum::Json;
-use axum::body::Body;
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Request, State};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt;
 use serde::Deserialize;
@@ -62,9 +62,59 @@ where
     Ok(spool)
 }
 
-/// Routes that may take minutes (a million-row file); served outside the short timeout.
+/// Routes that may take minutes (a million-row file); served outside the short timeout. A
+/// multipart upload may be as large as a raw one (the router's form limit does not apply).
 pub fn long_router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(import_batches))
+    OpenApiRouter::new()
+        .routes(routes!(import_batches))
+        .layer(DefaultBodyLimit::max(
+            MAX_IMPORT_BYTES as usize + MULTIPART_OVERHEAD,
+        ))
+}
+
+/// Room for a multipart form's boundaries and part headers around the file.
+const MULTIPART_OVERHEAD: usize = 64 * 1024;
+
+/// The import as a form (`multipart/form-data`), as generated clients upload a file: the CSV
+/// in the part named `file` (its file name is recorded unless `filename` is given).
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct ImportUpload {
+    #[schema(value_type = String, format = Binary)]
+    file: Vec<u8>,
+}
+
+/// The content types a CSV arrives as when sent as the body itself.
+const CSV_TYPES: [&str; 5] = [
+    "text/csv",
+    "text/plain",
+    "application/csv",
+    "application/vnd.ms-excel",
+    "application/octet-stream",
+];
+
+/// Spools the part named `file` of a multipart import; its file name too.
+async fn spool_form(
+    request: Request,
+    state: &AppState,
+) -> Result<(Option<String>, tempfile::NamedTempFile), ApiError> {
+    let mut form = Multipart::from_request(request, state)
+        .await
+        .map_err(|e| ApiError::bad_request(e.body_text()))?;
+    while let Some(field) = form
+        .next_field()
+        .await
+        .map_err(|e| ApiError::bad_request(e.body_text()))?
+    {
+        if field.name() == Some("file") {
+            let name = field.file_name().map(str::to_owned);
+            return Ok((name, spool(field).await?));
+        }
+    }
+    Err(ApiError::validation(
+        "file",
+        "the form has no part named file",
+    ))
 }
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -87,35 +137,29 @@ pub struct ImportParams {
 /// dry run without errors); 422 `import_rejected` with every row error in `details` otherwise,
 /// and then nothing is written.
 #[utoipa::path(post, path = "/imports/batches", tag = "imports", security(("bearer" = [])), params(ImportParams),
-    request_body(content = String, content_type = "text/csv"),
+    request_body(content((String = "text/csv"), (ImportUpload = "multipart/form-data"))),
     responses((status = 200, body = ImportReport), (status = 403, body = ErrorBody), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn import_batches(
     State(state): State<AppState>,
     Auth(actor): Auth,
     AppQuery(q): AppQuery<ImportParams>,
-    headers: HeaderMap,
-    body: Body,
+    request: Request,
 ) -> Result<Response, ApiError> {
     // The role first: nobody spools a large file only to be told they may not import.
     actor.may(Action::ImportHistory).map_err(StoreError::from)?;
-    let content_type = headers
+    let content_type = request
+        .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .to_ascii_lowercase();
     let essence = content_type.split(';').next().unwrap_or_default().trim();
-    if !matches!(
-        essence,
-        "text/csv"
-            | "text/plain"
-            | "application/csv"
-            | "application/vnd.ms-excel"
-            | "application/octet-stream"
-    ) {
+    let multipart = essence == "multipart/form-data";
+    if !multipart && !CSV_TYPES.contains(&essence) {
         return Err(ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ErrorCode::UnsupportedMediaType,
-            "send the file as text/csv",
+            "send the file as text/csv, or as the part named file of a multipart/form-data form",
         ));
     }
     let encoding = q
@@ -124,17 +168,20 @@ async fn import_batches(
         .map(str::parse::<TextEncoding>)
         .transpose()
         .map_err(|e| ApiError::validation("encoding", e))?;
-    let file_name = q
-        .filename
-        .as_deref()
+    let (part_name, spool) = if multipart {
+        spool_form(request, &state).await?
+    } else {
+        (None, spool(request.into_body().into_data_stream()).await?)
+    };
+    let file_name = [q.filename.as_deref(), part_name.as_deref()]
+        .into_iter()
+        .flatten()
         .map(str::trim)
-        .filter(|s| !s.is_empty())
+        .find(|s| !s.is_empty())
         .map_or_else(
             || "upload.csv".to_owned(),
             |s| s.chars().take(255).collect(),
         );
-
-    let spool = spool(body.into_data_stream()).await?;
     let path = spool.path().to_owned();
 
     let report = state
