@@ -1,7 +1,9 @@
 //! Language, dates, numbers and the Europe/Madrid clock, for the pages.
 
 use axum::http::HeaderMap;
-use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, Utc, Weekday};
+use chrono::offset::LocalResult;
+use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, Offset, TimeZone, Utc};
+use chrono_tz::Tz;
 
 /// The language of a page: Spanish unless the user chose English or the browser prefers it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -84,46 +86,27 @@ impl Lang {
     }
 }
 
-/// The last Sunday of a month (the EU summer-time changes fall on those of March and October).
-fn last_sunday(year: i32, month: u32) -> NaiveDate {
-    let next = if month == 12 {
-        NaiveDate::from_ymd_opt(year + 1, 1, 1)
-    } else {
-        NaiveDate::from_ymd_opt(year, month + 1, 1)
-    }
-    .unwrap_or_default();
-    let mut d = next - Duration::days(1);
-    while d.weekday() != Weekday::Sun {
-        d -= Duration::days(1);
-    }
-    d
-}
+/// The laboratories' clock, from the tz database (`chrono-tz`).
+const LAB_ZONE: Tz = chrono_tz::Europe::Madrid;
 
-/// Whether Madrid keeps summer time (CEST) at `t`: from 01:00 UTC on the last Sunday of
-/// March to 01:00 UTC on the last Sunday of October.
-fn summer(t: DateTime<Utc>) -> bool {
-    let y = t.year();
-    let at_one = |d: NaiveDate| d.and_hms_opt(1, 0, 0).unwrap_or_default().and_utc();
-    at_one(last_sunday(y, 3)) <= t && t < at_one(last_sunday(y, 10))
-}
-
-/// Madrid's wall clock at `t`, and the zone's abbreviation.
-pub fn madrid(t: DateTime<Utc>) -> (NaiveDateTime, &'static str) {
-    if summer(t) {
-        ((t + Duration::hours(2)).naive_utc(), "CEST")
-    } else {
-        ((t + Duration::hours(1)).naive_utc(), "CET")
-    }
+/// Madrid's wall clock at `t`, and the zone's abbreviation (`CET` or `CEST`).
+pub fn madrid(t: DateTime<Utc>) -> (NaiveDateTime, String) {
+    let local = t.with_timezone(&LAB_ZONE);
+    (local.naive_local(), local.format("%Z").to_string())
 }
 
 /// The instant of a Madrid wall-clock time (as a `datetime-local` input gives it). In the
-/// hour repeated in October the earlier (summer) instant is taken.
+/// hour repeated in October the earlier (summer) instant is taken; a time in the hour skipped
+/// in March is read on the clock it was written on (winter time).
 pub fn from_madrid(local: NaiveDateTime) -> DateTime<Utc> {
-    let as_summer = (local - Duration::hours(2)).and_utc();
-    if summer(as_summer) {
-        as_summer
-    } else {
-        (local - Duration::hours(1)).and_utc()
+    match LAB_ZONE.from_local_datetime(&local) {
+        LocalResult::Single(t) | LocalResult::Ambiguous(t, _) => t.to_utc(),
+        LocalResult::None => {
+            // The offset in force before the skipped hour: three hours earlier is before any
+            // transition of this zone's (at most one hour skipped, offsets of one or two).
+            let winter = LAB_ZONE.offset_from_utc_datetime(&(local - Duration::hours(3)));
+            (local - Duration::seconds(i64::from(winter.fix().local_minus_utc()))).and_utc()
+        }
     }
 }
 
@@ -151,6 +134,8 @@ mod tests {
         assert_eq!(madrid(utc("2026-03-29T01:00:00Z")).1, "CEST");
         assert_eq!(madrid(utc("2026-10-25T00:59:00Z")).1, "CEST");
         assert_eq!(madrid(utc("2026-10-25T01:00:00Z")).1, "CET");
+        // The tz database's history: Spain kept summer time in 1990 from 25 March.
+        assert_eq!(madrid(utc("1990-03-25T01:00:00Z")).1, "CEST");
         assert_eq!(
             Lang::Es.instant(utc("2026-07-01T08:30:00Z")),
             "01/07/2026 10:30 CEST"
@@ -173,6 +158,12 @@ mod tests {
         }
         let local = parse_local("2026-12-01T10:30").expect("a local time");
         assert_eq!(from_madrid(local), utc("2026-12-01T09:30:00Z"));
+        // The hour repeated on 25 October 2026: the earlier, summer-time instant.
+        let repeated = parse_local("2026-10-25T02:30").expect("a local time");
+        assert_eq!(from_madrid(repeated), utc("2026-10-25T00:30:00Z"));
+        // The hour skipped on 29 March 2026: read on winter time, as written.
+        let skipped = parse_local("2026-03-29T02:30").expect("a local time");
+        assert_eq!(from_madrid(skipped), utc("2026-03-29T01:30:00Z"));
     }
 
     #[test]
