@@ -1,8 +1,8 @@
 //! OpenAPI schemas of the domain's string types, for the HTTP layer's generated document.
 //! Compiled only with the `openapi` feature; the domain itself does not depend on it.
 
-use utoipa::openapi::schema::{Array, ObjectBuilder, Schema, SchemaType, Type};
-use utoipa::openapi::{RefOr, schema::Ref};
+use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::{ObjectBuilder, Schema, SchemaType, Type};
 
 /// A string schema with a description and an optional pattern.
 pub(crate) fn string(description: &str, pattern: Option<&str>) -> RefOr<Schema> {
@@ -62,15 +62,3 @@ string_schema!(
     None
 );
 string_schema!(PatientCode, "Patient pseudonym (canonical form)", None);
-
-impl utoipa::PartialSchema for crate::spec::Specification {
-    fn schema() -> RefOr<Schema> {
-        Schema::Array(Array::new(Ref::from_schema_name("SpecTest"))).into()
-    }
-}
-impl utoipa::ToSchema for crate::spec::Specification {
-    fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
-        use utoipa::PartialSchema;
-        schemas.push(("SpecTest".into(), crate::spec::SpecTest::schema()));
-    }
-}

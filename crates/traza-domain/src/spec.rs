@@ -290,6 +290,27 @@ impl fmt::Display for NumericReading {
     }
 }
 
+/// The specification's OpenAPI schema: an array of its tests.
+#[cfg(feature = "openapi")]
+mod openapi_schema {
+    use utoipa::openapi::{Array, Ref, RefOr, Schema};
+
+    use super::{SpecTest, Specification};
+
+    impl utoipa::PartialSchema for Specification {
+        fn schema() -> RefOr<Schema> {
+            Schema::Array(Array::new(Ref::from_schema_name("SpecTest"))).into()
+        }
+    }
+
+    impl utoipa::ToSchema for Specification {
+        fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
+            use utoipa::PartialSchema;
+            schemas.push(("SpecTest".into(), SpecTest::schema()));
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -306,7 +306,7 @@ async fn reconcile_rows(
         after = last.id;
         for m in &page {
             seen.insert(m.batch_number.clone());
-            let stored = match crate::batches::batch_from(m) {
+            let stored = match crate::rows::batch_from(m) {
                 Ok(b) => serde_json::to_value(&b).unwrap_or_default(),
                 Err(e) => {
                     return Ok(Some(Mismatch {

@@ -15,9 +15,9 @@ use traza_domain::access::{Action, Actor};
 use traza_domain::auth::{LockoutPolicy, minute_of};
 
 use crate::Store;
-use crate::batches::numbered;
 use crate::entity::users;
 use crate::error::StoreError;
+use crate::sql::numbered;
 use crate::write::Change;
 
 /// Argon2id with its default parameters holds 19 MiB and most of a core for tens of

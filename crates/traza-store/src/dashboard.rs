@@ -10,8 +10,8 @@ use serde::Serialize;
 use traza_domain::access::{Action, Actor};
 
 use crate::Store;
-use crate::batches::numbered;
 use crate::error::StoreError;
+use crate::sql::numbered;
 
 /// Batches of one laboratory and product in one status.
 #[derive(Debug, Clone, Serialize)]

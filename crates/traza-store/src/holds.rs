@@ -3,10 +3,7 @@
 //! (`traza_domain::hold`, `check_history_confirmation`); here they become transactions, each
 //! write with its audit event and its batch's version bumped.
 
-use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, Statement,
-};
+use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::json;
 use traza_domain::access::{Action, Actor};
 use traza_domain::batch::{HistoryRefusal, check_history_confirmation};
@@ -14,155 +11,13 @@ use traza_domain::hold::{Hold, LiftRefusal, check_lift, check_reason};
 use traza_domain::vocab::SignatureMeaning;
 
 use crate::Store;
-use crate::batches::{BatchView, save_batch, view_by_id};
-use crate::entity::{administrations, batches, holds, signatures};
+use crate::attached::{history_confirmed, holds_of, insert_hold};
+use crate::batches::{BatchView, view_by_id};
+use crate::entity::{administrations, holds};
 use crate::error::ErrorCode;
 use crate::error::StoreError;
-use crate::write::{Change, Write};
-
-fn hold_from(m: holds::Model) -> Hold {
-    Hold {
-        id: m.id,
-        reason: m.reason,
-        placed_by: m.placed_by,
-        placed_at: m.placed_at,
-        reaction_id: m.reaction_id,
-        lifted_by: m.lifted_by,
-        lifted_at: m.lifted_at,
-        lift_reason: m.lift_reason,
-    }
-}
-
-/// Every hold of a batch, oldest first.
-pub(crate) async fn holds_of(
-    db: &impl ConnectionTrait,
-    batch_id: i64,
-) -> Result<Vec<Hold>, StoreError> {
-    Ok(holds::Entity::find()
-        .filter(holds::Column::BatchId.eq(batch_id))
-        .order_by_asc(holds::Column::Id)
-        .all(db)
-        .await?
-        .into_iter()
-        .map(hold_from)
-        .collect())
-}
-
-/// Of `batch_ids`, those with an active hold (for lists: one query per page).
-pub(crate) async fn held_among(
-    db: &impl ConnectionTrait,
-    batch_ids: &[i64],
-) -> Result<Vec<i64>, StoreError> {
-    if batch_ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    Ok(holds::Entity::find()
-        .filter(holds::Column::BatchId.is_in(batch_ids.iter().copied()))
-        .filter(holds::Column::LiftedAt.is_null())
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|h| h.batch_id)
-        .collect())
-}
-
-/// Whether QA confirmed this imported batch (`historical_release_confirmed`).
-pub(crate) async fn history_confirmed(
-    db: &impl ConnectionTrait,
-    batch_id: i64,
-) -> Result<bool, StoreError> {
-    Ok(signatures::Entity::find()
-        .filter(signatures::Column::BatchId.eq(batch_id))
-        .filter(
-            signatures::Column::Meaning.eq(SignatureMeaning::HistoricalReleaseConfirmed.as_str()),
-        )
-        .count(db)
-        .await?
-        > 0)
-}
-
-/// Moves a batch's version on, so that every reader (and the view cache) sees the change.
-pub(crate) async fn bump_version(w: &Write, batch_id: i64) -> Result<(), StoreError> {
-    let backend = w.tx.get_database_backend();
-    w.tx.execute_raw(Statement::from_sql_and_values(
-        backend,
-        match backend {
-            DbBackend::Postgres => {
-                "UPDATE batches SET version = version + 1, updated_at = $1 WHERE id = $2"
-            }
-            _ => "UPDATE batches SET version = version + 1, updated_at = ? WHERE id = ?",
-        },
-        [w.now().into(), batch_id.into()],
-    ))
-    .await?;
-    Ok(())
-}
-
-/// Stores a hold on batch `batch_id` (`number`) with its audit event. The caller bumps the
-/// batch's version (or has already, in this transaction).
-pub(crate) async fn insert_hold(
-    w: &mut Write,
-    batch_id: i64,
-    number: &str,
-    reason: &str,
-    reaction_id: Option<i64>,
-) -> Result<Hold, StoreError> {
-    let inserted = holds::Entity::insert(holds::ActiveModel {
-        batch_id: Set(batch_id),
-        reason: Set(reason.to_owned()),
-        placed_by: Set(w.actor().to_owned()),
-        placed_at: Set(w.now()),
-        reaction_id: Set(reaction_id),
-        ..Default::default()
-    })
-    .exec(&w.tx)
-    .await?;
-    let hold = Hold {
-        id: inserted.last_insert_id,
-        reason: reason.to_owned(),
-        placed_by: w.actor().to_owned(),
-        placed_at: w.now(),
-        reaction_id,
-        lifted_by: None,
-        lifted_at: None,
-        lift_reason: None,
-    };
-    w.audit(Change {
-        action: "batch.hold_place",
-        entity_type: "batch",
-        entity_key: number,
-        before: None,
-        after: Some(json!(hold)),
-        reason: Some(reason),
-    })
-    .await?;
-    Ok(hold)
-}
-
-/// Holds every batch a serious reaction's look-back names (`numbers`), for reaction
-/// `reaction_id`; the reported batch's version was bumped by the report itself.
-pub(crate) async fn hold_for_reaction(
-    w: &mut Write,
-    reaction_id: i64,
-    reported_batch_id: i64,
-    numbers: &[String],
-) -> Result<(), StoreError> {
-    let reason = format!("serious adverse reaction {reaction_id}: donor look-back");
-    for number in numbers {
-        let Some(b) = batches::Entity::find()
-            .filter(batches::Column::BatchNumber.eq(number.as_str()))
-            .one(&w.tx)
-            .await?
-        else {
-            continue;
-        };
-        if b.id != reported_batch_id {
-            bump_version(w, b.id).await?;
-        }
-        insert_hold(w, b.id, number, &reason, Some(reaction_id)).await?;
-    }
-    Ok(())
-}
+use crate::rows::save_batch;
+use crate::write::Change;
 
 impl Store {
     /// QA of the batch's laboratory or a coordinator holds a batch by hand, with a reason.

@@ -4,6 +4,7 @@
 //! load, ask the domain, write, append the audit event, commit. Laboratory scope is applied in
 //! the queries themselves. sea-orm types never leave this crate.
 
+mod attached;
 mod audit;
 mod audit_key;
 mod auth;
@@ -16,6 +17,8 @@ mod holds;
 mod import;
 mod network;
 mod registry;
+mod rows;
+mod sql;
 mod sqlite_bulk;
 mod token_cache;
 mod users;
@@ -33,6 +36,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use traza_domain::vocab::Source;
 use traza_migrations::MigratorTrait;
 
+pub use attached::ReactionView;
 pub use audit::{AuditPage, AuditQuery, StoredAuditEvent, VerifyReport};
 pub use audit_key::{AuditKeyStatus, default_audit_key_path};
 pub use batches::*;
@@ -44,8 +48,9 @@ pub use import::{
 };
 pub use network::*;
 pub use registry::{PublicRegistry, PublicSite, PublicTherapy, Published, fold};
+pub use sql::Page;
 pub use users::*;
-pub use vigilance::{NewReaction, ReactionReport, ReactionView};
+pub use vigilance::{NewReaction, ReactionReport};
 
 /// The default database: a SQLite file in the working folder, created if missing.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://traza.db?mode=rwc";

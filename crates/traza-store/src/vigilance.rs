@@ -6,10 +6,9 @@
 //! audit event in the same transaction. The look-back is computed when it is read, so a later
 //! administration of the donor's material is on it too.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::NaiveDate;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryResult,
-    Statement,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Statement,
 };
 use serde::Serialize;
 use serde_json::json;
@@ -20,35 +19,13 @@ use traza_domain::vigilance::{
 };
 
 use crate::Store;
-use crate::batches::{Page, numbered, save_batch, scope_clause};
+use crate::attached::{ReactionView, hold_for_reaction, query_reactions};
 use crate::entity::{administrations, reactions};
 use crate::error::ErrorCode;
 use crate::error::{StoreError, stored_word};
-use crate::holds::hold_for_reaction;
+use crate::rows::save_batch;
+use crate::sql::{Page, numbered, scope_clause};
 use crate::write::Change;
-
-/// An adverse reaction report, with the administration and batch it concerns.
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[derive(Debug, Clone, Serialize)]
-pub struct ReactionView {
-    pub id: i64,
-    pub batch_number: String,
-    pub lab_code: String,
-    pub product_code: String,
-    pub administration_id: i64,
-    pub patient_code: String,
-    pub administered_on: NaiveDate,
-    pub reported_on: NaiveDate,
-    pub severity: ReactionSeverity,
-    pub imputability: Imputability,
-    pub description: String,
-    pub status: ReactionStatus,
-    pub reported_by: String,
-    pub reported_at: DateTime<Utc>,
-    pub conclusion: Option<String>,
-    pub closed_by: Option<String>,
-    pub closed_at: Option<DateTime<Utc>>,
-}
 
 /// A report and its look-back: the answer of reporting, reading and closing.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -68,49 +45,6 @@ pub struct NewReaction {
     pub description: String,
 }
 
-const SELECT: &str = "SELECT r.id, r.administration_id, r.reported_on, r.severity, r.imputability, \
-     r.description, r.status, r.reported_by, r.reported_at, r.conclusion, r.closed_by, \
-     r.closed_at, b.batch_number, b.lab_code, b.product_code, b.donor_code, \
-     a.patient_code, a.administered_on \
-     FROM reactions r JOIN batches b ON b.id = r.batch_id \
-     JOIN administrations a ON a.id = r.administration_id";
-
-fn reaction_from(row: &QueryResult) -> Result<ReactionView, StoreError> {
-    Ok(ReactionView {
-        id: row.try_get("", "id")?,
-        batch_number: row.try_get("", "batch_number")?,
-        lab_code: row.try_get("", "lab_code")?,
-        product_code: row.try_get("", "product_code")?,
-        administration_id: row.try_get("", "administration_id")?,
-        patient_code: row.try_get("", "patient_code")?,
-        administered_on: row.try_get("", "administered_on")?,
-        reported_on: row.try_get("", "reported_on")?,
-        severity: stored_word(row, "severity")?,
-        imputability: stored_word(row, "imputability")?,
-        description: row.try_get("", "description")?,
-        status: stored_word(row, "status")?,
-        reported_by: row.try_get("", "reported_by")?,
-        reported_at: row.try_get("", "reported_at")?,
-        conclusion: row.try_get("", "conclusion")?,
-        closed_by: row.try_get("", "closed_by")?,
-        closed_at: row.try_get("", "closed_at")?,
-    })
-}
-
-async fn query_reactions(
-    db: &impl ConnectionTrait,
-    condition: &str,
-    values: Vec<sea_orm::Value>,
-) -> Result<Vec<(ReactionView, String)>, StoreError> {
-    let backend = db.get_database_backend();
-    let sql = numbered(backend, &format!("{SELECT} WHERE {condition}"));
-    db.query_all_raw(Statement::from_sql_and_values(backend, sql, values))
-        .await?
-        .iter()
-        .map(|row| Ok((reaction_from(row)?, row.try_get("", "donor_code")?)))
-        .collect()
-}
-
 async fn reaction_by_id(
     db: &impl ConnectionTrait,
     id: i64,
@@ -119,46 +53,6 @@ async fn reaction_by_id(
         .await?
         .pop()
         .ok_or(StoreError::NotFound("reaction"))
-}
-
-/// The oldest open serious reaction on any batch of `donor_code`, if one stands: a batch of
-/// that donor made now starts held (SPEC §2 "Hold").
-pub(crate) async fn open_serious_reaction_of_donor(
-    db: &impl ConnectionTrait,
-    donor_code: &str,
-) -> Result<Option<i64>, StoreError> {
-    let backend = db.get_database_backend();
-    let sql = numbered(
-        backend,
-        "SELECT r.id FROM reactions r JOIN batches b ON b.id = r.batch_id \
-         WHERE b.donor_code = ? AND r.status = ? AND r.severity = ? ORDER BY r.id",
-    );
-    let row = db
-        .query_one_raw(Statement::from_sql_and_values(
-            backend,
-            sql,
-            [
-                donor_code.into(),
-                ReactionStatus::Open.as_str().into(),
-                ReactionSeverity::Serious.as_str().into(),
-            ],
-        ))
-        .await?;
-    Ok(row.map(|r| r.try_get("", "id")).transpose()?)
-}
-
-/// The reactions reported on one batch, oldest first (for the batch view).
-pub(crate) async fn reactions_of_batch(
-    db: &impl ConnectionTrait,
-    batch_id: i64,
-) -> Result<Vec<ReactionView>, StoreError> {
-    Ok(
-        query_reactions(db, "r.batch_id = ? ORDER BY r.id", vec![batch_id.into()])
-            .await?
-            .into_iter()
-            .map(|(r, _)| r)
-            .collect(),
-    )
 }
 
 /// Every batch of the donor across the network, whoever's scope it is in, with its

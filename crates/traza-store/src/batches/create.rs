@@ -224,7 +224,7 @@ impl Store {
             .ok_or(StoreError::NotFound("batch"))?;
         // A batch of a donor under an open serious reaction starts held (SPEC §2 "Hold").
         if let Some(reaction) =
-            crate::vigilance::open_serious_reaction_of_donor(&w.tx, batch.donor_code.as_str())
+            crate::attached::open_serious_reaction_of_donor(&w.tx, batch.donor_code.as_str())
                 .await?
         {
             let reason = traza_domain::hold::open_reaction_hold_reason(reaction);

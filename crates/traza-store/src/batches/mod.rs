@@ -2,10 +2,8 @@
 //! administration, corrections, listing and traceability.
 
 use std::collections::BTreeSet;
-use std::str::FromStr;
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
-use rust_decimal::Decimal;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait,
     QueryFilter, QueryOrder, QuerySelect, Statement, TransactionTrait,
@@ -20,7 +18,7 @@ use traza_domain::batch::{
     check_completion, check_correction, check_creation, check_new_result, foreign_number_owner,
     mark_superseded, release_blockers,
 };
-use traza_domain::codes::{BatchNumber, DonorCode, LabCode, PatientCode, ProductCode, TrialId};
+use traza_domain::codes::{BatchNumber, DonorCode, LabCode, PatientCode, ProductCode};
 use traza_domain::hold::{Hold, on_hold};
 use traza_domain::signing::participants;
 use traza_domain::validation::{Fields, text};
@@ -30,15 +28,18 @@ use traza_domain::vocab::{
 };
 
 use crate::Store;
+use crate::attached::{
+    ReactionView, held_among, history_confirmed, holds_of, insert_hold, reactions_of_batch,
+};
 use crate::entity::{
     administrations, batch_events, batch_number_sequences, batches, deviations, qc_results,
     signatures,
 };
 use crate::error::ErrorCode;
 use crate::error::{RuleDetail, StoreError, stored, stored_word};
-use crate::holds::{held_among, history_confirmed, holds_of, insert_hold};
 use crate::network::{assignments_for, load_lab, load_product};
-use crate::vigilance::{ReactionView, reactions_of_batch};
+use crate::rows::{batch_from, save_batch, set_fields};
+use crate::sql::{Page, numbered, scope_clause};
 use crate::write::{Change, Write};
 
 /// A batch to make: where, what, and the stated fields. `batch_number` is generated as
@@ -135,13 +136,6 @@ pub struct BatchFilter {
     pub limit: u64,
 }
 
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[derive(Debug, Clone, Serialize)]
-pub struct Page<T> {
-    pub items: Vec<T>,
-    pub next_cursor: Option<String>,
-}
-
 pub struct QcInput {
     pub test: String,
     pub value: String,
@@ -186,74 +180,6 @@ pub struct TraceReaction {
     pub status: ReactionStatus,
 }
 
-fn dec(what: &str, s: &Option<String>) -> Result<Option<Decimal>, StoreError> {
-    s.as_deref()
-        .map(|v| stored(what, Decimal::from_str(v)))
-        .transpose()
-}
-
-fn dec_text(d: Option<Decimal>) -> Option<String> {
-    d.map(|d| d.normalize().to_string())
-}
-
-pub(crate) fn batch_from(m: &batches::Model) -> Result<Batch, StoreError> {
-    Ok(Batch {
-        batch_number: stored("batch number", BatchNumber::parse(&m.batch_number))?,
-        product_code: stored("product code", ProductCode::parse(&m.product_code))?,
-        lab_code: stored("lab code", LabCode::parse(&m.lab_code))?,
-        origin: stored("origin", m.origin.parse())?,
-        access_route: stored("access route", m.access_route.parse())?,
-        trial_id: m
-            .trial_id
-            .as_deref()
-            .map(|t| stored("trial id", TrialId::parse(t)))
-            .transpose()?,
-        donor_code: stored("donor code", DonorCode::parse(&m.donor_code))?,
-        patient_code: m
-            .patient_code
-            .as_deref()
-            .map(|p| stored("patient code", PatientCode::parse(p)))
-            .transpose()?,
-        collection_date: m.collection_date,
-        manufacturing_start: m.manufacturing_start,
-        manufacturing_end: m.manufacturing_end,
-        expiry_date: m.expiry_date,
-        cell_count: dec("cell count", &m.cell_count)?,
-        viability_percent: dec("viability", &m.viability_percent)?,
-        volume_ml: dec("volume", &m.volume_ml)?,
-        doses: u32::try_from(m.doses).unwrap_or(0),
-        status: stored("status", m.status.parse())?,
-        released_by: m.released_by.clone(),
-        release_date: m.release_date,
-        notes: m.notes.clone(),
-        version: m.version,
-        source: stored("source", m.source.parse())?,
-        import_id: m.import_id,
-        import_line: m.import_line.and_then(|l| u64::try_from(l).ok()),
-        on_hold: false,
-    })
-}
-
-/// Writes the stated fields of `b` into an active model.
-fn set_fields(m: &mut batches::ActiveModel, b: &Batch) {
-    m.access_route = Set(b.access_route.as_str().to_owned());
-    m.trial_id = Set(b.trial_id.as_ref().map(|t| t.as_str().to_owned()));
-    m.donor_code = Set(b.donor_code.as_str().to_owned());
-    m.patient_code = Set(b.patient_code.as_ref().map(|p| p.as_str().to_owned()));
-    m.collection_date = Set(b.collection_date);
-    m.manufacturing_start = Set(b.manufacturing_start);
-    m.manufacturing_end = Set(b.manufacturing_end);
-    m.expiry_date = Set(b.expiry_date);
-    m.cell_count = Set(dec_text(b.cell_count));
-    m.viability_percent = Set(dec_text(b.viability_percent));
-    m.volume_ml = Set(dec_text(b.volume_ml));
-    m.doses = Set(i32::try_from(b.doses).unwrap_or(i32::MAX));
-    m.status = Set(b.status.as_str().to_owned());
-    m.released_by = Set(b.released_by.clone());
-    m.release_date = Set(b.release_date);
-    m.notes = Set(b.notes.clone());
-}
-
 fn batch_json(b: &Batch) -> serde_json::Value {
     serde_json::to_value(b).unwrap_or(serde_json::Value::Null)
 }
@@ -294,35 +220,6 @@ fn check_version(m: &batches::Model, expected: Option<i64>) -> Result<(), StoreE
         Some(v) if v != m.version => Err(StoreError::VersionMismatch { current: m.version }),
         _ => Ok(()),
     }
-}
-
-/// Saves a changed batch with its version bumped, but only if nobody changed it since it was
-/// read: the conditional update makes a stale write fail instead of overwriting.
-pub(crate) async fn save_batch(
-    w: &Write,
-    id: i64,
-    read_version: i64,
-    b: &mut Batch,
-) -> Result<(), StoreError> {
-    let mut m = batches::ActiveModel {
-        ..Default::default()
-    };
-    set_fields(&mut m, b);
-    m.version = Set(read_version + 1);
-    m.updated_at = Set(w.now());
-    let result = batches::Entity::update_many()
-        .set(m)
-        .filter(batches::Column::Id.eq(id))
-        .filter(batches::Column::Version.eq(read_version))
-        .exec(&w.tx)
-        .await?;
-    if result.rows_affected != 1 {
-        return Err(StoreError::VersionMismatch {
-            current: read_version + 1,
-        });
-    }
-    b.version = read_version + 1;
-    Ok(())
 }
 
 async fn qc_results_of(
@@ -603,19 +500,19 @@ impl Store {
                     .bind(number.as_str())
                     .fetch_optional(self.db.get_postgres_connection_pool())
                     .await
-                    .map_err(crate::import::db)?;
-                r.as_ref().map(crate::import::model_from_row).transpose()
+                    .map_err(crate::sql::db)?;
+                r.as_ref().map(crate::rows::model_from_row).transpose()
             }
             _ => {
                 let r = sqlx::query("SELECT * FROM batches WHERE batch_number = ?")
                     .bind(number.as_str())
                     .fetch_optional(self.db.get_sqlite_connection_pool())
                     .await
-                    .map_err(crate::import::db)?;
-                r.as_ref().map(crate::import::model_from_row).transpose()
+                    .map_err(crate::sql::db)?;
+                r.as_ref().map(crate::rows::model_from_row).transpose()
             }
         }
-        .map_err(crate::import::db)?;
+        .map_err(crate::sql::db)?;
         match row {
             Some(m) if actor.scope().includes_code(&m.lab_code) => Ok(m),
             _ => Err(StoreError::NotFound("batch")),
@@ -740,44 +637,6 @@ fn filtered(actor: &Actor, filter: &BatchFilter) -> sea_orm::Select<batches::Ent
         q = q.filter(batches::Column::ManufacturingStart.lte(v));
     }
     q
-}
-
-/// The laboratory scope as a condition of raw SQL on `column`, its codes appended to
-/// `values`; `None` for the whole network. No laboratories at all matches nothing.
-pub(crate) fn scope_clause(
-    scope: &LabScope,
-    column: &str,
-    values: &mut Vec<sea_orm::Value>,
-) -> Option<String> {
-    let LabScope::Labs(labs) = scope else {
-        return None;
-    };
-    if labs.is_empty() {
-        return Some("1 = 0".to_owned());
-    }
-    values.extend(labs.iter().map(|l| sea_orm::Value::from(l.as_str())));
-    Some(format!(
-        "{column} IN ({})",
-        vec!["?"; labs.len()].join(", ")
-    ))
-}
-
-/// PostgreSQL numbers its placeholders (`$1`); SQLite takes `?`.
-pub(crate) fn numbered(backend: DbBackend, sql: &str) -> String {
-    if backend != DbBackend::Postgres {
-        return sql.to_owned();
-    }
-    let mut out = String::with_capacity(sql.len() + 8);
-    let mut n = 0;
-    for c in sql.chars() {
-        if c == '?' {
-            n += 1;
-            out.push_str(&format!("${n}"));
-        } else {
-            out.push(c);
-        }
-    }
-    out
 }
 
 mod create;

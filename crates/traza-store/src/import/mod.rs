@@ -23,9 +23,9 @@ use std::sync::Arc;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
+use sqlx::AssertSqlSafe;
 use sqlx::postgres::PgConnection;
 use sqlx::sqlite::SqliteConnection;
-use sqlx::{AssertSqlSafe, Row};
 use traza_domain::access::{Action, Actor, LabScope};
 use traza_domain::audit::{AuditEvent, audit_time};
 use traza_domain::audit_key::ChainKey;
@@ -40,9 +40,10 @@ use traza_domain::reconcile::{ImportDigest, Table, canonical_texts};
 use traza_domain::vocab::Source;
 
 use crate::Store;
-use crate::batches::batch_from;
 use crate::entity::batches;
 use crate::error::StoreError;
+use crate::rows::{batch_from, model_from_row};
+use crate::sql::db;
 
 /// Rows handed from the decoder to the writer at a time.
 const CHUNK_ROWS: usize = 2_000;
@@ -449,57 +450,6 @@ impl Store {
             }
         })
     }
-}
-
-pub(crate) fn db(e: sqlx::Error) -> StoreError {
-    StoreError::Database(sea_orm::DbErr::Query(sea_orm::RuntimeErr::SqlxError(
-        e.into(),
-    )))
-}
-
-/// A stored batch, read on the import's own connection.
-pub(crate) fn model_from_row<R: Row>(r: &R) -> Result<batches::Model, sqlx::Error>
-where
-    for<'a> &'a str: sqlx::ColumnIndex<R>,
-    for<'a> String: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
-    for<'a> Option<String>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
-    for<'a> NaiveDate: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
-    for<'a> Option<NaiveDate>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
-    for<'a> i64: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
-    for<'a> i32: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
-    for<'a> Option<i64>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
-    for<'a> DateTime<Utc>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
-{
-    Ok(batches::Model {
-        id: r.try_get("id")?,
-        batch_number: r.try_get("batch_number")?,
-        product_code: r.try_get("product_code")?,
-        lab_code: r.try_get("lab_code")?,
-        origin: r.try_get("origin")?,
-        access_route: r.try_get("access_route")?,
-        trial_id: r.try_get("trial_id")?,
-        donor_code: r.try_get("donor_code")?,
-        patient_code: r.try_get("patient_code")?,
-        collection_date: r.try_get("collection_date")?,
-        manufacturing_start: r.try_get("manufacturing_start")?,
-        manufacturing_end: r.try_get("manufacturing_end")?,
-        expiry_date: r.try_get("expiry_date")?,
-        cell_count: r.try_get("cell_count")?,
-        viability_percent: r.try_get("viability_percent")?,
-        volume_ml: r.try_get("volume_ml")?,
-        doses: r.try_get("doses")?,
-        status: r.try_get("status")?,
-        released_by: r.try_get("released_by")?,
-        release_date: r.try_get("release_date")?,
-        notes: r.try_get("notes")?,
-        version: r.try_get("version")?,
-        source: r.try_get("source")?,
-        import_id: r.try_get("import_id")?,
-        import_line: r.try_get("import_line")?,
-        created_by: r.try_get("created_by")?,
-        created_at: r.try_get("created_at")?,
-        updated_at: r.try_get("updated_at")?,
-    })
 }
 
 /// A row whose batch number is stored already: a duplicate of an earlier line of this very
