@@ -13,7 +13,7 @@ use traza_domain::hold::Hold;
 use traza_domain::vigilance::{Imputability, ReactionSeverity, ReactionStatus};
 use traza_domain::vocab::SignatureMeaning;
 
-use crate::entity::{batches, holds, signatures};
+use crate::entity::{batches, holds, reactions, signatures};
 use crate::error::{StoreError, stored_word};
 use crate::sql::numbered;
 use crate::write::{Change, Write};
@@ -234,24 +234,15 @@ pub(crate) async fn open_serious_reaction_of_donor(
     db: &impl ConnectionTrait,
     donor_code: &str,
 ) -> Result<Option<i64>, StoreError> {
-    let backend = db.get_database_backend();
-    let sql = numbered(
-        backend,
-        "SELECT r.id FROM reactions r JOIN batches b ON b.id = r.batch_id \
-         WHERE b.donor_code = ? AND r.status = ? AND r.severity = ? ORDER BY r.id",
-    );
-    let row = db
-        .query_one_raw(Statement::from_sql_and_values(
-            backend,
-            sql,
-            [
-                donor_code.into(),
-                ReactionStatus::Open.as_str().into(),
-                ReactionSeverity::Serious.as_str().into(),
-            ],
-        ))
-        .await?;
-    Ok(row.map(|r| r.try_get("", "id")).transpose()?)
+    Ok(reactions::Entity::find()
+        .inner_join(batches::Entity)
+        .filter(batches::Column::DonorCode.eq(donor_code))
+        .filter(reactions::Column::Status.eq(ReactionStatus::Open.as_str()))
+        .filter(reactions::Column::Severity.eq(ReactionSeverity::Serious.as_str()))
+        .order_by_asc(reactions::Column::Id)
+        .one(db)
+        .await?
+        .map(|r| r.id))
 }
 
 /// The reactions reported on one batch, oldest first (for the batch view).

@@ -18,6 +18,7 @@ use traza_domain::reconcile::{
 use crate::Store;
 use crate::entity::audit_events;
 use crate::error::{StoreError, stored};
+use crate::write::json_of;
 
 /// An audit event as stored, with its place in the chain.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -538,10 +539,6 @@ async fn reconcile_rows(
         return Ok(Some(gone));
     }
     Ok(None)
-}
-
-fn json_of<T: Serialize>(v: &T) -> serde_json::Value {
-    serde_json::to_value(v).unwrap_or_default()
 }
 
 /// A stored row that no longer reads as the domain's record: changed outside Traza.

@@ -59,9 +59,13 @@ pub enum StoreError {
     /// The audit chain's key is missing, damaged or not the trail's: nothing is written.
     #[error("{0}")]
     AuditKey(String),
-    /// A stored value does not parse: the database was changed outside Traza.
+    /// A stored value does not parse, or a row the database must hold is missing: the
+    /// database was changed outside Traza. Only for that.
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
+    /// The store was given something it cannot work with: a database URL it does not take.
+    #[error("{0}")]
+    Config(String),
     #[error("database error: {0}")]
     Database(#[from] sea_orm::DbErr),
 }
@@ -96,9 +100,10 @@ impl StoreError {
                 ErrorCode::TooManyAttempts
             }
             StoreError::AuditKey(_) => ErrorCode::AuditKeyUnavailable,
-            StoreError::Internal(_) | StoreError::Corrupt(_) | StoreError::Database(_) => {
-                ErrorCode::Internal
-            }
+            StoreError::Internal(_)
+            | StoreError::Corrupt(_)
+            | StoreError::Config(_)
+            | StoreError::Database(_) => ErrorCode::Internal,
         }
     }
 }

@@ -79,7 +79,7 @@ impl Store {
     pub async fn connect(url: &str) -> Result<Store, StoreError> {
         let db = if url.starts_with("sqlite:") {
             let options = SqliteConnectOptions::from_str(url)
-                .map_err(|e| StoreError::Corrupt(format!("invalid SQLite URL: {e}")))?
+                .map_err(|e| StoreError::Config(format!("invalid SQLite URL: {e}")))?
                 .journal_mode(SqliteJournalMode::Wal)
                 // WAL + NORMAL is durable across application crashes; an OS crash may lose
                 // the last transactions but never corrupts the database.
@@ -104,7 +104,7 @@ impl Store {
             SqlxSqliteConnector::from_sqlx_sqlite_pool(pool)
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let options = PgConnectOptions::from_str(url)
-                .map_err(|e| StoreError::Corrupt(format!("invalid PostgreSQL URL: {e}")))?
+                .map_err(|e| StoreError::Config(format!("invalid PostgreSQL URL: {e}")))?
                 .disable_statement_logging();
             let pool = PgPoolOptions::new()
                 .max_connections(16)
@@ -118,7 +118,7 @@ impl Store {
                 })?;
             SqlxPostgresConnector::from_sqlx_postgres_pool(pool)
         } else {
-            return Err(StoreError::Corrupt(format!(
+            return Err(StoreError::Config(format!(
                 "unsupported database URL '{}': use sqlite://… or postgres://…",
                 url.split(':').next().unwrap_or_default()
             )));

@@ -6,7 +6,6 @@ use chrono::NaiveDate;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
 };
-use serde::Serialize;
 use traza_domain::access::{Action, Actor};
 use traza_domain::codes::{LabCode, ProductCode};
 use traza_domain::network::{
@@ -19,11 +18,7 @@ use crate::Store;
 use crate::entity::{assignments, labs, product_specifications, products};
 use crate::error::ErrorCode;
 use crate::error::{RuleDetail, StoreError, stored};
-use crate::write::{Change, Write};
-
-fn json_of<T: Serialize>(value: &T) -> serde_json::Value {
-    serde_json::to_value(value).unwrap_or(serde_json::Value::Null)
-}
+use crate::write::{Change, Write, json_of};
 
 pub(crate) fn lab_from(m: labs::Model) -> Result<Laboratory, StoreError> {
     Ok(Laboratory {

@@ -120,7 +120,7 @@ impl Store {
         }
         let registry = self.build_registry().await?;
         let json = serde_json::to_string(&registry)
-            .map_err(|e| StoreError::Corrupt(format!("registry: {e}")))?;
+            .map_err(|e| StoreError::Internal(format!("registry: {e}")))?;
         let published = Arc::new(Published { registry, json });
         *self
             .registry

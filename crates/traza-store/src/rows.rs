@@ -21,7 +21,7 @@ fn dec(what: &str, s: &Option<String>) -> Result<Option<Decimal>, StoreError> {
         .transpose()
 }
 
-fn dec_text(d: Option<Decimal>) -> Option<String> {
+pub(crate) fn dec_text(d: Option<Decimal>) -> Option<String> {
     d.map(|d| d.normalize().to_string())
 }
 

@@ -183,3 +183,9 @@ impl Write {
         Ok(())
     }
 }
+
+/// A record as its audit event carries it. The store's records serialise to JSON without
+/// failing (string keys, no floats); `null` would show in the trail, never panic.
+pub(crate) fn json_of<T: serde::Serialize>(value: &T) -> serde_json::Value {
+    serde_json::to_value(value).unwrap_or(serde_json::Value::Null)
+}

@@ -181,7 +181,7 @@ pub struct TraceReaction {
 }
 
 fn batch_json(b: &Batch) -> serde_json::Value {
-    serde_json::to_value(b).unwrap_or(serde_json::Value::Null)
+    crate::write::json_of(b)
 }
 
 fn scope_filter<Q: QueryFilter>(q: Q, scope: &LabScope) -> Q {
@@ -570,7 +570,7 @@ impl Store {
         const PAGE: u64 = 5_000;
         const PIECE: usize = 256 * 1024;
         actor.may(Action::ReadBatches)?;
-        let csv_err = |e: csv::Error| StoreError::Corrupt(format!("export: {e}"));
+        let csv_err = |e: csv::Error| StoreError::Internal(format!("export: {e}"));
         let mut w = export_writer(Vec::with_capacity(PIECE + 4096));
         write_export_header(&mut w).map_err(csv_err)?;
         let mut after = 0i64;
@@ -609,7 +609,7 @@ impl Store {
 
 fn into_bytes(w: csv::Writer<Vec<u8>>) -> Result<Vec<u8>, StoreError> {
     w.into_inner()
-        .map_err(|e| StoreError::Corrupt(format!("export: {}", e.error())))
+        .map_err(|e| StoreError::Internal(format!("export: {}", e.error())))
 }
 
 /// The batches of the actor's scope that match the filter's fields (not its cursor).

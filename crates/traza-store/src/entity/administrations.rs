@@ -15,6 +15,28 @@ pub struct Model {
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    /// The batch whose record this row is part of.
+    #[sea_orm(
+        belongs_to = "super::batches::Entity",
+        from = "Column::BatchId",
+        to = "super::batches::Column::Id"
+    )]
+    Batch,
+    #[sea_orm(has_many = "super::reactions::Entity")]
+    Reactions,
+}
+
+impl Related<super::reactions::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Reactions.def()
+    }
+}
+
+impl Related<super::batches::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Batch.def()
+    }
+}
 
 impl ActiveModelBehavior for ActiveModel {}

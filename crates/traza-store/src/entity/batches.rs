@@ -35,6 +35,63 @@ pub struct Model {
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    #[sea_orm(has_many = "super::qc_results::Entity")]
+    QcResults,
+    #[sea_orm(has_many = "super::batch_events::Entity")]
+    BatchEvents,
+    #[sea_orm(has_many = "super::deviations::Entity")]
+    Deviations,
+    #[sea_orm(has_many = "super::signatures::Entity")]
+    Signatures,
+    #[sea_orm(has_many = "super::administrations::Entity")]
+    Administrations,
+    #[sea_orm(has_many = "super::holds::Entity")]
+    Holds,
+    #[sea_orm(has_many = "super::reactions::Entity")]
+    Reactions,
+}
+
+impl Related<super::qc_results::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::QcResults.def()
+    }
+}
+
+impl Related<super::batch_events::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::BatchEvents.def()
+    }
+}
+
+impl Related<super::deviations::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Deviations.def()
+    }
+}
+
+impl Related<super::signatures::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Signatures.def()
+    }
+}
+
+impl Related<super::administrations::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Administrations.def()
+    }
+}
+
+impl Related<super::holds::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Holds.def()
+    }
+}
+
+impl Related<super::reactions::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Reactions.def()
+    }
+}
 
 impl ActiveModelBehavior for ActiveModel {}

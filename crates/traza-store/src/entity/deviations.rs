@@ -17,6 +17,20 @@ pub struct Model {
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    /// The batch whose record this row is part of.
+    #[sea_orm(
+        belongs_to = "super::batches::Entity",
+        from = "Column::BatchId",
+        to = "super::batches::Column::Id"
+    )]
+    Batch,
+}
+
+impl Related<super::batches::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Batch.def()
+    }
+}
 
 impl ActiveModelBehavior for ActiveModel {}

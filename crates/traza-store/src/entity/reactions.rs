@@ -20,6 +20,33 @@ pub struct Model {
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    /// The batch whose record this row is part of.
+    #[sea_orm(
+        belongs_to = "super::batches::Entity",
+        from = "Column::BatchId",
+        to = "super::batches::Column::Id"
+    )]
+    Batch,
+    /// The administration the reaction followed.
+    #[sea_orm(
+        belongs_to = "super::administrations::Entity",
+        from = "Column::AdministrationId",
+        to = "super::administrations::Column::Id"
+    )]
+    Administration,
+}
+
+impl Related<super::batches::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Batch.def()
+    }
+}
+
+impl Related<super::administrations::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Administration.def()
+    }
+}
 
 impl ActiveModelBehavior for ActiveModel {}

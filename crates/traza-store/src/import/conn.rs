@@ -203,7 +203,7 @@ impl Conn {
                         judge_stored(c, m, import_id, &actor.scope(), tally)?;
                     }
                     None => {
-                        return Err(StoreError::Corrupt(format!(
+                        return Err(StoreError::Internal(format!(
                             "batch {} was neither inserted nor found",
                             c.row.batch_number
                         )));
@@ -262,7 +262,9 @@ impl Conn {
         );
         let mut handle = tx.lock_handle().await.map_err(db)?;
         let raw = handle.as_raw_handle();
-        let bulk = |e: String| StoreError::Corrupt(format!("import insert: {e}"));
+        // Errors of SQLite itself (a full disk, a busy database): database errors.
+        let bulk =
+            |e: String| StoreError::Database(sea_orm::DbErr::Custom(format!("import insert: {e}")));
         // SAFETY: the locked handle is held until the statement is dropped, at the end of
         // this block; nothing else touches the connection meanwhile.
         let mut stmt = unsafe { crate::sqlite_bulk::Prepared::new(raw, &sql) }.map_err(bulk)?;

@@ -42,7 +42,7 @@ use traza_domain::vocab::Source;
 use crate::Store;
 use crate::entity::batches;
 use crate::error::StoreError;
-use crate::rows::{batch_from, model_from_row};
+use crate::rows::{batch_from, dec_text, model_from_row};
 use crate::sql::db;
 
 /// Rows handed from the decoder to the writer at a time.
@@ -282,10 +282,6 @@ const BATCH_COLUMNS: &str = "batch_number, product_code, lab_code, origin, acces
      release_date, notes, version, source, import_id, import_line, created_by, created_at, \
      updated_at";
 
-fn dec_text(d: Option<rust_decimal::Decimal>) -> Option<String> {
-    d.map(|d| d.normalize().to_string())
-}
-
 impl Store {
     /// Imports historical batch records from a CSV file on behalf of `actor` (SPEC §4).
     ///
@@ -302,7 +298,7 @@ impl Store {
         let forced = request.encoding;
         let (sha256, encoding) = tokio::task::spawn_blocking(move || fingerprint(&path, forced))
             .await
-            .map_err(|e| StoreError::Corrupt(format!("the import reader stopped: {e}")))?
+            .map_err(|e| StoreError::Internal(format!("the import reader stopped: {e}")))?
             .map_err(|e| StoreError::invalid("file", format!("cannot read the file: {e}")))?;
         let network = Arc::new(self.import_network(actor).await?);
         let file = FileFacts { sha256, encoding };
@@ -326,7 +322,7 @@ impl Store {
         }
         self.import_pass(actor, &request, progress, &network, &file, Pass::LookedUp)
             .await?
-            .ok_or_else(|| StoreError::Corrupt("a looked-up import pass collided".into()))
+            .ok_or_else(|| StoreError::Internal("a looked-up import pass collided".into()))
     }
 
     /// One stored import, for anyone who may import or read batches.

@@ -83,7 +83,7 @@ impl Store {
         }
         reader
             .await
-            .map_err(|e| StoreError::Corrupt(format!("the import reader stopped: {e}")))?;
+            .map_err(|e| StoreError::Internal(format!("the import reader stopped: {e}")))?;
 
         // Found in two passes per chunk (the row's own checks, then the database's): list
         // them in the file's order.
