@@ -23,27 +23,21 @@ fn password_form(s: &Session) -> Markup {
     html! {
         form.card method="post" action="/cuenta/clave" {
             input type="hidden" name="csrf" value=(s.csrf());
-            label for="current_password" { (l.t("Contraseña actual", "Current password")) }
+            label for="current_password" { (l.t("current-password")) }
             input #current_password type="password" name="current_password" required autocomplete="current-password";
-            label for="new_password" { (l.t("Nueva contraseña", "New password")) }
+            label for="new_password" { (l.t("new-password")) }
             input #new_password type="password" name="new_password" required minlength="12" autocomplete="new-password" aria-describedby="pw_rules";
-            p.hint #pw_rules { (l.t(
-                "Al menos 12 caracteres; no puede contener su nombre de usuario ni ser una contraseña común. Una frase larga es mejor que una palabra con símbolos.",
-                "At least 12 characters; it may not contain your username nor be a common password. A long phrase beats a word with symbols."
-            )) }
-            label for="repeat_password" { (l.t("Repita la nueva contraseña", "Repeat the new password")) }
+            p.hint #pw_rules { (l.t("at-least-12-characters-it-may")) }
+            label for="repeat_password" { (l.t("repeat-the-new-password")) }
             input #repeat_password type="password" name="repeat_password" required minlength="12" autocomplete="new-password";
-            p.hint { (l.t(
-                "Al cambiarla se cierran todas sus sesiones abiertas, también esta: tendrá que entrar de nuevo.",
-                "Changing it ends every open session of yours, this one too: you will log in again."
-            )) }
-            button.primary type="submit" { (l.t("Cambiar la contraseña", "Change the password")) }
+            p.hint { (l.t("changing-it-ends-every-open-session")) }
+            button.primary type="submit" { (l.t("change-the-password")) }
         }
     }
 }
 
 async fn password_page(s: Session) -> Response {
-    let title = s.lang.t("Cambiar mi contraseña", "Change my password");
+    let title = s.lang.t("change-my-password");
     html_page_status(
         &s,
         StatusCode::OK,
@@ -74,15 +68,12 @@ async fn change_password(
         return s.csrf_refused();
     }
     let l = s.lang;
-    let title = l.t("Cambiar mi contraseña", "Change my password");
+    let title = l.t("change-my-password");
     let result: Result<(), ApiError> = async {
         if f.new_password != f.repeat_password {
             return Err(ApiError::validation(
                 "repeat_password",
-                l.t(
-                    "no coincide con la nueva contraseña",
-                    "does not match the new password",
-                ),
+                l.t("does-not-match-the-new-password"),
             ));
         }
         state
@@ -95,11 +86,8 @@ async fn change_password(
     match result {
         Ok(()) => {
             let body = html! {
-                div.notice.ok role="status" { p { (l.t(
-                    "Contraseña cambiada. Todas sus sesiones se han cerrado: entre de nuevo con la nueva contraseña.",
-                    "Password changed. Every session of yours has ended: log in again with the new password."
-                )) } }
-                p { a href="/entrar" { (l.t("Entrar", "Log in")) } }
+                div.notice.ok role="status" { p { (l.t("password-changed-every-session-of-yours")) } }
+                p { a href="/entrar" { (l.t("log-in")) } }
             };
             let mut r = maud::Render::render(&page(None, l, title, "/cuenta/clave", body))
                 .into_string()

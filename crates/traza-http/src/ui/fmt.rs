@@ -48,12 +48,10 @@ impl Lang {
         }
     }
 
-    /// The text in this language.
-    pub fn t<'a>(self, es: &'a str, en: &'a str) -> &'a str {
-        match self {
-            Lang::Es => es,
-            Lang::En => en,
-        }
+    /// The catalogue's text of message `key` in this language (`locales/*.ftl`). A key
+    /// missing from the catalogue shows as itself (a test keeps every key used in both).
+    pub fn t(self, key: &'static str) -> &'static str {
+        super::i18n::text(self, key)
     }
 
     /// `dd/mm/yyyy` in Spanish, ISO in English.

@@ -16,7 +16,7 @@ use super::fmt::Lang;
 
 /// Beside a batch's status in lists and on its page: it is held.
 pub(super) fn held_badge(l: Lang, on_hold: bool) -> Markup {
-    html! { @if on_hold { " " span.badge.held { (l.t("RETENIDO", "ON HOLD")) } } }
+    html! { @if on_hold { " " span.badge.held { (l.t("on-hold")) } } }
 }
 
 /// The banner at the top of a held batch: it says why, and that nothing may leave.
@@ -25,10 +25,7 @@ pub(super) fn hold_banner(l: Lang, v: &BatchView) -> Option<Markup> {
     (!active.is_empty()).then(|| {
         html! {
             div.notice.error role="alert" {
-                p { strong { (l.t("LOTE RETENIDO", "BATCH ON HOLD")) } " — " (l.t(
-                    "no se puede certificar ni administrar hasta que se levante la retención.",
-                    "it may be neither certified nor administered until the hold is lifted."
-                )) }
+                p { strong { (l.t("batch-on-hold")) } " — " (l.t("it-may-be-neither-certified-nor")) }
                 ul { @for h in &active { li { (h.reason) " (" (h.placed_by) ", " (l.instant(h.placed_at)) ")" } } }
             }
         }
@@ -44,22 +41,22 @@ pub(super) fn holds_section(s: &Session, v: &BatchView, hidden: &Markup) -> Mark
     let may_lift = |h: &Hold| may_hold && check_lift(h, &s.actor).is_ok();
     html! {
         section aria-labelledby="retenciones" {
-            h2 #retenciones { (l.t("Retenciones", "Holds")) }
-            @if v.holds.is_empty() { p.muted { (l.t("Ninguna.", "None.")) } }
+            h2 #retenciones { (l.t("holds")) }
+            @if v.holds.is_empty() { p.muted { (l.t("none")) } }
             @for h in &v.holds {
                 div.card {
-                    p { strong { "#" (h.id) " · " (if h.is_active() { l.t("ACTIVA", "ACTIVE") } else { l.t("levantada", "lifted") }) } }
+                    p { strong { "#" (h.id) " · " (if h.is_active() { l.t("active") } else { l.t("lifted") }) } }
                     p { (h.reason) }
-                    p.hint { (l.t("Puesta por", "Placed by")) " " (h.placed_by) " · " (l.instant(h.placed_at)) }
+                    p.hint { (l.t("placed-by")) " " (h.placed_by) " · " (l.instant(h.placed_at)) }
                     @if let (Some(by), Some(at), Some(why)) = (&h.lifted_by, &h.lifted_at, &h.lift_reason) {
-                        p { (l.t("Levantada", "Lifted")) ": " (why) } p.hint { (by) " · " (l.instant(*at)) }
+                        p { (l.t("lifted-2")) ": " (why) } p.hint { (by) " · " (l.instant(*at)) }
                     }
                     @if may_lift(h) {
                         form method="post" action={ "/lotes/" (n) "/levantar-" (h.id) } {
                             (hidden)
-                            label for={ "lift" (h.id) } { (l.t("Motivo para levantarla", "Reason for lifting it")) }
+                            label for={ "lift" (h.id) } { (l.t("reason-for-lifting-it")) }
                             textarea id={ "lift" (h.id) } name="reason" required rows="2" {}
-                            button type="submit" { (l.t("Levantar la retención", "Lift the hold")) }
+                            button type="submit" { (l.t("lift-the-hold")) }
                         }
                     }
                 }
@@ -67,9 +64,9 @@ pub(super) fn holds_section(s: &Session, v: &BatchView, hidden: &Markup) -> Mark
             @if may_hold && !matches!(v.batch.status, BatchStatus::Rejected | BatchStatus::Administered) {
                 form.card method="post" action={ "/lotes/" (n) "/retener" } {
                     (hidden)
-                    label for="hold_reason" { (l.t("Motivo de la retención", "Reason for the hold")) }
+                    label for="hold_reason" { (l.t("reason-for-the-hold")) }
                     textarea #hold_reason name="reason" required rows="2" {}
-                    button.danger type="submit" { (l.t("Retener el lote", "Put the batch on hold")) }
+                    button.danger type="submit" { (l.t("put-the-batch-on-hold")) }
                 }
             }
         }
@@ -92,18 +89,15 @@ pub(super) fn confirm_history_form(s: &Session, v: &BatchView, hidden: &Markup) 
     let n = v.batch.batch_number.as_str();
     html! {
         div.notice.warn role="status" {
-            p { (l.t(
-                "Lote importado como liberado: antes de administrarlo, Calidad del laboratorio (no quien lo importó) debe confirmar con su firma que puede llegar a un paciente.",
-                "Batch imported as released: before it is administered, QA of the laboratory (not the importer) must confirm with a signature that it may reach a patient."
-            )) }
+            p { (l.t("batch-imported-as-released-before-it")) }
         }
         @if s.actor.may(Action::ConfirmHistory).is_ok() {
             form.card method="post" action={ "/lotes/" (n) "/confirmar-historico" } {
                 (hidden)
-                p { strong { (l.t("Significado de la firma", "Meaning of the signature")) ": " } (super::widgets::meaning_text(l, traza_domain::vocab::SignatureMeaning::HistoricalReleaseConfirmed)) }
-                label for="confirm_password" { (l.t("Contraseña (firma electrónica)", "Password (electronic signature)")) }
+                p { strong { (l.t("meaning-of-the-signature")) ": " } (super::widgets::meaning_text(l, traza_domain::vocab::SignatureMeaning::HistoricalReleaseConfirmed)) }
+                label for="confirm_password" { (l.t("password-electronic-signature")) }
                 input #confirm_password type="password" name="password" required autocomplete="current-password";
-                button.primary type="submit" { (l.t("Confirmar el histórico (firmado)", "Confirm the history (signed)")) }
+                button.primary type="submit" { (l.t("confirm-the-history-signed")) }
             }
         }
     }
@@ -115,20 +109,20 @@ pub(super) fn qc_history(l: Lang, results: &[QcResult]) -> Markup {
     html! {
         @if !results.is_empty() {
             details open {
-                summary { (l.t("Todos los resultados registrados", "Every result recorded")) " (" (results.len()) ")" }
+                summary { (l.t("every-result-recorded")) " (" (results.len()) ")" }
                 table {
                     thead { tr {
-                        th { "#" } th { (l.t("Ensayo", "Test")) } th { (l.t("Valor", "Value")) } th { (l.t("Valoración", "Outcome")) }
-                        th { (l.t("Repite", "Retest of")) } th { (l.t("Motivo", "Reason")) } th { (l.t("Estado", "State")) } th { (l.t("Registrado por", "Recorded by")) }
+                        th { "#" } th { (l.t("test")) } th { (l.t("value")) } th { (l.t("outcome")) }
+                        th { (l.t("retest-of")) } th { (l.t("reason")) } th { (l.t("state")) } th { (l.t("recorded-by")) }
                     } }
                     tbody { @for r in results {
                         tr id={ "resultado-" (r.id) } class=[r.superseded_by.map(|_| "superseded")] {
                             td { (r.id) } td { (r.test) } td { (l.number(&r.value)) " " (r.unit) } td { (super::widgets::outcome(l, r.outcome)) }
                             td { @if let Some(o) = r.supersedes { "#" (o) } }
-                            td { (r.reason.clone().unwrap_or_default()) @if let Some(d) = r.deviation_id { " · " (l.t("desviación", "deviation")) " #" (d) } }
+                            td { (r.reason.clone().unwrap_or_default()) @if let Some(d) = r.deviation_id { " · " (l.t("deviation")) " #" (d) } }
                             td { @match r.superseded_by {
-                                Some(by) => { span.badge { (l.t("SUSTITUIDO", "SUPERSEDED")) } " " (l.t("por", "by")) " #" (by) }
-                                None => { (l.t("vigente", "current")) }
+                                Some(by) => { span.badge { (l.t("superseded")) } " " (l.t("by")) " #" (by) }
+                                None => { (l.t("current")) }
                             } }
                             td { (r.recorded_by) }
                         }

@@ -11,6 +11,7 @@
 mod account;
 mod fmt;
 mod holds;
+mod i18n;
 mod pages;
 mod registry;
 mod scripts;
@@ -153,10 +154,7 @@ impl Session {
             page_error(
                 self.lang,
                 StatusCode::FORBIDDEN,
-                self.lang.t(
-                    "El formulario ha caducado o no procede de esta página. Vuelva atrás, recargue la página y repita.",
-                    "The form has expired or did not come from this page. Go back, reload the page and try again.",
-                ),
+                self.lang.t("the-form-has-expired-or-did"),
             )
         }
     }
@@ -212,34 +210,34 @@ pub(crate) fn urlencode(s: &str) -> String {
 
 /// The navigation of a role: what its people come to do.
 fn nav(l: Lang, actor: &Actor) -> Vec<(&'static str, &'static str)> {
-    let mut items = vec![("/lotes", l.t("Lotes", "Batches"))];
+    let mut items = vec![("/lotes", l.t("batches"))];
     match actor.role {
-        Role::LabStaff => items.push(("/lotes/nuevo", l.t("Nuevo lote", "New batch"))),
-        Role::Qa => items.push(("/liberacion", l.t("Liberación", "Release queue"))),
+        Role::LabStaff => items.push(("/lotes/nuevo", l.t("new-batch"))),
+        Role::Qa => items.push(("/liberacion", l.t("release-queue"))),
         _ => {}
     }
     if matches!(actor.role, Role::Coordinator | Role::Auditor | Role::Admin) {
-        items.push(("/panel", l.t("Panel de la red", "Network dashboard")));
+        items.push(("/panel", l.t("network-dashboard")));
     }
-    items.push(("/red", l.t("Red", "Network")));
+    items.push(("/red", l.t("network")));
     if actor
         .may(traza_domain::access::Action::ImportHistory)
         .is_ok()
     {
-        items.push(("/importar", l.t("Importar", "Import")));
+        items.push(("/importar", l.t("import")));
     }
-    items.push(("/trazabilidad", l.t("Trazabilidad", "Traceability")));
-    items.push(("/vigilancia", l.t("Vigilancia", "Vigilance")));
+    items.push(("/trazabilidad", l.t("traceability")));
+    items.push(("/vigilancia", l.t("vigilance")));
     items
 }
 
 fn role_name(l: Lang, role: Role) -> &'static str {
     match role {
-        Role::Admin => l.t("administración", "administrator"),
-        Role::Coordinator => l.t("coordinación", "coordinator"),
-        Role::LabStaff => l.t("personal de laboratorio", "laboratory staff"),
-        Role::Qa => l.t("garantía de calidad", "quality assurance"),
-        Role::Auditor => l.t("auditoría", "auditor"),
+        Role::Admin => l.t("administrator"),
+        Role::Coordinator => l.t("coordinator"),
+        Role::LabStaff => l.t("laboratory-staff"),
+        Role::Qa => l.t("quality-assurance"),
+        Role::Auditor => l.t("auditor"),
     }
 }
 
@@ -256,11 +254,11 @@ pub fn page(s: Option<&Session>, lang: Lang, title: &str, path: &str, body: Mark
                 link rel="stylesheet" href="/estilo.css";
             }
             body {
-                a.skip href="#contenido" { (l.t("Ir al contenido", "Skip to content")) }
+                a.skip href="#contenido" { (l.t("skip-to-content")) }
                 header.top {
                     a.brand href="/" { "Traza" }
                     @if let Some(s) = s {
-                        nav aria-label=(l.t("Secciones", "Sections")) {
+                        nav aria-label=(l.t("sections")) {
                             ul {
                                 @for (href, label) in nav(l, &s.actor) {
                                     li { a href=(href) aria-current=[(path == href).then_some("page")] { (label) } }
@@ -271,14 +269,14 @@ pub fn page(s: Option<&Session>, lang: Lang, title: &str, path: &str, body: Mark
                     div.who {
                         a.lang href={ "/idioma?l=" (if l == Lang::Es { "en" } else { "es" }) "&volver=" (urlencode(path)) }
                             lang=(if l == Lang::Es { "en" } else { "es" }) {
-                            (l.t("English", "Español"))
+                            (l.t("espa-ol"))
                         }
                         @if let Some(s) = s {
                             span.user { (s.actor.full_name) " · " (role_name(l, s.actor.role)) }
-                            a href="/cuenta/clave" { (l.t("Mi contraseña", "My password")) }
+                            a href="/cuenta/clave" { (l.t("my-password")) }
                             form.inline method="post" action="/salir" {
                                 input type="hidden" name="csrf" value=(s.csrf());
-                                button.link type="submit" { (l.t("Salir", "Log out")) }
+                                button.link type="submit" { (l.t("log-out")) }
                             }
                         }
                     }
@@ -305,9 +303,9 @@ pub fn page_error(lang: Lang, status: StatusCode, message: &str) -> Response {
 fn failure(lang: Lang, status: StatusCode, what: Markup) -> Response {
     let body = html! {
         (what)
-        p { a href="/" { (lang.t("Volver al inicio", "Back to the start")) } }
+        p { a href="/" { (lang.t("back-to-the-start")) } }
     };
-    let title = lang.t("No se pudo hacer", "That could not be done");
+    let title = lang.t("that-could-not-be-done");
     (
         status,
         Html(page(None, lang, title, "", body).into_string()),
@@ -335,237 +333,111 @@ pub fn error_box(l: Lang, e: &ApiError) -> Markup {
 /// server can send and the pages do not translate does not compile.
 fn error_title(l: Lang, code: ErrorCode) -> &'static str {
     use ErrorCode as C;
-    let (es, en) = match code {
-        C::BadRequest => ("La petición no es válida", "The request is not valid"),
-        C::Unauthenticated => ("Inicie sesión para continuar", "Sign in to continue"),
-        C::Forbidden => (
-            "Su función no permite esta acción",
-            "Your role does not allow this",
-        ),
-        C::NotFound => ("No encontrado", "Not found"),
-        C::MethodNotAllowed => (
-            "Esa acción no existe en esta dirección",
-            "That action does not exist at this address",
-        ),
-        C::VersionMismatch => (
-            "El lote ha cambiado desde que abrió la página: revise los datos y repita",
-            "The batch changed since you opened the page: check it and try again",
-        ),
-        C::PreconditionRequired => (
-            "Falta la versión del lote leída: abra la página de nuevo y repita",
-            "The version of the batch you read is missing: open the page again and retry",
-        ),
-        C::PayloadTooLarge => ("El envío es demasiado grande", "What was sent is too large"),
-        C::UnsupportedMediaType => (
-            "El formato del envío no es el esperado",
-            "What was sent is not in the expected format",
-        ),
-        C::ValidationFailed => ("Revise los datos del formulario", "Check the form's values"),
-        C::ForeignBatchNumber => (
-            "Ese número de lote tiene la forma de los de otro laboratorio",
-            "That batch number has the form of another laboratory's numbers",
-        ),
-        C::InvalidSignature => (
-            "La contraseña de la firma no es correcta",
-            "The signature password is wrong",
-        ),
-        C::AccountLocked => (
-            "La cuenta está bloqueada tras varias contraseñas incorrectas seguidas",
-            "The account is locked after several wrong passwords in a row",
-        ),
-        C::TooManyAttempts => (
-            "Demasiados intentos fallidos: espere un minuto",
-            "Too many failed attempts: wait a minute",
-        ),
-        C::Duplicate => ("Ya existe", "It exists already"),
-        C::InvalidTransition => (
-            "El lote no admite esa acción en su estado actual",
-            "The batch does not allow that in its current status",
-        ),
-        C::ReleaseBlocked => (
-            "No se puede certificar el lote: no se cumplen estas reglas",
-            "The batch cannot be certified: these rules are unmet",
-        ),
-        C::ChainOfIdentityMismatch => (
-            "La cadena de identidad no se cumple: el paciente no es el donante de este lote autólogo",
-            "Chain of identity broken: the patient is not this autologous batch's donor",
-        ),
-        C::DosesExhausted => (
-            "No quedan dosis de este lote",
-            "No doses of this batch are left",
-        ),
-        C::BatchExpired => ("El lote está caducado", "The batch has expired"),
-        C::BatchOnHold => (
-            "El lote está retenido: no se puede administrar",
-            "The batch is on hold: it cannot be administered",
-        ),
-        C::HistoryNotConfirmed => (
-            "Lote histórico sin confirmar: Calidad debe confirmarlo con su firma antes de administrarlo",
-            "Unconfirmed historical batch: QA must confirm it with a signature before it is administered",
-        ),
-        C::FourEyes => (
-            "Cuatro ojos: esta firma corresponde a otra persona",
-            "Four eyes: someone else must sign this",
-        ),
-        C::ResultExists => (
-            "El ensayo ya tiene un resultado: registre una repetición que lo sustituya, con su motivo",
-            "The test already has a result: record a retest that supersedes it, with its reason",
-        ),
-        C::RecordLocked => (
-            "El registro del lote está cerrado",
-            "The batch record is locked",
-        ),
-        C::CapacityExceeded => (
-            "El laboratorio ha alcanzado su capacidad mensual",
-            "The laboratory has reached its monthly capacity",
-        ),
-        C::LabNotEligible => (
-            "El laboratorio no puede recibir esta asignación",
-            "The laboratory cannot take this assignment",
-        ),
-        C::LabNotActive => (
-            "El laboratorio no puede fabricar (suspendido o solo de formación)",
-            "The laboratory cannot manufacture (suspended or training only)",
-        ),
-        C::ProductNotActive => ("El producto está retirado", "The product is withdrawn"),
-        C::NoAssignment => (
-            "Ninguna asignación del producto a este laboratorio cubre esa fecha",
-            "No assignment of the product to this laboratory covers that date",
-        ),
-        C::TrialMismatch => (
-            "El ensayo clínico no es el de la asignación del producto a este laboratorio",
-            "The clinical trial is not that of the product's assignment to this laboratory",
-        ),
-        C::ReactionClosed => (
-            "La notificación de la reacción ya está cerrada",
-            "The reaction report is already closed",
-        ),
-        C::ImportRejected => (
-            "Importación rechazada: no se ha escrito nada",
-            "Import refused: nothing was written",
-        ),
-        C::Internal => (
-            "Error interno: ha quedado registrado; inténtelo de nuevo",
-            "Internal error: it has been logged; try again",
-        ),
-        C::AuditKeyUnavailable => (
-            "No se pueden registrar datos ahora: falta la clave del registro de auditoría; avise a la administración",
-            "Records cannot be written now: the audit trail's key is missing; tell the administrator",
-        ),
-        C::ShuttingDown => (
-            "El servidor se está deteniendo: inténtelo de nuevo en un momento",
-            "The server is stopping: try again in a moment",
-        ),
-        C::Timeout => (
-            "La operación tardó demasiado y no se ha hecho: inténtelo de nuevo",
-            "The operation took too long and was not done: try again",
-        ),
+    let key = match code {
+        C::BadRequest => "error-the-request-is-not-valid",
+        C::Unauthenticated => "error-sign-in-to-continue",
+        C::Forbidden => "error-your-role-does-not-allow-this",
+        C::NotFound => "error-not-found",
+        C::MethodNotAllowed => "error-that-action-does-not-exist-at",
+        C::VersionMismatch => "error-the-batch-changed-since-you-opened",
+        C::PreconditionRequired => "error-the-version-of-the-batch-you",
+        C::PayloadTooLarge => "error-what-was-sent-is-too-large",
+        C::UnsupportedMediaType => "error-what-was-sent-is-not-in",
+        C::ValidationFailed => "error-check-the-form-s-values",
+        C::ForeignBatchNumber => "error-that-batch-number-has-the-form",
+        C::InvalidSignature => "error-the-signature-password-is-wrong",
+        C::AccountLocked => "error-the-account-is-locked-after-several",
+        C::TooManyAttempts => "error-too-many-failed-attempts-wait-a",
+        C::Duplicate => "error-it-exists-already",
+        C::InvalidTransition => "error-the-batch-does-not-allow-that",
+        C::ReleaseBlocked => "error-the-batch-cannot-be-certified-these",
+        C::ChainOfIdentityMismatch => "error-chain-of-identity-broken-the-patient",
+        C::DosesExhausted => "error-no-doses-of-this-batch-are",
+        C::BatchExpired => "error-the-batch-has-expired",
+        C::BatchOnHold => "error-the-batch-is-on-hold-it",
+        C::HistoryNotConfirmed => "error-unconfirmed-historical-batch-qa-must-confirm",
+        C::FourEyes => "error-four-eyes-someone-else-must-sign",
+        C::ResultExists => "error-the-test-already-has-a-result",
+        C::RecordLocked => "error-the-batch-record-is-locked",
+        C::CapacityExceeded => "error-the-laboratory-has-reached-its-monthly",
+        C::LabNotEligible => "error-the-laboratory-cannot-take-this-assignment",
+        C::LabNotActive => "error-the-laboratory-cannot-manufacture-suspended-or",
+        C::ProductNotActive => "error-the-product-is-withdrawn",
+        C::NoAssignment => "error-no-assignment-of-the-product-to",
+        C::TrialMismatch => "error-the-clinical-trial-is-not-that",
+        C::ReactionClosed => "error-the-reaction-report-is-already-closed",
+        C::ImportRejected => "error-import-refused-nothing-was-written",
+        C::Internal => "error-internal-error-it-has-been-logged",
+        C::AuditKeyUnavailable => "error-records-cannot-be-written-now-the",
+        C::ShuttingDown => "error-the-server-is-stopping-try-again",
+        C::Timeout => "error-the-operation-took-too-long-and",
     };
-    l.t(es, en)
+    l.t(key)
 }
 
 fn rule_text(l: Lang, rule: &str) -> Option<&'static str> {
     Some(match rule {
-        "not_in_quarantine" => l.t(
-            "el lote no está en cuarentena",
-            "the batch is not in quarantine",
-        ),
-        "four_eyes" => l.t(
-            "cuatro ojos: quien certifica no puede haber fabricado ni analizado el lote",
-            "four eyes: the certifier must not have made or tested the batch",
-        ),
-        "missing_required_test" => l.t(
-            "falta un ensayo obligatorio de la especificación",
-            "a required test of the specification is missing",
-        ),
-        "failing_result" => l.t(
-            "hay un resultado fuera de especificación",
-            "a result is out of specification",
-        ),
-        "open_deviation" => l.t("hay una desviación abierta", "a deviation is open"),
-        "expired" => l.t("el lote está caducado", "the batch has expired"),
-        "on_hold" => l.t("el lote está retenido", "the batch is on hold"),
-        "chain_of_identity" => l.t(
-            "la cadena de identidad no se cumple",
-            "the chain of identity does not hold",
-        ),
-        "lab_suspended" => l.t(
-            "el laboratorio está suspendido",
-            "the laboratory is suspended",
-        ),
-        "lab_training_only" => l.t(
-            "el laboratorio es solo de formación",
-            "the laboratory is for training only",
-        ),
-        "missing_specialisation" => l.t(
-            "el laboratorio no tiene la especialidad del producto",
-            "the laboratory lacks the product's specialisation",
-        ),
-        "gmp_certificate_expired" => l.t(
-            "el certificado NCF del laboratorio ha caducado",
-            "the laboratory's GMP certificate has expired",
-        ),
-        "product_withdrawn" => l.t("el producto está retirado", "the product is withdrawn"),
-        "missing_trial_id" => l.t(
-            "una asignación por ensayo clínico necesita el número EudraCT o EU CT del ensayo en la referencia de autorización",
-            "a clinical-trial assignment needs the trial's EudraCT or EU CT number as its authorisation reference",
-        ),
-        "route_not_offered" => l.t(
-            "el producto no se ofrece por esa vía de acceso",
-            "the product is not offered by that access route",
-        ),
-        "invalid_period" => l.t(
-            "el periodo termina antes de empezar",
-            "the period ends before it starts",
-        ),
-        "overlapping_assignment" => l.t(
-            "se solapa con otra asignación del mismo producto y laboratorio",
-            "it overlaps another assignment of the same product and laboratory",
-        ),
+        "not_in_quarantine" => l.t("the-batch-is-not-in-quarantine"),
+        "four_eyes" => l.t("four-eyes-the-certifier-must-not"),
+        "missing_required_test" => l.t("a-required-test-of-the-specification"),
+        "failing_result" => l.t("a-result-is-out-of-specification"),
+        "open_deviation" => l.t("a-deviation-is-open"),
+        "expired" => l.t("the-batch-has-expired"),
+        "on_hold" => l.t("the-batch-is-on-hold"),
+        "chain_of_identity" => l.t("the-chain-of-identity-does-not"),
+        "lab_suspended" => l.t("the-laboratory-is-suspended"),
+        "lab_training_only" => l.t("the-laboratory-is-for-training-only"),
+        "missing_specialisation" => l.t("the-laboratory-lacks-the-product-s"),
+        "gmp_certificate_expired" => l.t("the-laboratory-s-gmp-certificate-has"),
+        "product_withdrawn" => l.t("the-product-is-withdrawn"),
+        "missing_trial_id" => l.t("a-clinical-trial-assignment-needs-the"),
+        "route_not_offered" => l.t("the-product-is-not-offered-by"),
+        "invalid_period" => l.t("the-period-ends-before-it-starts"),
+        "overlapping_assignment" => l.t("it-overlaps-another-assignment-of-the"),
         _ => return None,
     })
 }
 
 /// The label a form shows for a field the store names.
 fn field_label(l: Lang, field: &str) -> &str {
-    let (es, en) = match field {
-        "donor_code" => ("Código de donante", "Donor code"),
-        "patient_code" => ("Código de paciente", "Patient code"),
-        "trial_id" => ("Identificador del ensayo", "Trial id"),
-        "collection_date" => ("Fecha de obtención", "Collection date"),
-        "manufacturing_start" => ("Inicio de fabricación", "Manufacturing start"),
-        "manufacturing_end" => ("Fin de fabricación", "Manufacturing end"),
-        "expiry_date" => ("Caducidad", "Expiry"),
-        "doses" => ("Dosis", "Doses"),
-        "volume_ml" => ("Volumen", "Volume"),
-        "cell_count" => ("Recuento celular", "Cell count"),
-        "viability_percent" => ("Viabilidad", "Viability"),
-        "notes" => ("Notas", "Notes"),
-        "test" => ("Ensayo", "Test"),
-        "value" => ("Valor", "Value"),
-        "unit" => ("Unidad", "Unit"),
-        "supersedes" => ("Resultado que se repite", "Result retested"),
-        "reason" => ("Motivo", "Reason"),
-        "description" => ("Descripción", "Description"),
-        "severity" => ("Gravedad", "Severity"),
-        "resolution" => ("Resolución", "Resolution"),
-        "administered_on" => ("Fecha de administración", "Administered on"),
-        "hospital" => ("Hospital", "Hospital"),
-        "password" => ("Contraseña", "Password"),
-        "product_code" => ("Producto", "Product"),
-        "lab_code" => ("Laboratorio", "Laboratory"),
-        "access_route" => ("Vía de acceso", "Access route"),
-        "valid_from" => ("Desde", "From"),
-        "valid_until" | "until" => ("Hasta", "Until"),
-        "assignment" => ("Producto asignado", "Assigned product"),
-        "performed_at" => ("Realizado", "Performed"),
-        "step" => ("Paso", "Step"),
-        "reported_on" => ("Fecha de notificación", "Reported on"),
-        "imputability" => ("Imputabilidad", "Imputability"),
-        "conclusion" => ("Conclusión", "Conclusion"),
-        _ => (field, field),
+    let key = match field {
+        "donor_code" => "field-donor-code",
+        "patient_code" => "patient-code",
+        "trial_id" => "field-trial-id",
+        "collection_date" => "collection-date",
+        "manufacturing_start" => "manufacturing-start",
+        "manufacturing_end" => "manufacturing-end",
+        "expiry_date" => "expiry",
+        "doses" => "doses",
+        "volume_ml" => "volume",
+        "cell_count" => "field-cell-count",
+        "viability_percent" => "field-viability",
+        "notes" => "notes",
+        "test" => "test",
+        "value" => "value",
+        "unit" => "unit",
+        "supersedes" => "field-result-retested",
+        "reason" => "reason",
+        "description" => "description",
+        "severity" => "severity",
+        "resolution" => "resolution",
+        "administered_on" => "administered-on",
+        "hospital" => "hospital",
+        "password" => "password",
+        "product_code" => "product",
+        "lab_code" => "laboratory",
+        "access_route" => "access-route",
+        "valid_from" => "from",
+        "valid_until" | "until" => "until",
+        "assignment" => "field-assigned-product",
+        "performed_at" => "field-performed",
+        "step" => "step",
+        "reported_on" => "reported-on",
+        "imputability" => "imputability",
+        "conclusion" => "conclusion",
+        _ => return field,
     };
-    l.t(es, en)
+    l.t(key)
 }
 
 fn detail_text(l: Lang, d: &Value) -> String {
@@ -630,11 +502,11 @@ fn login_form(l: Lang, csrf: &str, back: &str, failure: Option<&str>) -> Markup 
         form.card method="post" action="/entrar" {
             input type="hidden" name="csrf" value=(csrf);
             input type="hidden" name="volver" value=(back);
-            label for="username" { (l.t("Usuario", "Username")) }
+            label for="username" { (l.t("username")) }
             input #username type="text" name="username" autocomplete="username" required autofocus;
-            label for="password" { (l.t("Contraseña", "Password")) }
+            label for="password" { (l.t("password")) }
             input #password type="password" name="password" autocomplete="current-password" required;
-            button.primary type="submit" { (l.t("Entrar", "Log in")) }
+            button.primary type="submit" { (l.t("log-in")) }
         }
     }
 }
@@ -646,17 +518,8 @@ async fn login_page(headers: HeaderMap, Query(q): Query<Back>) -> Response {
     let csrf = hex::encode(bytes);
     let back = local_path(q.volver.as_deref());
     let body = login_form(l, &csrf, &back, None);
-    let mut r = Html(
-        page(
-            None,
-            l,
-            l.t("Entrar en Traza", "Log in to Traza"),
-            "/entrar",
-            body,
-        )
-        .into_string(),
-    )
-    .into_response();
+    let mut r =
+        Html(page(None, l, l.t("log-in-to-traza"), "/entrar", body).into_string()).into_response();
     r.headers_mut().append(
         header::SET_COOKIE,
         set_cookie(LOGIN_CSRF_COOKIE, &csrf, 3600, behind_tls(&headers)),
@@ -684,16 +547,13 @@ async fn login(
         return page_error(
             l,
             StatusCode::FORBIDDEN,
-            l.t(
-                "El formulario de entrada ha caducado. Recargue la página e inténtelo de nuevo.",
-                "The login form has expired. Reload the page and try again.",
-            ),
+            l.t("the-login-form-has-expired-reload"),
         );
     }
     let back = local_path(f.volver.as_deref());
     let refused = |status: StatusCode, message: String| {
         let body = login_form(l, &f.csrf, &back, Some(&message));
-        let title = l.t("Entrar en Traza", "Log in to Traza");
+        let title = l.t("log-in-to-traza");
         (
             status,
             Html(page(None, l, title, "/entrar", body).into_string()),
@@ -723,32 +583,21 @@ async fn login(
             | traza_store::StoreError::InvalidSignature,
         ) => refused(
             StatusCode::UNAUTHORIZED,
-            l.t("Usuario o contraseña incorrectos.", "Wrong username or password.")
-                .to_owned(),
+            l.t("wrong-username-or-password").to_owned(),
         ),
         Err(traza_store::StoreError::AuthRefused(r)) => match r {
             traza_domain::auth::AuthRefusal::AccountLocked { until } => refused(
                 StatusCode::LOCKED,
                 format!(
                     "{} {} {}",
-                    l.t(
-                        "La cuenta está bloqueada tras varias contraseñas incorrectas seguidas. Podrá volver a intentarlo después de",
-                        "The account is locked after several wrong passwords in a row. You may try again after",
-                    ),
+                    l.t("the-account-is-locked-after-several"),
                     l.instant(until),
-                    l.t(
-                        "o pedir a un administrador que la desbloquee.",
-                        "or ask an administrator to unlock it.",
-                    )
+                    l.t("or-ask-an-administrator-to-unlock")
                 ),
             ),
             traza_domain::auth::AuthRefusal::TooManyAttempts { .. } => refused(
                 StatusCode::TOO_MANY_REQUESTS,
-                l.t(
-                    "Demasiados intentos fallidos desde este equipo. Espere un minuto.",
-                    "Too many failed attempts from this computer. Wait a minute.",
-                )
-                .to_owned(),
+                l.t("too-many-failed-attempts-from-this").to_owned(),
             ),
         },
         Err(e) => store_error(l, e),

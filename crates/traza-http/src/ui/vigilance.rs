@@ -33,26 +33,26 @@ pub fn routes() -> Router<AppState> {
 
 pub fn severity_name(l: Lang, s: ReactionSeverity) -> &'static str {
     match s {
-        ReactionSeverity::Serious => l.t("grave", "serious"),
-        ReactionSeverity::NonSerious => l.t("no grave", "non-serious"),
+        ReactionSeverity::Serious => l.t("serious"),
+        ReactionSeverity::NonSerious => l.t("non-serious"),
     }
 }
 
 fn imputability_name(l: Lang, i: Imputability) -> &'static str {
     match i {
-        Imputability::Excluded => l.t("descartada", "excluded"),
-        Imputability::Unlikely => l.t("improbable", "unlikely"),
-        Imputability::Possible => l.t("posible", "possible"),
-        Imputability::Probable => l.t("probable", "probable"),
-        Imputability::Certain => l.t("cierta", "certain"),
+        Imputability::Excluded => l.t("excluded"),
+        Imputability::Unlikely => l.t("unlikely"),
+        Imputability::Possible => l.t("possible"),
+        Imputability::Probable => l.t("probable"),
+        Imputability::Certain => l.t("certain"),
     }
 }
 
 /// A reaction's status as a badge: open reports stand out.
 pub fn status_tag(l: Lang, s: ReactionStatus) -> Markup {
     match s {
-        ReactionStatus::Open => html! { span.badge.rejected { (l.t("ABIERTA", "OPEN")) } },
-        ReactionStatus::Closed => html! { span.badge { (l.t("cerrada", "closed")) } },
+        ReactionStatus::Open => html! { span.badge.rejected { (l.t("open")) } },
+        ReactionStatus::Closed => html! { span.badge { (l.t("closed")) } },
     }
 }
 
@@ -65,7 +65,7 @@ pub fn reaction_link(
 ) -> Markup {
     html! {
         a href={ "/vigilancia/" (id) } {
-            (l.t("Reacción", "Reaction")) " #" (id) " · " (severity_name(l, severity))
+            (l.t("reaction")) " #" (id) " · " (severity_name(l, severity))
         }
         " " (status_tag(l, status))
     }
@@ -100,19 +100,16 @@ async fn work_list(
         html! { a href={ "/vigilancia?estado=" (key) } aria-current=[(which == key).then_some("page")] { (label) } }
     };
     let body = html! {
-        p.hint { (l.t(
-            "Reacciones y acontecimientos adversos notificados sobre administraciones. Cada notificación abre una búsqueda retrospectiva de todo el material del mismo donante en la red, y sigue abierta hasta que la coordinación la cierra con una conclusión.",
-            "Adverse reactions and events reported against administrations. Each report starts a look-back over all material of the same donor in the network, and stays open until the coordination unit closes it with a conclusion."
-        )) }
-        nav.filters aria-label=(l.t("Estado", "Status")) {
-            (tab("abiertas", l.t("Abiertas", "Open"))) (tab("cerradas", l.t("Cerradas", "Closed"))) (tab("todas", l.t("Todas", "All")))
+        p.hint { (l.t("adverse-reactions-and-events-reported-against")) }
+        nav.filters aria-label=(l.t("status")) {
+            (tab("abiertas", l.t("open-2"))) (tab("cerradas", l.t("closed-2"))) (tab("todas", l.t("all-2")))
         }
-        @if page_of.items.is_empty() { p.muted { (l.t("No hay notificaciones.", "No reports.")) } } @else {
+        @if page_of.items.is_empty() { p.muted { (l.t("no-reports")) } } @else {
             table {
                 thead { tr {
-                    th { "#" } th { (l.t("Notificada", "Reported")) } th { (l.t("Gravedad", "Severity")) }
-                    th { (l.t("Lote", "Batch")) } th { (l.t("Producto · laboratorio", "Product · laboratory")) }
-                    th { (l.t("Paciente", "Patient")) } th { (l.t("Imputabilidad", "Imputability")) } th { (l.t("Estado", "Status")) }
+                    th { "#" } th { (l.t("reported")) } th { (l.t("severity")) }
+                    th { (l.t("batch")) } th { (l.t("product-laboratory")) }
+                    th { (l.t("patient")) } th { (l.t("imputability")) } th { (l.t("status")) }
                 } }
                 tbody { @for r in &page_of.items { tr {
                     td { a href={ "/vigilancia/" (r.id) } { "#" (r.id) } }
@@ -127,31 +124,26 @@ async fn work_list(
             }
         }
         @if let Some(c) = &page_of.next_cursor {
-            p.pager { a href={ "/vigilancia?estado=" (which) "&cursor=" (c) } { (l.t("Más antiguas →", "Older →")) } }
+            p.pager { a href={ "/vigilancia?estado=" (which) "&cursor=" (c) } { (l.t("older")) } }
         }
     };
-    html_page(
-        &s,
-        l.t("Biovigilancia", "Biovigilance"),
-        "/vigilancia",
-        body,
-    )
+    html_page(&s, l.t("biovigilance"), "/vigilancia", body)
 }
 
 fn reaction_facts(l: Lang, r: &ReactionView) -> Markup {
     html! {
         dl.facts {
-            dt { (l.t("Estado", "Status")) } dd { (status_tag(l, r.status)) }
-            dt { (l.t("Gravedad", "Severity")) } dd { (severity_name(l, r.severity)) }
-            dt { (l.t("Imputabilidad", "Imputability")) } dd { (imputability_name(l, r.imputability)) }
-            dt { (l.t("Lote", "Batch")) } dd { a href={ "/lotes/" (r.batch_number) } { (r.batch_number) } " · " (r.product_code) " · " (r.lab_code) }
-            dt { (l.t("Paciente", "Patient")) } dd { (r.patient_code) }
-            dt { (l.t("Administración", "Administration")) } dd { "#" (r.administration_id) " · " (l.date(r.administered_on)) }
-            dt { (l.t("Notificada", "Reported")) } dd { (l.date(r.reported_on)) " · " (r.reported_by) " · " (l.instant(r.reported_at)) }
-            dt { (l.t("Descripción", "Description")) } dd { (r.description) }
+            dt { (l.t("status")) } dd { (status_tag(l, r.status)) }
+            dt { (l.t("severity")) } dd { (severity_name(l, r.severity)) }
+            dt { (l.t("imputability")) } dd { (imputability_name(l, r.imputability)) }
+            dt { (l.t("batch")) } dd { a href={ "/lotes/" (r.batch_number) } { (r.batch_number) } " · " (r.product_code) " · " (r.lab_code) }
+            dt { (l.t("patient")) } dd { (r.patient_code) }
+            dt { (l.t("administration")) } dd { "#" (r.administration_id) " · " (l.date(r.administered_on)) }
+            dt { (l.t("reported")) } dd { (l.date(r.reported_on)) " · " (r.reported_by) " · " (l.instant(r.reported_at)) }
+            dt { (l.t("description")) } dd { (r.description) }
             @if let Some(c) = &r.conclusion {
-                dt { (l.t("Conclusión", "Conclusion")) } dd { (c) }
-                dt { (l.t("Cerrada por", "Closed by")) } dd { (r.closed_by.clone().unwrap_or_default()) @if let Some(at) = r.closed_at { " · " (l.instant(at)) } }
+                dt { (l.t("conclusion")) } dd { (c) }
+                dt { (l.t("closed-by")) } dd { (r.closed_by.clone().unwrap_or_default()) @if let Some(at) = r.closed_at { " · " (l.instant(at)) } }
             }
         }
     }
@@ -169,37 +161,34 @@ fn report_body(s: &Session, rep: &ReactionReport, notice: Option<Markup>) -> Mar
     html! {
         @if let Some(n) = notice { (n) }
         div.grid {
-            section.card aria-labelledby="notificacion" { h2 #notificacion { (l.t("Notificación", "Report")) } (reaction_facts(l, r)) }
+            section.card aria-labelledby="notificacion" { h2 #notificacion { (l.t("report")) } (reaction_facts(l, r)) }
             section.card aria-labelledby="retener" {
                 h2 #retener {
-                    @if r.status == ReactionStatus::Open { (l.t("Qué hacer ahora", "What to do now")) }
-                    @else { (l.t("Alcance de la búsqueda retrospectiva", "Reach of the look-back")) }
+                    @if r.status == ReactionStatus::Open { (l.t("what-to-do-now")) }
+                    @else { (l.t("reach-of-the-look-back")) }
                 }
-                p { strong { (l.t("Lotes del donante que retener", "The donor's batches to hold")) } }
-                @if lb.batches_to_hold.is_empty() { p.muted { (l.t("Ninguno.", "None.")) } } @else {
+                p { strong { (l.t("the-donor-s-batches-to-hold")) } }
+                @if lb.batches_to_hold.is_empty() { p.muted { (l.t("none-2")) } } @else {
                     ul { @for b in &lb.batches_to_hold { li { (b) } } }
                 }
-                p { strong { (l.t("Pacientes que seguir", "Patients to follow up")) } }
-                @if lb.patients_to_follow_up.is_empty() { p.muted { (l.t("Ninguno más que el paciente afectado.", "None besides the affected patient.")) } } @else {
+                p { strong { (l.t("patients-to-follow-up")) } }
+                @if lb.patients_to_follow_up.is_empty() { p.muted { (l.t("none-besides-the-affected-patient")) } } @else {
                     ul { @for p in &lb.patients_to_follow_up { li { (p) } } }
                 }
             }
         }
         section aria-labelledby="retro" {
-            h2 #retro { (l.t("Búsqueda retrospectiva del donante", "Donor look-back")) " " (lb.donor_code) }
-            p.hint { (l.t(
-                "Todo el material del mismo donante en la red, de cualquier laboratorio; solo se muestran códigos.",
-                "All material of the same donor in the network, from any laboratory; codes only."
-            )) }
-            h3 { (l.t("Otros pacientes del mismo lote", "Other patients of the same batch")) }
-            @if lb.same_batch_recipients.is_empty() { p.muted { (l.t("Ninguno.", "None.")) } } @else {
-                table { thead { tr { th { (l.t("Paciente", "Patient")) } th { (l.t("Administrado", "Administered")) } } }
+            h2 #retro { (l.t("donor-look-back")) " " (lb.donor_code) }
+            p.hint { (l.t("all-material-of-the-same-donor")) }
+            h3 { (l.t("other-patients-of-the-same-batch")) }
+            @if lb.same_batch_recipients.is_empty() { p.muted { (l.t("none-2")) } } @else {
+                table { thead { tr { th { (l.t("patient")) } th { (l.t("administered")) } } }
                     tbody { @for p in &lb.same_batch_recipients { tr { td { (p.patient_code) } td { (l.date(p.administered_on)) } } } } }
             }
-            h3 { (l.t("Otros lotes del mismo donante", "Other batches of the same donor")) }
-            @if lb.other_batches.is_empty() { p.muted { (l.t("Ninguno.", "None.")) } } @else {
+            h3 { (l.t("other-batches-of-the-same-donor")) }
+            @if lb.other_batches.is_empty() { p.muted { (l.t("none-2")) } } @else {
                 table {
-                    thead { tr { th { (l.t("Lote", "Batch")) } th { (l.t("Laboratorio", "Laboratory")) } th { (l.t("Producto", "Product")) } th { (l.t("Estado", "Status")) } th { (l.t("Pacientes", "Patients")) } } }
+                    thead { tr { th { (l.t("batch")) } th { (l.t("laboratory")) } th { (l.t("product")) } th { (l.t("status")) } th { (l.t("patients")) } } }
                     tbody { @for b in &lb.other_batches { tr {
                         td { (batch_ref(&b.batch_number, &b.lab_code)) }
                         td { (b.lab_code) }
@@ -207,7 +196,7 @@ fn report_body(s: &Session, rep: &ReactionReport, notice: Option<Markup>) -> Mar
                         td { (status_badge(l, b.status)) }
                         td {
                             @if b.recipients.is_empty() {
-                                @if let Some(p) = &b.made_for { (p) " " span.hint { (l.t("(destinatario, sin administrar)", "(intended, not administered)")) } } @else { "—" }
+                                @if let Some(p) = &b.made_for { (p) " " span.hint { (l.t("intended-not-administered")) } } @else { "—" }
                             } @else {
                                 ul { @for p in &b.recipients { li { (p.patient_code) " · " (l.date(p.administered_on)) } } }
                             }
@@ -219,9 +208,9 @@ fn report_body(s: &Session, rep: &ReactionReport, notice: Option<Markup>) -> Mar
         @if r.status == ReactionStatus::Open && s.actor.may(Action::CloseReaction).is_ok() {
             form.card method="post" action={ "/vigilancia/" (r.id) "/cerrar" } {
                 input type="hidden" name="csrf" value=(s.csrf());
-                label for="conclusion" { (l.t("Conclusión de la investigación", "Conclusion of the investigation")) }
+                label for="conclusion" { (l.t("conclusion-of-the-investigation")) }
                 textarea #conclusion name="conclusion" required rows="3" {}
-                button.primary type="submit" { (l.t("Cerrar la notificación", "Close the report")) }
+                button.primary type="submit" { (l.t("close-the-report")) }
             }
         }
     }
@@ -238,11 +227,8 @@ async fn report_page(
         return store_error(l, traza_store::StoreError::NotFound("reaction"));
     };
     let notice = match d.hecho.as_deref() {
-        Some("notificada") => Some(l.t(
-            "Reacción notificada. Revise la búsqueda retrospectiva del donante.",
-            "Reaction reported. Review the donor look-back.",
-        )),
-        Some("cerrada") => Some(l.t("Notificación cerrada.", "Report closed.")),
+        Some("notificada") => Some(l.t("reaction-reported-review-the-donor-look")),
+        Some("cerrada") => Some(l.t("report-closed")),
         _ => None,
     }
     .map(|t| html! { div.notice.ok role="status" { p { (t) } } });
@@ -261,7 +247,7 @@ async fn render_report(
         Ok(rep) => html_page_status(
             s,
             status,
-            &format!("{} #{id}", l.t("Reacción adversa", "Adverse reaction")),
+            &format!("{} #{id}", l.t("adverse-reaction")),
             "/vigilancia",
             report_body(s, &rep, notice),
         ),
@@ -348,35 +334,29 @@ async fn render_report_form(
     let body = html! {
         @if let Some(e) = error { (e) }
         dl.facts.card {
-            dt { (l.t("Lote", "Batch")) } dd { a href={ "/lotes/" (n) } { (n) } " · " (v.batch.product_code.as_str()) " · " (v.batch.lab_code.as_str()) }
-            dt { (l.t("Donante", "Donor")) } dd { (v.batch.donor_code.as_str()) }
-            dt { (l.t("Paciente", "Patient")) } dd { (a.patient_code) }
-            dt { (l.t("Administración", "Administration")) } dd { "#" (a.id) " · " (l.date(a.administered_on)) " · " (a.hospital) }
+            dt { (l.t("batch")) } dd { a href={ "/lotes/" (n) } { (n) } " · " (v.batch.product_code.as_str()) " · " (v.batch.lab_code.as_str()) }
+            dt { (l.t("donor")) } dd { (v.batch.donor_code.as_str()) }
+            dt { (l.t("patient")) } dd { (a.patient_code) }
+            dt { (l.t("administration")) } dd { "#" (a.id) " · " (l.date(a.administered_on)) " · " (a.hospital) }
         }
-        p.hint { (l.t(
-            "Al notificar, Traza busca todos los demás lotes del mismo donante en toda la red y los pacientes que los recibieron, para que se retengan y se sigan.",
-            "On reporting, Traza finds every other batch of the same donor across the network and the patients who received them, so they can be held and followed up."
-        )) }
+        p.hint { (l.t("on-reporting-traza-finds-every-other")) }
         form.card method="post" action={ "/lotes/" (n) "/administraciones/" (a.id) "/reaccion" } {
             input type="hidden" name="csrf" value=(s.csrf());
-            label for="reported_on" { (l.t("Fecha de notificación", "Reported on")) }
+            label for="reported_on" { (l.t("reported-on")) }
             input #reported_on type="date" name="reported_on" required value=(Utc::now().date_naive().to_string());
-            label for="severity" { (l.t("Gravedad", "Severity")) }
+            label for="severity" { (l.t("severity")) }
             select #severity name="severity" { @for sv in ReactionSeverity::ALL { option value=(sv.as_str()) { (severity_name(l, *sv)) } } }
-            label for="imputability" { (l.t("Imputabilidad al producto", "Imputability to the product")) }
+            label for="imputability" { (l.t("imputability-to-the-product")) }
             select #imputability name="imputability" { @for i in Imputability::ALL { option value=(i.as_str()) selected[*i == Imputability::Possible] { (imputability_name(l, *i)) } } }
-            label for="description" { (l.t("Descripción de la reacción", "Description of the reaction")) }
+            label for="description" { (l.t("description-of-the-reaction")) }
             textarea #description name="description" required rows="4" {}
-            button.primary type="submit" { (l.t("Notificar la reacción adversa", "Report the adverse reaction")) }
+            button.primary type="submit" { (l.t("report-the-adverse-reaction")) }
         }
     };
     html_page_status(
         s,
         status,
-        l.t(
-            "Notificar una reacción adversa",
-            "Report an adverse reaction",
-        ),
+        l.t("report-an-adverse-reaction-2"),
         "/vigilancia",
         body,
     )

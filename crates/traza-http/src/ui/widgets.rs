@@ -19,11 +19,11 @@ use crate::error::ApiError;
 
 pub(super) fn status_name(l: Lang, s: BatchStatus) -> &'static str {
     match s {
-        BatchStatus::InProduction => l.t("En producción", "In production"),
-        BatchStatus::Quarantine => l.t("Cuarentena", "Quarantine"),
-        BatchStatus::Released => l.t("Liberado", "Released"),
-        BatchStatus::Rejected => l.t("Rechazado", "Rejected"),
-        BatchStatus::Administered => l.t("Administrado", "Administered"),
+        BatchStatus::InProduction => l.t("in-production"),
+        BatchStatus::Quarantine => l.t("quarantine"),
+        BatchStatus::Released => l.t("released"),
+        BatchStatus::Rejected => l.t("rejected"),
+        BatchStatus::Administered => l.t("administered"),
     }
 }
 
@@ -33,23 +33,23 @@ pub(super) fn status_badge(l: Lang, s: BatchStatus) -> Markup {
 
 pub(super) fn route_name(l: Lang, r: AccessRoute) -> &'static str {
     match r {
-        AccessRoute::ClinicalTrial => l.t("Ensayo clínico", "Clinical trial"),
-        AccessRoute::CompassionateUse => l.t("Uso compasivo", "Compassionate use"),
-        AccessRoute::HospitalExemption => l.t("Exención hospitalaria", "Hospital exemption"),
+        AccessRoute::ClinicalTrial => l.t("clinical-trial"),
+        AccessRoute::CompassionateUse => l.t("compassionate-use"),
+        AccessRoute::HospitalExemption => l.t("hospital-exemption"),
     }
 }
 
 pub(super) fn origin_name(l: Lang, o: Origin) -> &'static str {
     match o {
-        Origin::Autologous => l.t("Autólogo", "Autologous"),
-        Origin::Allogeneic => l.t("Alogénico", "Allogeneic"),
+        Origin::Autologous => l.t("autologous"),
+        Origin::Allogeneic => l.t("allogeneic"),
     }
 }
 
 pub(super) fn outcome(l: Lang, o: QcOutcome) -> Markup {
     match o {
-        QcOutcome::Pass => html! { span.pass { "✔ " (l.t("Conforme", "Pass")) } },
-        QcOutcome::Fail => html! { span.fail { "✘ " (l.t("Fuera de especificación", "Fail")) } },
+        QcOutcome::Pass => html! { span.pass { "✔ " (l.t("pass")) } },
+        QcOutcome::Fail => html! { span.fail { "✘ " (l.t("fail")) } },
     }
 }
 
@@ -112,8 +112,8 @@ pub(super) fn qc_table(l: Lang, tests: &[SpecTest], results: &[QcResult]) -> Mar
     html! {
         table {
             thead { tr {
-                th { (l.t("Ensayo", "Test")) } th { (l.t("Especificación", "Specification")) } th { (l.t("Unidad", "Unit")) }
-                th { (l.t("Resultado", "Result")) } th { (l.t("Valoración", "Outcome")) } th { (l.t("Registrado por", "Recorded by")) }
+                th { (l.t("test")) } th { (l.t("specification")) } th { (l.t("unit")) }
+                th { (l.t("result")) } th { (l.t("outcome")) } th { (l.t("recorded-by")) }
             } }
             tbody {
                 @for t in tests {
@@ -122,28 +122,22 @@ pub(super) fn qc_table(l: Lang, tests: &[SpecTest], results: &[QcResult]) -> Mar
                         td { (t.test) @if t.required { " *" } }
                         td { (limits(t)) }
                         td { (t.unit) }
-                        td { @if let Some(r) = r { (l.number(&r.value)) " " (r.unit) @if r.supersedes.is_some() { " " span.badge { (l.t("repetición", "retest")) } } } @else { span.muted { (l.t("pendiente", "pending")) } } }
+                        td { @if let Some(r) = r { (l.number(&r.value)) " " (r.unit) @if r.supersedes.is_some() { " " span.badge { (l.t("retest")) } } } @else { span.muted { (l.t("pending")) } } }
                         td { @if let Some(r) = r { (outcome(l, r.outcome)) } }
                         td { @if let Some(r) = r { (r.recorded_by) " (#" (r.id) ")" } }
                     }
                 }
             }
         }
-        p.hint { "* " (l.t("ensayo obligatorio para la liberación", "required for release")) }
+        p.hint { "* " (l.t("required-for-release")) }
     }
 }
 
 pub(super) fn meaning_text(l: Lang, m: SignatureMeaning) -> &'static str {
     match m {
-        SignatureMeaning::QpCertified => l.t(
-            "Certifico, como Persona Cualificada, que este lote se ha fabricado y controlado conforme a las NCF y a su especificación, y lo libero.",
-            "I certify, as Qualified Person, that this batch was made and tested under GMP and its specification, and I release it.",
-        ),
-        SignatureMeaning::Rejected => l.t("Rechazo este lote.", "I reject this batch."),
-        SignatureMeaning::HistoricalReleaseConfirmed => l.t(
-            "Confirmo, como Calidad del laboratorio, que este lote histórico liberado puede administrarse: he comprobado su registro, su caducidad y su cadena de identidad.",
-            "I confirm, as QA of the laboratory, that this released historical batch may be administered: I checked its record, its expiry and its chain of identity.",
-        ),
+        SignatureMeaning::QpCertified => l.t("i-certify-as-qualified-person-that"),
+        SignatureMeaning::Rejected => l.t("i-reject-this-batch"),
+        SignatureMeaning::HistoricalReleaseConfirmed => l.t("i-confirm-as-qa-of-the"),
     }
 }
 
@@ -152,8 +146,7 @@ pub(super) fn required(
     field: &'static str,
     v: &Option<String>,
 ) -> Result<String, ApiError> {
-    empty(v.clone())
-        .ok_or_else(|| ApiError::validation(field, l.t("es obligatorio", "is required")))
+    empty(v.clone()).ok_or_else(|| ApiError::validation(field, l.t("is-required-2")))
 }
 
 pub(super) fn date_field(
@@ -163,5 +156,5 @@ pub(super) fn date_field(
 ) -> Result<NaiveDate, ApiError> {
     required(l, field, v)?
         .parse()
-        .map_err(|_| ApiError::validation(field, l.t("no es una fecha", "is not a date")))
+        .map_err(|_| ApiError::validation(field, l.t("is-not-a-date")))
 }

@@ -28,30 +28,18 @@ use crate::ui::{Session, error_box, holds, store_error, urlencode};
 
 fn done_text(l: Lang, what: &str) -> Option<&'static str> {
     Some(match what {
-        "creado" => l.t("Lote creado.", "Batch created."),
-        "paso" => l.t("Paso registrado.", "Step recorded."),
-        "qc" => l.t(
-            "Resultado de control de calidad registrado.",
-            "QC result recorded.",
-        ),
-        "desviacion" => l.t("Desviación abierta.", "Deviation opened."),
-        "cerrada" => l.t("Desviación cerrada.", "Deviation closed."),
-        "completado" => l.t(
-            "Fabricación terminada: el lote está en cuarentena.",
-            "Manufacture ended: the batch is in quarantine.",
-        ),
-        "liberado" => l.t(
-            "Lote certificado y liberado.",
-            "Batch certified and released.",
-        ),
-        "rechazado" => l.t("Lote rechazado.", "Batch rejected."),
-        "administracion" => l.t("Administración registrada.", "Administration recorded."),
-        "retenido" => l.t("Lote retenido.", "Batch put on hold."),
-        "levantada" => l.t("Retención levantada.", "Hold lifted."),
-        "confirmado" => l.t(
-            "Histórico confirmado: el lote puede administrarse.",
-            "History confirmed: the batch may be administered.",
-        ),
+        "creado" => l.t("batch-created"),
+        "paso" => l.t("step-recorded"),
+        "qc" => l.t("qc-result-recorded"),
+        "desviacion" => l.t("deviation-opened"),
+        "cerrada" => l.t("deviation-closed"),
+        "completado" => l.t("manufacture-ended-the-batch-is-in"),
+        "liberado" => l.t("batch-certified-and-released"),
+        "rechazado" => l.t("batch-rejected"),
+        "administracion" => l.t("administration-recorded"),
+        "retenido" => l.t("batch-put-on-hold"),
+        "levantada" => l.t("hold-lifted"),
+        "confirmado" => l.t("history-confirmed-the-batch-may-be"),
         _ => return None,
     })
 }
@@ -101,7 +89,7 @@ async fn render_batch(
     html_page_status(
         s,
         status,
-        &format!("{} {}", l.t("Lote", "Batch"), v.batch.batch_number.as_str()),
+        &format!("{} {}", l.t("batch"), v.batch.batch_number.as_str()),
         "/lotes",
         body,
     )
@@ -110,20 +98,20 @@ async fn render_batch(
 pub(super) fn facts(l: Lang, b: &Batch, product: Option<&Product>) -> Markup {
     html! {
         dl.facts {
-            dt { (l.t("Estado", "Status")) } dd { (status_badge(l, b.status)) (holds::held_badge(l, b.on_hold)) }
-            dt { (l.t("Producto", "Product")) } dd { (product.map_or(b.product_code.as_str(), |p| p.name.as_str())) " (" (b.product_code.as_str()) ")" }
-            dt { (l.t("Laboratorio", "Laboratory")) } dd { (b.lab_code.as_str()) }
-            dt { (l.t("Origen", "Origin")) } dd { (origin_name(l, b.origin)) }
-            dt { (l.t("Vía de acceso", "Access route")) } dd { (route_name(l, b.access_route)) @if let Some(t) = &b.trial_id { " · " (t.as_str()) } }
-            dt { (l.t("Donante", "Donor")) } dd { (b.donor_code.as_str()) }
-            dt { (l.t("Paciente", "Patient")) } dd { (b.patient_code.as_ref().map_or("—", |p| p.as_str())) }
-            dt { (l.t("Inicio de fabricación", "Manufacturing start")) } dd { (l.date(b.manufacturing_start)) }
-            dt { (l.t("Fin de fabricación", "Manufacturing end")) } dd { (l.opt_date(b.manufacturing_end)) }
-            dt { (l.t("Caducidad", "Expiry")) } dd { (l.opt_date(b.expiry_date)) }
-            dt { (l.t("Dosis", "Doses")) } dd { (b.doses) }
-            @if let Some(v) = &b.volume_ml { dt { (l.t("Volumen", "Volume")) } dd { (l.number(&v.to_string())) " ml" } }
-            @if let Some(r) = &b.released_by { dt { (l.t("Liberado por", "Released by")) } dd { (r) " · " (l.opt_date(b.release_date)) } }
-            @if let Some(n) = &b.notes { dt { (l.t("Notas", "Notes")) } dd { (n) } }
+            dt { (l.t("status")) } dd { (status_badge(l, b.status)) (holds::held_badge(l, b.on_hold)) }
+            dt { (l.t("product")) } dd { (product.map_or(b.product_code.as_str(), |p| p.name.as_str())) " (" (b.product_code.as_str()) ")" }
+            dt { (l.t("laboratory")) } dd { (b.lab_code.as_str()) }
+            dt { (l.t("origin")) } dd { (origin_name(l, b.origin)) }
+            dt { (l.t("access-route")) } dd { (route_name(l, b.access_route)) @if let Some(t) = &b.trial_id { " · " (t.as_str()) } }
+            dt { (l.t("donor")) } dd { (b.donor_code.as_str()) }
+            dt { (l.t("patient")) } dd { (b.patient_code.as_ref().map_or("—", |p| p.as_str())) }
+            dt { (l.t("manufacturing-start")) } dd { (l.date(b.manufacturing_start)) }
+            dt { (l.t("manufacturing-end")) } dd { (l.opt_date(b.manufacturing_end)) }
+            dt { (l.t("expiry")) } dd { (l.opt_date(b.expiry_date)) }
+            dt { (l.t("doses")) } dd { (b.doses) }
+            @if let Some(v) = &b.volume_ml { dt { (l.t("volume")) } dd { (l.number(&v.to_string())) " ml" } }
+            @if let Some(r) = &b.released_by { dt { (l.t("released-by")) } dd { (r) " · " (l.opt_date(b.release_date)) } }
+            @if let Some(n) = &b.notes { dt { (l.t("notes")) } dd { (n) } }
         }
     }
 }
@@ -153,90 +141,90 @@ fn batch_body(
         @if let Some(banner) = holds::hold_banner(l, v) { (banner) }
         @if holds::awaits_confirmation(v) { (holds::confirm_history_form(s, v, &hidden)) }
         @if open_reactions > 0 {
-            div.notice.warn role="status" { p { strong { (l.t("Vigilancia: ", "Vigilance: ")) } (l.t("hay reacciones adversas abiertas sobre este lote", "adverse reactions on this batch are open")) " (" (open_reactions) ")." } }
+            div.notice.warn role="status" { p { strong { (l.t("vigilance-heading")) } (l.t("adverse-reactions-on-this-batch-are")) " (" (open_reactions) ")." } }
         }
         div.grid {
-            section.card aria-labelledby="datos" { h2 #datos { (l.t("Datos del lote", "Batch record")) } (facts(l, b, product)) }
+            section.card aria-labelledby="datos" { h2 #datos { (l.t("batch-record")) } (facts(l, b, product)) }
             section.card aria-labelledby="acciones" {
-                h2 #acciones { (l.t("Acciones", "Actions")) }
+                h2 #acciones { (l.t("actions")) }
                 @if b.status == BatchStatus::Quarantine && may(Action::Release) {
-                    p { a href={ "/lotes/" (n) "/liberar" } { strong { (l.t("Revisar y certificar (liberar) →", "Review and certify (release) →")) } } }
+                    p { a href={ "/lotes/" (n) "/liberar" } { strong { (l.t("review-and-certify-release")) } } }
                 }
                 @if b.status == BatchStatus::InProduction && may(Action::RecordBatchData) {
                     form.card method="post" action={ "/lotes/" (n) "/completar" } {
                         (hidden)
-                        label for="manufacturing_end" { (l.t("Fin de fabricación", "Manufacturing end")) }
+                        label for="manufacturing_end" { (l.t("manufacturing-end")) }
                         input #manufacturing_end type="date" name="manufacturing_end" required value=(Utc::now().date_naive().to_string());
-                        button.primary type="submit" { (l.t("Terminar fabricación (a cuarentena)", "End manufacture (to quarantine)")) }
+                        button.primary type="submit" { (l.t("end-manufacture-to-quarantine")) }
                     }
                 }
                 @if matches!(b.status, BatchStatus::Released) && may(Action::Administer) {
                     form.card method="post" action={ "/lotes/" (n) "/administracion" } {
                         (hidden)
-                        label for="adm_patient" { (l.t("Código de paciente", "Patient code")) }
+                        label for="adm_patient" { (l.t("patient-code")) }
                         input #adm_patient name="patient_code" required autocomplete="off";
-                        label for="adm_date" { (l.t("Fecha de administración", "Administered on")) }
+                        label for="adm_date" { (l.t("administered-on")) }
                         input #adm_date type="date" name="administered_on" required value=(Utc::now().date_naive().to_string());
-                        label for="adm_hospital" { (l.t("Hospital", "Hospital")) }
+                        label for="adm_hospital" { (l.t("hospital")) }
                         input #adm_hospital name="hospital" required;
-                        button.primary type="submit" { (l.t("Registrar administración", "Record administration")) }
+                        button.primary type="submit" { (l.t("record-administration")) }
                     }
                 }
                 @if matches!(b.status, BatchStatus::Quarantine) && may(Action::Reject) {
                     form.card method="post" action={ "/lotes/" (n) "/rechazar" } {
                         (hidden)
-                        label for="reject_reason" { (l.t("Motivo del rechazo", "Reason for rejection")) }
+                        label for="reject_reason" { (l.t("reason-for-rejection")) }
                         textarea #reject_reason name="reason" required rows="2" {}
-                        label for="reject_password" { (l.t("Contraseña (firma electrónica)", "Password (electronic signature)")) }
+                        label for="reject_password" { (l.t("password-electronic-signature")) }
                         input #reject_password type="password" name="password" required autocomplete="current-password";
-                        button.danger type="submit" { (l.t("Rechazar el lote (firmado)", "Reject the batch (signed)")) }
+                        button.danger type="submit" { (l.t("reject-the-batch-signed")) }
                     }
                 }
             }
         }
         section aria-labelledby="qc" {
-            h2 #qc { (l.t("Control de calidad frente a la especificación", "QC results against the specification")) }
+            h2 #qc { (l.t("qc-results-against-the-specification")) }
             @if let Some(p) = product { (qc_table(l, p.specification.tests(), &v.qc_results)) }
             (holds::qc_history(l, &v.qc_results))
             @if open && may(Action::RecordBatchData) {
                 form.card method="post" action={ "/lotes/" (n) "/qc" } {
                     (hidden)
-                    label for="qc_test" { (l.t("Ensayo", "Test")) }
+                    label for="qc_test" { (l.t("test")) }
                     select #qc_test name="test" required {
                         @if let Some(p) = product { @for t in p.specification.tests() { option value=(t.test) { (t.test) @if !t.unit.is_empty() { " (" (t.unit) ")" } } } }
                     }
-                    label for="qc_value" { (l.t("Valor", "Value")) }
+                    label for="qc_value" { (l.t("value")) }
                     input #qc_value name="value" required inputmode="decimal";
-                    label for="qc_supersedes" { (l.t("Repite el resultado nº (solo repeticiones)", "Retest of result no. (retests only)")) }
+                    label for="qc_supersedes" { (l.t("retest-of-result-no-retests-only")) }
                     input #qc_supersedes name="supersedes" inputmode="numeric";
-                    label for="qc_reason" { (l.t("Motivo de la repetición", "Reason for the retest")) }
+                    label for="qc_reason" { (l.t("reason-for-the-retest")) }
                     input #qc_reason name="reason";
-                    label for="qc_deviation" { (l.t("Desviación que investiga el resultado fuera de especificación (repeticiones de un resultado no conforme)", "Deviation investigating the out-of-specification result (retests of a failing result)")) }
+                    label for="qc_deviation" { (l.t("deviation-investigating-the-out-of-specification")) }
                     select #qc_deviation name="deviation_id" {
                         option value="" { "—" }
                         @for d in &v.deviations { option value=(d.id) { "#" (d.id) " · " (d.description.chars().take(60).collect::<String>()) } }
                     }
-                    button.primary type="submit" { (l.t("Registrar resultado", "Record result")) }
+                    button.primary type="submit" { (l.t("record-result")) }
                 }
             }
         }
         section aria-labelledby="desv" {
-            h2 #desv { (l.t("Desviaciones", "Deviations")) }
-            @if v.deviations.is_empty() { p.muted { (l.t("Ninguna.", "None.")) } }
+            h2 #desv { (l.t("deviations")) }
+            @if v.deviations.is_empty() { p.muted { (l.t("none")) } }
             @for d in &v.deviations {
                 div.card {
-                    p { strong { "#" (d.id) " · " (severity_name(l, d.severity)) " · " (if d.status == DeviationStatus::Open { l.t("ABIERTA", "OPEN") } else { l.t("cerrada", "closed") }) } }
+                    p { strong { "#" (d.id) " · " (severity_name(l, d.severity)) " · " (if d.status == DeviationStatus::Open { l.t("open") } else { l.t("closed") }) } }
                     p { (d.description) }
-                    p.hint { (l.t("Abierta por", "Opened by")) " " (d.opened_by) " · " (l.instant(d.opened_at)) }
+                    p.hint { (l.t("opened-by")) " " (d.opened_by) " · " (l.instant(d.opened_at)) }
                     @if let (Some(r), Some(by), Some(at)) = (&d.resolution, &d.closed_by, &d.closed_at) {
-                        p { (l.t("Resolución", "Resolution")) ": " (r) } p.hint { (l.t("Cerrada por", "Closed by")) " " (by) " · " (l.instant(*at)) }
+                        p { (l.t("resolution")) ": " (r) } p.hint { (l.t("closed-by")) " " (by) " · " (l.instant(*at)) }
                     }
                     @if d.status == DeviationStatus::Open && may(Action::CloseDeviation) {
                         form method="post" action={ "/lotes/" (n) "/cerrar-" (d.id) } {
                             (hidden)
-                            label for={ "res" (d.id) } { (l.t("Resolución", "Resolution")) }
+                            label for={ "res" (d.id) } { (l.t("resolution")) }
                             textarea id={ "res" (d.id) } name="resolution" required rows="2" {}
-                            button type="submit" { (l.t("Cerrar la desviación", "Close the deviation")) }
+                            button type="submit" { (l.t("close-the-deviation")) }
                         }
                     }
                 }
@@ -244,17 +232,17 @@ fn batch_body(
             @if open && may(Action::RecordBatchData) {
                 form.card method="post" action={ "/lotes/" (n) "/desviacion" } {
                     (hidden)
-                    label for="dev_description" { (l.t("Descripción de la desviación", "Deviation description")) }
+                    label for="dev_description" { (l.t("deviation-description")) }
                     textarea #dev_description name="description" required rows="2" {}
-                    label for="dev_severity" { (l.t("Gravedad", "Severity")) }
+                    label for="dev_severity" { (l.t("severity")) }
                     select #dev_severity name="severity" { @for sv in DeviationSeverity::ALL { option value=(sv.as_str()) { (severity_name(l, *sv)) } } }
-                    button type="submit" { (l.t("Abrir desviación", "Open deviation")) }
+                    button type="submit" { (l.t("open-deviation")) }
                 }
             }
         }
         section aria-labelledby="pasos" {
-            h2 #pasos { (l.t("Pasos de fabricación", "Manufacturing steps")) }
-            @if v.events.is_empty() { p.muted { (l.t("Sin pasos registrados.", "No steps recorded.")) } }
+            h2 #pasos { (l.t("manufacturing-steps")) }
+            @if v.events.is_empty() { p.muted { (l.t("no-steps-recorded")) } }
             ol.timeline {
                 @for e in &v.events {
                     li { strong { (e.step) } " · " (l.instant(e.performed_at)) @if let Some(note) = &e.note { br; (note) } br; span.hint { (e.recorded_by) } }
@@ -263,49 +251,49 @@ fn batch_body(
             @if open && may(Action::RecordBatchData) {
                 form.card method="post" action={ "/lotes/" (n) "/paso" } {
                     (hidden)
-                    label for="step" { (l.t("Paso", "Step")) }
+                    label for="step" { (l.t("step")) }
                     input #step name="step" required list="pasos-habituales";
                     datalist #pasos-habituales { option value="aislamiento"; option value="siembra"; option value="expansion"; option value="cosecha"; option value="formulacion"; option value="llenado"; }
-                    label for="performed_at" { (l.t("Realizado (hora de Madrid)", "Performed (Madrid time)")) }
+                    label for="performed_at" { (l.t("performed-madrid-time")) }
                     input #performed_at type="datetime-local" name="performed_at" required value=(now_local);
-                    label for="step_note" { (l.t("Nota", "Note")) }
+                    label for="step_note" { (l.t("note")) }
                     input #step_note name="note";
-                    button type="submit" { (l.t("Registrar paso", "Record step")) }
+                    button type="submit" { (l.t("record-step")) }
                 }
             }
         }
         (holds::holds_section(s, v, &hidden))
         section aria-labelledby="firmas" {
-            h2 #firmas { (l.t("Firmas", "Signatures")) }
-            @if v.signatures.is_empty() { p.muted { (l.t("Sin firmas.", "Not signed.")) } }
+            h2 #firmas { (l.t("signatures")) }
+            @if v.signatures.is_empty() { p.muted { (l.t("not-signed")) } }
             @for sig in &v.signatures {
                 div.card.signature {
                     p { strong { (sig.signer_full_name) } " (" (sig.signer) ")" }
                     p { (meaning_text(l, sig.meaning)) }
-                    p.hint { (l.instant(sig.signed_at)) " · " (l.t("huella del registro", "record hash")) " " code { (sig.record_hash.get(..16).unwrap_or(&sig.record_hash)) "…" } }
-                    @if let Some(r) = &sig.reason { p { (l.t("Motivo", "Reason")) ": " (r) } }
+                    p.hint { (l.instant(sig.signed_at)) " · " (l.t("record-hash")) " " code { (sig.record_hash.get(..16).unwrap_or(&sig.record_hash)) "…" } }
+                    @if let Some(r) = &sig.reason { p { (l.t("reason")) ": " (r) } }
                 }
             }
         }
         section aria-labelledby="adm" {
-            h2 #adm { (l.t("Administraciones", "Administrations")) }
-            @if v.administrations.is_empty() { p.muted { (l.t("Ninguna.", "None.")) } } @else {
-                table { thead { tr { th { (l.t("Paciente", "Patient")) } th { (l.t("Fecha", "Date")) } th { "Hospital" } th { (l.t("Registrada por", "Recorded by")) } th { (l.t("Reacciones adversas", "Adverse reactions")) } } }
+            h2 #adm { (l.t("administrations")) }
+            @if v.administrations.is_empty() { p.muted { (l.t("none")) } } @else {
+                table { thead { tr { th { (l.t("patient")) } th { (l.t("date")) } th { "Hospital" } th { (l.t("recorded-by-2")) } th { (l.t("adverse-reactions")) } } }
                     tbody { @for a in &v.administrations { tr {
                         td { (a.patient_code) } td { (l.date(a.administered_on)) } td { (a.hospital) } td { (a.recorded_by) }
                         td {
                             ul { @for r in v.reactions.iter().filter(|r| r.administration_id == a.id) { li { (reaction_link(l, r.id, r.severity, r.status)) } } }
                             @if may(Action::ReportReaction) {
-                                a href={ "/lotes/" (n) "/administraciones/" (a.id) "/reaccion" } { (l.t("Notificar reacción adversa", "Report an adverse reaction")) }
+                                a href={ "/lotes/" (n) "/administraciones/" (a.id) "/reaccion" } { (l.t("report-an-adverse-reaction")) }
                             }
                         }
                     } } } }
             }
         }
         section aria-labelledby="audit" {
-            h2 #audit { (l.t("Registro de auditoría del lote", "The batch's audit trail")) }
+            h2 #audit { (l.t("the-batch-s-audit-trail")) }
             table {
-                thead { tr { th { "#" } th { (l.t("Cuándo", "When")) } th { (l.t("Quién", "Who")) } th { (l.t("Qué", "What")) } th { (l.t("Motivo", "Reason")) } } }
+                thead { tr { th { "#" } th { (l.t("when")) } th { (l.t("who")) } th { (l.t("what")) } th { (l.t("reason")) } } }
                 tbody { @for e in audit { tr { td { (e.id) } td { (l.instant(e.at)) } td { (e.actor) } td { code { (e.action) } } td { (e.reason.clone().unwrap_or_default()) } } } }
             }
         }
@@ -314,9 +302,9 @@ fn batch_body(
 
 fn severity_name(l: Lang, s: DeviationSeverity) -> &'static str {
     match s {
-        DeviationSeverity::Minor => l.t("menor", "minor"),
-        DeviationSeverity::Major => l.t("mayor", "major"),
-        DeviationSeverity::Critical => l.t("crítica", "critical"),
+        DeviationSeverity::Minor => l.t("minor"),
+        DeviationSeverity::Major => l.t("major"),
+        DeviationSeverity::Critical => l.t("critical"),
     }
 }
 
@@ -361,10 +349,7 @@ pub(super) async fn batch_action(
                 let at = parse_local(&required(l, "performed_at", &f.performed_at)?)
                     .map(from_madrid)
                     .ok_or_else(|| {
-                        ApiError::validation(
-                            "performed_at",
-                            l.t("no es una fecha y hora", "is not a date and time"),
-                        )
+                        ApiError::validation("performed_at", l.t("is-not-a-date-and-time"))
                     })?;
                 let step = required(l, "step", &f.step)?;
                 store
@@ -389,19 +374,13 @@ pub(super) async fn batch_action(
                 let supersedes = match empty(f.supersedes.clone()) {
                     None => None,
                     Some(x) => Some(x.trim_start_matches('#').parse::<i64>().map_err(|_| {
-                        ApiError::validation(
-                            "supersedes",
-                            l.t("no es un número de resultado", "is not a result number"),
-                        )
+                        ApiError::validation("supersedes", l.t("is-not-a-result-number"))
                     })?),
                 };
                 let deviation_id = match empty(f.deviation_id.clone()) {
                     None => None,
                     Some(x) => Some(x.parse::<i64>().map_err(|_| {
-                        ApiError::validation(
-                            "deviation_id",
-                            l.t("no es un número de desviación", "is not a deviation number"),
-                        )
+                        ApiError::validation("deviation_id", l.t("is-not-a-deviation-number"))
                     })?),
                 };
                 let input = QcInput {

@@ -77,32 +77,32 @@ pub(super) async fn batches(
     });
     let body = html! {
         form.filters method="get" action="/lotes" role="search" {
-            div { label for="estado" { (l.t("Estado", "Status")) }
+            div { label for="estado" { (l.t("status")) }
                 select #estado name="estado" {
-                    option value="" { (l.t("Todos", "All")) }
+                    option value="" { (l.t("all")) }
                     @for st in BatchStatus::ALL {
                         option value=(st.as_str()) selected[estado.as_deref() == Some(st.as_str())] { (status_name(l, *st)) }
                     }
                 } }
-            div { label for="producto" { (l.t("Producto", "Product")) }
+            div { label for="producto" { (l.t("product")) }
                 select #producto name="producto" {
-                    option value="" { (l.t("Todos", "All")) }
+                    option value="" { (l.t("all")) }
                     @for p in &products {
                         option value=(p.code.as_str()) selected[producto.as_deref() == Some(p.code.as_str())] { (p.name) }
                     }
                 } }
-            div { label for="desde" { (l.t("Inicio desde", "Started from")) } input #desde type="date" name="desde" value=[desde.as_deref()]; }
-            div { label for="hasta" { (l.t("hasta", "to")) } input #hasta type="date" name="hasta" value=[hasta.as_deref()]; }
+            div { label for="desde" { (l.t("started-from")) } input #desde type="date" name="desde" value=[desde.as_deref()]; }
+            div { label for="hasta" { (l.t("to")) } input #hasta type="date" name="hasta" value=[hasta.as_deref()]; }
             @if let Some(lab) = &laboratorio { input type="hidden" name="laboratorio" value=(lab); }
-            button type="submit" { (l.t("Filtrar", "Filter")) }
+            button type="submit" { (l.t("filter")) }
         }
         @if page_of.items.is_empty() {
-            p.muted { (l.t("No hay lotes con estos criterios.", "No batches match.")) }
+            p.muted { (l.t("no-batches-match")) }
         } @else {
             table {
                 thead { tr {
-                    th { (l.t("Lote", "Batch")) } th { (l.t("Producto", "Product")) } th { (l.t("Laboratorio", "Laboratory")) }
-                    th { (l.t("Inicio", "Start")) } th { (l.t("Estado", "Status")) } th { (l.t("Vía", "Route")) }
+                    th { (l.t("batch")) } th { (l.t("product")) } th { (l.t("laboratory")) }
+                    th { (l.t("start")) } th { (l.t("status")) } th { (l.t("route")) }
                 } }
                 tbody {
                     @for b in &page_of.items {
@@ -119,10 +119,10 @@ pub(super) async fn batches(
             }
         }
         @if let Some(next) = next {
-            p.pager { a href=(next) { (l.t("Siguientes →", "Next →")) } }
+            p.pager { a href=(next) { (l.t("next")) } }
         }
     };
-    html_page(&s, l.t("Lotes", "Batches"), "/lotes", body)
+    html_page(&s, l.t("batches"), "/lotes", body)
 }
 
 /// The products the user's laboratories may make today (an active assignment).
@@ -177,11 +177,11 @@ fn new_batch_form(
     html! {
         @if let Some(e) = error { (e) }
         @if options.is_empty() {
-            div.notice.warn { p { (l.t("Su laboratorio no tiene hoy ningún producto asignado por la unidad de coordinación.", "Your laboratory has no product assigned by the coordination unit today.")) } }
+            div.notice.warn { p { (l.t("your-laboratory-has-no-product-assigned")) } }
         } @else {
             form.card method="post" action="/lotes/nuevo" {
                 input type="hidden" name="csrf" value=(s.csrf());
-                label for="assignment" { (l.t("Producto asignado (laboratorio · vía)", "Assigned product (laboratory · route)")) }
+                label for="assignment" { (l.t("assigned-product-laboratory-route")) }
                 select #assignment name="assignment" required {
                     @for (a, p) in options {
                         option value=(a.id) data-origin=(p.origin.as_str()) data-product=(p.code.as_str()) selected[f.assignment == a.id.to_string()] {
@@ -189,26 +189,26 @@ fn new_batch_form(
                         }
                     }
                 }
-                label for="donor_code" { (l.t("Código de donante (DIN)", "Donor code (DIN)")) }
+                label for="donor_code" { (l.t("donor-code-din")) }
                 input #donor_code name="donor_code" required value=(f.donor_code) autocomplete="off";
                 div #patient_block {
-                    label for="patient_code" { (l.t("Código de paciente", "Patient code")) }
+                    label for="patient_code" { (l.t("patient-code")) }
                     input #patient_code name="patient_code" value=[f.patient_code.as_deref()] autocomplete="off" aria-describedby="coi";
-                    p #coi.hint aria-live="polite" { (l.t("En un producto autólogo el paciente es el donante: los códigos deben coincidir.", "For an autologous product the patient is the donor: the codes must match.")) }
+                    p #coi.hint aria-live="polite" { (l.t("for-an-autologous-product-the-patient")) }
                 }
-                label for="trial_id" { (l.t("Identificador del ensayo (EU CT / EudraCT), si es ensayo clínico", "Trial id (EU CT / EudraCT), for a clinical trial")) }
+                label for="trial_id" { (l.t("trial-id-eu-ct-eudract-for")) }
                 input #trial_id name="trial_id" value=[f.trial_id.as_deref()];
-                label for="collection_date" { (l.t("Fecha de obtención", "Collection date")) }
+                label for="collection_date" { (l.t("collection-date")) }
                 input #collection_date type="date" name="collection_date" value=[f.collection_date.as_deref()];
-                label for="manufacturing_start" { (l.t("Inicio de fabricación", "Manufacturing start")) }
+                label for="manufacturing_start" { (l.t("manufacturing-start")) }
                 input #manufacturing_start type="date" name="manufacturing_start" required value=(f.manufacturing_start.clone().unwrap_or(today));
-                label for="doses" { (l.t("Dosis", "Doses")) }
+                label for="doses" { (l.t("doses")) }
                 input #doses type="number" min="1" name="doses" value=(f.doses.clone().unwrap_or_else(|| traza_domain::batch::DEFAULT_DOSES.to_string()));
-                label for="volume_ml" { (l.t("Volumen (ml)", "Volume (ml)")) }
+                label for="volume_ml" { (l.t("volume-ml")) }
                 input #volume_ml name="volume_ml" inputmode="decimal" value=[f.volume_ml.as_deref()];
-                label for="notes" { (l.t("Notas", "Notes")) }
+                label for="notes" { (l.t("notes")) }
                 textarea #notes name="notes" rows="3" { (f.notes.clone().unwrap_or_default()) }
-                button.primary type="submit" { (l.t("Crear lote", "Create batch")) }
+                button.primary type="submit" { (l.t("create-batch")) }
             }
             (script(scripts::chain_of_identity(l)))
         }
@@ -221,12 +221,7 @@ pub(super) async fn new_batch_page(State(state): State<AppState>, s: Session) ->
         Err(e) => return store_error(s.lang, e),
     };
     let body = new_batch_form(&s, &options, &NewBatchForm::default(), None);
-    html_page(
-        &s,
-        s.lang.t("Nuevo lote", "New batch"),
-        "/lotes/nuevo",
-        body,
-    )
+    html_page(&s, s.lang.t("new-batch"), "/lotes/nuevo", body)
 }
 
 pub(super) async fn create_batch(
@@ -249,29 +244,27 @@ pub(super) async fn create_batch(
         let Some((a, _)) = chosen else {
             return Err(ApiError::validation(
                 "assignment",
-                l.t("elija un producto asignado", "choose an assigned product"),
+                l.t("choose-an-assigned-product"),
             ));
         };
         let date =
             |what: &'static str, v: &Option<String>| -> Result<Option<NaiveDate>, ApiError> {
                 match empty(v.clone()) {
                     None => Ok(None),
-                    Some(d) => d.parse().map(Some).map_err(|_| {
-                        ApiError::validation(what, l.t("no es una fecha", "is not a date"))
-                    }),
+                    Some(d) => d
+                        .parse()
+                        .map(Some)
+                        .map_err(|_| ApiError::validation(what, l.t("is-not-a-date"))),
                 }
             };
-        let start = date("manufacturing_start", &f.manufacturing_start)?.ok_or_else(|| {
-            ApiError::validation("manufacturing_start", l.t("es obligatoria", "is required"))
-        })?;
+        let start = date("manufacturing_start", &f.manufacturing_start)?
+            .ok_or_else(|| ApiError::validation("manufacturing_start", l.t("is-required")))?;
         let doses = match empty(f.doses.clone()) {
             None => None,
-            Some(d) => Some(d.parse::<u32>().map_err(|_| {
-                ApiError::validation(
-                    "doses",
-                    l.t("no es un número entero", "is not a whole number"),
-                )
-            })?),
+            Some(d) => Some(
+                d.parse::<u32>()
+                    .map_err(|_| ApiError::validation("doses", l.t("is-not-a-whole-number")))?,
+            ),
         };
         let request = CreateBatchRequest {
             batch_number: None,
@@ -308,13 +301,7 @@ pub(super) async fn create_batch(
         Err(e) => {
             let status = e.status;
             let body = new_batch_form(&s, &options, &f, Some(error_box(l, &e)));
-            html_page_status(
-                &s,
-                status,
-                l.t("Nuevo lote", "New batch"),
-                "/lotes/nuevo",
-                body,
-            )
+            html_page_status(&s, status, l.t("new-batch"), "/lotes/nuevo", body)
         }
     }
 }

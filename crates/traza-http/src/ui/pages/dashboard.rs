@@ -48,7 +48,7 @@ pub(super) async fn dashboard(State(state): State<AppState>, s: Session) -> Resp
     }
     let statuses = BatchStatus::ALL;
     let days = |v: Option<i64>| {
-        v.map(|d| format!("{d} {}", l.t("días", "days")))
+        v.map(|d| format!("{d} {}", l.t("days")))
             .unwrap_or_else(|| "—".into())
     };
     let capacity: Vec<(String, f64, String)> = d
@@ -110,33 +110,28 @@ pub(super) async fn dashboard(State(state): State<AppState>, s: Session) -> Resp
         .collect();
     let body = html! {
         div.grid {
-            div.card { h2 { (l.t("Tiempo hasta la liberación (red)", "Release lead time (network)")) }
-                p { (l.t("Mediana", "Median")) ": " strong #mediana { (days(d.network_lead_time.median_days)) } " · p90: " strong { (days(d.network_lead_time.p90_days)) } }
-                p.hint { (l.t("Lotes liberados", "Released batches")) ": " (d.network_lead_time.released) ". " (l.t("Días desde el fin de fabricación hasta la certificación.", "Days from the end of manufacture to certification.")) } }
-            div.card { h2 { (l.t("Capacidad usada este mes", "Capacity used this month")) " (" (d.month) ")" }
-                @if capacity.is_empty() { p.muted { "—" } } @else { (bar_chart(l.t("Lotes iniciados este mes frente a la capacidad mensual", "Batches started this month against monthly capacity"), &capacity, Some(1.0))) } }
+            div.card { h2 { (l.t("release-lead-time-network")) }
+                p { (l.t("median")) ": " strong #mediana { (days(d.network_lead_time.median_days)) } " · p90: " strong { (days(d.network_lead_time.p90_days)) } }
+                p.hint { (l.t("released-batches")) ": " (d.network_lead_time.released) ". " (l.t("days-from-the-end-of-manufacture")) } }
+            div.card { h2 { (l.t("capacity-used-this-month")) " (" (d.month) ")" }
+                @if capacity.is_empty() { p.muted { "—" } } @else { (bar_chart(l.t("batches-started-this-month-against-monthly"), &capacity, Some(1.0))) } }
         }
-        h2 { (l.t("Lotes por laboratorio y estado", "Batches by laboratory and status")) }
+        h2 { (l.t("batches-by-laboratory-and-status")) }
         table #por-estado {
-            thead { tr { th { (l.t("Laboratorio", "Laboratory")) } @for st in statuses { th { (status_name(l, *st)) } } } }
+            thead { tr { th { (l.t("laboratory")) } @for st in statuses { th { (status_name(l, *st)) } } } }
             tbody { @for f in &d.labs { tr { td { (f.lab_code) } @for st in statuses { td { (per_lab_status.get(&(f.lab_code.clone(), st.as_str().to_owned())).copied().unwrap_or(0)) } } } } }
         }
-        h2 { (l.t("Lotes por producto y estado", "Batches by product and status")) }
+        h2 { (l.t("batches-by-product-and-status")) }
         table {
-            thead { tr { th { (l.t("Laboratorio", "Laboratory")) } th { (l.t("Producto", "Product")) } th { (l.t("Estado", "Status")) } th { (l.t("Lotes", "Batches")) } } }
+            thead { tr { th { (l.t("laboratory")) } th { (l.t("product")) } th { (l.t("status")) } th { (l.t("batches")) } } }
             tbody { @for c in &d.by_status { tr { td { (c.lab_code) } td { (c.product_code) } td { (c.status.parse::<BatchStatus>().map(|st| status_name(l, st)).unwrap_or(&c.status)) } td { (c.batches) } } } }
         }
         div.grid {
-            div.card { h2 { (l.t("Fuera de especificación", "Out of specification")) }
-                @if oos.is_empty() { p.muted { "—" } } @else { (bar_chart(l.t("Resultados de control de calidad fuera de especificación, por laboratorio", "QC results out of specification, by laboratory"), &oos, Some(1.0))) } }
-            div.card { h2 { (l.t("Tiempo hasta la liberación por laboratorio", "Release lead time by laboratory")) }
-                @if lead.is_empty() { p.muted { "—" } } @else { (bar_chart(l.t("Mediana de días desde el fin de fabricación hasta la certificación", "Median days from the end of manufacture to certification"), &lead, None)) } }
+            div.card { h2 { (l.t("out-of-specification")) }
+                @if oos.is_empty() { p.muted { "—" } } @else { (bar_chart(l.t("qc-results-out-of-specification-by"), &oos, Some(1.0))) } }
+            div.card { h2 { (l.t("release-lead-time-by-laboratory")) }
+                @if lead.is_empty() { p.muted { "—" } } @else { (bar_chart(l.t("median-days-from-the-end-of"), &lead, None)) } }
         }
     };
-    html_page(
-        &s,
-        l.t("Panel de la red", "Network dashboard"),
-        "/panel",
-        body,
-    )
+    html_page(&s, l.t("network-dashboard"), "/panel", body)
 }

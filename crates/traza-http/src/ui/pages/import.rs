@@ -16,61 +16,55 @@ fn import_form(s: &Session) -> Markup {
     html! {
         form.card method="post" action="/importar" enctype="multipart/form-data" {
             input type="hidden" name="csrf" value=(s.csrf());
-            label for="fichero" { (l.t("Fichero CSV de lotes históricos (Excel en español: «;» y coma decimal, Windows-1252 o UTF-8)", "CSV file of historical batches (Spanish Excel: ';' and decimal comma, Windows-1252 or UTF-8)")) }
+            label for="fichero" { (l.t("csv-file-of-historical-batches-spanish")) }
             input #fichero type="file" name="fichero" accept=".csv,text/csv" required;
             fieldset {
-                legend { (l.t("Modo", "Mode")) }
-                label { input type="radio" name="modo" value="prueba" checked; " " (l.t("Comprobar sin escribir nada (prueba)", "Check without writing anything (dry run)")) }
+                legend { (l.t("mode")) }
+                label { input type="radio" name="modo" value="prueba" checked; " " (l.t("check-without-writing-anything-dry-run")) }
                 br;
-                label { input type="radio" name="modo" value="aplicar"; " " (l.t("Importar (todo o nada)", "Import (all or nothing)")) }
+                label { input type="radio" name="modo" value="aplicar"; " " (l.t("import-all-or-nothing")) }
                 br;
-                label { input type="radio" name="modo" value="errores"; " " (l.t("Comprobar y descargar las filas rechazadas (CSV para corregir en Excel)", "Check and download the refused rows (CSV to fix in Excel)")) }
+                label { input type="radio" name="modo" value="errores"; " " (l.t("check-and-download-the-refused-rows")) }
             }
-            button.primary type="submit" { (l.t("Enviar", "Send")) }
+            button.primary type="submit" { (l.t("send")) }
         }
     }
 }
 
 pub(super) async fn import_page(s: Session) -> Response {
     let body = import_form(&s);
-    html_page(
-        &s,
-        s.lang
-            .t("Importar lotes históricos", "Import historical batches"),
-        "/importar",
-        body,
-    )
+    html_page(&s, s.lang.t("import-historical-batches"), "/importar", body)
 }
 
 fn report_view(l: Lang, r: &ImportReport) -> Markup {
     html! {
         @if r.accepted() {
-            div.notice.ok role="status" { p { strong { @if r.dry_run { (l.t("Prueba superada: el fichero puede importarse.", "Dry run passed: the file can be imported.")) } @else { (l.t("Importación hecha.", "Imported.")) } } } }
+            div.notice.ok role="status" { p { strong { @if r.dry_run { (l.t("dry-run-passed-the-file-can")) } @else { (l.t("imported")) } } } }
         } @else {
             div.notice.error role="alert" {
-                p { strong { (l.t("El fichero tiene errores: no se ha escrito nada. Corríjalos y vuelva a enviarlo.", "The file has errors: nothing was written. Fix them and send it again.")) } }
-                p { (l.t("Para corregirlos en Excel, envíe el fichero con «descargar las filas rechazadas»: recibirá esas filas tal como están, con la línea y el error de cada una.", "To fix them in Excel, send the file with 'download the refused rows': you get those rows as written, with each one's line and error.")) }
+                p { strong { (l.t("the-file-has-errors-nothing-was")) } }
+                p { (l.t("to-fix-them-in-excel-send")) }
             }
         }
         dl.facts #resumen {
-            dt { (l.t("Fichero", "File")) } dd { (r.file_name) " · " (r.encoding) " · «" (r.delimiter) "»" }
-            dt { (l.t("Filas", "Rows")) } dd { (r.rows) }
-            dt { (l.t("Nuevas", "Created")) } dd #creadas { (r.created) }
-            dt { (l.t("Sin cambios", "Unchanged")) } dd { (r.unchanged) }
-            dt { (l.t("Avisos", "Warnings")) } dd { (r.warnings_total) }
-            dt { (l.t("Errores", "Errors")) } dd #errores { (r.errors_total) }
+            dt { (l.t("file")) } dd { (r.file_name) " · " (r.encoding) " · «" (r.delimiter) "»" }
+            dt { (l.t("rows")) } dd { (r.rows) }
+            dt { (l.t("created")) } dd #creadas { (r.created) }
+            dt { (l.t("unchanged")) } dd { (r.unchanged) }
+            dt { (l.t("warnings")) } dd { (r.warnings_total) }
+            dt { (l.t("errors")) } dd #errores { (r.errors_total) }
         }
         @if !r.errors.is_empty() {
-            h2 { (l.t("Errores", "Errors")) }
+            h2 { (l.t("errors")) }
             table #tabla-errores {
-                thead { tr { th { (l.t("Línea", "Line")) } th { (l.t("Columna", "Column")) } th { (l.t("Código", "Code")) } th { (l.t("Mensaje", "Message")) } } }
+                thead { tr { th { (l.t("line")) } th { (l.t("column")) } th { (l.t("code")) } th { (l.t("message")) } } }
                 tbody { @for e in &r.errors { tr { td.linea { (e.line) } td { (e.column.clone().unwrap_or_default()) } td { code { (e.code.as_str()) } } td { (e.message) } } } }
             }
         }
         @if !r.warnings.is_empty() {
-            h2 { (l.t("Avisos", "Warnings")) }
+            h2 { (l.t("warnings")) }
             table {
-                thead { tr { th { (l.t("Línea", "Line")) } th { (l.t("Columna", "Column")) } th { (l.t("Código", "Code")) } th { (l.t("Mensaje", "Message")) } } }
+                thead { tr { th { (l.t("line")) } th { (l.t("column")) } th { (l.t("code")) } th { (l.t("message")) } } }
                 tbody { @for w in &r.warnings { tr { td { (w.line) } td { (w.column.clone().unwrap_or_default()) } td { code { (w.code.as_str()) } } td { (w.message) } } } }
             }
         }
@@ -94,20 +88,14 @@ pub(super) async fn import(
                 return page_error(
                     l,
                     StatusCode::PAYLOAD_TOO_LARGE,
-                    l.t(
-                        "El fichero es demasiado grande para importarlo.",
-                        "The file is too large to import.",
-                    ),
+                    l.t("the-file-is-too-large-to"),
                 );
             }
             Err(_) => {
                 return page_error(
                     l,
                     StatusCode::BAD_REQUEST,
-                    l.t(
-                        "El envío del formulario se interrumpió.",
-                        "The form upload was cut off.",
-                    ),
+                    l.t("the-form-upload-was-cut-off"),
                 );
             }
         };
@@ -128,11 +116,7 @@ pub(super) async fn import(
         return s.csrf_refused();
     }
     let Some((name, tmp)) = file else {
-        return page_error(
-            l,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            l.t("Elija un fichero.", "Choose a file."),
-        );
+        return page_error(l, StatusCode::UNPROCESSABLE_ENTITY, l.t("choose-a-file"));
     };
     let request = ImportRequest {
         path: tmp.path().to_path_buf(),
@@ -167,11 +151,11 @@ pub(super) async fn import(
     } else {
         StatusCode::UNPROCESSABLE_ENTITY
     };
-    let body = html! { (report_view(l, &report)) h2 { (l.t("Otro fichero", "Another file")) } (import_form(&s)) };
+    let body = html! { (report_view(l, &report)) h2 { (l.t("another-file")) } (import_form(&s)) };
     html_page_status(
         &s,
         status,
-        l.t("Importar lotes históricos", "Import historical batches"),
+        l.t("import-historical-batches"),
         "/importar",
         body,
     )

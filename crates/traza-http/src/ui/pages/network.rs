@@ -34,12 +34,12 @@ pub(super) async fn network(
     Query(d): Query<Done>,
 ) -> Response {
     let notice = match d.hecho.as_deref() {
-        Some("asignada") => Some(
-            html! { div.notice.ok role="status" { p { (s.lang.t("Asignación creada.", "Assignment created.")) } } },
-        ),
-        Some("terminada") => Some(
-            html! { div.notice.ok role="status" { p { (s.lang.t("Asignación terminada.", "Assignment ended.")) } } },
-        ),
+        Some("asignada") => {
+            Some(html! { div.notice.ok role="status" { p { (s.lang.t("assignment-created")) } } })
+        }
+        Some("terminada") => {
+            Some(html! { div.notice.ok role="status" { p { (s.lang.t("assignment-ended")) } } })
+        }
         _ => None,
     };
     render_network(&state, &s, notice, StatusCode::OK).await
@@ -65,59 +65,59 @@ async fn render_network(
     let csrf = s.csrf();
     let body = html! {
         @if let Some(n) = notice { (n) }
-        h2 { (l.t("Laboratorios", "Laboratories")) }
+        h2 { (l.t("laboratories")) }
         table {
-            thead { tr { th { (l.t("Código", "Code")) } th { (l.t("Nombre", "Name")) } th { (l.t("Ciudad", "City")) } th { (l.t("Especialidades", "Specialisations")) } th { (l.t("Certificado NCF hasta", "GMP certificate until")) } th { (l.t("Capacidad/mes", "Capacity/month")) } } }
+            thead { tr { th { (l.t("code")) } th { (l.t("name")) } th { (l.t("city")) } th { (l.t("specialisations")) } th { (l.t("gmp-certificate-until")) } th { (l.t("capacity-month")) } } }
             tbody { @for lab in &labs { (lab_row(l, lab, today)) } }
         }
-        p.hint { (l.t("Resaltados: certificados que caducan en 60 días o menos (ámbar) o ya caducados (rojo).", "Highlighted: certificates expiring within 60 days (amber) or expired (red).")) }
-        h2 { (l.t("Productos y especificaciones", "Products and specifications")) }
+        p.hint { (l.t("highlighted-certificates-expiring-within-60-days")) }
+        h2 { (l.t("products-and-specifications")) }
         @for p in &products {
             details.card {
-                summary { strong { (p.name) } " (" (p.code.as_str()) ") · " (origin_name(l, p.origin)) " · " (l.t("especificación v", "specification v")) (p.spec_version) }
+                summary { strong { (p.name) } " (" (p.code.as_str()) ") · " (origin_name(l, p.origin)) " · " (l.t("specification-v")) (p.spec_version) }
                 (qc_table(l, p.specification.tests(), &[]))
             }
         }
-        h2 { (l.t("Asignaciones", "Assignments")) }
+        h2 { (l.t("assignments")) }
         table {
-            thead { tr { th { (l.t("Producto", "Product")) } th { (l.t("Laboratorio", "Laboratory")) } th { (l.t("Vía", "Route")) } th { (l.t("Desde", "From")) } th { (l.t("Hasta", "Until")) } th { (l.t("Motivo", "Reason")) } @if manage { th { (l.t("Terminar", "End")) } } } }
+            thead { tr { th { (l.t("product")) } th { (l.t("laboratory")) } th { (l.t("route")) } th { (l.t("from")) } th { (l.t("until")) } th { (l.t("reason")) } @if manage { th { (l.t("end")) } } } }
             tbody { @for a in &assignments { tr class=(if a.period.covers(today) { "" } else { "muted" }) {
                 td { (a.product_code.as_str()) } td { (a.lab_code.as_str()) } td { (route_name(l, a.access_route)) }
                 td { (l.date(a.period.valid_from)) } td { (l.opt_date(a.period.valid_until)) } td { (a.reason) }
                 @if manage { td { @if a.period.valid_until.is_none_or(|u| u >= today) {
                     form method="post" action={ "/red/asignaciones/" (a.id) "/fin" } {
                         input type="hidden" name="csrf" value=(csrf);
-                        label for={ "fin" (a.id) } { (l.t("Último día", "Last day")) }
+                        label for={ "fin" (a.id) } { (l.t("last-day")) }
                         input id={ "fin" (a.id) } type="date" name="until" required value=(today.to_string());
-                        label for={ "finmotivo" (a.id) } { (l.t("Motivo", "Reason")) }
+                        label for={ "finmotivo" (a.id) } { (l.t("reason")) }
                         input id={ "finmotivo" (a.id) } name="reason" required;
-                        button type="submit" { (l.t("Terminar", "End")) }
+                        button type="submit" { (l.t("end")) }
                     } } } }
             } } }
         }
         @if manage {
             form.card method="post" action="/red/asignaciones" aria-labelledby="nueva-asignacion" {
-                h2 #nueva-asignacion { (l.t("Nueva asignación de producto a laboratorio", "New assignment of a product to a laboratory")) }
+                h2 #nueva-asignacion { (l.t("new-assignment-of-a-product-to")) }
                 input type="hidden" name="csrf" value=(csrf);
-                label for="as_product" { (l.t("Producto", "Product")) }
+                label for="as_product" { (l.t("product")) }
                 select #as_product name="product_code" required { @for p in &products { option value=(p.code.as_str()) { (p.name) " (" (p.code.as_str()) ")" } } }
-                label for="as_lab" { (l.t("Laboratorio", "Laboratory")) }
+                label for="as_lab" { (l.t("laboratory")) }
                 select #as_lab name="lab_code" required { @for lab in &labs { option value=(lab.code.as_str()) { (lab.code.as_str()) " — " (lab.name) } } }
-                label for="as_route" { (l.t("Vía de acceso", "Access route")) }
+                label for="as_route" { (l.t("access-route")) }
                 select #as_route name="access_route" required { @for r in AccessRoute::ALL { option value=(r.as_str()) { (route_name(l, *r)) } } }
-                label for="as_ref" { (l.t("Referencia de la autorización", "Authorisation reference")) }
+                label for="as_ref" { (l.t("authorisation-reference")) }
                 input #as_ref name="authorisation_ref";
-                label for="as_from" { (l.t("Desde", "From")) }
+                label for="as_from" { (l.t("from")) }
                 input #as_from type="date" name="valid_from" required value=(today.to_string());
-                label for="as_until" { (l.t("Hasta (opcional)", "Until (optional)")) }
+                label for="as_until" { (l.t("until-optional")) }
                 input #as_until type="date" name="valid_until";
-                label for="as_reason" { (l.t("Motivo", "Reason")) }
+                label for="as_reason" { (l.t("reason")) }
                 input #as_reason name="reason" required;
-                button.primary type="submit" { (l.t("Asignar", "Assign")) }
+                button.primary type="submit" { (l.t("assign")) }
             }
         }
     };
-    html_page_status(s, status, l.t("La red", "The network"), "/red", body)
+    html_page_status(s, status, l.t("the-network"), "/red", body)
 }
 
 #[derive(Deserialize, Default)]

@@ -37,31 +37,26 @@ pub(super) async fn release_queue(State(state): State<AppState>, s: Session) -> 
         rows.push((b, blockers));
     }
     let body = html! {
-        p { (l.t("Lotes en cuarentena de sus laboratorios, con lo que aún impide certificarlos.", "Batches in quarantine in your laboratories, with what still stops their certification.")) }
-        @if rows.is_empty() { p.muted { (l.t("No hay lotes en cuarentena.", "No batches in quarantine.")) } } @else {
+        p { (l.t("batches-in-quarantine-in-your-laboratories")) }
+        @if rows.is_empty() { p.muted { (l.t("no-batches-in-quarantine")) } } @else {
             table {
-                thead { tr { th { (l.t("Lote", "Batch")) } th { (l.t("Producto", "Product")) } th { (l.t("Fin de fabricación", "Manufacturing end")) } th { (l.t("Pendiente", "Blocking")) } th {} } }
+                thead { tr { th { (l.t("batch")) } th { (l.t("product")) } th { (l.t("manufacturing-end")) } th { (l.t("blocking")) } th {} } }
                 tbody {
                     @for (b, blockers) in &rows {
                         tr {
                             td { a href={ "/lotes/" (b.batch_number.as_str()) } { (b.batch_number.as_str()) } (holds::held_badge(l, b.on_hold)) }
                             td { (b.product_code.as_str()) }
                             td { (l.opt_date(b.manufacturing_end)) }
-                            td { @if blockers.is_empty() { span.pass { (l.t("Nada: puede certificarse", "Nothing: ready to certify")) } } @else {
+                            td { @if blockers.is_empty() { span.pass { (l.t("nothing-ready-to-certify")) } } @else {
                                 ul { @for r in blockers { li { (rule_text(l, &r.rule).unwrap_or(&r.message)) } } } } }
-                            td { a href={ "/lotes/" (b.batch_number.as_str()) "/liberar" } { (l.t("Revisar", "Review")) } }
+                            td { a href={ "/lotes/" (b.batch_number.as_str()) "/liberar" } { (l.t("review")) } }
                         }
                     }
                 }
             }
         }
     };
-    html_page(
-        &s,
-        l.t("Cola de liberación", "Release queue"),
-        "/liberacion",
-        body,
-    )
+    html_page(&s, l.t("release-queue-2"), "/liberacion", body)
 }
 
 pub(super) async fn release_page(
@@ -97,41 +92,37 @@ async fn render_release(
     let body = html! {
         @if let Some(n) = notice { (n) }
         div.grid {
-            section.card { h2 { (l.t("Lote", "Batch")) } (facts(l, b, product.as_ref())) p { a href={ "/lotes/" (b.batch_number.as_str()) } { (l.t("Ver el registro completo", "See the whole record")) } } }
+            section.card { h2 { (l.t("batch")) } (facts(l, b, product.as_ref())) p { a href={ "/lotes/" (b.batch_number.as_str()) } { (l.t("see-the-whole-record")) } } }
             section.card aria-labelledby="reglas" {
-                h2 #reglas { (l.t("Reglas de liberación", "Release rules")) }
+                h2 #reglas { (l.t("release-rules")) }
                 @if blockers.is_empty() {
-                    div.notice.ok { p { (l.t("Se cumplen todas las reglas: el lote puede certificarse.", "Every rule is met: the batch can be certified.")) } }
+                    div.notice.ok { p { (l.t("every-rule-is-met-the-batch")) } }
                 } @else {
                     div.notice.error role="alert" {
-                        p { strong { (l.t("No se puede certificar todavía:", "It cannot be certified yet:")) } }
+                        p { strong { (l.t("it-cannot-be-certified-yet")) } }
                         ul #bloqueos { @for r in &blockers { li data-rule=(r.rule) { (rule_text(l, &r.rule).unwrap_or(&r.message)) @if l == Lang::Es { " — " span.hint { (r.message) } } } } }
                     }
                 }
             }
         }
-        @if let Some(p) = &product { h2 { (l.t("Control de calidad", "QC results")) } (qc_table(l, p.specification.tests(), &v.qc_results)) }
+        @if let Some(p) = &product { h2 { (l.t("qc-results")) } (qc_table(l, p.specification.tests(), &v.qc_results)) }
         @if blockers.is_empty() {
             form.card method="post" action={ "/lotes/" (b.batch_number.as_str()) "/liberar" } aria-labelledby="firma" {
-                h2 #firma { (l.t("Firma electrónica de certificación", "Electronic certification signature")) }
+                h2 #firma { (l.t("electronic-certification-signature")) }
                 input type="hidden" name="csrf" value=(s.csrf());
                 input type="hidden" name="version" value=(b.version);
-                p { strong { (l.t("Significado de la firma", "Meaning of the signature")) ": " } (meaning_text(l, SignatureMeaning::QpCertified)) }
-                p { (l.t("Firmante", "Signer")) ": " strong { (s.actor.full_name) } " (" (s.actor.username.as_str()) ") · " (l.instant(Utc::now())) }
-                label for="password" { (l.t("Vuelva a escribir su contraseña para firmar", "Re-enter your password to sign")) }
+                p { strong { (l.t("meaning-of-the-signature")) ": " } (meaning_text(l, SignatureMeaning::QpCertified)) }
+                p { (l.t("signer")) ": " strong { (s.actor.full_name) } " (" (s.actor.username.as_str()) ") · " (l.instant(Utc::now())) }
+                label for="password" { (l.t("re-enter-your-password-to-sign")) }
                 input #password type="password" name="password" required autocomplete="current-password";
-                button.primary type="submit" { (l.t("Firmar y liberar", "Sign and release")) }
+                button.primary type="submit" { (l.t("sign-and-release")) }
             }
         }
     };
     html_page_status(
         s,
         status,
-        &format!(
-            "{} {}",
-            l.t("Certificar el lote", "Certify batch"),
-            b.batch_number.as_str()
-        ),
+        &format!("{} {}", l.t("certify-batch"), b.batch_number.as_str()),
         "/liberacion",
         body,
     )

@@ -45,9 +45,9 @@ pub(super) async fn trace(
     let chain = |title: &str, rows: &[traza_store::TraceBatch]| {
         html! {
             h2 { (title) }
-            @if rows.is_empty() { p.muted { (l.t("Nada.", "Nothing.")) } } @else {
+            @if rows.is_empty() { p.muted { (l.t("nothing")) } } @else {
                 table {
-                    thead { tr { th { (l.t("Donante", "Donor")) } th { (l.t("Lote", "Batch")) } th { (l.t("Producto", "Product")) } th { (l.t("Estado", "Status")) } th { (l.t("Paciente(s)", "Patient(s)")) } } }
+                    thead { tr { th { (l.t("donor")) } th { (l.t("batch")) } th { (l.t("product")) } th { (l.t("status")) } th { (l.t("patient-s")) } } }
                     tbody { @for t in rows { tr {
                         td { (t.donor_code) }
                         td { a href={ "/lotes/" (t.batch_number) } { (t.batch_number) } }
@@ -65,19 +65,14 @@ pub(super) async fn trace(
     };
     let body = html! {
         form.filters method="get" action="/trazabilidad" role="search" {
-            div { label for="codigo" { (l.t("Código de donante o de paciente", "Donor or patient code")) } input #codigo name="codigo" value=[code.as_deref()] required autocomplete="off"; }
-            button.primary type="submit" { (l.t("Buscar", "Search")) }
+            div { label for="codigo" { (l.t("donor-or-patient-code")) } input #codigo name="codigo" value=[code.as_deref()] required autocomplete="off"; }
+            button.primary type="submit" { (l.t("search")) }
         }
         @if let Some(e) = &error { (error_box(l, e)) }
         @if code.is_some() {
-            (chain(l.t("Como donante: lotes y quién los recibió", "As donor: batches and who received them"), &as_donor))
-            (chain(l.t("Como paciente: lotes recibidos y su donante", "As patient: batches received and their donor"), &as_patient))
+            (chain(l.t("as-donor-batches-and-who-received"), &as_donor))
+            (chain(l.t("as-patient-batches-received-and-their"), &as_patient))
         }
     };
-    html_page(
-        &s,
-        l.t("Trazabilidad", "Traceability"),
-        "/trazabilidad",
-        body,
-    )
+    html_page(&s, l.t("traceability"), "/trazabilidad", body)
 }
