@@ -9,6 +9,7 @@ mod errors;
 mod imports;
 mod integrity;
 mod network;
+mod pages;
 mod registry;
 mod security;
 mod stories;
