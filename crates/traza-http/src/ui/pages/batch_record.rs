@@ -308,27 +308,110 @@ fn severity_name(l: Lang, s: DeviationSeverity) -> &'static str {
     }
 }
 
-#[derive(Deserialize, Default)]
-pub(super) struct ActionForm {
+/// The forms of the batch page, by the last segment of their address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum BatchAction {
+    Step,
+    QcResult,
+    OpenDeviation,
+    Complete,
+    Reject,
+    Administer,
+    Hold,
+    ConfirmHistory,
+    LiftHold(i64),
+    CloseDeviation(i64),
+}
+
+impl BatchAction {
+    /// `paso`, `qc`, …, and the forms of one record: `levantar-{hold}`, `cerrar-{deviation}`.
+    fn parse(segment: &str) -> Option<BatchAction> {
+        let numbered = |prefix: &str| {
+            segment
+                .strip_prefix(prefix)
+                .and_then(|i| i.parse::<i64>().ok())
+        };
+        Some(match segment {
+            "paso" => Self::Step,
+            "qc" => Self::QcResult,
+            "desviacion" => Self::OpenDeviation,
+            "completar" => Self::Complete,
+            "rechazar" => Self::Reject,
+            "administracion" => Self::Administer,
+            "retener" => Self::Hold,
+            "confirmar-historico" => Self::ConfirmHistory,
+            _ => match (numbered("levantar-"), numbered("cerrar-")) {
+                (Some(hold), _) => Self::LiftHold(hold),
+                (_, Some(deviation)) => Self::CloseDeviation(deviation),
+                _ => return None,
+            },
+        })
+    }
+}
+
+/// What every form of the page carries: its CSRF token and, for corrections, the version read.
+#[derive(Deserialize)]
+struct Common {
     #[serde(default)]
     csrf: String,
     version: Option<i64>,
+}
+
+#[derive(Deserialize)]
+struct StepForm {
     step: Option<String>,
     performed_at: Option<String>,
     note: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct QcForm {
     test: Option<String>,
     value: Option<String>,
     supersedes: Option<String>,
-    deviation_id: Option<String>,
     reason: Option<String>,
+    deviation_id: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct DeviationForm {
     description: Option<String>,
     severity: Option<String>,
-    resolution: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct CompleteForm {
     manufacturing_end: Option<String>,
+}
+
+/// A rejection or a history confirmation: the signature's password, and a reason.
+#[derive(Deserialize)]
+struct SignForm {
+    password: Option<String>,
+    reason: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct AdministerForm {
     patient_code: Option<String>,
     administered_on: Option<String>,
     hospital: Option<String>,
-    password: Option<String>,
+}
+
+/// A hold placed or lifted: its reason.
+#[derive(Deserialize)]
+struct ReasonForm {
+    reason: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct CloseForm {
+    resolution: Option<String>,
+}
+
+/// The fields of one form from the body the browser sent.
+fn fields<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    serde_urlencoded::from_bytes(body).map_err(|e| ApiError::bad_request(e.to_string()))
 }
 
 /// The forms of the batch page; each calls the store method the API calls.
@@ -336,16 +419,28 @@ pub(super) async fn batch_action(
     State(state): State<AppState>,
     s: Session,
     Path((number, action)): Path<(String, String)>,
-    axum::Form(f): axum::Form<ActionForm>,
+    body: axum::body::Bytes,
 ) -> Response {
-    if !s.csrf_ok(&f.csrf) {
+    let common: Common = fields(&body).unwrap_or(Common {
+        csrf: String::new(),
+        version: None,
+    });
+    if !s.csrf_ok(&common.csrf) {
         return s.csrf_refused();
     }
     let l = s.lang;
-    let (store, actor, n, v) = (&state.store, &s.actor, number.as_str(), f.version);
+    let (store, actor, n, v) = (&state.store, &s.actor, number.as_str(), common.version);
     let result: Result<&str, ApiError> = async {
-        match action.as_str() {
-            "paso" => {
+        let Some(action) = BatchAction::parse(&action) else {
+            return Err(ApiError::new(
+                StatusCode::NOT_FOUND,
+                ErrorCode::NotFound,
+                "no such form",
+            ));
+        };
+        match action {
+            BatchAction::Step => {
+                let f: StepForm = fields(&body)?;
                 let at = parse_local(&required(l, "performed_at", &f.performed_at)?)
                     .map(from_madrid)
                     .ok_or_else(|| {
@@ -353,11 +448,12 @@ pub(super) async fn batch_action(
                     })?;
                 let step = required(l, "step", &f.step)?;
                 store
-                    .record_event(actor, n, v, &step, at, empty(f.note.clone()).as_deref())
+                    .record_event(actor, n, v, &step, at, empty(f.note).as_deref())
                     .await?;
                 Ok("paso")
             }
-            "qc" => {
+            BatchAction::QcResult => {
+                let f: QcForm = fields(&body)?;
                 let test = required(l, "test", &f.test)?;
                 // The unit is the specification's: the form asks only for the value.
                 let batch = store.get_batch(actor, n).await?;
@@ -371,13 +467,13 @@ pub(super) async fn batch_action(
                     .find(|t| t.test == test)
                     .map(|t| t.unit.clone())
                     .unwrap_or_default();
-                let supersedes = match empty(f.supersedes.clone()) {
+                let supersedes = match empty(f.supersedes) {
                     None => None,
                     Some(x) => Some(x.trim_start_matches('#').parse::<i64>().map_err(|_| {
                         ApiError::validation("supersedes", l.t("is-not-a-result-number"))
                     })?),
                 };
-                let deviation_id = match empty(f.deviation_id.clone()) {
+                let deviation_id = match empty(f.deviation_id) {
                     None => None,
                     Some(x) => Some(x.parse::<i64>().map_err(|_| {
                         ApiError::validation("deviation_id", l.t("is-not-a-deviation-number"))
@@ -388,13 +484,14 @@ pub(super) async fn batch_action(
                     value: decimal_input(&required(l, "value", &f.value)?),
                     unit,
                     supersedes,
-                    reason: empty(f.reason.clone()),
+                    reason: empty(f.reason),
                     deviation_id,
                 };
                 store.record_qc_result(actor, n, v, input).await?;
                 Ok("qc")
             }
-            "desviacion" => {
+            BatchAction::OpenDeviation => {
+                let f: DeviationForm = fields(&body)?;
                 let severity: DeviationSeverity = required(l, "severity", &f.severity)?
                     .parse()
                     .map_err(|e| ApiError::validation("severity", e))?;
@@ -409,7 +506,8 @@ pub(super) async fn batch_action(
                     .await?;
                 Ok("desviacion")
             }
-            "completar" => {
+            BatchAction::Complete => {
+                let f: CompleteForm = fields(&body)?;
                 store
                     .complete_batch(
                         actor,
@@ -420,7 +518,8 @@ pub(super) async fn batch_action(
                     .await?;
                 Ok("completado")
             }
-            "rechazar" => {
+            BatchAction::Reject => {
+                let f: SignForm = fields(&body)?;
                 store
                     .reject_batch(
                         actor,
@@ -432,7 +531,8 @@ pub(super) async fn batch_action(
                     .await?;
                 Ok("rechazado")
             }
-            "administracion" => {
+            BatchAction::Administer => {
+                let f: AdministerForm = fields(&body)?;
                 let patient = PatientCode::parse(&required(l, "patient_code", &f.patient_code)?)
                     .map_err(|e| ApiError::validation("patient_code", e))?;
                 store
@@ -447,45 +547,34 @@ pub(super) async fn batch_action(
                     .await?;
                 Ok("administracion")
             }
-            "retener" => {
+            BatchAction::Hold => {
+                let f: ReasonForm = fields(&body)?;
                 store
                     .place_hold(actor, n, v, &required(l, "reason", &f.reason)?)
                     .await?;
                 Ok("retenido")
             }
-            "confirmar-historico" => {
+            BatchAction::ConfirmHistory => {
+                let f: SignForm = fields(&body)?;
                 store
-                    .confirm_history(actor, n, v, &f.password.clone().unwrap_or_default())
+                    .confirm_history(actor, n, v, &f.password.unwrap_or_default())
                     .await?;
                 Ok("confirmado")
             }
-            // The forms of one record: `levantar-{hold}`, `cerrar-{deviation}`.
-            other => {
-                let numbered = |prefix: &str| {
-                    other
-                        .strip_prefix(prefix)
-                        .and_then(|i| i.parse::<i64>().ok())
-                };
-                match (numbered("levantar-"), numbered("cerrar-")) {
-                    (Some(hold), _) => {
-                        store
-                            .lift_hold(actor, n, v, hold, &required(l, "reason", &f.reason)?)
-                            .await?;
-                        Ok("levantada")
-                    }
-                    (_, Some(deviation)) => {
-                        let resolution = required(l, "resolution", &f.resolution)?;
-                        store
-                            .close_deviation(actor, n, v, deviation, &resolution)
-                            .await?;
-                        Ok("cerrada")
-                    }
-                    _ => Err(ApiError::new(
-                        StatusCode::NOT_FOUND,
-                        ErrorCode::NotFound,
-                        "no such form",
-                    )),
-                }
+            BatchAction::LiftHold(hold) => {
+                let f: ReasonForm = fields(&body)?;
+                store
+                    .lift_hold(actor, n, v, hold, &required(l, "reason", &f.reason)?)
+                    .await?;
+                Ok("levantada")
+            }
+            BatchAction::CloseDeviation(deviation) => {
+                let f: CloseForm = fields(&body)?;
+                let resolution = required(l, "resolution", &f.resolution)?;
+                store
+                    .close_deviation(actor, n, v, deviation, &resolution)
+                    .await?;
+                Ok("cerrada")
             }
         }
     }
