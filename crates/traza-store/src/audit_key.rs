@@ -112,16 +112,15 @@ pub fn default_audit_key_path(database_url: &str) -> PathBuf {
 }
 
 fn read_ring(path: &Path) -> Result<Option<KeyRing>, StoreError> {
-    match std::fs::read_to_string(path) {
-        Ok(text) => KeyRing::parse(&text).map(Some).map_err(|e| {
-            StoreError::AuditKey(format!("the key file {} is not valid: {e}", path.display()))
-        }),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(StoreError::AuditKey(format!(
-            "cannot read the key file {}: {e}",
-            path.display()
-        ))),
-    }
+    read_key_text(path)?
+        .map(|text| parse_ring(path, &text))
+        .transpose()
+}
+
+fn parse_ring(path: &Path, text: &str) -> Result<KeyRing, StoreError> {
+    KeyRing::parse(text).map_err(|e| {
+        StoreError::AuditKey(format!("the key file {} is not valid: {e}", path.display()))
+    })
 }
 
 #[cfg(unix)]
@@ -282,8 +281,12 @@ impl Store {
         let first_event = w.next_id();
         let previous = w.signing_fingerprint();
         let key = ChainKey::new(first_event, new_secret());
-        let mut ring = read_ring(&path)?.unwrap_or_default();
+        // Read once: the text is what a failed rekey puts back.
         let before = read_key_text(&path)?;
+        let mut ring = match &before {
+            Some(text) => parse_ring(&path, text)?,
+            None => KeyRing::default(),
+        };
         ring.add(key.clone())
             .map_err(|e| StoreError::AuditKey(e.to_string()))?;
         write_key_file(&path, &ring.render())?;

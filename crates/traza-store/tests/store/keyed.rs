@@ -282,3 +282,51 @@ async fn a_trail_begun_without_a_key_is_keyed_by_a_rekey(ctx: Ctx) {
     plain.close().await.unwrap();
     drop(ctx);
 }
+
+/// A rekey whose audit event cannot be written (here a trigger refuses it, as a full disk or a
+/// lost connection would) leaves the key file as it was, byte for byte, and the trail verifying.
+#[both_backends]
+async fn a_rekey_that_cannot_be_recorded_puts_the_key_file_back(ctx: Ctx) {
+    let net = network(&ctx.store).await;
+    let store = &net.store;
+    let before = std::fs::read(&ctx.key_file).expect("the key file");
+    let refuse = if ctx.url.starts_with("sqlite:") {
+        vec![
+            "CREATE TRIGGER refuse_rekey BEFORE INSERT ON audit_events \
+             WHEN NEW.action = 'audit.rekey' BEGIN SELECT RAISE(ABORT, 'refused'); END"
+                .to_owned(),
+        ]
+    } else {
+        vec![
+            "CREATE FUNCTION refuse_rekey() RETURNS trigger LANGUAGE plpgsql AS \
+             $$ BEGIN IF NEW.action = 'audit.rekey' THEN RAISE EXCEPTION 'refused'; END IF; \
+             RETURN NEW; END $$"
+                .to_owned(),
+            "CREATE TRIGGER refuse_rekey BEFORE INSERT ON audit_events \
+             FOR EACH ROW EXECUTE FUNCTION refuse_rekey()"
+                .to_owned(),
+        ]
+    };
+    for sql in &refuse {
+        ctx.execute_raw(sql).await;
+    }
+    assert!(store.rekey_audit(&net.admin).await.is_err());
+    assert_eq!(
+        std::fs::read(&ctx.key_file).expect("the key file"),
+        before,
+        "the key file is as it was"
+    );
+    // The store still signs with the old key: a write goes through and the trail verifies.
+    create(
+        store,
+        &net.cristina,
+        ALLO,
+        MAL,
+        allo_fields("DON-MAL-0099", days_ago(10), 1),
+    )
+    .await;
+    assert!(matches!(
+        store.verify_audit_chain().await.unwrap(),
+        VerifyReport::Intact { .. }
+    ));
+}
