@@ -39,7 +39,12 @@ fn reading(t: &SpecTest, fail: bool) -> String {
     match t.kind {
         TestKind::Categorical => {
             if fail {
-                "positive".into()
+                // A listed value other than the expected one (or any other word).
+                t.values
+                    .iter()
+                    .find(|v| Some(*v) != t.expected.as_ref())
+                    .cloned()
+                    .unwrap_or_else(|| "positive".into())
             } else {
                 t.expected.clone().unwrap_or_default()
             }

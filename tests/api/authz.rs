@@ -237,7 +237,7 @@ async fn attempt(api: &Api, walk: &mut Walk, endpoint: &str, caller: &str, token
         "POST /batches/{number}/qc-results" => {
             let number = walk.fresh_batch(api).await;
             api.post(&format!("/batches/{number}/qc-results"))
-                .json(json!({"test": "sterility", "value": "negative"}))
+                .json(json!({"test": "sterility", "value": "no_growth"}))
         }
         "POST /batches/{number}/deviations" => {
             let number = walk.fresh_batch(api).await;

@@ -343,3 +343,93 @@ async fn each_action_of_the_batch_page_writes_its_record(api: Api) {
     ));
     assert_eq!(verified, json!(true));
 }
+
+/// A categorical result takes one of its test's values: the page offers them in its language
+/// and reads a Spanish word as the value it names; the API refuses a word outside the list
+/// (it used to be judged out of specification).
+#[both_backends]
+async fn categorical_results_come_from_the_specification_values(api: Api) {
+    let marta = Browser::of(&api, MARTA).await;
+    let token = api.token(MARTA).await;
+    let b = api
+        .create_batch(&token, allo_batch("DON-LIST-0001", &days_ago(4), 1))
+        .await;
+    let number = b["batch_number"].as_str().expect("a number").to_owned();
+
+    let page = api
+        .site(Method::GET, &format!("/lotes/{number}"))
+        .header("cookie", &marta.cookie)
+        .send_page()
+        .await;
+    assert!(
+        page.text
+            .contains(r#"<option value="sin crecimiento">sterility</option>"#),
+        "the values are offered in Spanish: {}",
+        page.text
+    );
+    // Over the API (which speaks the specification's words) a word outside the list is
+    // refused with the field and the list, and nothing is recorded.
+    let refused = api
+        .post(&format!("/batches/{number}/qc-results"))
+        .token(&token)
+        .json(json!({"test": "mycoplasma", "value": "negativo", "unit": ""}))
+        .send()
+        .await;
+    let details = refused.err(422, "validation_failed");
+    assert_eq!(fields(&details), ["value"]);
+    assert!(
+        details[0]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("negative, positive")),
+        "{details:?}"
+    );
+    marta
+        .done(
+            &api,
+            &number,
+            "qc",
+            &[("test", "mycoplasma"), ("value", "Negativo")],
+        )
+        .await;
+    marta
+        .done(
+            &api,
+            &number,
+            "qc",
+            &[("test", "sterility"), ("value", "crecimiento")],
+        )
+        .await;
+    let (view, _) = api.batch(&token, &number).await;
+    let results: Vec<(String, String)> = view["qc_results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .map(|r| {
+            (
+                format!(
+                    "{}={}",
+                    r["test"].as_str().unwrap_or_default(),
+                    r["value"].as_str().unwrap_or_default()
+                ),
+                r["outcome"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        results,
+        [
+            ("mycoplasma=negative".to_owned(), "pass".to_owned()),
+            ("sterility=growth".to_owned(), "fail".to_owned()),
+        ]
+    );
+    let page = api
+        .site(Method::GET, &format!("/lotes/{number}"))
+        .header("cookie", &marta.cookie)
+        .send_page()
+        .await;
+    assert!(
+        page.text.contains("negativo"),
+        "shown in words: {}",
+        page.text
+    );
+}

@@ -603,7 +603,13 @@ pub fn passing_value(t: &Value) -> String {
 /// A value that fails a specification test.
 pub fn failing_value(t: &Value) -> String {
     if t["kind"] == "categorical" {
-        return "detected".into();
+        // One of the test's listed values other than the expected one, or any other word.
+        return t["values"]
+            .as_array()
+            .and_then(|values| values.iter().find(|v| **v != t["expected"]))
+            .and_then(Value::as_str)
+            .unwrap_or("detected")
+            .to_owned();
     }
     match (number(&t["min"]), number(&t["max"])) {
         (Some(min), _) => (min - 1.0).to_string(),

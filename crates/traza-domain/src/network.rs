@@ -349,6 +349,7 @@ pub(crate) mod tests {
                     min: Some(dec!(70)),
                     max: None,
                     expected: None,
+                    values: Vec::new(),
                     required: true,
                 },
                 SpecTest {
@@ -358,6 +359,7 @@ pub(crate) mod tests {
                     min: None,
                     max: None,
                     expected: Some("negative".into()),
+                    values: Vec::new(),
                     required: true,
                 },
                 SpecTest {
@@ -367,6 +369,7 @@ pub(crate) mod tests {
                     min: None,
                     max: Some(dec!(20)),
                     expected: None,
+                    values: Vec::new(),
                     required: false,
                 },
             ])

@@ -29,6 +29,11 @@ pub struct SpecTest {
     pub max: Option<Decimal>,
     #[serde(default)]
     pub expected: Option<String>,
+    /// For a categorical test, the values a result may take (`expected` among them); empty:
+    /// any word. Left out of the JSON when empty, so specifications from before it keep their
+    /// exact stored form.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub values: Vec<String>,
     pub required: bool,
 }
 
@@ -71,6 +76,12 @@ impl Specification {
             }
             match t.kind {
                 TestKind::Numeric => {
+                    if !t.values.is_empty() {
+                        errors.push(FieldError::new(
+                            field("values"),
+                            "a numeric test has limits, not a list of values",
+                        ));
+                    }
                     if t.expected.is_some() {
                         errors.push(FieldError::new(
                             field("expected"),
@@ -93,12 +104,32 @@ impl Specification {
                             "a categorical test has an expected word, not limits",
                         ));
                     }
-                    match t.expected.as_deref().map(normalise_word) {
+                    let expected = t.expected.as_deref().map(normalise_word);
+                    match &expected {
                         Some(word) if !word.is_empty() => {}
                         _ => errors.push(FieldError::new(
                             field("expected"),
                             "a categorical test needs its expected value",
                         )),
+                    }
+                    let mut listed = BTreeSet::new();
+                    for v in &t.values {
+                        let word = normalise_word(v);
+                        if word.is_empty() || !listed.insert(word) {
+                            errors.push(FieldError::new(
+                                field("values"),
+                                format!("'{v}' is empty or listed twice"),
+                            ));
+                        }
+                    }
+                    if let Some(word) = expected
+                        && !listed.is_empty()
+                        && !listed.contains(&word)
+                    {
+                        errors.push(FieldError::new(
+                            field("expected"),
+                            format!("the expected value '{word}' is not among the values"),
+                        ));
                     }
                 }
             }
@@ -157,6 +188,13 @@ impl Specification {
                         "a categorical result needs a value".into(),
                     ));
                 }
+                if !spec.values.is_empty() && !spec.values.iter().any(|v| normalise_word(v) == word)
+                {
+                    return Err(QcRefusal::NotAmongValues {
+                        value: word,
+                        values: spec.values.iter().map(|v| normalise_word(v)).collect(),
+                    });
+                }
                 let expected = spec
                     .expected
                     .as_deref()
@@ -182,7 +220,7 @@ fn outcome(pass: bool) -> QcOutcome {
 
 /// Categorical words compare case-insensitively, with spaces and hyphens as underscores:
 /// `No growth` and `no_growth` are the same result.
-fn normalise_word(raw: &str) -> String {
+pub fn normalise_word(raw: &str) -> String {
     raw.trim()
         .to_lowercase()
         .split([' ', '_', '-'])
@@ -207,6 +245,9 @@ pub enum QcRefusal {
     UnitMismatch { expected: String, got: String },
     #[error("{0}")]
     InvalidValue(String),
+    /// A categorical result outside the values its specification lists.
+    #[error("'{value}' is not one of this test's values: {}", values.join(", "))]
+    NotAmongValues { value: String, values: Vec<String> },
 }
 
 impl QcRefusal {
@@ -215,7 +256,7 @@ impl QcRefusal {
         match self {
             QcRefusal::UnknownTest(_) => "test",
             QcRefusal::UnitMismatch { .. } => "unit",
-            QcRefusal::InvalidValue(_) => "value",
+            QcRefusal::InvalidValue(_) | QcRefusal::NotAmongValues { .. } => "value",
         }
     }
 }
@@ -324,6 +365,7 @@ mod tests {
             min,
             max,
             expected: None,
+            values: Vec::new(),
             required: true,
         }
     }
@@ -336,6 +378,7 @@ mod tests {
             min: None,
             max: None,
             expected: Some(expected.into()),
+            values: Vec::new(),
             required: true,
         }
     }
@@ -458,5 +501,77 @@ mod tests {
                 "specification[2].expected"
             ]
         );
+    }
+
+    fn listed(test: &str, expected: &str, values: &[&str]) -> SpecTest {
+        SpecTest {
+            values: values.iter().map(|v| (*v).to_owned()).collect(),
+            ..categorical(test, expected)
+        }
+    }
+
+    #[test]
+    fn a_listed_categorical_test_takes_only_its_values() {
+        let spec = Specification::new(vec![listed(
+            "mycoplasma",
+            "negative",
+            &["negative", "positive"],
+        )])
+        .unwrap();
+        assert_eq!(
+            spec.judge("mycoplasma", "Negative", "").unwrap().outcome,
+            QcOutcome::Pass
+        );
+        assert_eq!(
+            spec.judge("mycoplasma", "positive", "").unwrap().outcome,
+            QcOutcome::Fail
+        );
+        // A word of another language, or a typing slip, is refused, not judged out of spec.
+        let refused = spec.judge("mycoplasma", "negativo", "").unwrap_err();
+        assert_eq!(refused.field(), "value");
+        assert_eq!(
+            refused,
+            QcRefusal::NotAmongValues {
+                value: "negativo".into(),
+                values: vec!["negative".into(), "positive".into()],
+            }
+        );
+        // Without a list, any word is judged against the expected one (results stored before
+        // lists existed stay as they were).
+        let open = Specification::new(vec![categorical("sterility", "no growth")]).unwrap();
+        assert_eq!(
+            open.judge("sterility", "negativo", "").unwrap().outcome,
+            QcOutcome::Fail
+        );
+    }
+
+    #[test]
+    fn a_list_of_values_must_hold_the_expected_one_once() {
+        let errors = |t: SpecTest| {
+            Specification::new(vec![t])
+                .unwrap_err()
+                .0
+                .into_iter()
+                .map(|e| e.field)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            errors(listed("mycoplasma", "negative", &["positive", "detected"])),
+            ["specification[0].expected"]
+        );
+        assert_eq!(
+            errors(listed("mycoplasma", "negative", &["negative", "Negative"])),
+            ["specification[0].values"]
+        );
+        assert_eq!(
+            errors(SpecTest {
+                values: vec!["high".into()],
+                ..numeric("viability", "%", None, None)
+            }),
+            ["specification[0].values"]
+        );
+        // An empty list is left out of the stored JSON: old specifications keep their form.
+        let json = serde_json::to_string(&categorical("sterility", "no_growth")).unwrap();
+        assert!(!json.contains("values"), "{json}");
     }
 }

@@ -393,3 +393,13 @@ when = When
 who = Who
 wrong-username-or-password = Wrong username or password.
 your-laboratory-has-no-product-assigned = Your laboratory has no product assigned by the coordination unit today.
+
+# Values of categorical tests (the specification's word after "value-").
+value-negative = negative
+value-positive = positive
+value-no_growth = no growth
+value-growth = growth
+value-conforms = conforms
+value-does_not_conform = does not conform
+value-detected = detected
+value-not_detected = not detected

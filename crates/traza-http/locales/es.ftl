@@ -393,3 +393,13 @@ when = Cuándo
 who = Quién
 wrong-username-or-password = Usuario o contraseña incorrectos.
 your-laboratory-has-no-product-assigned = Su laboratorio no tiene hoy ningún producto asignado por la unidad de coordinación.
+
+# Valores de los ensayos cualitativos (la palabra de la especificación tras «value-»).
+value-negative = negativo
+value-positive = positivo
+value-no_growth = sin crecimiento
+value-growth = crecimiento
+value-conforms = conforme
+value-does_not_conform = no conforme
+value-detected = detectado
+value-not_detected = no detectado

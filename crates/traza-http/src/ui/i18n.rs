@@ -70,11 +70,16 @@ static CATALOGUES: LazyLock<[Catalogue; 2]> = LazyLock::new(|| {
 
 /// The text of `key` in `lang`; the key itself when the catalogue lacks it.
 pub(super) fn text(lang: Lang, key: &'static str) -> &'static str {
-    let catalogue = &CATALOGUES[match lang {
+    lookup(lang, key).unwrap_or(key)
+}
+
+/// The text of a key made at run time (`value-negative`), if the catalogue has it.
+pub(super) fn lookup(lang: Lang, key: &str) -> Option<&'static str> {
+    let catalogue: &'static Catalogue = &CATALOGUES[match lang {
         Lang::Es => 0,
         Lang::En => 1,
     }];
-    catalogue.messages.get(key).map_or(key, String::as_str)
+    catalogue.messages.get(key).map(String::as_str)
 }
 
 #[cfg(test)]

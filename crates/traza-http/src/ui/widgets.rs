@@ -8,7 +8,7 @@ use chrono::NaiveDate;
 use maud::{Markup, html};
 use serde::Deserialize;
 use traza_domain::batch::QcResult;
-use traza_domain::spec::SpecTest;
+use traza_domain::spec::{SpecTest, normalise_word};
 use traza_domain::vocab::{
     AccessRoute, BatchStatus, Origin, QcOutcome, SignatureMeaning, TestKind,
 };
@@ -91,12 +91,30 @@ pub(super) struct Done {
     pub(super) hecho: Option<String>,
 }
 
+/// A categorical result's word (`no_growth`) in the page's language (`sin crecimiento`), from
+/// the catalogue's `value-*` messages; a word it does not know shows as it is.
+pub(super) fn value_label(l: Lang, word: &str) -> String {
+    super::i18n::lookup(l, &format!("value-{word}"))
+        .map_or_else(|| word.replace('_', " "), str::to_owned)
+}
+
+/// The word a categorical result was typed or chosen as, in the page's language or as
+/// stored: the specification's own word when it is the label of one of the test's values.
+pub(super) fn value_from_label(l: Lang, test: &SpecTest, typed: &str) -> String {
+    let typed_word = normalise_word(typed);
+    test.values
+        .iter()
+        .find(|v| normalise_word(&value_label(l, v)) == typed_word)
+        .cloned()
+        .unwrap_or_else(|| typed.to_owned())
+}
+
 /// The specification's tests beside the batch's current results.
 pub(super) fn qc_table(l: Lang, tests: &[SpecTest], results: &[QcResult]) -> Markup {
     let current = traza_domain::batch::current_results(results);
     let limits = |t: &SpecTest| -> String {
         match t.kind {
-            TestKind::Categorical => t.expected.clone().unwrap_or_default(),
+            TestKind::Categorical => value_label(l, t.expected.as_deref().unwrap_or_default()),
             TestKind::Numeric => match (&t.min, &t.max) {
                 (Some(a), Some(b)) => format!(
                     "{} – {}",
@@ -122,7 +140,7 @@ pub(super) fn qc_table(l: Lang, tests: &[SpecTest], results: &[QcResult]) -> Mar
                         td { (t.test) @if t.required { " *" } }
                         td { (limits(t)) }
                         td { (t.unit) }
-                        td { @if let Some(r) = r { (l.number(&r.value)) " " (r.unit) @if r.supersedes.is_some() { " " span.badge { (l.t("retest")) } } } @else { span.muted { (l.t("pending")) } } }
+                        td { @if let Some(r) = r { @if t.kind == TestKind::Categorical { (value_label(l, &r.value)) } @else { (l.number(&r.value)) } " " (r.unit) @if r.supersedes.is_some() { " " span.badge { (l.t("retest")) } } } @else { span.muted { (l.t("pending")) } } }
                         td { @if let Some(r) = r { (outcome(l, r.outcome)) } }
                         td { @if let Some(r) = r { (r.recorded_by) " (#" (r.id) ")" } }
                     }

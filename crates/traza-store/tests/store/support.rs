@@ -288,7 +288,13 @@ pub fn passing_value(t: &SpecTest) -> String {
 /// A value that fails a specification test.
 pub fn failing_value(t: &SpecTest) -> String {
     match t.kind {
-        TestKind::Categorical => "detected".into(),
+        // One of the listed values other than the expected one, or any other word.
+        TestKind::Categorical => t
+            .values
+            .iter()
+            .find(|v| Some(*v) != t.expected.as_ref())
+            .cloned()
+            .unwrap_or_else(|| "detected".into()),
         TestKind::Numeric => match (t.min, t.max) {
             (Some(min), _) => (min - Decimal::ONE).to_string(),
             (None, Some(max)) => (max * Decimal::TWO + Decimal::ONE).to_string(),

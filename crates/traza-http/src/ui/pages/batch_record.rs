@@ -12,7 +12,7 @@ use traza_domain::batch::Batch;
 use traza_domain::codes::PatientCode;
 use traza_domain::network::Product;
 use traza_domain::vigilance::ReactionStatus;
-use traza_domain::vocab::{BatchStatus, DeviationSeverity, DeviationStatus};
+use traza_domain::vocab::{BatchStatus, DeviationSeverity, DeviationStatus, TestKind};
 use traza_store::ErrorCode;
 use traza_store::{BatchView, QcInput};
 
@@ -22,7 +22,7 @@ use crate::ui::fmt::{Lang, from_madrid, madrid, parse_local};
 use crate::ui::vigilance::reaction_link;
 use crate::ui::widgets::{
     Done, date_field, decimal_input, empty, html_page_status, meaning_text, origin_name, qc_table,
-    required, route_name, status_badge,
+    required, route_name, status_badge, value_from_label, value_label,
 };
 use crate::ui::{Session, error_box, holds, store_error, urlencode};
 
@@ -194,7 +194,15 @@ fn batch_body(
                         @if let Some(p) = product { @for t in p.specification.tests() { option value=(t.test) { (t.test) @if !t.unit.is_empty() { " (" (t.unit) ")" } } } }
                     }
                     label for="qc_value" { (l.t("value")) }
-                    input #qc_value name="value" required inputmode="decimal";
+                    input #qc_value name="value" required list="qc_values" autocomplete="off";
+                    // The categorical tests' values, in the page's language.
+                    datalist #qc_values {
+                        @if let Some(p) = product {
+                            @for t in p.specification.tests() { @for v in &t.values {
+                                option value=(value_label(l, v)) { (t.test) }
+                            } }
+                        }
+                    }
                     label for="qc_supersedes" { (l.t("retest-of-result-no-retests-only")) }
                     input #qc_supersedes name="supersedes" inputmode="numeric";
                     label for="qc_reason" { (l.t("reason-for-the-retest")) }
@@ -479,9 +487,14 @@ pub(super) async fn batch_action(
                         ApiError::validation("deviation_id", l.t("is-not-a-deviation-number"))
                     })?),
                 };
+                let typed = required(l, "value", &f.value)?;
+                let value = match product.specification.test(&test) {
+                    Some(t) if t.kind == TestKind::Categorical => value_from_label(l, t, &typed),
+                    _ => decimal_input(&typed),
+                };
                 let input = QcInput {
                     test,
-                    value: decimal_input(&required(l, "value", &f.value)?),
+                    value,
                     unit,
                     supersedes,
                     reason: empty(f.reason),
