@@ -433,3 +433,40 @@ async fn categorical_results_come_from_the_specification_values(api: Api) {
         page.text
     );
 }
+
+/// A released batch past its expiry says so on its page and in the list, and offers no
+/// administration form (the history imported from 2018 expired long ago).
+#[both_backends]
+async fn an_expired_batch_shows_as_expired_without_an_administration_form(api: Api) {
+    let lucia = api.token(LUCIA).await;
+    api.post("/imports/batches?filename=lotes.csv")
+        .token(&lucia)
+        .raw(
+            Some("text/csv"),
+            include_bytes!("../../fixtures/history/lotes-historicos-cp1252.csv").to_vec(),
+        )
+        .send()
+        .await
+        .ok(200);
+    let isabel = Browser::of(&api, ISABEL).await;
+    let page = api
+        .site(Method::GET, "/lotes/GRA-UPCIT-2018-00003")
+        .header("cookie", &isabel.cookie)
+        .send_page()
+        .await;
+    assert_eq!(page.status.as_u16(), 200, "{}", page.text);
+    assert!(page.text.contains("CADUCADO"), "{}", page.text);
+    assert!(
+        !page
+            .text
+            .contains("/lotes/GRA-UPCIT-2018-00003/administracion"),
+        "no administration form on an expired batch: {}",
+        page.text
+    );
+    let list = api
+        .site(Method::GET, "/lotes")
+        .header("cookie", &isabel.cookie)
+        .send_page()
+        .await;
+    assert!(list.text.contains("CADUCADO"), "{}", list.text);
+}

@@ -716,6 +716,12 @@ pub fn check_correction(
 }
 
 impl Batch {
+    /// Whether the batch is past its expiry date on `today`: it may no longer be certified nor
+    /// administered (an administration given before it expired may still be recorded).
+    pub fn expired_on(&self, today: NaiveDate) -> bool {
+        self.expiry_date.is_some_and(|expiry| expiry < today)
+    }
+
     /// The user-stated fields of this batch, to edit in a correction.
     pub fn fields(&self) -> BatchFields {
         BatchFields {

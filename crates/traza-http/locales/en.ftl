@@ -403,3 +403,7 @@ value-conforms = conforms
 value-does_not_conform = does not conform
 value-detected = detected
 value-not_detected = not detected
+
+# Expiry.
+expired-badge = EXPIRED
+expired-no-administration = This batch has expired and cannot be administered; it expired on

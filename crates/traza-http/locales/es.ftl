@@ -403,3 +403,7 @@ value-conforms = conforme
 value-does_not_conform = no conforme
 value-detected = detectado
 value-not_detected = no detectado
+
+# Caducidad.
+expired-badge = CADUCADO
+expired-no-administration = Este lote está caducado y no puede administrarse; caducó el

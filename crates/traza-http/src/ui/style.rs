@@ -44,7 +44,7 @@ form.inline { display:inline; }
 .badge { display:inline-block; padding:2px 8px; border-radius:10px; background:#e8edf3; font-size:14px; }
 .badge.released { background:var(--ok-bg); color:var(--ok); } .badge.rejected { background:var(--bad-bg); color:var(--bad); }
 .badge.quarantine { background:var(--warn-bg); color:var(--warn); }
-.badge.held { background:var(--bad-bg); color:var(--bad); font-weight:700; }
+.badge.held, .badge.expired { background:var(--bad-bg); color:var(--bad); font-weight:700; }
 tr.superseded td { color:#555; text-decoration:line-through; } tr.superseded td:nth-child(7) { text-decoration:none; }
 .soon { background:var(--warn-bg); } .expired { background:var(--bad-bg); }
 .muted { color:var(--muted); } .hint { color:var(--muted); font-size:15px; }

@@ -31,6 +31,22 @@ pub(super) fn status_badge(l: Lang, s: BatchStatus) -> Markup {
     html! { span class={ "badge " (s.as_str()) } { (status_name(l, s)) } }
 }
 
+/// The laboratories' date today (Europe/Madrid).
+pub(super) fn lab_today() -> chrono::NaiveDate {
+    super::fmt::madrid(chrono::Utc::now()).0.date()
+}
+
+/// A batch's status, and "expired" beside it when a batch that could still be certified or
+/// administered is past its expiry date: it can be neither.
+pub(super) fn batch_status(l: Lang, b: &traza_domain::batch::Batch) -> Markup {
+    let expired = matches!(b.status, BatchStatus::Released | BatchStatus::Quarantine)
+        && b.expired_on(lab_today());
+    html! {
+        (status_badge(l, b.status))
+        @if expired { " " span.badge.expired { (l.t("expired-badge")) } }
+    }
+}
+
 pub(super) fn route_name(l: Lang, r: AccessRoute) -> &'static str {
     match r {
         AccessRoute::ClinicalTrial => l.t("clinical-trial"),

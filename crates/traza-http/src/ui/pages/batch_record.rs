@@ -21,8 +21,8 @@ use crate::error::ApiError;
 use crate::ui::fmt::{Lang, from_madrid, madrid, parse_local};
 use crate::ui::vigilance::reaction_link;
 use crate::ui::widgets::{
-    Done, date_field, decimal_input, empty, html_page_status, meaning_text, origin_name, qc_table,
-    required, route_name, status_badge, value_from_label, value_label,
+    Done, batch_status, date_field, decimal_input, empty, html_page_status, lab_today,
+    meaning_text, origin_name, qc_table, required, route_name, value_from_label, value_label,
 };
 use crate::ui::{Session, error_box, holds, store_error, urlencode};
 
@@ -98,7 +98,7 @@ async fn render_batch(
 pub(super) fn facts(l: Lang, b: &Batch, product: Option<&Product>) -> Markup {
     html! {
         dl.facts {
-            dt { (l.t("status")) } dd { (status_badge(l, b.status)) (holds::held_badge(l, b.on_hold)) }
+            dt { (l.t("status")) } dd { (batch_status(l, b)) (holds::held_badge(l, b.on_hold)) }
             dt { (l.t("product")) } dd { (product.map_or(b.product_code.as_str(), |p| p.name.as_str())) " (" (b.product_code.as_str()) ")" }
             dt { (l.t("laboratory")) } dd { (b.lab_code.as_str()) }
             dt { (l.t("origin")) } dd { (origin_name(l, b.origin)) }
@@ -158,7 +158,9 @@ fn batch_body(
                         button.primary type="submit" { (l.t("end-manufacture-to-quarantine")) }
                     }
                 }
-                @if matches!(b.status, BatchStatus::Released) && may(Action::Administer) {
+                @if b.status == BatchStatus::Released && b.expired_on(lab_today()) {
+                    div.notice.warn role="status" { p { strong { (l.t("expired-badge")) } " · " (l.t("expired-no-administration")) " " (l.opt_date(b.expiry_date)) "." } }
+                } @else if b.status == BatchStatus::Released && may(Action::Administer) {
                     form.card method="post" action={ "/lotes/" (n) "/administracion" } {
                         (hidden)
                         label for="adm_patient" { (l.t("patient-code")) }

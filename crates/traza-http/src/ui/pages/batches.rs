@@ -14,7 +14,7 @@ use crate::AppState;
 use crate::api::batches::CreateBatchRequest;
 use crate::error::ApiError;
 use crate::ui::widgets::{
-    decimal_input, empty, html_page, html_page_status, origin_name, route_name, status_badge,
+    batch_status, decimal_input, empty, html_page, html_page_status, origin_name, route_name,
     status_name,
 };
 use crate::ui::{Session, error_box, holds, script, scripts, store_error, urlencode};
@@ -111,7 +111,7 @@ pub(super) async fn batches(
                             td { (b.product_code.as_str()) }
                             td { (b.lab_code.as_str()) }
                             td { (l.date(b.manufacturing_start)) }
-                            td { (status_badge(l, b.status)) (holds::held_badge(l, b.on_hold)) }
+                            td { (batch_status(l, b)) (holds::held_badge(l, b.on_hold)) }
                             td { (route_name(l, b.access_route)) }
                         }
                     }
