@@ -470,3 +470,80 @@ async fn an_expired_batch_shows_as_expired_without_an_administration_form(api: A
         .await;
     assert!(list.text.contains("CADUCADO"), "{}", list.text);
 }
+
+/// The release queue puts the soonest expiry first, names what blocks each batch (the test
+/// missing, the deviation open) and keeps imported history apart.
+#[both_backends]
+async fn the_release_queue_is_ordered_by_urgency_and_names_each_blocker(api: Api) {
+    let marta = api.token(MARTA).await;
+    let mut numbers = Vec::new();
+    for (donor, ended) in [("DON-QUEUE-0001", 1), ("DON-QUEUE-0002", 3)] {
+        let b = api
+            .create_batch(&marta, allo_batch(donor, &days_ago(10), 1))
+            .await;
+        let number = b["batch_number"].as_str().expect("a number").to_owned();
+        api.pass_required_tests(&marta, &number, ALLO, &["sterility"])
+            .await;
+        api.post(&format!("/batches/{number}/complete"))
+            .token(&marta)
+            .json(json!({"manufacturing_end": days_ago(ended)}))
+            .send()
+            .await
+            .ok(200);
+        numbers.push(number);
+    }
+    api.post(&format!("/batches/{}/deviations", numbers[0]))
+        .token(&marta)
+        .json(json!({"description": "Alarma de CO2 del incubador", "severity": "minor"}))
+        .send()
+        .await
+        .ok(201);
+    let isabel = Browser::of(&api, ISABEL).await;
+    let queue = api
+        .site(Method::GET, "/liberacion")
+        .header("cookie", &isabel.cookie)
+        .send_page()
+        .await;
+    assert_eq!(queue.status.as_u16(), 200, "{}", queue.text);
+    let (first, second) = (
+        queue.text.find(&numbers[1]).expect("listed"),
+        queue.text.find(&numbers[0]).expect("listed"),
+    );
+    assert!(first < second, "the batch that expires first comes first");
+    assert!(
+        queue
+            .text
+            .contains("falta un ensayo obligatorio de la especificación: sterility"),
+        "{}",
+        queue.text
+    );
+    assert!(
+        queue.text.contains(": #"),
+        "the open deviation is named: {}",
+        queue.text
+    );
+
+    // Imported history in quarantine is listed apart (Seville's, for Seville's QA).
+    let lucia = api.token(LUCIA).await;
+    api.post("/imports/batches?filename=lotes.csv")
+        .token(&lucia)
+        .raw(
+            Some("text/csv"),
+            include_bytes!("../../fixtures/history/lotes-historicos-cp1252.csv").to_vec(),
+        )
+        .send()
+        .await
+        .ok(200);
+    let teresa = Browser::of(&api, TERESA).await;
+    let queue = api
+        .site(Method::GET, "/liberacion")
+        .header("cookie", &teresa.cookie)
+        .send_page()
+        .await;
+    let history = queue
+        .text
+        .find("Historia importada en cuarentena")
+        .expect("a history section");
+    let imported = queue.text.find("SEV-UPRC-2021-00044").expect("listed");
+    assert!(imported > history, "{}", queue.text);
+}

@@ -418,6 +418,19 @@ impl ReleaseBlocker {
         }
     }
 
+    /// What the rule is about, when it is about one thing: the test, the result, the
+    /// deviation, the hold, the expiry date (ISO).
+    pub fn subject(&self) -> Option<String> {
+        match self {
+            Self::MissingRequiredTest(test) => Some(test.clone()),
+            Self::FailingResult { test, result_id } => Some(format!("{test} #{result_id}")),
+            Self::OpenDeviation(id) => Some(format!("#{id}")),
+            Self::Expired(expiry) => Some(expiry.to_string()),
+            Self::OnHold { hold_id, reason } => Some(format!("#{hold_id}: {reason}")),
+            Self::NotInQuarantine(_) | Self::FourEyes | Self::ChainOfIdentity => None,
+        }
+    }
+
     pub fn message(&self) -> String {
         match self {
             Self::NotInQuarantine(status) => format!("the batch is {status}, not in quarantine"),

@@ -407,3 +407,7 @@ value-not_detected = not detected
 # Expiry.
 expired-badge = EXPIRED
 expired-no-administration = This batch has expired and cannot be administered; it expired on
+
+# Release queue.
+queue-imported-history = Imported history in quarantine
+queue-imported-history-hint = Batches imported from the records kept before Traza that were left in quarantine: reviewed apart from the batches in progress.

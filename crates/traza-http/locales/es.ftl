@@ -407,3 +407,7 @@ value-not_detected = no detectado
 # Caducidad.
 expired-badge = CADUCADO
 expired-no-administration = Este lote está caducado y no puede administrarse; caducó el
+
+# Cola de liberación.
+queue-imported-history = Historia importada en cuarentena
+queue-imported-history-hint = Lotes importados de los registros anteriores a Traza que quedaron en cuarentena: se revisan aparte de los lotes en curso.

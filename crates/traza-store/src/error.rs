@@ -6,11 +6,14 @@ use traza_domain::auth::AuthRefusal;
 pub use traza_domain::error_code::ErrorCode;
 use traza_domain::validation::{FieldError, FieldErrors};
 
-/// One unmet rule in a refusal's details: `{rule, message}`.
+/// One unmet rule in a refusal's details: `{rule, message}`, and `subject` when the rule is
+/// about one thing (the test missing, the deviation open, the hold standing, the expiry date).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RuleDetail {
     pub rule: String,
     pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
 }
 
 impl RuleDetail {
@@ -18,6 +21,15 @@ impl RuleDetail {
         Self {
             rule: rule.into(),
             message: message.into(),
+            subject: None,
+        }
+    }
+
+    /// A release blocker as a detail, with what it is about.
+    pub fn blocker(b: &traza_domain::batch::ReleaseBlocker) -> Self {
+        Self {
+            subject: b.subject(),
+            ..Self::new(b.rule(), b.message())
         }
     }
 }

@@ -375,6 +375,24 @@ fn error_title(l: Lang, code: ErrorCode) -> &'static str {
     l.t(key)
 }
 
+/// What a rule is about, as a page shows it: an expiry date in the page's form.
+fn subject_text(l: Lang, rule: &str, subject: &str) -> String {
+    match (rule, subject.parse::<chrono::NaiveDate>()) {
+        ("expired", Ok(day)) => l.date(day),
+        _ => subject.to_owned(),
+    }
+}
+
+/// An unmet release rule in the page's language, with what it is about (the test, the
+/// deviation, the hold, the date).
+pub(crate) fn rule_line(l: Lang, r: &traza_store::RuleDetail) -> String {
+    let text = rule_text(l, &r.rule).unwrap_or(&r.message);
+    match &r.subject {
+        Some(subject) => format!("{text}: {}", subject_text(l, &r.rule, subject)),
+        None => text.to_owned(),
+    }
+}
+
 fn rule_text(l: Lang, rule: &str) -> Option<&'static str> {
     Some(match rule {
         "not_in_quarantine" => l.t("the-batch-is-not-in-quarantine"),
@@ -444,7 +462,10 @@ fn detail_text(l: Lang, d: &Value) -> String {
     let message = d["message"].as_str().unwrap_or("");
     if let Some(rule) = d["rule"].as_str() {
         return match (rule_text(l, rule), l) {
-            (Some(t), Lang::Es) => format!("{t} ({message})"),
+            (Some(t), Lang::Es) => match d["subject"].as_str() {
+                Some(subject) => format!("{t}: {}", subject_text(l, rule, subject)),
+                None => format!("{t} ({message})"),
+            },
             (Some(_), Lang::En) | (None, _) => message.to_owned(),
         };
     }

@@ -70,7 +70,7 @@ impl Store {
         Ok(blockers_of(&self.db, &l, actor.username.as_str(), today)
             .await?
             .iter()
-            .map(|b| RuleDetail::new(b.rule(), b.message()))
+            .map(RuleDetail::blocker)
             .collect())
     }
 
@@ -101,10 +101,7 @@ impl Store {
                     "batch {number} cannot be certified: {} rule(s) unmet",
                     blockers.len()
                 ),
-                details: blockers
-                    .iter()
-                    .map(|b| RuleDetail::new(b.rule(), b.message()))
-                    .collect(),
+                details: blockers.iter().map(RuleDetail::blocker).collect(),
             });
         }
         let (signed, record) = self

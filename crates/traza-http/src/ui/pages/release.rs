@@ -6,15 +6,16 @@ use axum::response::{IntoResponse, Redirect, Response};
 use chrono::Utc;
 use maud::{Markup, html};
 use serde::Deserialize;
-use traza_domain::vocab::{BatchStatus, SignatureMeaning};
-use traza_store::BatchFilter;
+use traza_domain::batch::Batch;
+use traza_domain::vocab::{BatchStatus, SignatureMeaning, Source};
+use traza_store::{BatchFilter, RuleDetail};
 
 use super::batch_record::facts;
 use crate::AppState;
 use crate::error::ApiError;
 use crate::ui::fmt::Lang;
 use crate::ui::widgets::{html_page, html_page_status, meaning_text, qc_table};
-use crate::ui::{Session, error_box, holds, rule_text, store_error, urlencode};
+use crate::ui::{Session, error_box, holds, rule_line, store_error, urlencode};
 
 pub(super) async fn release_queue(State(state): State<AppState>, s: Session) -> Response {
     let l = s.lang;
@@ -36,24 +37,48 @@ pub(super) async fn release_queue(State(state): State<AppState>, s: Session) -> 
             .unwrap_or_default();
         rows.push((b, blockers));
     }
-    let body = html! {
-        p { (l.t("batches-in-quarantine-in-your-laboratories")) }
-        @if rows.is_empty() { p.muted { (l.t("no-batches-in-quarantine")) } } @else {
+    // Most urgent first: the soonest expiry (none last), then the oldest end of manufacture.
+    // Imported history waits apart: it is old, and is not certified from this queue's urgency.
+    rows.sort_by_key(|(b, _)| {
+        (
+            b.expiry_date.is_none(),
+            b.expiry_date,
+            b.manufacturing_end,
+            b.batch_number.as_str().to_owned(),
+        )
+    });
+    let (history, current): (Vec<_>, Vec<_>) = rows
+        .into_iter()
+        .partition(|(b, _)| b.source == Source::Import);
+    let table = |rows: &[(Batch, Vec<RuleDetail>)]| {
+        html! {
             table {
-                thead { tr { th { (l.t("batch")) } th { (l.t("product")) } th { (l.t("manufacturing-end")) } th { (l.t("blocking")) } th {} } }
+                thead { tr { th { (l.t("batch")) } th { (l.t("product")) } th { (l.t("manufacturing-end")) } th { (l.t("expiry")) } th { (l.t("blocking")) } th {} } }
                 tbody {
-                    @for (b, blockers) in &rows {
+                    @for (b, blockers) in rows {
                         tr {
                             td { a href={ "/lotes/" (b.batch_number.as_str()) } { (b.batch_number.as_str()) } (holds::held_badge(l, b.on_hold)) }
                             td { (b.product_code.as_str()) }
                             td { (l.opt_date(b.manufacturing_end)) }
+                            td { (l.opt_date(b.expiry_date)) }
                             td { @if blockers.is_empty() { span.pass { (l.t("nothing-ready-to-certify")) } } @else {
-                                ul { @for r in blockers { li { (rule_text(l, &r.rule).unwrap_or(&r.message)) } } } } }
+                                ul { @for r in blockers { li { (rule_line(l, r)) } } } } }
                             td { a href={ "/lotes/" (b.batch_number.as_str()) "/liberar" } { (l.t("review")) } }
                         }
                     }
                 }
             }
+        }
+    };
+    let body = html! {
+        p { (l.t("batches-in-quarantine-in-your-laboratories")) }
+        @if current.is_empty() { p.muted { (l.t("no-batches-in-quarantine")) } } @else {
+            div.scroll { (table(&current)) }
+        }
+        @if !history.is_empty() {
+            h2 #historia { (l.t("queue-imported-history")) }
+            p.hint { (l.t("queue-imported-history-hint")) }
+            div.scroll { (table(&history)) }
         }
     };
     html_page(&s, l.t("release-queue-2"), "/liberacion", body)
@@ -100,7 +125,7 @@ async fn render_release(
                 } @else {
                     div.notice.error role="alert" {
                         p { strong { (l.t("it-cannot-be-certified-yet")) } }
-                        ul #bloqueos { @for r in &blockers { li data-rule=(r.rule) { (rule_text(l, &r.rule).unwrap_or(&r.message)) @if l == Lang::Es { " — " span.hint { (r.message) } } } } }
+                        ul #bloqueos { @for r in &blockers { li data-rule=(r.rule) { (rule_line(l, r)) @if l == Lang::Es { " — " span.hint { (r.message) } } } } }
                     }
                 }
             }
