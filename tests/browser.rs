@@ -283,12 +283,25 @@ async fn staff_qa_and_coordination_work_through_the_pages() {
         .expect("an attribute")
         .expect("a value");
     b.select("#assignment", &option).await;
-    // The chain-of-identity hint is a script of the site: it runs under the
-    // Content-Security-Policy, which refuses inline scripts.
-    let hint = b.text("#coi").await;
-    assert!(hint.contains("Producto alogénico"), "{hint}");
+    // The form's script is a file of the site (it runs under the Content-Security-Policy,
+    // which refuses inline scripts): for an allogeneic product it hides the patient field,
+    // and it fills the trial id from the clinical-trial assignment.
+    let patient_shown = b
+        .find("#patient_block")
+        .await
+        .is_displayed()
+        .await
+        .expect("visibility");
+    assert!(!patient_shown, "no patient field for an allogeneic product");
+    let trial = b
+        .find("#trial_id")
+        .await
+        .prop("value")
+        .await
+        .expect("a property")
+        .unwrap_or_default();
+    assert_eq!(trial, "2015-001726-39", "the assignment's trial");
     b.fill("#donor_code", "DON-WEB-0001").await;
-    b.fill("#trial_id", "2015-001726-39").await;
     b.fill("#doses", "3").await;
     b.shot("03-nuevo-lote").await;
     b.submit("form[action='/lotes/nuevo'] button.primary").await;

@@ -547,3 +547,51 @@ async fn the_release_queue_is_ordered_by_urgency_and_names_each_blocker(api: Api
     let imported = queue.text.find("SEV-UPRC-2021-00044").expect("listed");
     assert!(imported > history, "{}", queue.text);
 }
+
+/// A batch made from the page on a clinical-trial assignment carries that assignment's trial
+/// when none is typed; the form marks each trial assignment with its trial for the script.
+#[both_backends]
+async fn a_batch_made_on_a_trial_assignment_takes_its_trial(api: Api) {
+    let marta = Browser::of(&api, MARTA).await;
+    let form = api
+        .site(Method::GET, "/lotes/nuevo")
+        .header("cookie", &marta.cookie)
+        .send_page()
+        .await;
+    let option = form
+        .text
+        .split("<option ")
+        .find(|o| o.contains(&format!(r#"data-trial="{ALLO_TRIAL}""#)))
+        .expect("the trial assignment, marked with its trial");
+    let id = option
+        .split(r#"value=""#)
+        .nth(1)
+        .and_then(|v| v.split('"').next())
+        .expect("its id")
+        .to_owned();
+    let start = days_ago(2);
+    let r = marta
+        .post(
+            &api,
+            "/lotes/nuevo",
+            &[
+                ("assignment", id.as_str()),
+                ("donor_code", "DON-TRIAL-0001"),
+                ("manufacturing_start", start.as_str()),
+                ("doses", "2"),
+                ("trial_id", ""),
+            ],
+            None,
+        )
+        .await;
+    assert_eq!(r.status.as_u16(), 303, "{}", r.text);
+    let number = r
+        .header("location")
+        .and_then(|l| l.strip_prefix("/lotes/").map(str::to_owned))
+        .expect("the new batch's page");
+    let token = api.token(MARTA).await;
+    let (view, _) = api
+        .batch(&token, number.split('?').next().unwrap_or_default())
+        .await;
+    assert_eq!(view["trial_id"], ALLO_TRIAL, "{view}");
+}

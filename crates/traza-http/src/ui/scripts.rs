@@ -44,18 +44,28 @@ fn js(body: &'static str) -> Response {
         .into_response()
 }
 
-// Checks the chain of identity as the user types (the server checks it again).
-const CHAIN_OF_IDENTITY_ES: &str = r#"(function(){var a=document.getElementById('assignment'),d=document.getElementById('donor_code'),p=document.getElementById('patient_code'),m=document.getElementById('coi');
-function auto(){var o=a.options[a.selectedIndex];return o&&o.dataset.origin==='autologous';}
-function check(){if(!auto()){m.textContent='Producto alogénico: el paciente se registra en cada administración.';p.removeAttribute('aria-invalid');return;}
+// Checks the chain of identity as the user types, comparing the codes as the server does (a
+// pseudonym exactly, capitals included), hides the patient field for allogeneic products and
+// fills the trial id from a clinical-trial assignment. The server checks everything again.
+const CHAIN_OF_IDENTITY_ES: &str = r#"(function(){var a=document.getElementById('assignment'),d=document.getElementById('donor_code'),p=document.getElementById('patient_code'),m=document.getElementById('coi'),blk=document.getElementById('patient_block'),t=document.getElementById('trial_id'),filled='';
+function opt(){return a.options[a.selectedIndex];}
+function auto(){var o=opt();return o&&o.dataset.origin==='autologous';}
+function trial(){var o=opt(),want=(o&&o.dataset.trial)||'';if(!t.value||t.value===filled){t.value=want;filled=want;}}
+function check(){if(!auto()){blk.hidden=true;p.removeAttribute('aria-invalid');return;}
+blk.hidden=false;
 if(!p.value){m.textContent='Producto autólogo: escriba el código del paciente, que debe ser el del donante.';return;}
-if(p.value.trim().toUpperCase()===d.value.trim().toUpperCase()){m.textContent='✔ El paciente coincide con el donante.';p.removeAttribute('aria-invalid');}
-else{m.textContent='✘ El código de paciente no coincide con el del donante.';p.setAttribute('aria-invalid','true');}}
+if(p.value.trim()===d.value.trim()){m.textContent='✔ El paciente coincide con el donante.';p.removeAttribute('aria-invalid');}
+else{m.textContent='✘ El código de paciente no coincide con el del donante (mayúsculas y minúsculas cuentan).';p.setAttribute('aria-invalid','true');}}
+a.addEventListener('change',trial);trial();
 [a,d,p].forEach(function(e){e.addEventListener('input',check);e.addEventListener('change',check);});check();})();"#;
-const CHAIN_OF_IDENTITY_EN: &str = r#"(function(){var a=document.getElementById('assignment'),d=document.getElementById('donor_code'),p=document.getElementById('patient_code'),m=document.getElementById('coi');
-function auto(){var o=a.options[a.selectedIndex];return o&&o.dataset.origin==='autologous';}
-function check(){if(!auto()){m.textContent='Allogeneic product: patients are recorded with each administration.';p.removeAttribute('aria-invalid');return;}
+const CHAIN_OF_IDENTITY_EN: &str = r#"(function(){var a=document.getElementById('assignment'),d=document.getElementById('donor_code'),p=document.getElementById('patient_code'),m=document.getElementById('coi'),blk=document.getElementById('patient_block'),t=document.getElementById('trial_id'),filled='';
+function opt(){return a.options[a.selectedIndex];}
+function auto(){var o=opt();return o&&o.dataset.origin==='autologous';}
+function trial(){var o=opt(),want=(o&&o.dataset.trial)||'';if(!t.value||t.value===filled){t.value=want;filled=want;}}
+function check(){if(!auto()){blk.hidden=true;p.removeAttribute('aria-invalid');return;}
+blk.hidden=false;
 if(!p.value){m.textContent='Autologous product: type the patient code, which must be the donor code.';return;}
-if(p.value.trim().toUpperCase()===d.value.trim().toUpperCase()){m.textContent='✔ The patient matches the donor.';p.removeAttribute('aria-invalid');}
-else{m.textContent='✘ The patient code does not match the donor code.';p.setAttribute('aria-invalid','true');}}
+if(p.value.trim()===d.value.trim()){m.textContent='✔ The patient matches the donor.';p.removeAttribute('aria-invalid');}
+else{m.textContent='✘ The patient code does not match the donor code (capitals count).';p.setAttribute('aria-invalid','true');}}
+a.addEventListener('change',trial);trial();
 [a,d,p].forEach(function(e){e.addEventListener('input',check);e.addEventListener('change',check);});check();})();"#;
