@@ -595,3 +595,38 @@ async fn a_batch_made_on_a_trial_assignment_takes_its_trial(api: Api) {
         .await;
     assert_eq!(view["trial_id"], ALLO_TRIAL, "{view}");
 }
+
+/// An unknown address answers a page in the reader's language; the API's paths keep the
+/// JSON error body.
+#[both_backends]
+async fn an_unknown_address_answers_a_page_and_the_api_json(api: Api) {
+    let page = api
+        .site(Method::GET, "/lotes-que-no-existen")
+        .send_page()
+        .await;
+    assert_eq!(page.status.as_u16(), 404);
+    assert!(
+        page.header("content-type")
+            .is_some_and(|c| c.starts_with("text/html")),
+        "{page:?}"
+    );
+    assert!(
+        page.text.contains("Esta dirección no existe"),
+        "{}",
+        page.text
+    );
+    let english = api
+        .site(Method::GET, "/nothing/here")
+        .header("accept-language", "en-GB,en;q=0.9")
+        .send_page()
+        .await;
+    assert!(
+        english.text.contains("This address does not exist"),
+        "{}",
+        english.text
+    );
+    api.get("/no-such-resource")
+        .send()
+        .await
+        .err(404, "not_found");
+}

@@ -411,3 +411,4 @@ expired-no-administration = This batch has expired and cannot be administered; i
 # Release queue.
 queue-imported-history = Imported history in quarantine
 queue-imported-history-hint = Batches imported from the records kept before Traza that were left in quarantine: reviewed apart from the batches in progress.
+page-not-found = This address does not exist in Traza.

@@ -411,3 +411,4 @@ expired-no-administration = Este lote está caducado y no puede administrarse; c
 # Cola de liberación.
 queue-imported-history = Historia importada en cuarentena
 queue-imported-history-hint = Lotes importados de los registros anteriores a Traza que quedaron en cuarentena: se revisan aparte de los lotes en curso.
+page-not-found = Esta dirección no existe en Traza.

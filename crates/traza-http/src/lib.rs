@@ -168,7 +168,7 @@ pub fn router(state: AppState) -> Router {
         .merge(operations)
         .merge(within(ui::router(), REQUEST_TIMEOUT))
         .merge(within(ui::long_router(), IMPORT_TIMEOUT))
-        .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, ErrorCode::NotFound, "no such resource") })
+        .fallback(|uri: axum::http::Uri, headers: axum::http::HeaderMap| async move { ui::not_found(&uri, &headers) })
         .method_not_allowed_fallback(|| async { ApiError::new(StatusCode::METHOD_NOT_ALLOWED, ErrorCode::MethodNotAllowed, "this resource does not take that method") })
         .with_state(state)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))

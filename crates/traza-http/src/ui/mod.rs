@@ -299,6 +299,22 @@ pub fn page_error(lang: Lang, status: StatusCode, message: &str) -> Response {
     )
 }
 
+/// An address that is neither a page nor a resource: for the API's paths the JSON error body,
+/// for anything else a page in the reader's language (no raw JSON in a browser).
+pub fn not_found(uri: &axum::http::Uri, headers: &HeaderMap) -> Response {
+    let path = uri.path();
+    if path.starts_with("/api/") || path.starts_with("/public/") {
+        return ApiError::new(
+            StatusCode::NOT_FOUND,
+            ErrorCode::NotFound,
+            "no such resource",
+        )
+        .into_response();
+    }
+    let lang = Lang::from_headers(headers);
+    page_error(lang, StatusCode::NOT_FOUND, lang.t("page-not-found"))
+}
+
 /// The page of a request that could not be done: what went wrong, and the way back.
 fn failure(lang: Lang, status: StatusCode, what: Markup) -> Response {
     let body = html! {
