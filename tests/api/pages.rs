@@ -630,3 +630,68 @@ async fn an_unknown_address_answers_a_page_and_the_api_json(api: Api) {
         .await
         .err(404, "not_found");
 }
+
+/// Two people on one batch page: an addition made meanwhile by one does not refuse the
+/// other's addition; a change of the batch itself made from a page read before is refused and
+/// explained in words (no raw JSON).
+#[both_backends]
+async fn a_colleague_s_addition_does_not_refuse_mine(api: Api) {
+    let marta = Browser::of(&api, MARTA).await;
+    let pablo = Browser::of(&api, PABLO).await;
+    let token = api.token(MARTA).await;
+    let b = api
+        .create_batch(&token, allo_batch("DON-TWO-0001", &days_ago(3), 1))
+        .await;
+    let number = b["batch_number"].as_str().expect("a number").to_owned();
+    let (_, read) = api.batch(&token, &number).await;
+    let version = read.to_string();
+
+    pablo
+        .done(
+            &api,
+            &number,
+            "paso",
+            &[
+                ("step", "Cambio de medio"),
+                ("performed_at", "2026-11-30T10:00"),
+                ("version", version.as_str()),
+            ],
+        )
+        .await;
+    // Marta's page still carries the version she read.
+    marta
+        .done(
+            &api,
+            &number,
+            "desviacion",
+            &[
+                ("description", "Filtro de la cabina con presión baja"),
+                ("severity", "minor"),
+                ("version", version.as_str()),
+            ],
+        )
+        .await;
+    let end = days_ago(1);
+    let stale = marta
+        .post(
+            &api,
+            &format!("/lotes/{number}/completar"),
+            &[
+                ("manufacturing_end", end.as_str()),
+                ("version", version.as_str()),
+            ],
+            None,
+        )
+        .await;
+    assert_eq!(stale.status.as_u16(), 412, "{}", stale.text);
+    assert!(
+        stale.text.contains("Otra persona ha cambiado el lote"),
+        "{}",
+        stale.text
+    );
+    assert!(!stale.text.contains("current_version"), "{}", stale.text);
+    let (view, _) = api.batch(&token, &number).await;
+    assert_eq!(view["status"], "in_production");
+    assert_eq!(view["events"].as_array().map(Vec::len), Some(1));
+    assert_eq!(view["deviations"].as_array().map(Vec::len), Some(1));
+}

@@ -412,3 +412,4 @@ expired-no-administration = This batch has expired and cannot be administered; i
 queue-imported-history = Imported history in quarantine
 queue-imported-history-hint = Batches imported from the records kept before Traza that were left in quarantine: reviewed apart from the batches in progress.
 page-not-found = This address does not exist in Traza.
+conflict-current-version = Someone else changed the batch meanwhile; reload the page to see their changes. Current version:

@@ -412,3 +412,4 @@ expired-no-administration = Este lote está caducado y no puede administrarse; c
 queue-imported-history = Historia importada en cuarentena
 queue-imported-history-hint = Lotes importados de los registros anteriores a Traza que quedaron en cuarentena: se revisan aparte de los lotes en curso.
 page-not-found = Esta dirección no existe en Traza.
+conflict-current-version = Otra persona ha cambiado el lote mientras tanto; recargue la página para ver sus cambios. Versión actual:

@@ -488,6 +488,9 @@ fn detail_text(l: Lang, d: &Value) -> String {
     if let Some(field) = d["field"].as_str() {
         return format!("{}: {message}", field_label(l, field));
     }
+    if let Some(version) = d["current_version"].as_i64() {
+        return format!("{} {version}.", l.t("conflict-current-version"));
+    }
     if let Some(reason) = d["reason"].as_str() {
         return format!("{reason}: {message}");
     }

@@ -424,7 +424,11 @@ fn fields<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     serde_urlencoded::from_bytes(body).map_err(|e| ApiError::bad_request(e.to_string()))
 }
 
-/// The forms of the batch page; each calls the store method the API calls.
+/// The forms of the batch page; each calls the store method the API calls. An addition to
+/// the record (a step, a result, a deviation opened or closed, a hold placed or lifted) does
+/// not conflict with a colleague's addition made meanwhile; a change of the batch itself (the
+/// end of manufacture, a rejection, an administration, a confirmation) is refused when the
+/// batch changed since the page was read, so that nobody signs what they did not see.
 pub(super) async fn batch_action(
     State(state): State<AppState>,
     s: Session,
@@ -458,7 +462,7 @@ pub(super) async fn batch_action(
                     })?;
                 let step = required(l, "step", &f.step)?;
                 store
-                    .record_event(actor, n, v, &step, at, empty(f.note).as_deref())
+                    .record_event(actor, n, None, &step, at, empty(f.note).as_deref())
                     .await?;
                 Ok("paso")
             }
@@ -502,7 +506,7 @@ pub(super) async fn batch_action(
                     reason: empty(f.reason),
                     deviation_id,
                 };
-                store.record_qc_result(actor, n, v, input).await?;
+                store.record_qc_result(actor, n, None, input).await?;
                 Ok("qc")
             }
             BatchAction::OpenDeviation => {
@@ -514,7 +518,7 @@ pub(super) async fn batch_action(
                     .open_deviation(
                         actor,
                         n,
-                        v,
+                        None,
                         &required(l, "description", &f.description)?,
                         severity,
                     )
@@ -565,7 +569,7 @@ pub(super) async fn batch_action(
             BatchAction::Hold => {
                 let f: ReasonForm = fields(&body)?;
                 store
-                    .place_hold(actor, n, v, &required(l, "reason", &f.reason)?)
+                    .place_hold(actor, n, None, &required(l, "reason", &f.reason)?)
                     .await?;
                 Ok("retenido")
             }
@@ -579,7 +583,7 @@ pub(super) async fn batch_action(
             BatchAction::LiftHold(hold) => {
                 let f: ReasonForm = fields(&body)?;
                 store
-                    .lift_hold(actor, n, v, hold, &required(l, "reason", &f.reason)?)
+                    .lift_hold(actor, n, None, hold, &required(l, "reason", &f.reason)?)
                     .await?;
                 Ok("levantada")
             }
@@ -587,7 +591,7 @@ pub(super) async fn batch_action(
                 let f: CloseForm = fields(&body)?;
                 let resolution = required(l, "resolution", &f.resolution)?;
                 store
-                    .close_deviation(actor, n, v, deviation, &resolution)
+                    .close_deviation(actor, n, None, deviation, &resolution)
                     .await?;
                 Ok("cerrada")
             }
