@@ -5,6 +5,7 @@
 mod auth;
 mod authz;
 mod concurrency;
+mod daily;
 mod errors;
 mod imports;
 mod integrity;

@@ -413,3 +413,5 @@ queue-imported-history = Imported history in quarantine
 queue-imported-history-hint = Batches imported from the records kept before Traza that were left in quarantine: reviewed apart from the batches in progress.
 page-not-found = This address does not exist in Traza.
 conflict-current-version = Someone else changed the batch meanwhile; reload the page to see their changes. Current version:
+four-eyes-warning = Four eyes: if you record a step or a QC result on this batch you can no longer certify it; another QA person will.
+four-eyes-you-took-part = Four eyes: you created this batch or recorded data on it, so you cannot certify it; another QA person of the laboratory must.

@@ -413,3 +413,5 @@ queue-imported-history = Historia importada en cuarentena
 queue-imported-history-hint = Lotes importados de los registros anteriores a Traza que quedaron en cuarentena: se revisan aparte de los lotes en curso.
 page-not-found = Esta dirección no existe en Traza.
 conflict-current-version = Otra persona ha cambiado el lote mientras tanto; recargue la página para ver sus cambios. Versión actual:
+four-eyes-warning = Cuatro ojos: si registra un paso o un resultado de control en este lote, ya no podrá certificarlo; lo hará otra persona de calidad.
+four-eyes-you-took-part = Cuatro ojos: usted ha creado este lote o registrado datos en él, así que no puede certificarlo; debe hacerlo otra persona de calidad del laboratorio.

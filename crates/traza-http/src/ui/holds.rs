@@ -62,7 +62,7 @@ pub(super) fn holds_section(s: &Session, v: &BatchView, hidden: &Markup) -> Mark
                 }
             }
             @if may_hold && !matches!(v.batch.status, BatchStatus::Rejected | BatchStatus::Administered) {
-                form.card method="post" action={ "/lotes/" (n) "/retener" } {
+                form #form-retener .card method="post" action={ "/lotes/" (n) "/retener" } {
                     (hidden)
                     label for="hold_reason" { (l.t("reason-for-the-hold")) }
                     textarea #hold_reason name="reason" required rows="2" {}

@@ -31,9 +31,10 @@ pub(super) fn status_badge(l: Lang, s: BatchStatus) -> Markup {
     html! { span class={ "badge " (s.as_str()) } { (status_name(l, s)) } }
 }
 
-/// The laboratories' date today (Europe/Madrid).
+/// Today as the server's rules count it (the store judges expiry and dates on the UTC day),
+/// so that a page never offers a date the server would refuse.
 pub(super) fn lab_today() -> chrono::NaiveDate {
-    super::fmt::madrid(chrono::Utc::now()).0.date()
+    chrono::Utc::now().date_naive()
 }
 
 /// A batch's status, and "expired" beside it when a batch that could still be certified or

@@ -59,6 +59,7 @@ pub(super) async fn batch_page(
             .and_then(|h| done_text(s.lang, h))
             .map(|t| html! { div.notice.ok role="status" { p { (t) } } }),
         StatusCode::OK,
+        &Typed::default(),
     )
     .await
 }
@@ -69,6 +70,7 @@ async fn render_batch(
     number: &str,
     notice: Option<Markup>,
     status: StatusCode,
+    typed: &Typed,
 ) -> Response {
     let l = s.lang;
     let v = match state.store.get_batch(&s.actor, number).await {
@@ -85,7 +87,7 @@ async fn render_batch(
         .batch_audit(&s.actor, number)
         .await
         .unwrap_or_default();
-    let body = batch_body(s, &v, product.as_ref(), &audit, notice);
+    let body = batch_body(s, &v, product.as_ref(), &audit, notice, typed);
     html_page_status(
         s,
         status,
@@ -122,6 +124,7 @@ fn batch_body(
     product: Option<&Product>,
     audit: &[traza_store::StoredAuditEvent],
     notice: Option<Markup>,
+    typed: &Typed,
 ) -> Markup {
     let l = s.lang;
     let b = &v.batch;
@@ -131,6 +134,37 @@ fn batch_body(
     let open = b.status.accepts_records();
     let now_local = madrid(Utc::now()).0.format("%Y-%m-%dT%H:%M").to_string();
     let hidden = html! { input type="hidden" name="csrf" value=(csrf); input type="hidden" name="version" value=(b.version); };
+    // The test the result form offers first: the one typed before a refusal, else the first
+    // test of the specification without a current result.
+    let current = traza_domain::batch::current_results(&v.qc_results);
+    let next_test = typed.get("qc", "test").map(str::to_owned).or_else(|| {
+        product.and_then(|p| {
+            p.specification
+                .tests()
+                .iter()
+                .find(|t| !current.iter().any(|r| r.test == t.test))
+                .map(|t| t.test.clone())
+        })
+    });
+    // Four eyes: QA who records anything on this batch may no longer certify it.
+    let took_part = traza_domain::signing::participants(
+        &v.created_by,
+        v.events.iter().map(|e| e.recorded_by.as_str()),
+        v.qc_results.iter().map(|r| r.recorded_by.as_str()),
+    )
+    .contains(s.actor.username.as_str());
+    let four_eyes = (may(Action::Release)
+        && matches!(
+            b.status,
+            BatchStatus::InProduction | BatchStatus::Quarantine
+        ))
+    .then(|| {
+        if took_part {
+            l.t("four-eyes-you-took-part")
+        } else {
+            l.t("four-eyes-warning")
+        }
+    });
     let open_reactions = v
         .reactions
         .iter()
@@ -140,6 +174,7 @@ fn batch_body(
         @if let Some(n) = notice { (n) }
         @if let Some(banner) = holds::hold_banner(l, v) { (banner) }
         @if holds::awaits_confirmation(v) { (holds::confirm_history_form(s, v, &hidden)) }
+        @if let Some(text) = four_eyes { div.notice.warn role="note" { p { (text) } } }
         @if open_reactions > 0 {
             div.notice.warn role="status" { p { strong { (l.t("vigilance-heading")) } (l.t("adverse-reactions-on-this-batch-are")) " (" (open_reactions) ")." } }
         }
@@ -151,32 +186,32 @@ fn batch_body(
                     p { a href={ "/lotes/" (n) "/liberar" } { strong { (l.t("review-and-certify-release")) } } }
                 }
                 @if b.status == BatchStatus::InProduction && may(Action::RecordBatchData) {
-                    form.card method="post" action={ "/lotes/" (n) "/completar" } {
+                    form #form-completar .card method="post" action={ "/lotes/" (n) "/completar" } {
                         (hidden)
                         label for="manufacturing_end" { (l.t("manufacturing-end")) }
-                        input #manufacturing_end type="date" name="manufacturing_end" required value=(Utc::now().date_naive().to_string());
+                        input #manufacturing_end type="date" name="manufacturing_end" required value=(typed.get("completar", "manufacturing_end").map_or_else(|| lab_today().to_string(), str::to_owned));
                         button.primary type="submit" { (l.t("end-manufacture-to-quarantine")) }
                     }
                 }
                 @if b.status == BatchStatus::Released && b.expired_on(lab_today()) {
                     div.notice.warn role="status" { p { strong { (l.t("expired-badge")) } " · " (l.t("expired-no-administration")) " " (l.opt_date(b.expiry_date)) "." } }
                 } @else if b.status == BatchStatus::Released && may(Action::Administer) {
-                    form.card method="post" action={ "/lotes/" (n) "/administracion" } {
+                    form #form-administracion .card method="post" action={ "/lotes/" (n) "/administracion" } {
                         (hidden)
                         label for="adm_patient" { (l.t("patient-code")) }
-                        input #adm_patient name="patient_code" required autocomplete="off";
+                        input #adm_patient name="patient_code" required autocomplete="off" value=[typed.get("administracion", "patient_code")];
                         label for="adm_date" { (l.t("administered-on")) }
-                        input #adm_date type="date" name="administered_on" required value=(Utc::now().date_naive().to_string());
+                        input #adm_date type="date" name="administered_on" required value=(typed.get("administracion", "administered_on").map_or_else(|| lab_today().to_string(), str::to_owned));
                         label for="adm_hospital" { (l.t("hospital")) }
-                        input #adm_hospital name="hospital" required;
+                        input #adm_hospital name="hospital" required value=[typed.get("administracion", "hospital")];
                         button.primary type="submit" { (l.t("record-administration")) }
                     }
                 }
                 @if matches!(b.status, BatchStatus::Quarantine) && may(Action::Reject) {
-                    form.card method="post" action={ "/lotes/" (n) "/rechazar" } {
+                    form #form-rechazar .card method="post" action={ "/lotes/" (n) "/rechazar" } {
                         (hidden)
                         label for="reject_reason" { (l.t("reason-for-rejection")) }
-                        textarea #reject_reason name="reason" required rows="2" {}
+                        textarea #reject_reason name="reason" required rows="2" { (typed.get("rechazar", "reason").unwrap_or_default()) }
                         label for="reject_password" { (l.t("password-electronic-signature")) }
                         input #reject_password type="password" name="password" required autocomplete="current-password";
                         button.danger type="submit" { (l.t("reject-the-batch-signed")) }
@@ -189,14 +224,14 @@ fn batch_body(
             @if let Some(p) = product { (qc_table(l, p.specification.tests(), &v.qc_results)) }
             (holds::qc_history(l, &v.qc_results))
             @if open && may(Action::RecordBatchData) {
-                form.card method="post" action={ "/lotes/" (n) "/qc" } {
+                form #form-qc .card method="post" action={ "/lotes/" (n) "/qc" } {
                     (hidden)
                     label for="qc_test" { (l.t("test")) }
                     select #qc_test name="test" required {
-                        @if let Some(p) = product { @for t in p.specification.tests() { option value=(t.test) { (t.test) @if !t.unit.is_empty() { " (" (t.unit) ")" } } } }
+                        @if let Some(p) = product { @for t in p.specification.tests() { option value=(t.test) selected[next_test.as_deref() == Some(t.test.as_str())] { (t.test) @if !t.unit.is_empty() { " (" (t.unit) ")" } } } }
                     }
                     label for="qc_value" { (l.t("value")) }
-                    input #qc_value name="value" required list="qc_values" autocomplete="off";
+                    input #qc_value name="value" required list="qc_values" autocomplete="off" value=[typed.get("qc", "value")];
                     // The categorical tests' values, in the page's language.
                     datalist #qc_values {
                         @if let Some(p) = product {
@@ -206,13 +241,13 @@ fn batch_body(
                         }
                     }
                     label for="qc_supersedes" { (l.t("retest-of-result-no-retests-only")) }
-                    input #qc_supersedes name="supersedes" inputmode="numeric";
+                    input #qc_supersedes name="supersedes" inputmode="numeric" value=[typed.get("qc", "supersedes")];
                     label for="qc_reason" { (l.t("reason-for-the-retest")) }
-                    input #qc_reason name="reason";
+                    input #qc_reason name="reason" value=[typed.get("qc", "reason")];
                     label for="qc_deviation" { (l.t("deviation-investigating-the-out-of-specification")) }
                     select #qc_deviation name="deviation_id" {
                         option value="" { "—" }
-                        @for d in &v.deviations { option value=(d.id) { "#" (d.id) " · " (d.description.chars().take(60).collect::<String>()) } }
+                        @for d in &v.deviations { option value=(d.id) selected[typed.get("qc", "deviation_id") == Some(d.id.to_string().as_str())] { "#" (d.id) " · " (d.description.chars().take(60).collect::<String>()) } }
                     }
                     button.primary type="submit" { (l.t("record-result")) }
                 }
@@ -240,12 +275,12 @@ fn batch_body(
                 }
             }
             @if open && may(Action::RecordBatchData) {
-                form.card method="post" action={ "/lotes/" (n) "/desviacion" } {
+                form #form-desviacion .card method="post" action={ "/lotes/" (n) "/desviacion" } {
                     (hidden)
                     label for="dev_description" { (l.t("deviation-description")) }
-                    textarea #dev_description name="description" required rows="2" {}
+                    textarea #dev_description name="description" required rows="2" { (typed.get("desviacion", "description").unwrap_or_default()) }
                     label for="dev_severity" { (l.t("severity")) }
-                    select #dev_severity name="severity" { @for sv in DeviationSeverity::ALL { option value=(sv.as_str()) { (severity_name(l, *sv)) } } }
+                    select #dev_severity name="severity" { @for sv in DeviationSeverity::ALL { option value=(sv.as_str()) selected[typed.get("desviacion", "severity") == Some(sv.as_str())] { (severity_name(l, *sv)) } } }
                     button type="submit" { (l.t("open-deviation")) }
                 }
             }
@@ -259,15 +294,15 @@ fn batch_body(
                 }
             }
             @if open && may(Action::RecordBatchData) {
-                form.card method="post" action={ "/lotes/" (n) "/paso" } {
+                form #form-paso .card method="post" action={ "/lotes/" (n) "/paso" } {
                     (hidden)
                     label for="step" { (l.t("step")) }
-                    input #step name="step" required list="pasos-habituales";
+                    input #step name="step" required list="pasos-habituales" value=[typed.get("paso", "step")];
                     datalist #pasos-habituales { option value="aislamiento"; option value="siembra"; option value="expansion"; option value="cosecha"; option value="formulacion"; option value="llenado"; }
                     label for="performed_at" { (l.t("performed-madrid-time")) }
-                    input #performed_at type="datetime-local" name="performed_at" required value=(now_local);
+                    input #performed_at type="datetime-local" name="performed_at" required value=(typed.get("paso", "performed_at").unwrap_or(&now_local));
                     label for="step_note" { (l.t("note")) }
-                    input #step_note name="note";
+                    input #step_note name="note" value=[typed.get("paso", "note")];
                     button type="submit" { (l.t("record-step")) }
                 }
             }
@@ -315,6 +350,34 @@ fn severity_name(l: Lang, s: DeviationSeverity) -> &'static str {
         DeviationSeverity::Minor => l.t("minor"),
         DeviationSeverity::Major => l.t("major"),
         DeviationSeverity::Critical => l.t("critical"),
+    }
+}
+
+/// What was typed into the form that was refused, shown again in it (never a password).
+#[derive(Default)]
+pub(super) struct Typed {
+    action: String,
+    fields: Vec<(String, String)>,
+}
+
+impl Typed {
+    fn from_body(action: &str, body: &[u8]) -> Typed {
+        let fields: Vec<(String, String)> = serde_urlencoded::from_bytes(body).unwrap_or_default();
+        Typed {
+            action: action.to_owned(),
+            fields: fields
+                .into_iter()
+                .filter(|(name, _)| !matches!(name.as_str(), "csrf" | "version" | "password"))
+                .collect(),
+        }
+    }
+
+    /// The value typed into field `name` of form `action`, if that form was the one sent.
+    fn get(&self, action: &str, name: &str) -> Option<&str> {
+        (self.action == action)
+            .then(|| self.fields.iter().find(|(n, _)| n == name))
+            .flatten()
+            .map(|(_, v)| v.as_str())
     }
 }
 
@@ -599,10 +662,17 @@ pub(super) async fn batch_action(
     }
     .await;
     match result {
-        Ok(done) => Redirect::to(&format!("/lotes/{}?hecho={done}", urlencode(n))).into_response(),
+        // Back at the form just used (the page opens there, its selector advanced).
+        Ok(done) => Redirect::to(&format!(
+            "/lotes/{}?hecho={done}#form-{}",
+            urlencode(n),
+            action.split('-').next().unwrap_or_default()
+        ))
+        .into_response(),
         Err(e) => {
             let status = e.status;
-            render_batch(&state, &s, n, Some(error_box(l, &e)), status).await
+            let typed = Typed::from_body(&action, &body);
+            render_batch(&state, &s, n, Some(error_box(l, &e)), status, &typed).await
         }
     }
 }
