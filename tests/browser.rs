@@ -261,7 +261,7 @@ async fn staff_qa_and_coordination_work_through_the_pages() {
     assert!(
         b.text("#no-listada")
             .await
-            .contains("no está en el registro")
+            .contains("La búsqueda no ha encontrado nada")
     );
 
     // Laboratory staff of Granada make an allogeneic MSC batch.

@@ -161,8 +161,15 @@ async fn the_registry_is_public_searchable_and_shows_nothing_private(api: Api) {
     }
     let page = api.get("/registro?q=condrocitos").send().await;
     assert!(
-        page.text.contains("no está en el registro"),
+        page.text.contains("La búsqueda no ha encontrado nada"),
         "{}",
         page.text
     );
+    // An empty answer never says that a therapy is not authorised (SPEC §6).
+    for claim in [
+        "no está autorizad",
+        "Ningún laboratorio de la red está autorizado",
+    ] {
+        assert!(!page.text.contains(claim), "{claim}: {}", page.text);
+    }
 }

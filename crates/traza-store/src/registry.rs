@@ -77,13 +77,16 @@ pub fn fold(s: &str) -> String {
             'ú' | 'ù' | 'ü' | 'û' => 'u',
             'ñ' => 'n',
             'ç' => 'c',
+            // `CAR-T`, `car t` and `CAR T` are the same search.
+            '-' | '_' | '/' => ' ',
             c => c,
         })
         .collect()
 }
 
 impl PublicRegistry {
-    /// The therapies whose name or trial id contains every word of `query` (folded).
+    /// The therapies whose name or trial id contains every word of `query` (folded: case,
+    /// accents and hyphens ignored).
     pub fn search(&self, query: &str) -> Vec<&PublicTherapy> {
         let words: Vec<String> = fold(query).split_whitespace().map(str::to_owned).collect();
         self.therapies
@@ -230,5 +233,6 @@ mod tests {
     fn folding_ignores_case_and_spanish_accents() {
         assert_eq!(fold("Condrocitos Autólogos"), "condrocitos autologos");
         assert_eq!(fold("CÉLULAS ÑANDÚ"), "celulas nandu");
+        assert_eq!(fold("CAR-T"), "car t");
     }
 }
