@@ -15,6 +15,7 @@ mod m20261202_000003_create_holds;
 mod m20261202_000004_trail_append_only;
 mod m20261202_000005_create_auth_counters;
 mod m20261202_000006_keyed_audit_head;
+mod m20261202_000007_product_registry_words;
 
 pub struct Migrator;
 
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000004_trail_append_only::Migration),
             Box::new(m20261202_000005_create_auth_counters::Migration),
             Box::new(m20261202_000006_keyed_audit_head::Migration),
+            Box::new(m20261202_000007_product_registry_words::Migration),
         ]
     }
 }

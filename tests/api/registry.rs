@@ -173,3 +173,56 @@ async fn the_registry_is_public_searchable_and_shows_nothing_private(api: Api) {
         assert!(!page.text.contains(claim), "{claim}: {}", page.text);
     }
 }
+
+/// Patients search with their own words: conditions (`linfoma`) and keywords (`células madre`,
+/// `CAR-T`) kept by the coordination unit find the therapies, ignoring case, accents and
+/// hyphens; a coordinator's change of the words is audited and searched at once.
+#[both_backends]
+async fn patients_find_therapies_by_condition_and_keyword(api: Api) {
+    let found = |q: &'static str| {
+        let api = api.clone();
+        async move { api.get(&format!("/registro?q={q}")).send_page().await.text }
+    };
+    let lymphoma = found("linfoma").await;
+    assert!(
+        lymphoma.contains("Linfocitos T autólogos CAR anti-CD19"),
+        "{lymphoma}"
+    );
+    let car_t = found("car%20t").await;
+    assert!(
+        car_t.contains("anti-CD19") && car_t.contains("anti-BCMA"),
+        "{car_t}"
+    );
+    let stem = found("CELULAS%20MADRE").await;
+    assert!(stem.contains("mesenquimales"), "{stem}");
+
+    let lucia = api.token(LUCIA).await;
+    let p = api
+        .patch("/products/CART-CD19")
+        .token(&lucia)
+        .json(serde_json::json!({"keywords": ["CAR-T", "terapia génica"]}))
+        .send()
+        .await
+        .ok(200);
+    assert_eq!(
+        p["keywords"],
+        serde_json::json!(["CAR-T", "terapia génica"])
+    );
+    let therapies = api.get("/public/v1/therapies").send().await.ok(200);
+    let cart = therapies["therapies"]
+        .as_array()
+        .and_then(|t| {
+            t.iter()
+                .find(|t| t["name"] == "Linfocitos T autólogos CAR anti-CD19")
+        })
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(cart["indications"][0], "linfoma", "{cart}");
+    assert!(
+        matches!(
+            api.store.verify_audit_chain().await.expect("verify"),
+            traza_store::VerifyReport::Intact { .. }
+        ),
+        "the change is audited and reconciles"
+    );
+}

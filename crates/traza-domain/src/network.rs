@@ -57,6 +57,14 @@ pub struct Product {
     /// Version of `specification`; a change of specification makes a new one.
     #[serde(default = "first_version")]
     pub spec_version: u32,
+    /// Conditions the product treats, in the words patients use (`linfoma`, `quemaduras`),
+    /// for the public registry's search. Left out of the JSON when empty, so that products
+    /// recorded before these lists keep their exact form in the audit trail.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub indications: Vec<String>,
+    /// Other words patients search with (`células madre`, `CAR-T`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub keywords: Vec<String>,
 }
 
 fn first_version() -> u32 {
@@ -375,6 +383,8 @@ pub(crate) mod tests {
             ])
             .unwrap(),
             spec_version: 1,
+            indications: vec!["quemaduras".into()],
+            keywords: Vec::new(),
         }
     }
 

@@ -149,6 +149,8 @@ impl Table {
                 "shelf_life_days",
                 "status",
                 "spec_version",
+                "indications",
+                "keywords",
             ],
             Table::Specifications => &["tests"],
             Table::Assignments => &[

@@ -140,6 +140,8 @@ pub(crate) async fn load_product(
             serde_json::from_str::<Specification>(&spec.tests),
         )?,
         spec_version: u32::try_from(m.spec_version).unwrap_or(1),
+        indications: stored("indications", serde_json::from_str(&m.indications))?,
+        keywords: stored("keywords", serde_json::from_str(&m.keywords))?,
     })
 }
 
@@ -156,6 +158,16 @@ fn check_product_text(p: &Product) -> Result<(), StoreError> {
         "shelf_life_days",
         "must be between 1 and 36500",
     );
+    for (field, words) in [("indications", &p.indications), ("keywords", &p.keywords)] {
+        f.ensure(words.len() <= 40, field, "at most 40 words");
+        f.ensure(
+            words
+                .iter()
+                .all(|w| !w.trim().is_empty() && w.chars().count() <= 80),
+            field,
+            "each must be a word or phrase of 1 to 80 characters",
+        );
+    }
     f.finish()?;
     Specification::new(p.specification.tests().to_vec())?;
     Ok(())
@@ -204,6 +216,8 @@ pub(crate) async fn insert_product(
         shelf_life_days: Set(i32::try_from(product.shelf_life_days).unwrap_or(i32::MAX)),
         status: Set(product.status.as_str().to_owned()),
         spec_version: Set(1),
+        indications: Set(json_of(&product.indications).to_string()),
+        keywords: Set(json_of(&product.keywords).to_string()),
         created_at: Set(w.now()),
         updated_at: Set(w.now()),
     })
@@ -352,6 +366,9 @@ pub struct ProductUpdate {
     pub shelf_life_days: Option<u32>,
     pub status: Option<traza_domain::vocab::ProductStatus>,
     pub specification: Option<Specification>,
+    /// The registry's words (SPEC §6), each list replaced whole.
+    pub indications: Option<Vec<String>>,
+    pub keywords: Option<Vec<String>>,
 }
 
 impl Store {
@@ -484,6 +501,13 @@ impl Store {
         if let Some(v) = u.status {
             p.status = v;
         }
+        let trimmed = |words: Vec<String>| words.into_iter().map(|w| w.trim().to_owned()).collect();
+        if let Some(v) = u.indications {
+            p.indications = trimmed(v);
+        }
+        if let Some(v) = u.keywords {
+            p.keywords = trimmed(v);
+        }
         let new_spec = u.specification.filter(|s| *s != before.specification);
         if let Some(spec) = new_spec.clone() {
             p.specification = spec;
@@ -500,6 +524,8 @@ impl Store {
             shelf_life_days: Set(i32::try_from(p.shelf_life_days).unwrap_or(i32::MAX)),
             status: Set(p.status.as_str().to_owned()),
             spec_version: Set(i32::try_from(p.spec_version).unwrap_or(i32::MAX)),
+            indications: Set(json_of(&p.indications).to_string()),
+            keywords: Set(json_of(&p.keywords).to_string()),
             updated_at: Set(w.now()),
             ..Default::default()
         })

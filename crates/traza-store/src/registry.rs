@@ -50,9 +50,13 @@ pub struct PublicTherapy {
     pub access_routes: Vec<AccessRoute>,
     pub sites: Vec<PublicSite>,
     pub trial_ids: Vec<String>,
+    /// Conditions treated, in patients' words.
+    pub indications: Vec<String>,
+    /// Other words patients search with.
+    pub keywords: Vec<String>,
     /// The latest change of the product, its assignments or their laboratories.
     pub last_changed: DateTime<Utc>,
-    /// The name and trial ids folded for search (lower case, no accents); not sent.
+    /// The name, trial ids, indications and keywords folded for search; not sent.
     #[serde(skip)]
     folded: String,
 }
@@ -85,7 +89,8 @@ pub fn fold(s: &str) -> String {
 }
 
 impl PublicRegistry {
-    /// The therapies whose name or trial id contains every word of `query` (folded: case,
+    /// The therapies whose name, trial id, indications or keywords contain every word of
+    /// `query` (folded: case,
     /// accents and hyphens ignored).
     pub fn search(&self, query: &str) -> Vec<&PublicTherapy> {
         let words: Vec<String> = fold(query).split_whitespace().map(str::to_owned).collect();
@@ -206,7 +211,17 @@ impl Store {
                 });
             }
             let trial_ids: Vec<String> = trial_ids.into_iter().collect();
-            let folded = fold(&format!("{} {}", p.name, trial_ids.join(" ")));
+            // Words a coordinator stored that do not read back are left out of the public
+            // page, never a reason to fail it (`audit verify` names the row).
+            let indications: Vec<String> = serde_json::from_str(&p.indications).unwrap_or_default();
+            let keywords: Vec<String> = serde_json::from_str(&p.keywords).unwrap_or_default();
+            let folded = fold(&format!(
+                "{} {} {} {}",
+                p.name,
+                trial_ids.join(" "),
+                indications.join(" "),
+                keywords.join(" ")
+            ));
             therapies.push(PublicTherapy {
                 name: p.name,
                 atmp_class: p.atmp_class,
@@ -214,6 +229,8 @@ impl Store {
                 access_routes: routes.into_iter().collect(),
                 sites,
                 trial_ids,
+                indications,
+                keywords,
                 last_changed,
                 folded,
             });

@@ -143,6 +143,10 @@ pub struct ProductPatch {
     shelf_life_days: Option<u32>,
     status: Option<ProductStatus>,
     specification: Option<Vec<SpecTest>>,
+    /// Conditions treated, in patients' words (public registry search); replaces the list.
+    indications: Option<Vec<String>>,
+    /// Other words patients search with; replaces the list.
+    keywords: Option<Vec<String>>,
 }
 
 #[utoipa::path(patch, path = "/products/{code}", tag = "network", security(("bearer" = [])), params(("code" = String, Path)), request_body = ProductPatch,
@@ -160,6 +164,8 @@ async fn update_product(
         shelf_life_days: p.shelf_life_days,
         status: p.status,
         specification,
+        indications: p.indications,
+        keywords: p.keywords,
     };
     Ok(Json(
         state.store.update_product(&actor, &code, update).await?,

@@ -12,6 +12,10 @@ pub struct Model {
     pub shelf_life_days: i32,
     pub status: String,
     pub spec_version: i32,
+    /// JSON list of words.
+    pub indications: String,
+    /// JSON list of words.
+    pub keywords: String,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

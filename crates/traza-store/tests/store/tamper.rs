@@ -426,6 +426,12 @@ async fn imported_rows_the_network_and_password_hashes_are_reconciled_too(ctx: C
                     ("products", ALLO.into(), Some("shelf_life_days")),
                 ),
                 (
+                    // A therapy made findable by a word nobody in coordination chose.
+                    "UPDATE products SET keywords = '[\"cura milagrosa\"]' WHERE code = 'MSC-AD-ALO'".into(),
+                    r#"UPDATE products SET keywords = '["células madre","células troncales","mesenquimales"]' WHERE code = 'MSC-AD-ALO'"#.into(),
+                    ("products", ALLO.into(), Some("keywords")),
+                ),
+                (
                     "UPDATE product_specifications SET tests = (SELECT tests FROM product_specifications WHERE product_code = 'MSC-AD-AUT' AND version = 1) WHERE product_code = 'MSC-AD-ALO' AND version = 1".into(),
                     "UPDATE product_specifications SET tests = (SELECT tests FROM keep_spec) WHERE product_code = 'MSC-AD-ALO' AND version = 1".into(),
                     ("product_specifications", format!("{ALLO} v1"), Some("tests")),
