@@ -466,3 +466,84 @@ async fn qa_is_warned_before_an_entry_bars_them_from_certifying(api: Api) {
         .await;
     assert!(page(&api).await.contains("no puede certificarlo"));
 }
+
+/// Spanish headers import like the English ones; the template comes in both languages, over
+/// the API and from the import page.
+#[both_backends]
+async fn spanish_headers_import_and_the_template_gives_them(api: Api) {
+    let lucia = api.token(LUCIA).await;
+    let es = api
+        .get("/imports/template.csv?lang=es")
+        .token(&lucia)
+        .send()
+        .await;
+    assert_eq!(es.status.as_u16(), 200, "{}", es.text);
+    let header = es.text.trim_start_matches('\u{feff}').trim_end().to_owned();
+    assert!(
+        header.starts_with("número de lote;producto;laboratorio"),
+        "{header}"
+    );
+    let en = api.get("/imports/template.csv").token(&lucia).send().await;
+    assert!(
+        en.text.starts_with("batch_number,product_code"),
+        "{}",
+        en.text
+    );
+    api.get("/imports/template.csv?lang=fr")
+        .token(&lucia)
+        .send()
+        .await
+        .err(422, "validation_failed");
+
+    // A file headed with the template's Spanish names, a percentage as a sheet shows it.
+    let names: Vec<&str> = header.split(';').collect();
+    let mut row = vec![""; names.len()];
+    for (name, value) in [
+        ("número de lote", "GRA-UPCIT-2016-00077"),
+        ("producto", "MSC-AD-ALO"),
+        ("laboratorio", "GRA-UPCIT"),
+        ("origen", "alogénico"),
+        ("donante", "A999916000077"),
+        ("inicio de fabricación", "04/05/2016"),
+        ("fin de fabricación", "25/05/2016"),
+        ("estado", "rechazado"),
+        ("viabilidad (%)", "95,5 %"),
+        ("vía de acceso", "ensayo clínico"),
+        ("ensayo clínico", "2015-001726-39"),
+    ] {
+        let i = names.iter().position(|n| *n == name).expect(name);
+        row[i] = value;
+    }
+    let file = format!("{header}\n{}\n", row.join(";"));
+    let report = api
+        .post("/imports/batches?filename=plantilla.csv")
+        .token(&lucia)
+        .raw(Some("text/csv"), file)
+        .send()
+        .await
+        .ok(200);
+    assert_eq!(report["created"], 1, "{report}");
+    let (batch, _) = api.batch(&lucia, "GRA-UPCIT-2016-00077").await;
+    assert_eq!(batch["viability_percent"], "95.5");
+
+    let marta = Browser::of(&api, MARTA).await;
+    let page = api
+        .site(Method::GET, "/importar")
+        .header("cookie", &marta.cookie)
+        .send_page()
+        .await;
+    assert!(
+        page.text.contains("/importar/plantilla.csv?lang=es"),
+        "{}",
+        page.text
+    );
+    let template = api
+        .site(Method::GET, "/importar/plantilla.csv?lang=es")
+        .header("cookie", &marta.cookie)
+        .send_page()
+        .await;
+    assert_eq!(
+        template.text.trim_start_matches('\u{feff}').trim_end(),
+        header
+    );
+}

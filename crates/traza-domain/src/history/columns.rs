@@ -53,15 +53,71 @@ impl Column {
         self as usize
     }
 
-    /// Reads a header cell: names are trimmed and case-insensitive, because spreadsheets
-    /// capitalise and pad headers on their own.
+    /// The column's Spanish name (SPEC §4), as Spanish laboratories head their sheets.
+    pub const fn spanish(self) -> &'static str {
+        match self {
+            Column::BatchNumber => "número de lote",
+            Column::ProductCode => "producto",
+            Column::LabCode => "laboratorio",
+            Column::Origin => "origen",
+            Column::DonorCode => "donante",
+            Column::PatientCode => "paciente",
+            Column::CollectionDate => "fecha de obtención",
+            Column::ManufacturingStart => "inicio de fabricación",
+            Column::ManufacturingEnd => "fin de fabricación",
+            Column::ExpiryDate => "caducidad",
+            Column::Status => "estado",
+            Column::CellCount => "recuento celular",
+            Column::ViabilityPercent => "viabilidad (%)",
+            Column::VolumeMl => "volumen (ml)",
+            Column::Doses => "dosis",
+            Column::ReleasedBy => "liberado por",
+            Column::ReleaseDate => "fecha de liberación",
+            Column::AccessRoute => "vía de acceso",
+            Column::TrialId => "ensayo clínico",
+            Column::Notes => "notas",
+        }
+    }
+
+    /// Reads a header cell: the English or the Spanish name, trimmed, case- and
+    /// accent-insensitive, runs of spaces as one, because spreadsheets capitalise and pad
+    /// headers on their own.
     pub fn from_header(name: &str) -> Option<Column> {
-        let name = name.trim();
+        let name = fold_header(name);
         Column::ALL
             .iter()
             .copied()
-            .find(|c| c.as_str().eq_ignore_ascii_case(name))
+            .find(|c| fold_header(c.as_str()) == name || fold_header(c.spanish()) == name)
     }
+}
+
+/// A header name compared without case, accents or repeated spaces.
+fn fold_header(name: &str) -> String {
+    name.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .chars()
+        .flat_map(char::to_lowercase)
+        .map(|c| match c {
+            'á' => 'a',
+            'é' => 'e',
+            'í' => 'i',
+            'ó' => 'o',
+            'ú' | 'ü' => 'u',
+            'ñ' => 'n',
+            c => c,
+        })
+        .collect()
+}
+
+/// The header line of a file to fill in (SPEC §4 `GET /imports/template.csv`): English
+/// names with `,`, or Spanish names with `;` (the delimiter of a Spanish spreadsheet).
+pub fn template_header(spanish: bool) -> String {
+    let names: Vec<&str> = Column::ALL
+        .iter()
+        .map(|c| if spanish { c.spanish() } else { c.as_str() })
+        .collect();
+    names.join(if spanish { ";" } else { "," })
 }
 
 #[cfg(test)]
@@ -86,6 +142,27 @@ mod tests {
         );
         assert_eq!(Column::from_header("VOLUME_ML"), Some(Column::VolumeMl));
         assert_eq!(Column::from_header("volume ml"), None);
+        assert_eq!(
+            Column::from_header("Número de lote"),
+            Some(Column::BatchNumber)
+        );
+        assert_eq!(
+            Column::from_header("  NUMERO  DE LOTE "),
+            Some(Column::BatchNumber)
+        );
+        assert_eq!(
+            Column::from_header("Viabilidad (%)"),
+            Some(Column::ViabilityPercent)
+        );
+        assert_eq!(
+            Column::from_header("vía de acceso"),
+            Some(Column::AccessRoute)
+        );
+        for c in Column::ALL {
+            assert_eq!(Column::from_header(c.spanish()), Some(*c));
+        }
+        assert!(template_header(true).starts_with("número de lote;producto;"));
+        assert_eq!(template_header(false).split(',').count(), COLUMN_COUNT);
         assert_eq!(Column::from_header(""), None);
     }
 

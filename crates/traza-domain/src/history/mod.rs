@@ -27,7 +27,7 @@ mod row;
 pub mod values;
 
 pub use checks::{check_against_network, resolved_route};
-pub use columns::{COLUMN_COUNT, Column};
+pub use columns::{COLUMN_COUNT, Column, template_header};
 pub use encoding::{TextEncoding, UnknownEncoding, detect_encoding};
 pub use errors::{IssueCode, RowError, RowWarning};
 pub use export::{EXPORT_COLUMNS, export_writer, write_export_header, write_export_row};

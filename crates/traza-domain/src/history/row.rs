@@ -189,9 +189,15 @@ impl HistoricalRow {
         let expiry_date = p.check(Column::ExpiryDate, parse_date(p.raw(Column::ExpiryDate)));
         let status = p.required(Column::Status, parse_status);
         let cell_count = p.check(Column::CellCount, parse_decimal(p.raw(Column::CellCount)));
+        // `95,5 %` as a spreadsheet shows a percentage.
         let viability_percent = p.check(
             Column::ViabilityPercent,
-            parse_decimal(p.raw(Column::ViabilityPercent)),
+            parse_decimal(
+                p.raw(Column::ViabilityPercent)
+                    .trim()
+                    .trim_end_matches('%')
+                    .trim_end(),
+            ),
         );
         let volume_ml = p.check(Column::VolumeMl, parse_decimal(p.raw(Column::VolumeMl)));
         let doses = p.check(Column::Doses, parse_doses(p.raw(Column::Doses)));

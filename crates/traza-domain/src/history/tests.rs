@@ -381,12 +381,22 @@ fn header_names_ignore_case_padding_and_order() {
 }
 
 #[test]
+fn spanish_headers_and_a_percent_sign_read_as_the_english_ones() {
+    let text = "Número de lote;Producto;Laboratorio;Origen;Donante;Inicio de fabricación;Estado;Viabilidad (%)\n\
+                SEV-UPRC-2021-00009;MSC-AD-ALO;SEV-UPRC;alogénico;A999926000002;04/05/2021;en producción;95,5 %\n";
+    let row = only_row(text);
+    assert_eq!(row.batch_number.as_str(), "SEV-UPRC-2021-00009");
+    assert_eq!(row.viability_percent, Some("95.5".parse().unwrap()));
+}
+
+#[test]
 fn unknown_duplicate_and_missing_columns_are_reported_together() {
-    let errors = header_errors(b"batch_number;producto;lab_code;origin;Origin;fecha;status;\n");
+    // (`producto` is the Spanish name of product_code: a typo of it is unknown.)
+    let errors = header_errors(b"batch_number;produkto;lab_code;origin;Origin;fecha;status;\n");
     assert_eq!(
         errors,
         [
-            (Some("producto".to_owned()), IssueCode::UnknownColumn),
+            (Some("produkto".to_owned()), IssueCode::UnknownColumn),
             (Some("origin".to_owned()), IssueCode::DuplicateColumn),
             (Some("fecha".to_owned()), IssueCode::UnknownColumn),
             (None, IssueCode::UnknownColumn),

@@ -118,7 +118,49 @@ async fn spool_form(
 }
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(get_import))
+    OpenApiRouter::new()
+        .routes(routes!(get_import))
+        .routes(routes!(import_template))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct TemplateParams {
+    /// `es` (Spanish names, `;`, with a byte-order mark for spreadsheets) or `en` (default).
+    lang: Option<String>,
+}
+
+/// The header line of a file to fill in and import (SPEC §4).
+#[utoipa::path(get, path = "/imports/template.csv", tag = "imports", security(("bearer" = [])), params(TemplateParams),
+    responses((status = 200, body = String, content_type = "text/csv"), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn import_template(
+    Auth(_actor): Auth,
+    AppQuery(q): AppQuery<TemplateParams>,
+) -> Result<Response, ApiError> {
+    let spanish = match q.lang.as_deref().map(str::trim) {
+        None | Some("" | "en") => false,
+        Some("es") => true,
+        Some(_) => return Err(ApiError::validation("lang", "must be es or en")),
+    };
+    let (name, bom) = if spanish {
+        ("plantilla-lotes.csv", "\u{feff}")
+    } else {
+        ("batch-template.csv", "")
+    };
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+        ],
+        format!(
+            "{bom}{}\r\n",
+            traza_domain::history::template_header(spanish)
+        ),
+    )
+        .into_response())
 }
 
 #[derive(Deserialize, IntoParams)]

@@ -31,8 +31,68 @@ fn import_form(s: &Session) -> Markup {
     }
 }
 
+/// The columns a file may have, in both languages, and the templates to fill in.
+fn column_help(l: Lang) -> Markup {
+    use traza_domain::history::Column;
+    html! {
+        p {
+            (l.t("import-template")) ": "
+            a href="/importar/plantilla.csv?lang=es" download { (l.t("import-template-es")) }
+            " · "
+            a href="/importar/plantilla.csv?lang=en" download { (l.t("import-template-en")) }
+        }
+        details {
+            summary { (l.t("import-columns")) }
+            div.scroll { table {
+                thead { tr { th { (l.t("import-column-es")) } th { (l.t("import-column-en")) } th { (l.t("required-column")) } } }
+                tbody { @for c in Column::ALL { tr {
+                    td { (c.spanish()) } td { code { (c.as_str()) } }
+                    td { @if c.is_required() { (l.t("yes")) } }
+                } } }
+            } }
+            p.hint { (l.t("import-columns-hint")) }
+        }
+    }
+}
+
+/// The header line of a file to fill in, for a signed-in user (the page's own address; the
+/// API's is `GET /api/v1/imports/template.csv`).
+pub(super) async fn template(
+    _s: Session,
+    axum::extract::Query(q): axum::extract::Query<TemplateQuery>,
+) -> Response {
+    let spanish = q.lang.as_deref() != Some("en");
+    let (name, bom) = if spanish {
+        ("plantilla-lotes.csv", "\u{feff}")
+    } else {
+        ("batch-template.csv", "")
+    };
+    (
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                "text/csv; charset=utf-8".to_owned(),
+            ),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+        ],
+        format!(
+            "{bom}{}\r\n",
+            traza_domain::history::template_header(spanish)
+        ),
+    )
+        .into_response()
+}
+
+#[derive(serde::Deserialize)]
+pub(super) struct TemplateQuery {
+    lang: Option<String>,
+}
+
 pub(super) async fn import_page(s: Session) -> Response {
-    let body = import_form(&s);
+    let body = html! { (column_help(s.lang)) (import_form(&s)) };
     html_page(&s, s.lang.t("import-historical-batches"), "/importar", body)
 }
 

@@ -48,6 +48,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/panel", get(dashboard::dashboard))
         .route("/importar", get(import::import_page))
+        .route("/importar/plantilla.csv", get(import::template))
         .route("/trazabilidad", get(trace::trace))
 }
 
