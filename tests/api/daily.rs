@@ -547,3 +547,57 @@ async fn spanish_headers_import_and_the_template_gives_them(api: Api) {
         header
     );
 }
+
+/// The batch list finds a batch by its number (its page opens), by donor or by patient code,
+/// filters by laboratory, and exports what it shows as CSV.
+#[both_backends]
+async fn the_batch_list_searches_filters_and_exports(api: Api) {
+    let marta = api.token(MARTA).await;
+    let b = api
+        .create_batch(
+            &marta,
+            skin_batch("PAC-LIST-0001", "PAC-LIST-0001", &days_ago(2)),
+        )
+        .await;
+    let number = b["batch_number"].as_str().expect("a number").to_owned();
+    let lucia = Browser::of(&api, LUCIA).await;
+    let get = |path: String| {
+        let (api, cookie) = (api.clone(), lucia.cookie.clone());
+        async move {
+            api.site(Method::GET, &path)
+                .header("cookie", &cookie)
+                .send_page()
+                .await
+        }
+    };
+    let by_number = get(format!("/lotes?q={number}")).await;
+    assert_eq!(by_number.status.as_u16(), 303);
+    assert_eq!(
+        by_number.header("location").as_deref(),
+        Some(format!("/lotes/{number}").as_str())
+    );
+    let by_donor = get("/lotes?q=PAC-LIST-0001".into()).await;
+    assert!(by_donor.text.contains(&number), "{}", by_donor.text);
+    let nothing = get("/lotes?q=NO-SUCH-DONOR".into()).await;
+    assert!(!nothing.text.contains(&number));
+
+    // The coordinator chooses a laboratory; the export holds what the list shows.
+    let list = get("/lotes".into()).await;
+    assert!(
+        list.text.contains(r#"<select id="laboratorio""#),
+        "{}",
+        list.text
+    );
+    let seville = get("/lotes?laboratorio=SEV-UPRC".into()).await;
+    assert!(!seville.text.contains(&number), "{}", seville.text);
+    let csv = get("/lotes/exportar.csv?x=1&laboratorio=GRA-UPCIT".into()).await;
+    assert_eq!(csv.status.as_u16(), 200);
+    assert!(
+        csv.text.starts_with("batch_number,product_code"),
+        "{}",
+        csv.text
+    );
+    assert!(csv.text.contains(&number), "{}", csv.text);
+    let csv = get("/lotes/exportar.csv?x=1&laboratorio=SEV-UPRC".into()).await;
+    assert!(!csv.text.contains(&number), "{}", csv.text);
+}

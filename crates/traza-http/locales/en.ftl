@@ -424,3 +424,5 @@ import-column-en = In English
 required-column = Required
 import-columns-hint = Names may be Spanish or English, with any capitals or accents, in any order; a column left out reads as empty. Viability may carry "%" (95.5 %).
 yes = yes
+search-batch-donor-patient = Batch, donor or patient
+export-this-list-csv = Export this list (CSV)

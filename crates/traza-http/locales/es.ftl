@@ -424,3 +424,5 @@ import-column-en = En inglés
 required-column = Obligatoria
 import-columns-hint = Los nombres valen en español o en inglés, sin distinguir mayúsculas ni tildes, en cualquier orden; una columna que falta se lee vacía. La viabilidad puede llevar «%» (95,5 %).
 yes = sí
+search-batch-donor-patient = Lote, donante o paciente
+export-this-list-csv = Exportar esta lista (CSV)

@@ -199,20 +199,12 @@ async fn list_batches(
     }))
 }
 
-/// The batches in the caller's scope that match the filters, as the historical import's CSV
-/// (UTF-8, `,`, ISO dates, decimal point), oldest first, streamed.
-#[utoipa::path(get, path = "/batches/export.csv", tag = "batches", security(("bearer" = [])), params(BatchQuery),
-    responses((status = 200, content_type = "text/csv", body = String), (status = 422, body = ErrorBody)))]
-async fn export_batches(
-    State(state): State<AppState>,
-    Auth(actor): Auth,
-    AppQuery(q): AppQuery<BatchQuery>,
-) -> Result<Response, ApiError> {
-    let filter = batch_filter(q)?;
-    // Refuse a role that may not read before the 200 goes out; the rows follow as they come.
-    actor
-        .may(traza_domain::access::Action::ReadBatches)
-        .map_err(traza_store::StoreError::from)?;
+/// The export of `filter`'s batches as a streamed CSV answer (also the batch list page's).
+pub(crate) fn export_response(
+    state: &AppState,
+    actor: traza_domain::access::Actor,
+    filter: traza_store::BatchFilter,
+) -> Response {
     let (tx, rx) = tokio::sync::mpsc::channel::<Vec<u8>>(4);
     let store = state.store.clone();
     tokio::spawn(async move {
@@ -227,7 +219,7 @@ async fn export_batches(
             let piece = rx.recv().await?;
             Some((Ok::<_, std::io::Error>(axum::body::Bytes::from(piece)), rx))
         }));
-    Ok((
+    (
         [
             (
                 header::CONTENT_TYPE,
@@ -240,7 +232,24 @@ async fn export_batches(
         ],
         axum::body::Body::from_stream(stream),
     )
-        .into_response())
+        .into_response()
+}
+
+/// The batches in the caller's scope that match the filters, as the historical import's CSV
+/// (UTF-8, `,`, ISO dates, decimal point), oldest first, streamed.
+#[utoipa::path(get, path = "/batches/export.csv", tag = "batches", security(("bearer" = [])), params(BatchQuery),
+    responses((status = 200, content_type = "text/csv", body = String), (status = 422, body = ErrorBody)))]
+async fn export_batches(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    AppQuery(q): AppQuery<BatchQuery>,
+) -> Result<Response, ApiError> {
+    let filter = batch_filter(q)?;
+    // Refuse a role that may not read before the 200 goes out; the rows follow as they come.
+    actor
+        .may(traza_domain::access::Action::ReadBatches)
+        .map_err(traza_store::StoreError::from)?;
+    Ok(export_response(&state, actor, filter))
 }
 
 fn batch_filter(q: BatchQuery) -> Result<BatchFilter, ApiError> {

@@ -26,7 +26,42 @@ pub(super) struct ListQuery {
     laboratorio: Option<String>,
     desde: Option<String>,
     hasta: Option<String>,
+    /// A batch number, a donor code or a patient code.
+    q: Option<String>,
     cursor: Option<String>,
+}
+
+impl ListQuery {
+    /// The list's filters as the store takes them (a code that does not parse matches none).
+    fn filter(&self) -> BatchFilter {
+        let text = |v: &Option<String>| empty(v.clone());
+        BatchFilter {
+            lab: text(&self.laboratorio).and_then(|c| LabCode::parse(&c).ok()),
+            product: text(&self.producto).and_then(|c| ProductCode::parse(&c).ok()),
+            status: text(&self.estado).and_then(|c| c.parse().ok()),
+            from: text(&self.desde).and_then(|d| d.parse().ok()),
+            to: text(&self.hasta).and_then(|d| d.parse().ok()),
+            cursor: text(&self.cursor),
+            limit: 50,
+            ..Default::default()
+        }
+    }
+}
+
+/// The filtered list as the export CSV (the same columns as the import), streamed.
+pub(super) async fn export(
+    State(state): State<AppState>,
+    s: Session,
+    Query(q): Query<ListQuery>,
+) -> Response {
+    if let Err(e) = s.actor.may(traza_domain::access::Action::ReadBatches) {
+        return store_error(s.lang, e.into());
+    }
+    let filter = BatchFilter {
+        cursor: None,
+        ..q.filter()
+    };
+    crate::api::batches::export_response(&state, s.actor.clone(), filter)
 }
 
 pub(super) async fn batches(
@@ -40,20 +75,51 @@ pub(super) async fn batches(
     let laboratorio = empty(q.laboratorio.clone());
     let desde = empty(q.desde.clone());
     let hasta = empty(q.hasta.clone());
-    let filter = BatchFilter {
-        lab: laboratorio.as_deref().and_then(|c| LabCode::parse(c).ok()),
-        product: producto.as_deref().and_then(|c| ProductCode::parse(c).ok()),
-        status: estado.as_deref().and_then(|c| c.parse().ok()),
-        from: desde.as_deref().and_then(|d| d.parse().ok()),
-        to: hasta.as_deref().and_then(|d| d.parse().ok()),
-        cursor: empty(q.cursor.clone()),
-        limit: 50,
-        ..Default::default()
+    let search = empty(q.q.clone());
+    let mut filter = q.filter();
+    // A search names a batch (its page opens), else a donor's batches, else a patient's.
+    let mut searchable = true;
+    if let Some(code) = &search {
+        if state.store.get_batch(&s.actor, code).await.is_ok() {
+            return axum::response::Redirect::to(&format!("/lotes/{}", urlencode(code)))
+                .into_response();
+        }
+        match traza_domain::codes::DonorCode::parse(code) {
+            Ok(donor) => filter.donor = Some(donor),
+            Err(_) => searchable = false,
+        }
+    }
+    let mut page_of = if searchable {
+        match state.store.list_batches(&s.actor, &filter).await {
+            Ok(p) => p,
+            Err(e) => return store_error(l, e),
+        }
+    } else {
+        traza_store::Page {
+            items: Vec::new(),
+            next_cursor: None,
+        }
     };
-    let page_of = match state.store.list_batches(&s.actor, &filter).await {
-        Ok(p) => p,
-        Err(e) => return store_error(l, e),
-    };
+    if let Some(code) = &search
+        && page_of.items.is_empty()
+        && let Ok(patient) = traza_domain::codes::PatientCode::parse(code)
+    {
+        filter.donor = None;
+        filter.patient = Some(patient);
+        page_of = match state.store.list_batches(&s.actor, &filter).await {
+            Ok(p) => p,
+            Err(e) => return store_error(l, e),
+        };
+    }
+    let labs: Vec<String> = state
+        .store
+        .list_labs(&s.actor)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .map(|lab| lab.code.as_str().to_owned())
+        .filter(|code| s.actor.scope().includes_code(code))
+        .collect();
     let products = state
         .store
         .list_products(&s.actor)
@@ -72,11 +138,30 @@ pub(super) async fn batches(
             keep("producto", &producto),
             keep("laboratorio", &laboratorio),
             keep("desde", &desde),
-            keep("hasta", &hasta)
-        )
+            keep("hasta", &hasta),
+        ) + &keep("q", &search)
     });
+    let export = format!(
+        "/lotes/exportar.csv?x=1{}{}{}{}{}",
+        keep("estado", &estado),
+        keep("producto", &producto),
+        keep("laboratorio", &laboratorio),
+        keep("desde", &desde),
+        keep("hasta", &hasta)
+    );
     let body = html! {
         form.filters method="get" action="/lotes" role="search" {
+            div { label for="q" { (l.t("search-batch-donor-patient")) }
+                input #q name="q" value=[search.as_deref()] autocomplete="off"; }
+            @if labs.len() > 1 {
+                div { label for="laboratorio" { (l.t("laboratory")) }
+                    select #laboratorio name="laboratorio" {
+                        option value="" { (l.t("all")) }
+                        @for code in &labs {
+                            option value=(code) selected[laboratorio.as_deref() == Some(code.as_str())] { (code) }
+                        }
+                    } }
+            }
             div { label for="estado" { (l.t("status")) }
                 select #estado name="estado" {
                     option value="" { (l.t("all")) }
@@ -93,13 +178,14 @@ pub(super) async fn batches(
                 } }
             div { label for="desde" { (l.t("started-from")) } input #desde type="date" name="desde" value=[desde.as_deref()]; }
             div { label for="hasta" { (l.t("to")) } input #hasta type="date" name="hasta" value=[hasta.as_deref()]; }
-            @if let Some(lab) = &laboratorio { input type="hidden" name="laboratorio" value=(lab); }
+            @if labs.len() <= 1 { @if let Some(lab) = &laboratorio { input type="hidden" name="laboratorio" value=(lab); } }
             button type="submit" { (l.t("filter")) }
         }
+        p { a href=(export) download { (l.t("export-this-list-csv")) } }
         @if page_of.items.is_empty() {
             p.muted { (l.t("no-batches-match")) }
         } @else {
-            table {
+            div.scroll { table {
                 thead { tr {
                     th { (l.t("batch")) } th { (l.t("product")) } th { (l.t("laboratory")) }
                     th { (l.t("start")) } th { (l.t("status")) } th { (l.t("route")) }
@@ -116,7 +202,7 @@ pub(super) async fn batches(
                         }
                     }
                 }
-            }
+            } }
         }
         @if let Some(next) = next {
             p.pager { a href=(next) { (l.t("next")) } }

@@ -23,6 +23,7 @@ use crate::AppState;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/lotes", get(batches::batches))
+        .route("/lotes/exportar.csv", get(batches::export))
         .route(
             "/lotes/nuevo",
             get(batches::new_batch_page).post(batches::create_batch),
