@@ -10,7 +10,7 @@
 //! ```
 //! use traza_domain::history::{HistoryReader, TextEncoding};
 //!
-//! let file = "lote;producto;x\n";
+//! let file = "lote;produkt;x\n";
 //! let refused = HistoryReader::new(file.as_bytes(), TextEncoding::Utf8).err().unwrap();
 //! // Every header problem at once: three unknown names and seven missing required columns.
 //! assert_eq!(refused.len(), 10);
