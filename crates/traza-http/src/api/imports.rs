@@ -142,12 +142,18 @@ async fn import_template(
         Some("es") => true,
         Some(_) => return Err(ApiError::validation("lang", "must be es or en")),
     };
+    Ok(template_response(spanish))
+}
+
+/// The template file: Spanish names with `;` and a byte-order mark (so a spreadsheet reads
+/// the accents), or English names with `,`. Also served by the import page.
+pub(crate) fn template_response(spanish: bool) -> Response {
     let (name, bom) = if spanish {
         ("plantilla-lotes.csv", "\u{feff}")
     } else {
         ("batch-template.csv", "")
     };
-    Ok((
+    (
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
             (
@@ -160,7 +166,7 @@ async fn import_template(
             traza_domain::history::template_header(spanish)
         ),
     )
-        .into_response())
+        .into_response()
 }
 
 #[derive(Deserialize, IntoParams)]

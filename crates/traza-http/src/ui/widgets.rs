@@ -33,7 +33,7 @@ pub(super) fn status_badge(l: Lang, s: BatchStatus) -> Markup {
 
 /// Today as the server's rules count it (the store judges expiry and dates on the UTC day),
 /// so that a page never offers a date the server would refuse.
-pub(super) fn lab_today() -> chrono::NaiveDate {
+pub(super) fn rules_today() -> chrono::NaiveDate {
     chrono::Utc::now().date_naive()
 }
 
@@ -41,7 +41,7 @@ pub(super) fn lab_today() -> chrono::NaiveDate {
 /// administered is past its expiry date: it can be neither.
 pub(super) fn batch_status(l: Lang, b: &traza_domain::batch::Batch) -> Markup {
     let expired = matches!(b.status, BatchStatus::Released | BatchStatus::Quarantine)
-        && b.expired_on(lab_today());
+        && b.expired_on(rules_today());
     html! {
         (status_badge(l, b.status))
         @if expired { " " span.badge.expired { (l.t("expired-badge")) } }

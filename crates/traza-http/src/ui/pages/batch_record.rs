@@ -21,8 +21,8 @@ use crate::error::ApiError;
 use crate::ui::fmt::{Lang, from_madrid, madrid, parse_local};
 use crate::ui::vigilance::reaction_link;
 use crate::ui::widgets::{
-    Done, batch_status, date_field, decimal_input, empty, html_page_status, lab_today,
-    meaning_text, origin_name, qc_table, required, route_name, value_from_label, value_label,
+    Done, batch_status, date_field, decimal_input, empty, html_page_status, meaning_text,
+    origin_name, qc_table, required, route_name, rules_today, value_from_label, value_label,
 };
 use crate::ui::{Session, error_box, holds, store_error, urlencode};
 
@@ -189,11 +189,11 @@ fn batch_body(
                     form #form-completar .card method="post" action={ "/lotes/" (n) "/completar" } {
                         (hidden)
                         label for="manufacturing_end" { (l.t("manufacturing-end")) }
-                        input #manufacturing_end type="date" name="manufacturing_end" required value=(typed.get("completar", "manufacturing_end").map_or_else(|| lab_today().to_string(), str::to_owned));
+                        input #manufacturing_end type="date" name="manufacturing_end" required value=(typed.get("completar", "manufacturing_end").map_or_else(|| rules_today().to_string(), str::to_owned));
                         button.primary type="submit" { (l.t("end-manufacture-to-quarantine")) }
                     }
                 }
-                @if b.status == BatchStatus::Released && b.expired_on(lab_today()) {
+                @if b.status == BatchStatus::Released && b.expired_on(rules_today()) {
                     div.notice.warn role="status" { p { strong { (l.t("expired-badge")) } " · " (l.t("expired-no-administration")) " " (l.opt_date(b.expiry_date)) "." } }
                 } @else if b.status == BatchStatus::Released && may(Action::Administer) {
                     form #form-administracion .card method="post" action={ "/lotes/" (n) "/administracion" } {
@@ -201,7 +201,7 @@ fn batch_body(
                         label for="adm_patient" { (l.t("patient-code")) }
                         input #adm_patient name="patient_code" required autocomplete="off" value=[typed.get("administracion", "patient_code")];
                         label for="adm_date" { (l.t("administered-on")) }
-                        input #adm_date type="date" name="administered_on" required value=(typed.get("administracion", "administered_on").map_or_else(|| lab_today().to_string(), str::to_owned));
+                        input #adm_date type="date" name="administered_on" required value=(typed.get("administracion", "administered_on").map_or_else(|| rules_today().to_string(), str::to_owned));
                         label for="adm_hospital" { (l.t("hospital")) }
                         input #adm_hospital name="hospital" required value=[typed.get("administracion", "hospital")];
                         button.primary type="submit" { (l.t("record-administration")) }

@@ -61,29 +61,7 @@ pub(super) async fn template(
     _s: Session,
     axum::extract::Query(q): axum::extract::Query<TemplateQuery>,
 ) -> Response {
-    let spanish = q.lang.as_deref() != Some("en");
-    let (name, bom) = if spanish {
-        ("plantilla-lotes.csv", "\u{feff}")
-    } else {
-        ("batch-template.csv", "")
-    };
-    (
-        [
-            (
-                axum::http::header::CONTENT_TYPE,
-                "text/csv; charset=utf-8".to_owned(),
-            ),
-            (
-                axum::http::header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{name}\""),
-            ),
-        ],
-        format!(
-            "{bom}{}\r\n",
-            traza_domain::history::template_header(spanish)
-        ),
-    )
-        .into_response()
+    crate::api::imports::template_response(q.lang.as_deref() != Some("en"))
 }
 
 #[derive(serde::Deserialize)]
