@@ -345,6 +345,14 @@ async fn staff_qa_and_coordination_work_through_the_pages() {
     .await;
     b.submit("form[action$='/desviacion'] button").await;
     assert!(b.body().await.contains("Desviación abierta."));
+    // Ending manufacture with the deviation open asks first, naming it.
+    let missing = b.text("form[action$='/completar'] .notice").await;
+    assert!(missing.contains("desviación abierta"), "{missing}");
+    b.find("form[action$='/completar'] input[name=confirmar]")
+        .await
+        .click()
+        .await
+        .expect("tick the confirmation");
     b.submit("form[action$='/completar'] button.primary").await;
     assert!(b.body().await.contains("Cuarentena"));
     b.shot("04-lote-en-cuarentena").await;

@@ -343,6 +343,7 @@ async fn a_colleague_s_addition_does_not_refuse_mine(api: Api) {
             &format!("/lotes/{number}/completar"),
             &[
                 ("manufacturing_end", end.as_str()),
+                ("confirmar", "si"),
                 ("version", version.as_str()),
             ],
             None,
@@ -600,4 +601,53 @@ async fn the_batch_list_searches_filters_and_exports(api: Api) {
     assert!(csv.text.contains(&number), "{}", csv.text);
     let csv = get("/lotes/exportar.csv?x=1&laboratorio=SEV-UPRC".into()).await;
     assert!(!csv.text.contains(&number), "{}", csv.text);
+}
+
+/// Ending manufacture with tests missing or a deviation open asks for a confirmation that
+/// lists what is missing; confirmed, the batch goes to quarantine.
+#[both_backends]
+async fn ending_manufacture_with_something_missing_asks_first(api: Api) {
+    let marta = Browser::of(&api, MARTA).await;
+    let token = api.token(MARTA).await;
+    let b = api
+        .create_batch(&token, allo_batch("DON-END-0001", &days_ago(5), 1))
+        .await;
+    let number = b["batch_number"].as_str().expect("a number").to_owned();
+    api.pass_required_tests(&token, &number, ALLO, &["sterility"])
+        .await;
+    let page = api
+        .site(Method::GET, &format!("/lotes/{number}"))
+        .header("cookie", &marta.cookie)
+        .send_page()
+        .await;
+    assert!(
+        page.text
+            .contains("Falta todavía para poder liberar el lote"),
+        "{}",
+        page.text
+    );
+    assert!(page.text.contains("sterility"), "{}", page.text);
+    let end = days_ago(1);
+    let refused = marta
+        .post(
+            &api,
+            &format!("/lotes/{number}/completar"),
+            &[("manufacturing_end", end.as_str())],
+            None,
+        )
+        .await;
+    assert_eq!(refused.status.as_u16(), 422, "{}", refused.text);
+    assert_eq!(
+        api.batch(&token, &number).await.0["status"],
+        "in_production"
+    );
+    marta
+        .done(
+            &api,
+            &number,
+            "completar",
+            &[("manufacturing_end", end.as_str()), ("confirmar", "si")],
+        )
+        .await;
+    assert_eq!(api.batch(&token, &number).await.0["status"], "quarantine");
 }

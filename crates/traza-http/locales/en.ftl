@@ -426,3 +426,7 @@ import-columns-hint = Names may be Spanish or English, with any capitals or acce
 yes = yes
 search-batch-donor-patient = Batch, donor or patient
 export-this-list-csv = Export this list (CSV)
+complete-still-missing = Still missing before the batch can be released:
+complete-anyway = End manufacture anyway: the batch goes to quarantine and cannot be released until this is done.
+complete-confirm-required = something needed for release is missing: tick the box to end manufacture anyway
+field-confirmation = Confirmation

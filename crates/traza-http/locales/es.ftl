@@ -426,3 +426,7 @@ import-columns-hint = Los nombres valen en español o en inglés, sin distinguir
 yes = sí
 search-batch-donor-patient = Lote, donante o paciente
 export-this-list-csv = Exportar esta lista (CSV)
+complete-still-missing = Falta todavía para poder liberar el lote:
+complete-anyway = Terminar la fabricación de todos modos: el lote pasará a cuarentena y no podrá liberarse hasta completarlo.
+complete-confirm-required = falta algo para liberar el lote: marque la casilla para terminar la fabricación de todos modos
+field-confirmation = Confirmación

@@ -469,6 +469,7 @@ fn field_label(l: Lang, field: &str) -> &str {
         "reported_on" => "reported-on",
         "imputability" => "imputability",
         "conclusion" => "conclusion",
+        "confirmar" => "field-confirmation",
         _ => return field,
     };
     l.t(key)

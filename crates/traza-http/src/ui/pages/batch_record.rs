@@ -14,7 +14,7 @@ use traza_domain::network::Product;
 use traza_domain::vigilance::ReactionStatus;
 use traza_domain::vocab::{BatchStatus, DeviationSeverity, DeviationStatus, TestKind};
 use traza_store::ErrorCode;
-use traza_store::{BatchView, QcInput};
+use traza_store::{BatchView, QcInput, RuleDetail};
 
 use crate::AppState;
 use crate::error::ApiError;
@@ -24,7 +24,7 @@ use crate::ui::widgets::{
     Done, batch_status, date_field, decimal_input, empty, html_page_status, meaning_text,
     origin_name, qc_table, required, route_name, rules_today, value_from_label, value_label,
 };
-use crate::ui::{Session, error_box, holds, store_error, urlencode};
+use crate::ui::{Session, error_box, holds, rule_line, store_error, urlencode};
 
 fn done_text(l: Lang, what: &str) -> Option<&'static str> {
     Some(match what {
@@ -64,6 +64,24 @@ pub(super) async fn batch_page(
     .await
 }
 
+/// What would still stand between an in-production batch and its release once it is in
+/// quarantine: the release rules about its record (tests, results, deviations, holds).
+async fn still_missing(state: &AppState, s: &Session, number: &str) -> Vec<RuleDetail> {
+    state
+        .store
+        .release_blockers(&s.actor, number)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|r| {
+            matches!(
+                r.rule.as_str(),
+                "missing_required_test" | "failing_result" | "open_deviation" | "on_hold"
+            )
+        })
+        .collect()
+}
+
 async fn render_batch(
     state: &AppState,
     s: &Session,
@@ -87,7 +105,12 @@ async fn render_batch(
         .batch_audit(&s.actor, number)
         .await
         .unwrap_or_default();
-    let body = batch_body(s, &v, product.as_ref(), &audit, notice, typed);
+    let pending = if v.batch.status == BatchStatus::InProduction {
+        still_missing(state, s, number).await
+    } else {
+        Vec::new()
+    };
+    let body = batch_body(s, &v, product.as_ref(), &audit, notice, typed, &pending);
     html_page_status(
         s,
         status,
@@ -125,6 +148,7 @@ fn batch_body(
     audit: &[traza_store::StoredAuditEvent],
     notice: Option<Markup>,
     typed: &Typed,
+    pending: &[RuleDetail],
 ) -> Markup {
     let l = s.lang;
     let b = &v.batch;
@@ -190,6 +214,13 @@ fn batch_body(
                         (hidden)
                         label for="manufacturing_end" { (l.t("manufacturing-end")) }
                         input #manufacturing_end type="date" name="manufacturing_end" required value=(typed.get("completar", "manufacturing_end").map_or_else(|| rules_today().to_string(), str::to_owned));
+                        @if !pending.is_empty() {
+                            div.notice.warn role="note" {
+                                p { strong { (l.t("complete-still-missing")) } }
+                                ul { @for r in pending { li { (rule_line(l, r)) } } }
+                                label { input type="checkbox" name="confirmar" value="si" required; " " (l.t("complete-anyway")) }
+                            }
+                        }
                         button.primary type="submit" { (l.t("end-manufacture-to-quarantine")) }
                     }
                 }
@@ -455,6 +486,8 @@ struct DeviationForm {
 #[derive(Deserialize)]
 struct CompleteForm {
     manufacturing_end: Option<String>,
+    /// `si` when the user ended manufacture knowing what is still missing.
+    confirmar: Option<String>,
 }
 
 /// A rejection or a history confirmation: the signature's password, and a reason.
@@ -590,14 +623,16 @@ pub(super) async fn batch_action(
             }
             BatchAction::Complete => {
                 let f: CompleteForm = fields(&body)?;
-                store
-                    .complete_batch(
-                        actor,
-                        n,
-                        v,
-                        date_field(l, "manufacturing_end", &f.manufacturing_end)?,
-                    )
-                    .await?;
+                let end = date_field(l, "manufacturing_end", &f.manufacturing_end)?;
+                if f.confirmar.as_deref() != Some("si")
+                    && !still_missing(&state, &s, n).await.is_empty()
+                {
+                    return Err(ApiError::validation(
+                        "confirmar",
+                        l.t("complete-confirm-required"),
+                    ));
+                }
+                store.complete_batch(actor, n, v, end).await?;
                 Ok("completado")
             }
             BatchAction::Reject => {
