@@ -651,3 +651,39 @@ async fn ending_manufacture_with_something_missing_asks_first(api: Api) {
         .await;
     assert_eq!(api.batch(&token, &number).await.0["status"], "quarantine");
 }
+
+/// The batch page's audit trail says each action in words and what it changed.
+#[both_backends]
+async fn the_audit_trail_on_a_page_says_what_changed(api: Api) {
+    let marta = Browser::of(&api, MARTA).await;
+    let token = api.token(MARTA).await;
+    let b = api
+        .create_batch(&token, allo_batch("DON-TRAIL-0001", &days_ago(5), 1))
+        .await;
+    let number = b["batch_number"].as_str().expect("a number").to_owned();
+    api.pass_required_tests(&token, &number, ALLO, &[]).await;
+    api.post(&format!("/batches/{number}/complete"))
+        .token(&token)
+        .json(json!({"manufacturing_end": days_ago(1)}))
+        .send()
+        .await
+        .ok(200);
+    let page = api
+        .site(Method::GET, &format!("/lotes/{number}"))
+        .header("cookie", &marta.cookie)
+        .send_page()
+        .await;
+    for words in [
+        "Lote creado",
+        "Resultado de control de calidad",
+        "Fin de fabricación: a cuarentena",
+        "in_production → quarantine",
+    ] {
+        assert!(page.text.contains(words), "{words}: {}", page.text);
+    }
+    assert!(
+        !page.text.contains("<code>batch.qc_result</code>"),
+        "{}",
+        page.text
+    );
+}

@@ -430,3 +430,21 @@ complete-still-missing = Still missing before the batch can be released:
 complete-anyway = End manufacture anyway: the batch goes to quarantine and cannot be released until this is done.
 complete-confirm-required = something needed for release is missing: tick the box to end manufacture anyway
 field-confirmation = Confirmation
+
+# Actions of the audit trail.
+action-batch-create = Batch created
+action-batch-correct = Batch corrected
+action-batch-complete = End of manufacture: to quarantine
+action-batch-release = Batch released (Qualified Person's signature)
+action-batch-reject = Batch rejected (signature)
+action-batch-administer = Administration recorded
+action-batch-confirm-history = Imported history confirmed (signature)
+action-batch-event = Manufacturing step
+action-batch-qc-result = QC result
+action-batch-deviation-open = Deviation opened
+action-batch-deviation-close = Deviation closed
+action-batch-hold-place = Batch put on hold
+action-batch-hold-lift = Hold lifted
+action-batch-reaction-report = Adverse reaction reported
+action-batch-reaction-close = Adverse reaction closed
+action-import-batches = History import

@@ -430,3 +430,21 @@ complete-still-missing = Falta todavía para poder liberar el lote:
 complete-anyway = Terminar la fabricación de todos modos: el lote pasará a cuarentena y no podrá liberarse hasta completarlo.
 complete-confirm-required = falta algo para liberar el lote: marque la casilla para terminar la fabricación de todos modos
 field-confirmation = Confirmación
+
+# Acciones del registro de auditoría.
+action-batch-create = Lote creado
+action-batch-correct = Lote corregido
+action-batch-complete = Fin de fabricación: a cuarentena
+action-batch-release = Lote liberado (firma de la Persona Cualificada)
+action-batch-reject = Lote rechazado (firma)
+action-batch-administer = Administración registrada
+action-batch-confirm-history = Historia importada confirmada (firma)
+action-batch-event = Paso de fabricación
+action-batch-qc-result = Resultado de control de calidad
+action-batch-deviation-open = Desviación abierta
+action-batch-deviation-close = Desviación cerrada
+action-batch-hold-place = Lote retenido
+action-batch-hold-lift = Retención levantada
+action-batch-reaction-report = Reacción adversa notificada
+action-batch-reaction-close = Reacción adversa cerrada
+action-import-batches = Importación de historia

@@ -391,6 +391,57 @@ fn error_title(l: Lang, code: ErrorCode) -> &'static str {
     l.t(key)
 }
 
+/// An audit event as a page shows it: the action in words (the catalogue's `action-*`
+/// messages; an action without one shows as its code) and what changed, `before → after`,
+/// field by field, or the main fields of a record added.
+pub(crate) fn audit_what(l: Lang, e: &traza_store::StoredAuditEvent) -> Markup {
+    let key = format!("action-{}", e.action.replace(['.', '_'], "-"));
+    let action = i18n::lookup(l, &key).map_or_else(|| e.action.clone(), str::to_owned);
+    let shown = |v: &Value| match v {
+        Value::String(s) => s.clone(),
+        Value::Null => "—".to_owned(),
+        other => other.to_string(),
+    };
+    // Bookkeeping that moves with every change says nothing to a reader.
+    let quiet = |k: &str| matches!(k, "version" | "updated_at" | "on_hold" | "password_digest");
+    let mut lines: Vec<String> = Vec::new();
+    match (&e.before, &e.after) {
+        (Some(Value::Object(before)), Some(Value::Object(after))) => {
+            for (k, new) in after {
+                let old = before.get(k).unwrap_or(&Value::Null);
+                if !quiet(k) && old != new && !new.is_object() && !old.is_object() {
+                    lines.push(format!(
+                        "{}: {} → {}",
+                        field_label(l, k),
+                        shown(old),
+                        shown(new)
+                    ));
+                }
+            }
+        }
+        (None, Some(Value::Object(after))) => {
+            for k in [
+                "test",
+                "value",
+                "outcome",
+                "step",
+                "description",
+                "severity",
+                "resolution",
+            ] {
+                if let Some(v) = after.get(k) {
+                    lines.push(format!("{}: {}", field_label(l, k), shown(v)));
+                }
+            }
+        }
+        _ => {}
+    }
+    html! {
+        (action)
+        @if !lines.is_empty() { ul.changes { @for line in lines.iter().take(8) { li { (line) } } } }
+    }
+}
+
 /// What a rule is about, as a page shows it: an expiry date in the page's form.
 fn subject_text(l: Lang, rule: &str, subject: &str) -> String {
     match (rule, subject.parse::<chrono::NaiveDate>()) {

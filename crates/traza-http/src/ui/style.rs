@@ -22,6 +22,7 @@ main { padding: 16px 20px 40px; max-width: 1200px; margin: 0 auto; }
 h1 { font-size: 26px; margin: 8px 0 16px; } h2 { font-size: 20px; margin: 24px 0 8px; }
 table { border-collapse: collapse; width:100%; background:#fff; }
 .scroll { overflow-x:auto; max-width:100%; }
+ul.changes { margin:4px 0 0; padding-left:18px; color:var(--muted); font-size:14px; }
 th, td { text-align:left; padding:8px 10px; border-bottom:1px solid var(--line); vertical-align:top; }
 th { background:#eef2f6; font-weight:600; }
 .card { background:#fff; border:1px solid var(--line); border-radius:8px; padding:16px; margin: 0 0 16px; }

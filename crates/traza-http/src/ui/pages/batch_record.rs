@@ -24,7 +24,7 @@ use crate::ui::widgets::{
     Done, batch_status, date_field, decimal_input, empty, html_page_status, meaning_text,
     origin_name, qc_table, required, route_name, rules_today, value_from_label, value_label,
 };
-use crate::ui::{Session, error_box, holds, rule_line, store_error, urlencode};
+use crate::ui::{Session, audit_what, error_box, holds, rule_line, store_error, urlencode};
 
 fn done_text(l: Lang, what: &str) -> Option<&'static str> {
     Some(match what {
@@ -370,7 +370,7 @@ fn batch_body(
             h2 #audit { (l.t("the-batch-s-audit-trail")) }
             table {
                 thead { tr { th { "#" } th { (l.t("when")) } th { (l.t("who")) } th { (l.t("what")) } th { (l.t("reason")) } } }
-                tbody { @for e in audit { tr { td { (e.id) } td { (l.instant(e.at)) } td { (e.actor) } td { code { (e.action) } } td { (e.reason.clone().unwrap_or_default()) } } } }
+                tbody { @for e in audit { tr { td { (e.id) } td { (l.instant(e.at)) } td { (e.actor) } td { (audit_what(l, e)) } td { (e.reason.clone().unwrap_or_default()) } } } }
             }
         }
     }
