@@ -21,11 +21,7 @@ async fn categorical_results_come_from_the_specification_values(api: Api) {
         .await;
     let number = b["batch_number"].as_str().expect("a number").to_owned();
 
-    let page = api
-        .site(Method::GET, &format!("/lotes/{number}"))
-        .header("cookie", &marta.cookie)
-        .send_page()
-        .await;
+    let page = marta.page(&api, &format!("/lotes/{number}")).await;
     assert!(
         page.text
             .contains(r#"<option value="sin crecimiento">sterility</option>"#),
@@ -87,11 +83,7 @@ async fn categorical_results_come_from_the_specification_values(api: Api) {
             ("sterility=growth".to_owned(), "fail".to_owned()),
         ]
     );
-    let page = api
-        .site(Method::GET, &format!("/lotes/{number}"))
-        .header("cookie", &marta.cookie)
-        .send_page()
-        .await;
+    let page = marta.page(&api, &format!("/lotes/{number}")).await;
     assert!(
         page.text.contains("negativo"),
         "shown in words: {}",
@@ -114,11 +106,7 @@ async fn an_expired_batch_shows_as_expired_without_an_administration_form(api: A
         .await
         .ok(200);
     let isabel = Browser::of(&api, ISABEL).await;
-    let page = api
-        .site(Method::GET, "/lotes/GRA-UPCIT-2018-00003")
-        .header("cookie", &isabel.cookie)
-        .send_page()
-        .await;
+    let page = isabel.page(&api, "/lotes/GRA-UPCIT-2018-00003").await;
     assert_eq!(page.status.as_u16(), 200, "{}", page.text);
     assert!(page.text.contains("CADUCADO"), "{}", page.text);
     assert!(
@@ -128,11 +116,7 @@ async fn an_expired_batch_shows_as_expired_without_an_administration_form(api: A
         "no administration form on an expired batch: {}",
         page.text
     );
-    let list = api
-        .site(Method::GET, "/lotes")
-        .header("cookie", &isabel.cookie)
-        .send_page()
-        .await;
+    let list = isabel.page(&api, "/lotes").await;
     assert!(list.text.contains("CADUCADO"), "{}", list.text);
 }
 
@@ -164,11 +148,7 @@ async fn the_release_queue_is_ordered_by_urgency_and_names_each_blocker(api: Api
         .await
         .ok(201);
     let isabel = Browser::of(&api, ISABEL).await;
-    let queue = api
-        .site(Method::GET, "/liberacion")
-        .header("cookie", &isabel.cookie)
-        .send_page()
-        .await;
+    let queue = isabel.page(&api, "/liberacion").await;
     assert_eq!(queue.status.as_u16(), 200, "{}", queue.text);
     let (first, second) = (
         queue.text.find(&numbers[1]).expect("listed"),
@@ -200,11 +180,7 @@ async fn the_release_queue_is_ordered_by_urgency_and_names_each_blocker(api: Api
         .await
         .ok(200);
     let teresa = Browser::of(&api, TERESA).await;
-    let queue = api
-        .site(Method::GET, "/liberacion")
-        .header("cookie", &teresa.cookie)
-        .send_page()
-        .await;
+    let queue = teresa.page(&api, "/liberacion").await;
     let history = queue
         .text
         .find("Historia importada en cuarentena")
@@ -218,11 +194,7 @@ async fn the_release_queue_is_ordered_by_urgency_and_names_each_blocker(api: Api
 #[both_backends]
 async fn a_batch_made_on_a_trial_assignment_takes_its_trial(api: Api) {
     let marta = Browser::of(&api, MARTA).await;
-    let form = api
-        .site(Method::GET, "/lotes/nuevo")
-        .header("cookie", &marta.cookie)
-        .send_page()
-        .await;
+    let form = marta.page(&api, "/lotes/nuevo").await;
     let option = form
         .text
         .split("<option ")
@@ -387,11 +359,7 @@ async fn the_result_form_advances_and_keeps_what_was_typed(api: Api) {
         )
         .await;
     assert!(to.ends_with("#form-qc"), "{to}");
-    let page = api
-        .site(Method::GET, &format!("/lotes/{number}"))
-        .header("cookie", &marta.cookie)
-        .send_page()
-        .await;
+    let page = marta.page(&api, &format!("/lotes/{number}")).await;
     assert!(
         page.text
             .contains(&format!(r#"<option value="{}" selected>"#, tests[1])),
@@ -528,21 +496,13 @@ async fn spanish_headers_import_and_the_template_gives_them(api: Api) {
     assert_eq!(batch["viability_percent"], "95.5");
 
     let marta = Browser::of(&api, MARTA).await;
-    let page = api
-        .site(Method::GET, "/importar")
-        .header("cookie", &marta.cookie)
-        .send_page()
-        .await;
+    let page = marta.page(&api, "/importar").await;
     assert!(
         page.text.contains("/importar/plantilla.csv?lang=es"),
         "{}",
         page.text
     );
-    let template = api
-        .site(Method::GET, "/importar/plantilla.csv?lang=es")
-        .header("cookie", &marta.cookie)
-        .send_page()
-        .await;
+    let template = marta.page(&api, "/importar/plantilla.csv?lang=es").await;
     assert_eq!(
         template.text.trim_start_matches('\u{feff}').trim_end(),
         header
@@ -615,11 +575,7 @@ async fn ending_manufacture_with_something_missing_asks_first(api: Api) {
     let number = b["batch_number"].as_str().expect("a number").to_owned();
     api.pass_required_tests(&token, &number, ALLO, &["sterility"])
         .await;
-    let page = api
-        .site(Method::GET, &format!("/lotes/{number}"))
-        .header("cookie", &marta.cookie)
-        .send_page()
-        .await;
+    let page = marta.page(&api, &format!("/lotes/{number}")).await;
     assert!(
         page.text
             .contains("Falta todavía para poder liberar el lote"),
@@ -668,11 +624,7 @@ async fn the_audit_trail_on_a_page_says_what_changed(api: Api) {
         .send()
         .await
         .ok(200);
-    let page = api
-        .site(Method::GET, &format!("/lotes/{number}"))
-        .header("cookie", &marta.cookie)
-        .send_page()
-        .await;
+    let page = marta.page(&api, &format!("/lotes/{number}")).await;
     for words in [
         "Lote creado",
         "Resultado de control de calidad",

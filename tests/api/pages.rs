@@ -32,6 +32,14 @@ impl Browser {
         Browser { cookie, csrf }
     }
 
+    /// Reads a page as this browser.
+    pub(crate) async fn page(&self, api: &Api, path: &str) -> Resp {
+        api.site(Method::GET, path)
+            .header("cookie", &self.cookie)
+            .send_page()
+            .await
+    }
+
     /// Posts `fields` (with this browser's CSRF token unless `csrf` overrides it) to `path`.
     pub(crate) async fn post(
         &self,

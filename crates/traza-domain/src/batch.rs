@@ -337,14 +337,8 @@ pub fn authorised_trials(
     }
     let trials: Vec<TrialId> = assignments
         .iter()
-        .filter(|a| {
-            &a.product_code == product
-                && &a.lab_code == lab
-                && a.access_route == AccessRoute::ClinicalTrial
-                && a.period.covers(day)
-        })
-        .filter_map(|a| a.authorisation_ref.as_deref())
-        .filter_map(|r| TrialId::parse(r).ok())
+        .filter(|a| &a.product_code == product && &a.lab_code == lab && a.period.covers(day))
+        .filter_map(Assignment::trial_id)
         .collect();
     (!trials.is_empty()).then_some(trials)
 }
@@ -429,6 +423,16 @@ impl ReleaseBlocker {
             Self::OnHold { hold_id, reason } => Some(format!("#{hold_id}: {reason}")),
             Self::NotInQuarantine(_) | Self::FourEyes | Self::ChainOfIdentity => None,
         }
+    }
+
+    /// Whether a rule code (`rule()`) is about the batch's record — a test, a result, a
+    /// deviation, a hold — rather than its state, its signer or its date: what is still to be
+    /// done on the record before release.
+    pub fn is_record_rule(rule: &str) -> bool {
+        matches!(
+            rule,
+            "missing_required_test" | "failing_result" | "open_deviation" | "on_hold"
+        )
     }
 
     pub fn message(&self) -> String {

@@ -125,6 +125,17 @@ pub struct Assignment {
     pub assigned_by: String,
 }
 
+impl Assignment {
+    /// The trial a clinical-trial assignment authorises (its authorisation reference, when it
+    /// is an EudraCT or EU CT number); `None` for the other routes.
+    pub fn trial_id(&self) -> Option<TrialId> {
+        (self.access_route == AccessRoute::ClinicalTrial)
+            .then_some(self.authorisation_ref.as_deref())
+            .flatten()
+            .and_then(|r| TrialId::parse(r.trim()).ok())
+    }
+}
+
 /// Why an assignment is refused (`lab_not_eligible`). Every applicable reason is reported.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum EligibilityRefusal {

@@ -73,12 +73,7 @@ async fn still_missing(state: &AppState, s: &Session, number: &str) -> Vec<RuleD
         .await
         .unwrap_or_default()
         .into_iter()
-        .filter(|r| {
-            matches!(
-                r.rule.as_str(),
-                "missing_required_test" | "failing_result" | "open_deviation" | "on_hold"
-            )
-        })
+        .filter(|r| traza_domain::batch::ReleaseBlocker::is_record_rule(&r.rule))
         .collect()
 }
 

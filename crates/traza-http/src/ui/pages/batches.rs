@@ -7,7 +7,7 @@ use maud::{Markup, html};
 use serde::Deserialize;
 use traza_domain::codes::{LabCode, ProductCode};
 use traza_domain::network::{Assignment, Product};
-use traza_domain::vocab::{AccessRoute, BatchStatus};
+use traza_domain::vocab::BatchStatus;
 use traza_store::{BatchFilter, StoreError};
 
 use crate::AppState;
@@ -270,7 +270,7 @@ fn new_batch_form(
                 label for="assignment" { (l.t("assigned-product-laboratory-route")) }
                 select #assignment name="assignment" required {
                     @for (a, p) in options {
-                        option value=(a.id) data-origin=(p.origin.as_str()) data-product=(p.code.as_str()) data-trial=[(a.access_route == AccessRoute::ClinicalTrial).then_some(a.authorisation_ref.as_deref()).flatten()] selected[f.assignment == a.id.to_string()] {
+                        option value=(a.id) data-origin=(p.origin.as_str()) data-product=(p.code.as_str()) data-trial=[a.trial_id().map(|t| t.as_str().to_owned())] selected[f.assignment == a.id.to_string()] {
                             (p.name) " — " (a.lab_code.as_str()) " · " (route_name(l, a.access_route)) " (" (origin_name(l, p.origin)) ")"
                         }
                     }
@@ -358,11 +358,8 @@ pub(super) async fn create_batch(
             lab_code: Some(a.lab_code.as_str().to_owned()),
             access_route: a.access_route,
             // Left empty on a clinical-trial assignment: the assignment's own trial.
-            trial_id: empty(f.trial_id.clone()).or_else(|| {
-                (a.access_route == AccessRoute::ClinicalTrial)
-                    .then(|| a.authorisation_ref.clone())
-                    .flatten()
-            }),
+            trial_id: empty(f.trial_id.clone())
+                .or_else(|| a.trial_id().map(|t| t.as_str().to_owned())),
             donor_code: f.donor_code.trim().to_owned(),
             patient_code: empty(f.patient_code.clone()),
             collection_date: date("collection_date", &f.collection_date)?,
