@@ -221,6 +221,8 @@ pub async fn export(store: &Store, command: ExportCommand) -> Result<ExitCode> {
         from: a.from,
         to: a.to,
         cursor: None,
+        failed_qc: false,
+        newer_than: None,
         limit: 0,
     };
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<u8>>(4);

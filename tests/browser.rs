@@ -45,7 +45,15 @@ struct Browser {
     client: Client,
     base: String,
     shots: PathBuf,
+    /// The pages the current user opened (or was sent to after a form), for the phone check.
+    visited: std::sync::Mutex<Vec<String>>,
+    /// Who is signed in (the name of their phone screenshots).
+    user: std::sync::Mutex<String>,
 }
+
+/// The laptop the test walks at, and the phone every page is checked at.
+const LAPTOP: (u32, u32) = (1366, 768);
+const PHONE: (u32, u32) = (390, 844);
 
 impl Browser {
     async fn open(&self, path: &str) {
@@ -53,6 +61,94 @@ impl Browser {
             .goto(&format!("{}{path}", self.base))
             .await
             .unwrap_or_else(|e| panic!("open {path}: {e}"));
+        self.remember().await;
+    }
+
+    /// Notes the page now shown, opened by its address.
+    async fn remember(&self) {
+        self.note(false).await;
+    }
+
+    /// Notes the page a form led to when it was reached by a GET: a search (its address has
+    /// a query) or the page a form redirected to. A refusal shown at the form's POST address
+    /// is not opened again.
+    async fn remember_after_form(&self) {
+        self.note(true).await;
+    }
+
+    async fn note(&self, after_form: bool) {
+        let got = self
+            .client
+            .execute(
+                "const n = performance.getEntriesByType('navigation')[0]; \
+                 return [location.pathname + location.search, \
+                 location.search.length > 0 || (n !== undefined && n.redirectCount > 0)];",
+                vec![],
+            )
+            .await;
+        let Ok(serde_json::Value::Array(v)) = got else {
+            return;
+        };
+        let path = v[0].as_str().unwrap_or_default().to_owned();
+        let by_get = v[1].as_bool().unwrap_or(false);
+        let skip = ["/salir", "/idioma", "/entrar", ".csv"];
+        if (after_form && !by_get) || skip.iter().any(|s| path.contains(s)) {
+            return;
+        }
+        let mut visited = self.visited.lock().expect("the visited list");
+        if !visited.contains(&path) {
+            visited.push(path);
+        }
+    }
+
+    /// Every page this user visited, again at phone width in Spanish and in English: none
+    /// may scroll sideways (wide tables scroll in their own box). A screenshot of each.
+    async fn phone_check(&self, who: &str) {
+        let pages: Vec<String> = std::mem::take(&mut *self.visited.lock().expect("the list"));
+        if pages.is_empty() {
+            return;
+        }
+        self.client
+            .set_window_size(PHONE.0, PHONE.1)
+            .await
+            .expect("phone width");
+        for lang in ["es", "en"] {
+            self.client
+                .goto(&format!("{}/idioma?l={lang}&volver=/", self.base))
+                .await
+                .expect("switch the language");
+            for (i, path) in pages.iter().enumerate() {
+                self.client
+                    .goto(&format!("{}{path}", self.base))
+                    .await
+                    .unwrap_or_else(|e| panic!("open {path}: {e}"));
+                let widths = self
+                    .client
+                    .execute(
+                        "return [document.documentElement.scrollWidth, window.innerWidth];",
+                        vec![],
+                    )
+                    .await
+                    .expect("the page's widths");
+                let (scroll, inner) = (widths[0].as_u64(), widths[1].as_u64());
+                assert!(
+                    scroll.is_some() && scroll <= inner,
+                    "{path} ({lang}, {who}) scrolls sideways at {} px: {widths}",
+                    PHONE.0
+                );
+                if lang == "es" {
+                    self.shot(&format!("movil-{who}-{i:02}")).await;
+                }
+            }
+        }
+        self.client
+            .goto(&format!("{}/idioma?l=es&volver=/", self.base))
+            .await
+            .expect("back to Spanish");
+        self.client
+            .set_window_size(LAPTOP.0, LAPTOP.1)
+            .await
+            .expect("laptop width");
     }
 
     async fn fill(&self, css: &str, text: &str) {
@@ -98,6 +194,7 @@ impl Browser {
                 .execute("return document.readyState", vec![])
                 .await;
             if state.is_ok_and(|s| s == "complete") {
+                self.remember_after_form().await;
                 return;
             }
             tokio::time::sleep(Duration::from_millis(25)).await;
@@ -152,6 +249,8 @@ impl Browser {
     }
 
     async fn login(&self, user: &str, password: &str) {
+        let who = std::mem::replace(&mut *self.user.lock().expect("the user"), user.to_owned());
+        self.phone_check(&who).await;
         self.client
             .delete_all_cookies()
             .await
@@ -216,7 +315,7 @@ async fn staff_qa_and_coordination_work_through_the_pages() {
         serde_json::json!({
             "binary": CHROMIUM,
             "args": ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
-                     "--window-size=1280,1800", "--lang=es-ES"],
+                     "--window-size=1366,768", "--lang=es-ES"],
             "prefs": {"intl.accept_languages": "es-ES,es"}
         }),
     );
@@ -238,6 +337,8 @@ async fn staff_qa_and_coordination_work_through_the_pages() {
         client: client.expect("chromedriver answers"),
         base: format!("http://{addr}"),
         shots: screenshots(),
+        visited: Default::default(),
+        user: std::sync::Mutex::new("anonimo".to_owned()),
     };
 
     // Not logged in: the login page, in Spanish.
@@ -479,8 +580,11 @@ async fn staff_qa_and_coordination_work_through_the_pages() {
     let table = b.text("#por-estado").await;
     assert!(table.contains("GRA-UPCIT"), "{table}");
     assert!(
-        b.client.find(Locator::Css("svg")).await.is_ok(),
-        "charts as SVG"
+        b.client
+            .find(Locator::Css("figure.bars a.bar-value"))
+            .await
+            .is_ok(),
+        "bars whose numbers link to their batches"
     );
     b.shot("09-panel").await;
     b.open("/red").await;
@@ -562,6 +666,8 @@ async fn staff_qa_and_coordination_work_through_the_pages() {
     assert_eq!(b.path().await, "/entrar");
 
     integrity_through_the_pages(&b).await;
+    let last = b.user.lock().expect("the user").clone();
+    b.phone_check(&last).await;
     b.client.close().await.expect("close the browser");
     drop(_server);
     kit.remove().await;
@@ -654,7 +760,7 @@ async fn integrity_through_the_pages(b: &Browser) {
     b.shot("22-lote-retenido").await;
     // The same at phone width, in English: the reason is still there to read.
     b.client
-        .set_window_size(390, 844)
+        .set_window_size(PHONE.0, PHONE.1)
         .await
         .expect("phone width");
     b.open(&format!("/idioma?l=en&volver={batch_path}")).await;
@@ -663,7 +769,7 @@ async fn integrity_through_the_pages(b: &Browser) {
     assert!(held_en.contains("SUPERSEDED"), "{held_en}");
     b.shot("22-lote-retenido-movil-en").await;
     b.client
-        .set_window_size(1280, 1800)
+        .set_window_size(LAPTOP.0, LAPTOP.1)
         .await
         .expect("laptop width");
     b.open("/idioma?l=es&volver=/lotes").await;

@@ -381,6 +381,12 @@ async fn the_result_form_advances_and_keeps_what_was_typed(api: Api) {
         "what was typed is kept: {}",
         refused.text
     );
+    assert!(
+        refused.text.contains("«noventa y ocho» no es un número")
+            && !refused.text.contains("is not a decimal number"),
+        "the refusal is said in the page's language: {}",
+        refused.text
+    );
     let refused = marta
         .post(
             &api,
@@ -398,6 +404,14 @@ async fn the_result_form_advances_and_keeps_what_was_typed(api: Api) {
             .text
             .contains("Cabina con alarma de flujo</textarea>"),
         "the deviation's text is kept: {}",
+        refused.text
+    );
+    assert!(
+        refused
+            .text
+            .contains("«gravísima» no es uno de los valores admitidos")
+            && !refused.text.contains("expected one of"),
+        "the refusal is said in the page's language: {}",
         refused.text
     );
 }
@@ -433,7 +447,59 @@ async fn qa_is_warned_before_an_entry_bars_them_from_certifying(api: Api) {
             ],
         )
         .await;
-    assert!(page(&api).await.contains("no puede certificarlo"));
+    let after = page(&api).await;
+    assert!(after.contains("no puede certificarlo"), "{after}");
+    assert!(
+        after.contains(r#"id="nadie-mas""#) && after.contains("Ninguna otra persona de calidad"),
+        "the lab's only QA is told nobody else could sign: {after}"
+    );
+    api.second_gra_qa().await;
+    let after = page(&api).await;
+    assert!(
+        after.contains(r#"id="otros-firmantes""#) && after.contains(CARMEN),
+        "a second QA of the lab is named: {after}"
+    );
+    let release = isabel
+        .page(&api, &format!("/lotes/{number}/liberar"))
+        .await
+        .text;
+    assert!(release.contains(CARMEN), "{release}");
+    // The release page offers the rejection, and a wrong signature keeps the reason typed.
+    assert!(
+        !release.contains(r#"id="form-rechazar""#),
+        "in production: {release}"
+    );
+    Browser::of(&api, MARTA)
+        .await
+        .done(
+            &api,
+            &number,
+            "completar",
+            &[("manufacturing_end", &today()), ("confirmar", "si")],
+        )
+        .await;
+    let release = isabel
+        .page(&api, &format!("/lotes/{number}/liberar"))
+        .await
+        .text;
+    assert!(release.contains(r#"id="form-rechazar""#), "{release}");
+    let refused = isabel
+        .post(
+            &api,
+            &format!("/lotes/{number}/rechazar"),
+            &[
+                ("reason", "Esterilidad no evaluable"),
+                ("password", "not-her-password"),
+            ],
+            None,
+        )
+        .await;
+    assert!(refused.status.is_client_error(), "{}", refused.text);
+    assert!(
+        refused.text.contains("Esterilidad no evaluable</textarea>"),
+        "{}",
+        refused.text
+    );
 }
 
 /// Spanish headers import like the English ones; the template comes in both languages, over
@@ -629,7 +695,7 @@ async fn the_audit_trail_on_a_page_says_what_changed(api: Api) {
         "Lote creado",
         "Resultado de control de calidad",
         "Fin de fabricación: a cuarentena",
-        "in_production → quarantine",
+        "Estado: En producción → Cuarentena",
     ] {
         assert!(page.text.contains(words), "{words}: {}", page.text);
     }

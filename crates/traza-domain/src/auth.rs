@@ -152,6 +152,18 @@ pub enum PasswordRefusal {
     Common,
 }
 
+impl crate::problem::Explain for PasswordRefusal {
+    fn problem(&self) -> Option<crate::problem::Problem> {
+        use crate::problem::Problem as P;
+        Some(match self {
+            PasswordRefusal::TooShort => P::PasswordTooShort { min: 12 },
+            PasswordRefusal::TooLong => P::PasswordTooLong { max: 256 },
+            PasswordRefusal::ContainsUsername => P::PasswordHasUsername,
+            PasswordRefusal::Common => P::PasswordCommon,
+        })
+    }
+}
+
 /// Passwords (NIST SP 800-63B §5.1.1.2): at least 12 characters, no composition rules, not
 /// containing the username, not on a list of common passwords (the `passwords` crate's list of
 /// about 100,000, a superset of the 10,000 most common; compared in lower case), at most 256

@@ -16,11 +16,12 @@ use serde::Serialize;
 use crate::codes::{BatchNumber, DonorCode, LabCode, PatientCode, ProductCode, TrialId};
 use crate::hold::{Hold, HoldStanding, standing_on};
 use crate::network::{Assignment, Laboratory, Product, covering_assignment};
+use crate::problem::Explain;
 pub use crate::records::{
     Deviation, QcResult, ResultRefusal, RetestRefusal, check_new_result, check_retest,
     current_results, mark_superseded,
 };
-use crate::validation::FieldError;
+use crate::validation::{FieldError, Problem};
 use crate::vocab::{
     AccessRoute, BatchStatus, DeviationStatus, LabStatus, Origin, ProductStatus, QcOutcome, Source,
 };
@@ -148,50 +149,61 @@ impl BatchFields {
     /// range, dates in order, the trial id for a trial. Returns every invalid field.
     pub fn field_errors(&self) -> Vec<FieldError> {
         let mut errors = Vec::new();
-        let mut check = |ok: bool, field: &str, message: &str| {
+        let mut check = |ok: bool, field: &str, problem: Problem| {
             if !ok {
-                errors.push(FieldError::new(field, message));
+                errors.push(FieldError::new(field, problem));
             }
         };
-        check(self.doses >= 1, "doses", "must be at least 1");
+        check(
+            self.doses >= 1,
+            "doses",
+            Problem::AtLeast { min: "1".into() },
+        );
         check(
             self.viability_percent
                 .is_none_or(|v| (Decimal::ZERO..=Decimal::ONE_HUNDRED).contains(&v)),
             "viability_percent",
-            "must be between 0 and 100",
+            Problem::Between {
+                min: "0".into(),
+                max: "100".into(),
+            },
         );
         check(
             self.cell_count.is_none_or(|c| c >= Decimal::ZERO),
             "cell_count",
-            "must not be negative",
+            Problem::Negative,
         );
         check(
             self.volume_ml.is_none_or(|v| v > Decimal::ZERO),
             "volume_ml",
-            "must be greater than 0",
+            Problem::NotPositive,
         );
         check(
             self.collection_date
                 .is_none_or(|c| c <= self.manufacturing_start),
             "collection_date",
-            "must not be after manufacturing_start",
+            Problem::AfterField {
+                other: "manufacturing_start".into(),
+            },
         );
         check(
             self.manufacturing_end
                 .is_none_or(|end| end >= self.manufacturing_start),
             "manufacturing_end",
-            "must not be before manufacturing_start",
+            Problem::BeforeField {
+                other: "manufacturing_start".into(),
+            },
         );
         let first_day = self.manufacturing_end.unwrap_or(self.manufacturing_start);
         check(
             self.expiry_date.is_none_or(|e| e >= first_day),
             "expiry_date",
-            "must not be before the end of manufacture",
+            Problem::BeforeEndOfManufacture,
         );
         check(
             self.access_route != AccessRoute::ClinicalTrial || self.trial_id.is_some(),
             "trial_id",
-            "is required for the clinical_trial access route (EudraCT or EU CT number)",
+            Problem::TrialIdRequired,
         );
         errors
     }
@@ -520,6 +532,18 @@ pub fn release_blockers(ctx: &ReleaseContext<'_>) -> Vec<ReleaseBlocker> {
     blockers
 }
 
+impl Explain for CompletionRefusal {
+    fn problem(&self) -> Option<Problem> {
+        match self {
+            CompletionRefusal::Transition(_) => None,
+            CompletionRefusal::EndsBeforeStart => Some(Problem::BeforeField {
+                other: "manufacturing_start".into(),
+            }),
+            CompletionRefusal::ExpiresBeforeEnd => Some(Problem::AfterExpiry),
+        }
+    }
+}
+
 /// Why an administration is refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AdministrationRefusal {
@@ -544,6 +568,20 @@ pub enum AdministrationRefusal {
         "this batch was imported as released: QA of its laboratory must confirm it (confirm-history) before it is administered"
     )]
     HistoryNotConfirmed,
+}
+
+impl Explain for AdministrationRefusal {
+    fn problem(&self) -> Option<Problem> {
+        match self {
+            AdministrationRefusal::DateOutOfRange { release, today } => {
+                Some(Problem::AdministrationDate {
+                    today: today.to_string(),
+                    release: release.map(|r| r.to_string()),
+                })
+            }
+            _ => None,
+        }
+    }
 }
 
 /// What an administration is checked against besides the batch itself.

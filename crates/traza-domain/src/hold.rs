@@ -73,7 +73,7 @@ pub fn open_reaction_hold_reason(reaction_id: i64) -> String {
     format!("serious adverse reaction {reaction_id} on a batch of the same donor is open")
 }
 
-pub fn check_reason(reason: &str) -> Result<String, String> {
+pub fn check_reason(reason: &str) -> Result<String, crate::problem::Problem> {
     text(reason, 2000)
 }
 

@@ -11,6 +11,7 @@ pub mod error_code;
 pub mod history;
 pub mod hold;
 pub mod network;
+pub mod problem;
 pub mod reconcile;
 pub mod records;
 #[cfg(feature = "openapi")]

@@ -108,6 +108,30 @@ pub enum RetestRefusal {
     MissingReason,
 }
 
+impl crate::problem::Explain for RetestRefusal {
+    fn problem(&self) -> Option<crate::problem::Problem> {
+        use crate::problem::Problem as P;
+        Some(match self {
+            RetestRefusal::UnknownResult(id) => P::UnknownResult { id: *id },
+            RetestRefusal::AlreadySuperseded(id, by) => P::AlreadySuperseded { id: *id, by: *by },
+            RetestRefusal::DifferentTest { test, .. } => P::RetestOtherTest { test: test.clone() },
+            RetestRefusal::MissingReason => P::ReasonRequired,
+        })
+    }
+}
+
+impl crate::problem::Explain for ResultRefusal {
+    fn problem(&self) -> Option<crate::problem::Problem> {
+        use crate::problem::Problem as P;
+        match self {
+            ResultRefusal::ResultExists { .. } => None,
+            ResultRefusal::Retest(r) => r.problem(),
+            ResultRefusal::InvestigationRequired { .. } => Some(P::InvestigationRequired),
+            ResultRefusal::UnknownDeviation(id) => Some(P::UnknownDeviation { id: *id }),
+        }
+    }
+}
+
 /// A retest references the result it supersedes, of the same test, which nothing has
 /// superseded yet, and gives a reason (the original result is never overwritten: EU GMP
 /// Ch. 6.35, OOS investigations).

@@ -56,6 +56,8 @@ pub struct WrongMeaning {
     pub expected: SignatureMeaning,
 }
 
+impl crate::problem::Explain for WrongMeaning {}
+
 /// Checks that `meaning` is the one `transition` is signed with.
 pub fn check_meaning(
     transition: Transition,

@@ -184,9 +184,7 @@ impl Specification {
                 }
                 let word = normalise_word(value);
                 if word.is_empty() {
-                    return Err(QcRefusal::InvalidValue(
-                        "a categorical result needs a value".into(),
-                    ));
+                    return Err(QcRefusal::InvalidValue(crate::problem::Problem::Empty));
                 }
                 if !spec.values.is_empty() && !spec.values.iter().any(|v| normalise_word(v) == word)
                 {
@@ -244,10 +242,28 @@ pub enum QcRefusal {
     #[error("unit must be '{expected}' for this test, not '{got}'")]
     UnitMismatch { expected: String, got: String },
     #[error("{0}")]
-    InvalidValue(String),
+    InvalidValue(crate::problem::Problem),
     /// A categorical result outside the values its specification lists.
     #[error("'{value}' is not one of this test's values: {}", values.join(", "))]
     NotAmongValues { value: String, values: Vec<String> },
+}
+
+impl crate::problem::Explain for QcRefusal {
+    fn problem(&self) -> Option<crate::problem::Problem> {
+        use crate::problem::Problem as P;
+        match self {
+            QcRefusal::UnknownTest(test) => Some(P::UnknownTest { test: test.clone() }),
+            QcRefusal::UnitMismatch { expected, got } => Some(P::UnitMismatch {
+                expected: expected.clone(),
+                got: got.clone(),
+            }),
+            QcRefusal::InvalidValue(problem) => Some(problem.clone()),
+            QcRefusal::NotAmongValues { value, values } => Some(P::NotOneOf {
+                text: value.clone(),
+                values: values.clone(),
+            }),
+        }
+    }
 }
 
 impl QcRefusal {
@@ -290,7 +306,7 @@ pub struct NumericReading {
 }
 
 impl NumericReading {
-    pub fn parse(raw: &str) -> Result<Self, String> {
+    pub fn parse(raw: &str) -> Result<Self, crate::problem::Problem> {
         let s = raw.trim();
         let (qualifier, rest) = [
             ("<=", Qualifier::AtMost),

@@ -6,18 +6,24 @@ use std::fmt;
 use rust_decimal::Decimal;
 use serde::Serialize;
 
-/// One invalid field: the `{field, message}` of the API's `validation_failed` details.
+pub use crate::problem::{Explain, Problem};
+
+/// One invalid field: the `{field, message, problem}` of the API's `validation_failed`
+/// details; `problem` is the refusal as data, for a page to say in its language.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FieldError {
     pub field: String,
     pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub problem: Option<Problem>,
 }
 
 impl FieldError {
-    pub fn new(field: impl Into<String>, message: impl fmt::Display) -> Self {
+    pub fn new(field: impl Into<String>, message: impl Explain) -> Self {
         Self {
             field: field.into(),
             message: message.to_string(),
+            problem: message.problem(),
         }
     }
 }
@@ -51,7 +57,7 @@ pub struct Fields {
 
 impl Fields {
     /// Keeps the value, or records the error under `field`.
-    pub fn check<T, E: fmt::Display>(&mut self, field: &str, parsed: Result<T, E>) -> Option<T> {
+    pub fn check<T, E: Explain>(&mut self, field: &str, parsed: Result<T, E>) -> Option<T> {
         match parsed {
             Ok(value) => Some(value),
             Err(e) => {
@@ -62,7 +68,7 @@ impl Fields {
     }
 
     /// Like [`Fields::check`] for an optional input: `None` stays `Some(None)`.
-    pub fn check_opt<T, E: fmt::Display, I>(
+    pub fn check_opt<T, E: Explain, I>(
         &mut self,
         field: &str,
         input: Option<I>,
@@ -74,12 +80,12 @@ impl Fields {
         }
     }
 
-    pub fn push(&mut self, field: &str, message: impl fmt::Display) {
+    pub fn push(&mut self, field: &str, message: impl Explain) {
         self.errors.push(FieldError::new(field, message));
     }
 
     /// Records an error unless `ok`.
-    pub fn ensure(&mut self, ok: bool, field: &str, message: impl fmt::Display) {
+    pub fn ensure(&mut self, ok: bool, field: &str, message: impl Explain) {
         if !ok {
             self.push(field, message);
         }
@@ -100,25 +106,25 @@ impl Fields {
 
 /// A required free-text field: trimmed, non-empty, at most `max` characters, no control
 /// characters other than line breaks and tabs.
-pub fn text(raw: &str, max: usize) -> Result<String, String> {
+pub fn text(raw: &str, max: usize) -> Result<String, Problem> {
     let trimmed = raw.trim();
     if trimmed.is_empty() {
-        return Err("must not be empty".into());
+        return Err(Problem::Empty);
     }
     if trimmed.chars().count() > max {
-        return Err(format!("must be at most {max} characters"));
+        return Err(Problem::TooLong { max });
     }
     if trimmed
         .chars()
         .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
     {
-        return Err("must not contain control characters".into());
+        return Err(Problem::ControlCharacters);
     }
     Ok(trimmed.to_owned())
 }
 
 /// An optional free-text field: blank means absent.
-pub fn optional_text(raw: Option<&str>, max: usize) -> Result<Option<String>, String> {
+pub fn optional_text(raw: Option<&str>, max: usize) -> Result<Option<String>, Problem> {
     match raw.map(str::trim) {
         None | Some("") => Ok(None),
         Some(s) => text(s, max).map(Some),
@@ -127,7 +133,7 @@ pub fn optional_text(raw: Option<&str>, max: usize) -> Result<Option<String>, St
 
 /// Parses an exact decimal written with a decimal point (the API's and the export's form).
 /// Scientific notation is accepted (`1.25E+8`): cell counts are often written so.
-pub fn decimal(raw: &str) -> Result<Decimal, String> {
+pub fn decimal(raw: &str) -> Result<Decimal, Problem> {
     let s = raw.trim();
     let parsed = if s.contains(['e', 'E']) {
         Decimal::from_scientific(s)
@@ -136,7 +142,7 @@ pub fn decimal(raw: &str) -> Result<Decimal, String> {
     };
     parsed
         .map(|d| d.normalize())
-        .map_err(|_| format!("'{s}' is not a decimal number"))
+        .map_err(|_| Problem::NotDecimal { text: s.to_owned() })
 }
 
 #[cfg(test)]
@@ -167,7 +173,10 @@ mod tests {
     #[test]
     fn fields_collects_every_error() {
         let mut f = Fields::default();
-        assert_eq!(f.check::<u32, _>("a", "x".parse::<u32>()), None);
+        assert_eq!(
+            f.check::<u32, _>("a", "x".parse::<u32>().map_err(|e| e.to_string())),
+            None
+        );
         f.ensure(false, "b", "is wrong");
         f.ensure(true, "c", "never");
         let errors = f.finish().unwrap_err().0;

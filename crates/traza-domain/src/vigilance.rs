@@ -59,12 +59,16 @@ pub fn check_report(
     f.ensure(
         reported_on >= administered_on,
         "reported_on",
-        format_args!("a reaction is reported on or after its administration ({administered_on})"),
+        crate::problem::Problem::BeforeDate {
+            date: administered_on.to_string(),
+        },
     );
     f.ensure(
         reported_on <= today,
         "reported_on",
-        format_args!("reported_on must not be after today ({today})"),
+        crate::problem::Problem::AfterToday {
+            today: today.to_string(),
+        },
     );
     let description = f.check("description", text(description, TEXT_MAX));
     f.finish()?;
@@ -77,7 +81,7 @@ pub enum CloseRefusal {
     #[error("the reaction report is already closed")]
     AlreadyClosed,
     #[error("conclusion: {0}")]
-    Conclusion(String),
+    Conclusion(crate::problem::Problem),
 }
 
 /// Checks that an open report may be closed with `conclusion`; returns it trimmed.

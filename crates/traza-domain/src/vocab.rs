@@ -10,6 +10,15 @@ pub struct UnknownValue {
     pub expected: &'static [&'static str],
 }
 
+impl crate::problem::Explain for UnknownValue {
+    fn problem(&self) -> Option<crate::problem::Problem> {
+        Some(crate::problem::Problem::NotOneOf {
+            text: self.value.clone(),
+            values: self.expected.iter().map(|v| (*v).to_owned()).collect(),
+        })
+    }
+}
+
 macro_rules! vocabulary {
     ($(#[$meta:meta])* $name:ident, $kind:literal { $($(#[$vmeta:meta])* $variant:ident => $text:literal),+ $(,)? }) => {
         $(#[$meta])*

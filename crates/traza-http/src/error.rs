@@ -70,15 +70,11 @@ impl ApiError {
         Self::new(StatusCode::BAD_REQUEST, ErrorCode::BadRequest, message)
     }
 
-    pub fn validation(field: &str, message: impl std::fmt::Display) -> Self {
-        Self::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            ErrorCode::ValidationFailed,
-            "some fields are invalid",
-        )
-        .with_details(vec![
-            json!({"field": field, "message": message.to_string()}),
-        ])
+    pub fn validation(field: &str, message: impl traza_domain::validation::Explain) -> Self {
+        traza_domain::validation::FieldErrors(vec![traza_domain::validation::FieldError::new(
+            field, message,
+        )])
+        .into()
     }
 
     pub fn internal(detail: impl Into<String>) -> Self {
@@ -101,7 +97,7 @@ impl From<traza_domain::validation::FieldErrors> for ApiError {
         )
         .with_details(
             e.0.iter()
-                .map(|f| json!({"field": f.field, "message": f.message}))
+                .map(|f| serde_json::to_value(f).unwrap_or_else(|_| json!({"field": f.field})))
                 .collect(),
         )
     }

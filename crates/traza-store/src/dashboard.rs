@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use chrono::Utc;
+use chrono::{NaiveDate, Utc};
 use sea_orm::{ConnectionTrait, DbBackend, Statement, Value};
 use serde::Serialize;
 use traza_domain::access::{Action, Actor};
@@ -74,24 +74,49 @@ fn lead_time(histogram: &BTreeMap<i64, i64>) -> LeadTime {
 }
 
 impl Store {
-    /// The dashboard over the batches the actor may read.
-    pub async fn dashboard(&self, actor: &Actor) -> Result<Dashboard, StoreError> {
+    /// The dashboard over the batches the actor may read whose manufacture started within
+    /// `from..=to` (either end open). This month's capacity is always this month's.
+    pub async fn dashboard(
+        &self,
+        actor: &Actor,
+        from: Option<NaiveDate>,
+        to: Option<NaiveDate>,
+    ) -> Result<Dashboard, StoreError> {
         actor.may(Action::ReadBatches)?;
         let scope = actor.scope();
         let backend = self.db.get_database_backend();
         let query = |sql: &str, values: Vec<Value>| {
             Statement::from_sql_and_values(backend, numbered(backend, sql), values)
         };
+        // The date range as a condition on `{alias}manufacturing_start`, and its values.
+        let range = |alias: &str| {
+            let mut sql = String::from("1 = 1");
+            let mut values: Vec<Value> = Vec::new();
+            if let Some(d) = from {
+                sql.push_str(&format!(" AND {alias}manufacturing_start >= ?"));
+                values.push(d.into());
+            }
+            if let Some(d) = to {
+                sql.push_str(&format!(" AND {alias}manufacturing_start <= ?"));
+                values.push(d.into());
+            }
+            (sql, values)
+        };
 
         let mut by_status = Vec::new();
         for row in self
             .db
-            .query_all_raw(query(
-                "SELECT lab_code, product_code, status, COUNT(*) AS n FROM batches \
-                 GROUP BY lab_code, product_code, status \
-                 ORDER BY lab_code, product_code, status",
-                vec![],
-            ))
+            .query_all_raw({
+                let (within, values) = range("");
+                query(
+                    &format!(
+                        "SELECT lab_code, product_code, status, COUNT(*) AS n FROM batches \
+                         WHERE {within} GROUP BY lab_code, product_code, status \
+                         ORDER BY lab_code, product_code, status"
+                    ),
+                    values,
+                )
+            })
             .await?
         {
             let lab_code: String = row.try_get("", "lab_code")?;
@@ -113,14 +138,18 @@ impl Store {
         let mut lab_days: BTreeMap<String, BTreeMap<i64, i64>> = BTreeMap::new();
         for row in self
             .db
-            .query_all_raw(query(
-                &format!(
-                    "SELECT lab_code, {days} AS days, COUNT(*) AS n FROM batches \
-                     WHERE status = 'released' AND release_date IS NOT NULL \
-                     AND manufacturing_end IS NOT NULL GROUP BY lab_code, {days}"
-                ),
-                vec![],
-            ))
+            .query_all_raw({
+                let (within, values) = range("");
+                query(
+                    &format!(
+                        "SELECT lab_code, {days} AS days, COUNT(*) AS n FROM batches \
+                         WHERE status = 'released' AND release_date IS NOT NULL \
+                         AND manufacturing_end IS NOT NULL AND {within} \
+                         GROUP BY lab_code, {days}"
+                    ),
+                    values,
+                )
+            })
             .await?
         {
             let lab_code: String = row.try_get("", "lab_code")?;
@@ -139,12 +168,18 @@ impl Store {
         let mut qc: BTreeMap<String, (i64, i64)> = BTreeMap::new();
         for row in self
             .db
-            .query_all_raw(query(
-                "SELECT b.lab_code AS lab_code, COUNT(*) AS n, \
-                 SUM(CASE WHEN q.outcome = 'fail' THEN 1 ELSE 0 END) AS failed \
-                 FROM qc_results q JOIN batches b ON b.id = q.batch_id GROUP BY b.lab_code",
-                vec![],
-            ))
+            .query_all_raw({
+                let (within, values) = range("b.");
+                query(
+                    &format!(
+                        "SELECT b.lab_code AS lab_code, COUNT(*) AS n, \
+                         SUM(CASE WHEN q.outcome = 'fail' THEN 1 ELSE 0 END) AS failed \
+                         FROM qc_results q JOIN batches b ON b.id = q.batch_id \
+                         WHERE {within} GROUP BY b.lab_code"
+                    ),
+                    values,
+                )
+            })
             .await?
         {
             let lab_code: String = row.try_get("", "lab_code")?;

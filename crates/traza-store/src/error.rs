@@ -91,7 +91,7 @@ impl StoreError {
         }
     }
 
-    pub fn invalid(field: &str, message: impl std::fmt::Display) -> Self {
+    pub fn invalid(field: &str, message: impl traza_domain::validation::Explain) -> Self {
         StoreError::Invalid(FieldErrors(vec![FieldError::new(field, message)]))
     }
 

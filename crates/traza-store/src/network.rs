@@ -1,6 +1,7 @@
 //! Laboratories, products with versioned specifications, and assignments.
 
 use std::collections::BTreeSet;
+use traza_domain::validation::Problem;
 
 use chrono::NaiveDate;
 use sea_orm::{
@@ -159,13 +160,13 @@ fn check_product_text(p: &Product) -> Result<(), StoreError> {
         "must be between 1 and 36500",
     );
     for (field, words) in [("indications", &p.indications), ("keywords", &p.keywords)] {
-        f.ensure(words.len() <= 40, field, "at most 40 words");
+        f.ensure(words.len() <= 40, field, Problem::TooManyWords { max: 40 });
         f.ensure(
             words
                 .iter()
                 .all(|w| !w.trim().is_empty() && w.chars().count() <= 80),
             field,
-            "each must be a word or phrase of 1 to 80 characters",
+            Problem::WordTooLong { max: 80 },
         );
     }
     f.finish()?;

@@ -324,6 +324,33 @@ impl Store {
         Ok(after)
     }
 
+    /// The active QA people of `lab` (usernames): who may certify its batches before the
+    /// four-eyes rule takes out those who took part in one. Asked by QA of that laboratory,
+    /// to know whether anyone else could sign.
+    pub async fn qa_of_lab(
+        &self,
+        actor: &Actor,
+        lab: &LabCode,
+    ) -> Result<BTreeSet<String>, StoreError> {
+        actor.may_in_lab(Action::Release, lab)?;
+        let members: Vec<String> = user_labs::Entity::find()
+            .filter(user_labs::Column::LabCode.eq(lab.as_str()))
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(|m| m.username)
+            .collect();
+        Ok(users::Entity::find()
+            .filter(users::Column::Username.is_in(members))
+            .filter(users::Column::Role.eq(Role::Qa.as_str()))
+            .filter(users::Column::Active.eq(true))
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(|u| u.username)
+            .collect())
+    }
+
     pub async fn list_users(&self, actor: &Actor) -> Result<Vec<UserView>, StoreError> {
         actor.may(Action::ManageUsers)?;
         let all = users::Entity::find()

@@ -208,6 +208,30 @@ macro_rules! canonical_string {
 pub(super) use canonical_string;
 
 /// Inputs and helpers the tests of several families share.
+impl crate::problem::Explain for CodeError {
+    fn problem(&self) -> Option<crate::problem::Problem> {
+        use crate::problem::Problem as P;
+        Some(match self {
+            CodeError::Empty { .. } => P::Empty,
+            CodeError::TooShort { min, .. } => P::CodeTooShort { min: *min },
+            CodeError::TooLong { max, .. } => P::CodeTooLong { max: *max },
+            CodeError::InvalidCharacter { ch, position, .. } => P::CodeCharacter {
+                ch: ch.to_string(),
+                position: *position,
+            },
+            CodeError::InvalidLength { expected, .. } => P::CodeLength {
+                expected: (*expected).to_owned(),
+            },
+            CodeError::TrialIdFormat { .. } => P::TrialIdFormat,
+            CodeError::TrialIdYear { year } => P::TrialIdYear { year: *year },
+            CodeError::DinCheckCharacter { .. }
+            | CodeError::DinFlagChecksum { .. }
+            | CodeError::SecLength { .. }
+            | CodeError::SecField { .. } => return None,
+        })
+    }
+}
+
 #[cfg(test)]
 pub(super) mod test_support {
     use super::CodeError;

@@ -60,6 +60,15 @@ impl fmt::Display for TextEncoding {
 #[error("'{0}' is not an encoding Traza reads; use utf-8 or windows-1252")]
 pub struct UnknownEncoding(pub String);
 
+impl crate::problem::Explain for UnknownEncoding {
+    fn problem(&self) -> Option<crate::problem::Problem> {
+        Some(crate::problem::Problem::NotOneOf {
+            text: self.0.clone(),
+            values: vec!["utf-8".into(), "windows-1252".into()],
+        })
+    }
+}
+
 /// Accepts, ignoring case: `utf-8`, `utf8`; `windows-1252`, `cp1252`, `latin1`, `iso-8859-1`.
 /// The Latin-1 names mean Windows-1252, as they do in every browser (WHATWG Encoding
 /// Standard): files labelled Latin-1 by Windows software are Windows-1252, and the two differ

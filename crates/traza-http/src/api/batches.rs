@@ -273,6 +273,8 @@ fn batch_filter(q: BatchQuery) -> Result<BatchFilter, ApiError> {
         from: q.from,
         to: q.to,
         cursor: q.cursor,
+        failed_qc: false,
+        newer_than: None,
         limit: q.limit.unwrap_or(50),
     };
     f.finish()?;
@@ -329,7 +331,7 @@ pub struct CorrectBatchRequest {
     notes: Option<Option<String>>,
 }
 
-fn nullable_field<T, E: std::fmt::Display>(
+fn nullable_field<T, E: traza_domain::validation::Explain>(
     f: &mut Fields,
     field: &str,
     raw: Option<Option<String>>,

@@ -5,16 +5,43 @@
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
-use fluent_bundle::{FluentBundle, FluentResource};
+use fluent_bundle::concurrent::FluentBundle;
+use fluent_bundle::resolver::ResolverError;
+use fluent_bundle::resolver::errors::ReferenceKind;
+use fluent_bundle::{FluentArgs, FluentError, FluentResource};
 
 use super::Lang;
 
-const ES: &str = include_str!("../../locales/es.ftl");
-const EN: &str = include_str!("../../locales/en.ftl");
+/// One catalogue per language, kept in several files by part of the site (`locales/es.ftl`,
+/// then `locales/es/<part>.ftl`); a message id may appear in one file only.
+macro_rules! catalogue {
+    ($lang:literal: $($part:literal),*) => {
+        concat!(
+            include_str!(concat!("../../locales/", $lang, ".ftl")),
+            $("\n", include_str!(concat!("../../locales/", $lang, "/", $part, ".ftl")),)*
+        )
+    };
+}
 
-/// Every message of one catalogue, formatted.
+const ES: &str = catalogue!("es": "users", "import", "network");
+const EN: &str = catalogue!("en": "users", "import", "network");
+
+/// Every message of one catalogue: those without arguments formatted once, and the bundle for
+/// those with arguments (`problem-not-decimal = '{ $text }' no es un número`).
 struct Catalogue {
     messages: HashMap<String, String>,
+    bundle: Option<FluentBundle<FluentResource>>,
+}
+
+/// True when every error is a variable the formatting was not given: a message with
+/// arguments, formatted later by [`format`].
+fn only_missing_arguments(errors: &[FluentError]) -> bool {
+    errors.iter().all(|e| {
+        matches!(
+            e,
+            FluentError::ResolverError(ResolverError::Reference(ReferenceKind::Variable { .. }))
+        )
+    })
 }
 
 impl Catalogue {
@@ -26,7 +53,7 @@ impl Catalogue {
         let lang = locale
             .parse::<unic_langid::LanguageIdentifier>()
             .map_err(|e| format!("{locale}: {e}"))?;
-        let mut bundle = FluentBundle::new(vec![lang]);
+        let mut bundle = FluentBundle::new_concurrent(vec![lang]);
         // Plain text into HTML: no Unicode isolation marks around placeables.
         bundle.set_use_isolating(false);
         let ids: Vec<String> = resource
@@ -47,12 +74,16 @@ impl Catalogue {
                 .ok_or_else(|| format!("{locale}.ftl: message {id} has no value"))?;
             let mut errors = Vec::new();
             let text = bundle.format_pattern(pattern, None, &mut errors);
-            if !errors.is_empty() {
+            if errors.is_empty() {
+                messages.insert(id, text.into_owned());
+            } else if !only_missing_arguments(&errors) {
                 return Err(format!("{locale}.ftl: message {id}: {errors:?}"));
             }
-            messages.insert(id, text.into_owned());
         }
-        Ok(Catalogue { messages })
+        Ok(Catalogue {
+            messages,
+            bundle: Some(bundle),
+        })
     }
 }
 
@@ -62,6 +93,7 @@ static CATALOGUES: LazyLock<[Catalogue; 2]> = LazyLock::new(|| {
             tracing::error!("message catalogue unusable: {e}");
             Catalogue {
                 messages: HashMap::new(),
+                bundle: None,
             }
         })
     };
@@ -75,11 +107,29 @@ pub(super) fn text(lang: Lang, key: &'static str) -> &'static str {
 
 /// The text of a key made at run time (`value-negative`), if the catalogue has it.
 pub(super) fn lookup(lang: Lang, key: &str) -> Option<&'static str> {
-    let catalogue: &'static Catalogue = &CATALOGUES[match lang {
+    let catalogue: &'static Catalogue = &CATALOGUES[index(lang)];
+    catalogue.messages.get(key).map(String::as_str)
+}
+
+/// The text of a message with arguments (`key`, then each `(name, value)`), if the catalogue
+/// has it and it formats.
+pub(super) fn format(lang: Lang, key: &str, args: &[(&str, String)]) -> Option<String> {
+    let bundle = CATALOGUES[index(lang)].bundle.as_ref()?;
+    let pattern = bundle.get_message(key)?.value()?;
+    let mut fluent_args = FluentArgs::new();
+    for (name, value) in args {
+        fluent_args.set(*name, value.clone());
+    }
+    let mut errors = Vec::new();
+    let text = bundle.format_pattern(pattern, Some(&fluent_args), &mut errors);
+    errors.is_empty().then(|| text.into_owned())
+}
+
+fn index(lang: Lang) -> usize {
+    match lang {
         Lang::Es => 0,
         Lang::En => 1,
-    }];
-    catalogue.messages.get(key).map(String::as_str)
+    }
 }
 
 #[cfg(test)]
@@ -87,11 +137,16 @@ mod tests {
     use super::*;
     use std::collections::BTreeSet;
 
+    /// Every message id of a catalogue, which must load.
     fn keys(source: &str, locale: &str) -> BTreeSet<String> {
-        Catalogue::load(locale, source)
-            .unwrap_or_else(|e| panic!("{e}"))
-            .messages
-            .into_keys()
+        Catalogue::load(locale, source).unwrap_or_else(|e| panic!("{e}"));
+        FluentResource::try_new(source.to_owned())
+            .unwrap_or_else(|_| panic!("{locale} parses"))
+            .entries()
+            .filter_map(|entry| match entry {
+                fluent_syntax::ast::Entry::Message(m) => Some(m.id.name.to_owned()),
+                _ => None,
+            })
             .collect()
     }
 

@@ -13,6 +13,7 @@ mod fmt;
 mod holds;
 mod i18n;
 mod pages;
+mod problems;
 mod registry;
 mod scripts;
 mod style;
@@ -228,6 +229,9 @@ fn nav(l: Lang, actor: &Actor) -> Vec<(&'static str, &'static str)> {
     }
     items.push(("/trazabilidad", l.t("traceability")));
     items.push(("/vigilancia", l.t("vigilance")));
+    if actor.may(traza_domain::access::Action::ManageUsers).is_ok() {
+        items.push(("/usuarios", l.t("users-title")));
+    }
     items
 }
 
@@ -397,8 +401,19 @@ fn error_title(l: Lang, code: ErrorCode) -> &'static str {
 pub(crate) fn audit_what(l: Lang, e: &traza_store::StoredAuditEvent) -> Markup {
     let key = format!("action-{}", e.action.replace(['.', '_'], "-"));
     let action = i18n::lookup(l, &key).map_or_else(|| e.action.clone(), str::to_owned);
-    let shown = |v: &Value| match v {
-        Value::String(s) => s.clone(),
+    // A status or an outcome in words; other values as they are.
+    let shown = |k: &str, v: &Value| match v {
+        Value::String(s) => match k {
+            "status" => s
+                .parse::<traza_domain::vocab::BatchStatus>()
+                .map_or_else(|_| s.clone(), |st| widgets::status_name(l, st).to_owned()),
+            "outcome" => match s.as_str() {
+                "pass" => l.t("pass").to_owned(),
+                "fail" => l.t("fail").to_owned(),
+                _ => s.clone(),
+            },
+            _ => s.clone(),
+        },
         Value::Null => "—".to_owned(),
         other => other.to_string(),
     };
@@ -413,8 +428,8 @@ pub(crate) fn audit_what(l: Lang, e: &traza_store::StoredAuditEvent) -> Markup {
                     lines.push(format!(
                         "{}: {} → {}",
                         field_label(l, k),
-                        shown(old),
-                        shown(new)
+                        shown(k, old),
+                        shown(k, new)
                     ));
                 }
             }
@@ -430,7 +445,7 @@ pub(crate) fn audit_what(l: Lang, e: &traza_store::StoredAuditEvent) -> Markup {
                 "resolution",
             ] {
                 if let Some(v) = after.get(k) {
-                    lines.push(format!("{}: {}", field_label(l, k), shown(v)));
+                    lines.push(format!("{}: {}", field_label(l, k), shown(k, v)));
                 }
             }
         }
@@ -521,6 +536,8 @@ fn field_label(l: Lang, field: &str) -> &str {
         "imputability" => "imputability",
         "conclusion" => "conclusion",
         "confirmar" => "field-confirmation",
+        "outcome" => "outcome",
+        "status" => "status",
         _ => return field,
     };
     l.t(key)
@@ -538,7 +555,15 @@ fn detail_text(l: Lang, d: &Value) -> String {
         };
     }
     if let Some(field) = d["field"].as_str() {
-        return format!("{}: {message}", field_label(l, field));
+        let said =
+            serde_json::from_value::<traza_domain::validation::Problem>(d["problem"].clone())
+                .ok()
+                .and_then(|p| problems::problem_text(l, &p));
+        return format!(
+            "{}: {}",
+            field_label(l, field),
+            said.as_deref().unwrap_or(message)
+        );
     }
     if let Some(version) = d["current_version"].as_i64() {
         return format!("{} {version}.", l.t("conflict-current-version"));

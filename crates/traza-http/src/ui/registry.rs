@@ -5,9 +5,11 @@ use axum::http::{HeaderMap, header};
 use axum::response::{Html, IntoResponse, Response};
 use maud::{Markup, html};
 use serde::Deserialize;
-use traza_domain::vocab::AccessRoute;
+use traza_domain::codes::{TrialId, TrialIdKind};
+use traza_domain::vocab::{AccessRoute, AtmpClass, Origin};
 use traza_store::PublicTherapy;
 
+use super::widgets::origin_name;
 use super::{Lang, page, store_error};
 use crate::AppState;
 
@@ -33,15 +35,67 @@ fn route_text(l: Lang, r: AccessRoute) -> (&'static str, &'static str) {
     }
 }
 
+/// An ATMP class (Regulation (EC) 1394/2007 Art. 2) in the page's language. Shared with the
+/// network pages, which reach this module and not the other way round.
+pub(super) fn class_name(l: Lang, c: AtmpClass) -> &'static str {
+    match c {
+        AtmpClass::SomaticCellTherapy => l.t("net-class-somatic-cell-therapy"),
+        AtmpClass::TissueEngineered => l.t("net-class-tissue-engineered"),
+        AtmpClass::GeneTherapy => l.t("net-class-gene-therapy"),
+        AtmpClass::Combined => l.t("net-class-combined"),
+    }
+}
+
+/// The public EU register's page of a clinical trial: CTIS (Regulation (EU) No 536/2014) for
+/// an EU CT number, the EU Clinical Trials Register for an older EudraCT number (Directive
+/// 2001/20/EC); `None` for anything else, shown as plain text. The id must be one the domain
+/// accepts (`TrialId`: the EU CT sequence starts with 5, the year is plausible), so a link
+/// never sends a patient to another trial's search.
+pub(crate) fn trial_register_url(id: &str) -> Option<String> {
+    let id = TrialId::parse(id.trim()).ok()?;
+    // The id is digits and hyphens only: nothing to escape in a query.
+    Some(match id.kind() {
+        TrialIdKind::EuCt => format!(
+            "https://euclinicaltrials.eu/search-for-clinical-trials/?lang=en&EUCT={}",
+            id.as_str()
+        ),
+        TrialIdKind::EudraCt => format!(
+            "https://www.clinicaltrialsregister.eu/ctr-search/search?query={}",
+            id.as_str()
+        ),
+    })
+}
+
+/// A trial id (or any authorisation reference) as a page shows it: linked to the public EU
+/// register when it is a trial id, else as it is.
+pub(super) fn trial_link(l: Lang, id: &str) -> Markup {
+    html! {
+        @if let Some(url) = trial_register_url(id) {
+            a href=(url) rel="external noopener noreferrer" title=(l.t("net-open-in-the-eu-register")) { code { (id.trim()) } }
+        } @else {
+            code { (id) }
+        }
+    }
+}
+
 fn therapy(l: Lang, t: &PublicTherapy) -> Markup {
+    // The registry carries the stored words; one it does not know shows as stored.
+    let class = t
+        .atmp_class
+        .parse::<AtmpClass>()
+        .map_or(t.atmp_class.as_str(), |c| class_name(l, c));
+    let origin = t
+        .origin
+        .parse::<Origin>()
+        .map_or(t.origin.as_str(), |o| origin_name(l, o));
     html! {
         article.card {
             h2 { (t.name) }
-            p.hint { (t.atmp_class) " · " (t.origin) " · " (l.t("updated-on")) " " (l.date(t.last_changed.date_naive())) }
+            p.hint { (class) " · " (origin) " · " (l.t("updated-on")) " " (l.date(t.last_changed.date_naive())) }
             ul {
                 @for s in &t.sites {
                     li { strong { (s.laboratory) } " (" (s.city) ") — " (route_text(l, s.access_route).0)
-                        @if let Some(id) = &s.trial_id { " · " (l.t("trial")) " " code { (id) } } }
+                        @if let Some(id) = &s.trial_id { " · " (l.t("trial")) " " (trial_link(l, id)) } }
                 }
             }
         }
@@ -115,4 +169,77 @@ pub async fn registro(
         html,
     )
         .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_eu_ct_number_links_to_ctis() {
+        assert_eq!(
+            trial_register_url("2023-503817-22-00").as_deref(),
+            Some(
+                "https://euclinicaltrials.eu/search-for-clinical-trials/?lang=en&EUCT=2023-503817-22-00"
+            )
+        );
+        // Typed with a stray space, as an authorisation reference may be.
+        assert_eq!(
+            trial_register_url(" 2025-521904-13-00 ").as_deref(),
+            Some(
+                "https://euclinicaltrials.eu/search-for-clinical-trials/?lang=en&EUCT=2025-521904-13-00"
+            )
+        );
+    }
+
+    #[test]
+    fn a_eudract_number_links_to_the_eu_clinical_trials_register() {
+        assert_eq!(
+            trial_register_url("2015-001726-39").as_deref(),
+            Some("https://www.clinicaltrialsregister.eu/ctr-search/search?query=2015-001726-39")
+        );
+    }
+
+    #[test]
+    fn anything_else_is_not_linked() {
+        for not_a_trial in [
+            "",
+            "AEMPS/UC/2018/0412",
+            "AEMPS/MTA-FNI/2024/007",
+            // The shape without the EU CT sequence's leading 5, or of a wrong length.
+            "2023-103817-22-00",
+            "2015-001726-3",
+            "2015-001726-399",
+            // An impossible year; letters where digits go; something appended.
+            "1994-001726-39",
+            "2015-00172A-39",
+            "2015-001726-39&x=1",
+            "https://evil.example/2015-001726-39",
+        ] {
+            assert_eq!(trial_register_url(not_a_trial), None, "{not_a_trial:?}");
+        }
+    }
+
+    #[test]
+    fn a_trial_id_shows_as_a_link_and_anything_else_as_text() {
+        let linked = trial_link(Lang::Es, "2015-001726-39").into_string();
+        assert!(
+            linked.contains(r#"href="https://www.clinicaltrialsregister.eu/ctr-search/search?query=2015-001726-39""#),
+            "{linked}"
+        );
+        let plain = trial_link(Lang::Es, "AEMPS/UC/2018/0412").into_string();
+        assert_eq!(plain, "<code>AEMPS/UC/2018/0412</code>");
+    }
+
+    #[test]
+    fn classes_read_as_words_in_both_languages() {
+        assert_eq!(
+            class_name(Lang::Es, AtmpClass::TissueEngineered),
+            "Ingeniería tisular"
+        );
+        assert_eq!(
+            class_name(Lang::En, AtmpClass::SomaticCellTherapy),
+            "Somatic cell therapy"
+        );
+    }
 }

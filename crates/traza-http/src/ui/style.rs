@@ -56,10 +56,13 @@ ol.timeline li::before { content:""; position:absolute; left:-8px; top:12px; wid
 .signature { border-left:4px solid var(--ok); }
 dl.facts { display:grid; grid-template-columns: max-content 1fr; gap: 4px 16px; margin:0; }
 dl.facts dt { color:var(--muted); } dl.facts dd { margin:0; }
-svg text { font: 13px system-ui, sans-serif; fill: var(--ink); }
-svg.chart { max-width:640px; width:100%; }
-.pager { margin-top: 12px; }
+figure.bars { margin:0; } figure.bars ul { list-style:none; padding:0; margin:8px 0 0; }
+.bar-row { display:grid; grid-template-columns: minmax(5rem, max-content) minmax(4rem, 1fr) max-content; gap:4px 10px; align-items:center; margin:6px 0; }
+.bar-track { display:block; height:1.1rem; background:#e8edf3; } .bar-fill { display:block; height:100%; background:var(--brand); }
+.bar-label { font-weight:600; overflow-wrap:anywhere; }
+.pager { margin-top: 12px; display:flex; gap:16px; }
 @media (max-width: 700px) { body { font-size:16px; } .who { margin-left:0; } }
+@media (max-width: 480px) { .bar-row { grid-template-columns: 1fr max-content; } .bar-track { grid-column: 1 / -1; grid-row: 2; } }
 "#;
 
 pub async fn css() -> impl IntoResponse {

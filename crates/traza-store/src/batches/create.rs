@@ -1,6 +1,7 @@
 //! Creating a batch: its number (generated in the laboratory's form) and its first record.
 
 use super::*;
+use traza_domain::validation::Problem;
 
 pub(super) async fn next_batch_number(
     w: &Write,
@@ -70,10 +71,10 @@ impl Store {
         let mut w = self.write_for(actor).await?;
         let lab = load_lab(&w.tx, new.lab_code.as_str())
             .await
-            .map_err(|_| StoreError::invalid("lab_code", "unknown laboratory"))?;
+            .map_err(|_| StoreError::invalid("lab_code", Problem::UnknownLab))?;
         let product = load_product(&w.tx, new.product_code.as_str())
             .await
-            .map_err(|_| StoreError::invalid("product_code", "unknown product"))?;
+            .map_err(|_| StoreError::invalid("product_code", Problem::UnknownProduct))?;
         let assignments = assignments_for(&w.tx, product.code.as_str(), lab.code.as_str()).await?;
         let start = new.fields.manufacturing_start;
         let (month_start, next_month, _) = traza_domain::batch::capacity_month(start);

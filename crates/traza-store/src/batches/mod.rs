@@ -132,7 +132,14 @@ pub struct BatchFilter {
     pub patient: Option<PatientCode>,
     pub from: Option<NaiveDate>,
     pub to: Option<NaiveDate>,
+    /// Only batches with a QC result out of specification (superseded ones count: the
+    /// dashboard's rate counts every result).
+    pub failed_qc: bool,
+    /// Older than this cursor (the next page).
     pub cursor: Option<String>,
+    /// Newer than this cursor, the nearest `limit` of them (the previous page); `cursor` is
+    /// then ignored.
+    pub newer_than: Option<String>,
     pub limit: u64,
 }
 
@@ -527,21 +534,33 @@ impl Store {
     ) -> Result<Page<Batch>, StoreError> {
         actor.may(Action::ReadBatches)?;
         let limit = filter.limit.clamp(1, 500);
-        let mut q = filtered(actor, filter);
-        if let Some(c) = &filter.cursor {
-            let before_id: i64 = c
-                .parse()
-                .map_err(|_| StoreError::invalid("cursor", "is not a cursor this server gave"))?;
-            q = q.filter(batches::Column::Id.lt(before_id));
-        }
-        let rows = q
-            .order_by_desc(batches::Column::Id)
-            .limit(limit + 1)
-            .all(&self.db)
-            .await?;
-        let next_cursor =
-            (rows.len() as u64 > limit).then(|| rows[limit as usize - 1].id.to_string());
-        let rows = &rows[..rows.len().min(limit as usize)];
+        let q = filtered(actor, filter);
+        let (rows, next_cursor) = if let Some(c) = &filter.newer_than {
+            // The previous page: the nearest newer rows, read upwards and turned round.
+            let mut rows = q
+                .filter(batches::Column::Id.gt(cursor_id(c)?))
+                .order_by_asc(batches::Column::Id)
+                .limit(limit)
+                .all(&self.db)
+                .await?;
+            rows.reverse();
+            let next = rows.last().map(|m| m.id.to_string());
+            (rows, next)
+        } else {
+            let q = match &filter.cursor {
+                Some(c) => q.filter(batches::Column::Id.lt(cursor_id(c)?)),
+                None => q,
+            };
+            let mut rows = q
+                .order_by_desc(batches::Column::Id)
+                .limit(limit + 1)
+                .all(&self.db)
+                .await?;
+            let next = (rows.len() as u64 > limit).then(|| rows[limit as usize - 1].id.to_string());
+            rows.truncate(limit as usize);
+            (rows, next)
+        };
+        let rows = &rows[..];
         let ids: Vec<i64> = rows.iter().map(|m| m.id).collect();
         let held = held_among(&self.db, &ids).await?;
         let items = rows
@@ -554,6 +573,59 @@ impl Store {
             })
             .collect::<Result<_, StoreError>>()?;
         Ok(Page { items, next_cursor })
+    }
+
+    /// The list cursor at the batch `number` (a page starting there goes back from it).
+    pub async fn batch_cursor(&self, actor: &Actor, number: &str) -> Result<String, StoreError> {
+        actor.may(Action::ReadBatches)?;
+        scope_filter(batches::Entity::find(), &actor.scope())
+            .filter(batches::Column::BatchNumber.eq(number))
+            .select_only()
+            .column(batches::Column::Id)
+            .into_tuple::<i64>()
+            .one(&self.db)
+            .await?
+            .map(|id| id.to_string())
+            .ok_or(StoreError::NotFound("batch"))
+    }
+
+    /// Whether a batch matching `filter` is newer than the one at `cursor`: the list then has
+    /// a previous page.
+    pub async fn has_newer_batches(
+        &self,
+        actor: &Actor,
+        filter: &BatchFilter,
+        cursor: &str,
+    ) -> Result<bool, StoreError> {
+        actor.may(Action::ReadBatches)?;
+        Ok(filtered(actor, filter)
+            .filter(batches::Column::Id.gt(cursor_id(cursor)?))
+            .select_only()
+            .column(batches::Column::Id)
+            .limit(1)
+            .into_tuple::<i64>()
+            .one(&self.db)
+            .await?
+            .is_some())
+    }
+
+    /// How many batches match `filter`, counted up to `cap` (`None` past it): a list says its
+    /// total without counting a million rows.
+    pub async fn count_batches(
+        &self,
+        actor: &Actor,
+        filter: &BatchFilter,
+        cap: u64,
+    ) -> Result<Option<u64>, StoreError> {
+        actor.may(Action::ReadBatches)?;
+        let ids = filtered(actor, filter)
+            .select_only()
+            .column(batches::Column::Id)
+            .limit(cap + 1)
+            .into_tuple::<i64>()
+            .all(&self.db)
+            .await?;
+        Ok((ids.len() as u64 <= cap).then_some(ids.len() as u64))
     }
 
     /// Writes the batches in scope that match `filter` as the import's CSV (SPEC §4 export),
@@ -636,7 +708,28 @@ fn filtered(actor: &Actor, filter: &BatchFilter) -> sea_orm::Select<batches::Ent
     if let Some(v) = filter.to {
         q = q.filter(batches::Column::ManufacturingStart.lte(v));
     }
+    if filter.failed_qc {
+        q = q.filter(
+            batches::Column::Id.in_subquery(
+                sea_orm::sea_query::Query::select()
+                    .column(qc_results::Column::BatchId)
+                    .from(qc_results::Entity)
+                    .and_where(
+                        qc_results::Column::Outcome
+                            .eq(traza_domain::vocab::QcOutcome::Fail.as_str()),
+                    )
+                    .to_owned(),
+            ),
+        );
+    }
     q
+}
+
+/// The batch id a list cursor stands for.
+fn cursor_id(cursor: &str) -> Result<i64, StoreError> {
+    cursor
+        .parse()
+        .map_err(|_| StoreError::invalid("cursor", "is not a cursor this server gave"))
 }
 
 mod create;

@@ -105,6 +105,16 @@ async fn render_batch(
     } else {
         Vec::new()
     };
+    // An imported batch says first where it came from (SPEC §4).
+    let notice = match super::imported::imported_section(state, s, &v, &audit).await {
+        Some(section) => Some(html! { @if let Some(n) = notice { (n) } (section) }),
+        None => notice,
+    };
+    // Four eyes: who else could certify, when the reader took part.
+    let notice = match super::release::other_signers(state, s, &v).await {
+        Some(signers) => Some(html! { @if let Some(n) = notice { (n) } (signers) }),
+        None => notice,
+    };
     let body = batch_body(s, &v, product.as_ref(), &audit, notice, typed, &pending);
     html_page_status(
         s,
@@ -177,13 +187,9 @@ fn batch_body(
             b.status,
             BatchStatus::InProduction | BatchStatus::Quarantine
         ))
-    .then(|| {
-        if took_part {
-            l.t("four-eyes-you-took-part")
-        } else {
-            l.t("four-eyes-warning")
-        }
-    });
+    .then_some(l.t("four-eyes-warning"))
+    // Once the reader took part, `release::other_signers` says who else could sign.
+    .filter(|_| !took_part);
     let open_reactions = v
         .reactions
         .iter()
@@ -247,7 +253,10 @@ fn batch_body(
         }
         section aria-labelledby="qc" {
             h2 #qc { (l.t("qc-results-against-the-specification")) }
-            @if let Some(p) = product { (qc_table(l, p.specification.tests(), &v.qc_results)) }
+            @if let Some(p) = product {
+                @if super::imported::is_imported(v) { (super::imported::imported_qc(l, v, p.specification.tests())) }
+                @else { (qc_table(l, p.specification.tests(), &v.qc_results)) }
+            }
             (holds::qc_history(l, &v.qc_results))
             @if open && may(Action::RecordBatchData) {
                 form #form-qc .card method="post" action={ "/lotes/" (n) "/qc" } {

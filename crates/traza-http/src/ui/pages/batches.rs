@@ -28,8 +28,15 @@ pub(super) struct ListQuery {
     hasta: Option<String>,
     /// A batch number, a donor code or a patient code.
     q: Option<String>,
+    /// `1`: only batches with a QC result out of specification (the dashboard links here).
+    fuera: Option<String>,
     cursor: Option<String>,
+    /// The previous page: batches newer than this cursor.
+    nuevos: Option<String>,
 }
+
+/// The list's total is counted up to this many batches, then said as "more than".
+const COUNT_CAP: u64 = 10_000;
 
 impl ListQuery {
     /// The list's filters as the store takes them (a code that does not parse matches none).
@@ -41,10 +48,28 @@ impl ListQuery {
             status: text(&self.estado).and_then(|c| c.parse().ok()),
             from: text(&self.desde).and_then(|d| d.parse().ok()),
             to: text(&self.hasta).and_then(|d| d.parse().ok()),
+            failed_qc: self.fuera.as_deref() == Some("1"),
             cursor: text(&self.cursor),
+            newer_than: text(&self.nuevos),
             limit: 50,
             ..Default::default()
         }
+    }
+
+    /// The filters (not the page) as `&name=value` pairs, for the links that keep them.
+    fn kept(&self) -> String {
+        [
+            ("estado", &self.estado),
+            ("producto", &self.producto),
+            ("laboratorio", &self.laboratorio),
+            ("desde", &self.desde),
+            ("hasta", &self.hasta),
+            ("q", &self.q),
+            ("fuera", &self.fuera),
+        ]
+        .into_iter()
+        .filter_map(|(k, v)| empty(v.clone()).map(|v| format!("&{k}={}", urlencode(&v))))
+        .collect()
     }
 }
 
@@ -59,6 +84,7 @@ pub(super) async fn export(
     }
     let filter = BatchFilter {
         cursor: None,
+        newer_than: None,
         ..q.filter()
     };
     crate::api::batches::export_response(&state, s.actor.clone(), filter)
@@ -125,30 +151,49 @@ pub(super) async fn batches(
         .list_products(&s.actor)
         .await
         .unwrap_or_default();
-    let keep = |k: &str, v: &Option<String>| {
-        v.as_ref()
-            .map(|v| format!("&{k}={}", urlencode(v)))
-            .unwrap_or_default()
+    let kept = q.kept();
+    let next = page_of
+        .next_cursor
+        .as_ref()
+        .map(|c| format!("/lotes?cursor={}{kept}", urlencode(c)));
+    // A previous page when a batch newer than this page's first one matches.
+    let whole = BatchFilter {
+        cursor: None,
+        newer_than: None,
+        ..filter.clone()
     };
-    let next = page_of.next_cursor.as_ref().map(|c| {
-        format!(
-            "/lotes?cursor={}{}{}{}{}{}",
-            urlencode(c),
-            keep("estado", &estado),
-            keep("producto", &producto),
-            keep("laboratorio", &laboratorio),
-            keep("desde", &desde),
-            keep("hasta", &hasta),
-        ) + &keep("q", &search)
-    });
-    let export = format!(
-        "/lotes/exportar.csv?x=1{}{}{}{}{}",
-        keep("estado", &estado),
-        keep("producto", &producto),
-        keep("laboratorio", &laboratorio),
-        keep("desde", &desde),
-        keep("hasta", &hasta)
-    );
+    let previous = match page_of.items.first() {
+        Some(first) if filter.cursor.is_some() || filter.newer_than.is_some() => {
+            let id = state
+                .store
+                .batch_cursor(&s.actor, first.batch_number.as_str())
+                .await
+                .ok();
+            match id {
+                Some(id)
+                    if state
+                        .store
+                        .has_newer_batches(&s.actor, &whole, &id)
+                        .await
+                        .unwrap_or(false) =>
+                {
+                    Some(format!("/lotes?nuevos={}{kept}", urlencode(&id)))
+                }
+                _ => None,
+            }
+        }
+        _ => None,
+    };
+    let total = if searchable {
+        state
+            .store
+            .count_batches(&s.actor, &whole, COUNT_CAP)
+            .await
+            .ok()
+    } else {
+        Some(Some(0))
+    };
+    let export = format!("/lotes/exportar.csv?x=1{kept}");
     let body = html! {
         form.filters method="get" action="/lotes" role="search" {
             div { label for="q" { (l.t("search-batch-donor-patient")) }
@@ -181,7 +226,15 @@ pub(super) async fn batches(
             @if labs.len() <= 1 { @if let Some(lab) = &laboratorio { input type="hidden" name="laboratorio" value=(lab); } }
             button type="submit" { (l.t("filter")) }
         }
-        p { a href=(export) download { (l.t("export-this-list-csv")) } }
+        p #total {
+            @match total {
+                Some(Some(n)) => { strong { (l.number(&n.to_string())) } " " (l.t("list-batches-total")) }
+                Some(None) => { (l.t("list-more-than")) " " strong { (l.number(&COUNT_CAP.to_string())) } " " (l.t("list-batches-total")) }
+                None => {}
+            }
+            @if q.fuera.as_deref() == Some("1") { " · " (l.t("list-with-failed-qc")) }
+            " · " a href=(export) download { (l.t("export-this-list-csv")) }
+        }
         @if page_of.items.is_empty() {
             p.muted { (l.t("no-batches-match")) }
         } @else {
@@ -204,8 +257,11 @@ pub(super) async fn batches(
                 }
             } }
         }
-        @if let Some(next) = next {
-            p.pager { a href=(next) { (l.t("next")) } }
+        @if previous.is_some() || next.is_some() {
+            p.pager {
+                @if let Some(previous) = previous { a rel="prev" href=(previous) { (l.t("previous")) } }
+                @if let Some(next) = next { a rel="next" href=(next) { (l.t("next")) } }
+            }
         }
     };
     html_page(&s, l.t("batches"), "/lotes", body)

@@ -9,7 +9,7 @@ use traza_store::{ImportReport, ImportRequest};
 use crate::AppState;
 use crate::ui::fmt::Lang;
 use crate::ui::widgets::{html_page, html_page_status};
-use crate::ui::{Session, page_error, store_error};
+use crate::ui::{Session, page_error, store_error, urlencode};
 
 fn import_form(s: &Session) -> Markup {
     let l = s.lang;
@@ -72,6 +72,87 @@ pub(super) struct TemplateQuery {
 pub(super) async fn import_page(s: Session) -> Response {
     let body = html! { (column_help(s.lang)) (import_form(&s)) };
     html_page(&s, s.lang.t("import-historical-batches"), "/importar", body)
+}
+
+/// The most batches the result links to; the count says how many more there are.
+const LINKED_BATCHES: usize = 50;
+/// The most rows looked up one by one to tell created from unchanged, when the file had both.
+const LOOKED_UP_ROWS: usize = 500;
+
+/// The numbers of the batches an import created, in the file's order: the first
+/// [`LINKED_BATCHES`]. The report counts them; their numbers are read again from the file
+/// (still on disk), and when some rows were `unchanged` each row's batch is looked up: it was
+/// created by this import when it points at this import and this line.
+async fn created_batches(
+    state: &AppState,
+    s: &Session,
+    path: &std::path::Path,
+    r: &ImportReport,
+) -> Vec<String> {
+    let Some(import_id) = r.import_id.filter(|_| !r.dry_run && r.created > 0) else {
+        return Vec::new();
+    };
+    let every_row_created = r.unchanged == 0;
+    let wanted = if every_row_created {
+        LINKED_BATCHES
+    } else {
+        LOOKED_UP_ROWS
+    };
+    let encoding = r
+        .encoding
+        .parse()
+        .unwrap_or(traza_domain::history::TextEncoding::Utf8);
+    let path = path.to_owned();
+    let rows = tokio::task::spawn_blocking(move || {
+        let file = std::fs::File::open(path).ok()?;
+        let mut reader =
+            traza_domain::history::HistoryReader::new(std::io::BufReader::new(file), encoding)
+                .ok()?;
+        let mut rows = Vec::new();
+        while rows.len() < wanted {
+            let Some(row) = reader.next_row() else { break };
+            if let Ok(h) = row.outcome {
+                rows.push((row.line, h.batch_number.as_str().to_owned()));
+            }
+        }
+        Some(rows)
+    })
+    .await
+    .ok()
+    .flatten()
+    .unwrap_or_default();
+    let mut created = Vec::new();
+    for (line, number) in rows {
+        if created.len() == LINKED_BATCHES {
+            break;
+        }
+        let ours = every_row_created
+            || state
+                .store
+                .get_batch(&s.actor, &number)
+                .await
+                .is_ok_and(|v| {
+                    v.batch.import_id == Some(import_id) && v.batch.import_line == Some(line)
+                });
+        if ours {
+            created.push(number);
+        }
+    }
+    created
+}
+
+fn created_view(l: Lang, r: &ImportReport, created: &[String]) -> Markup {
+    html! {
+        @if !created.is_empty() {
+            h2 #lotes-creados-titulo { (l.t("import-created-batches")) }
+            ul #lotes-creados aria-labelledby="lotes-creados-titulo" {
+                @for n in created { li { a href={ "/lotes/" (urlencode(n)) } { (n) } } }
+            }
+            @if (created.len() as u64) < r.created {
+                p.hint { (l.t("import-created-shown")) " " (created.len()) " / " (r.created) }
+            }
+        }
+    }
 }
 
 fn report_view(l: Lang, r: &ImportReport) -> Markup {
@@ -183,13 +264,19 @@ pub(super) async fn import(
         )
             .into_response();
     }
+    let created = created_batches(&state, &s, tmp.path(), &report).await;
     drop(tmp);
     let status = if report.accepted() {
         StatusCode::OK
     } else {
         StatusCode::UNPROCESSABLE_ENTITY
     };
-    let body = html! { (report_view(l, &report)) h2 { (l.t("another-file")) } (import_form(&s)) };
+    let body = html! {
+        (report_view(l, &report))
+        (created_view(l, &report, &created))
+        h2 { (l.t("another-file")) }
+        (import_form(&s))
+    };
     html_page_status(
         &s,
         status,

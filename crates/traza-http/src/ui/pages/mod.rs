@@ -10,9 +10,12 @@ mod batch_record;
 mod batches;
 mod dashboard;
 mod import;
+mod imported;
 mod network;
+mod products;
 mod release;
 mod trace;
+mod users;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -51,6 +54,8 @@ pub fn routes() -> Router<AppState> {
         .route("/importar", get(import::import_page))
         .route("/importar/plantilla.csv", get(import::template))
         .route("/trazabilidad", get(trace::trace))
+        .merge(users::routes())
+        .merge(products::routes())
 }
 
 /// The pages whose requests may take minutes (an uploaded import).

@@ -8,7 +8,7 @@ use maud::{Markup, html};
 use serde::Deserialize;
 use traza_domain::batch::Batch;
 use traza_domain::vocab::{BatchStatus, SignatureMeaning, Source};
-use traza_store::{BatchFilter, RuleDetail};
+use traza_store::{BatchFilter, BatchView, RuleDetail};
 
 use super::batch_record::facts;
 use crate::AppState;
@@ -113,9 +113,11 @@ async fn render_release(
         .get_product(&s.actor, v.batch.product_code.as_str())
         .await
         .ok();
+    let signers = other_signers(state, s, &v).await;
     let b = &v.batch;
     let body = html! {
         @if let Some(n) = notice { (n) }
+        @if let Some(n) = signers { (n) }
         div.grid {
             section.card { h2 { (l.t("batch")) } (facts(l, b, product.as_ref())) p { a href={ "/lotes/" (b.batch_number.as_str()) } { (l.t("see-the-whole-record")) } } }
             section.card aria-labelledby="reglas" {
@@ -131,6 +133,19 @@ async fn render_release(
             }
         }
         @if let Some(p) = &product { h2 { (l.t("qc-results")) } (qc_table(l, p.specification.tests(), &v.qc_results)) }
+        @if b.status == BatchStatus::Quarantine {
+            form #form-rechazar .card method="post" action={ "/lotes/" (b.batch_number.as_str()) "/rechazar" } aria-labelledby="rechazo" {
+                h2 #rechazo { (l.t("reject-title")) }
+                p.hint { (l.t("reject-hint")) }
+                input type="hidden" name="csrf" value=(s.csrf());
+                input type="hidden" name="version" value=(b.version);
+                label for="reject_reason" { (l.t("reason-for-rejection")) }
+                textarea #reject_reason name="reason" required rows="2" {}
+                label for="reject_password" { (l.t("password-electronic-signature")) }
+                input #reject_password type="password" name="password" required autocomplete="current-password";
+                button.danger type="submit" { (l.t("reject-the-batch-signed")) }
+            }
+        }
         @if blockers.is_empty() {
             form.card method="post" action={ "/lotes/" (b.batch_number.as_str()) "/liberar" } aria-labelledby="firma" {
                 h2 #firma { (l.t("electronic-certification-signature")) }
@@ -151,6 +166,47 @@ async fn render_release(
         "/liberacion",
         body,
     )
+}
+
+/// Four eyes, said before anyone tries to sign: when the reader created the batch or recorded
+/// data on it, who else of the laboratory's QA could certify it, or that nobody could (then
+/// the laboratory needs another QA person, which the administrator adds).
+pub(super) async fn other_signers(state: &AppState, s: &Session, v: &BatchView) -> Option<Markup> {
+    let l = s.lang;
+    let took_part = traza_domain::signing::participants(
+        &v.created_by,
+        v.events.iter().map(|e| e.recorded_by.as_str()),
+        v.qc_results.iter().map(|r| r.recorded_by.as_str()),
+    );
+    if !took_part.contains(s.actor.username.as_str())
+        || !matches!(
+            v.batch.status,
+            BatchStatus::InProduction | BatchStatus::Quarantine
+        )
+    {
+        return None;
+    }
+    let qa = state
+        .store
+        .qa_of_lab(&s.actor, &v.batch.lab_code)
+        .await
+        .ok()?;
+    let others: Vec<&String> = qa.difference(&took_part).collect();
+    Some(if others.is_empty() {
+        html! {
+            div.notice.error #nadie-mas role="alert" {
+                p { strong { (l.t("four-eyes-you-took-part")) } }
+                p { (l.t("four-eyes-nobody-else")) }
+            }
+        }
+    } else {
+        html! {
+            div.notice.warn #otros-firmantes role="note" {
+                p { (l.t("four-eyes-you-took-part")) }
+                p { (l.t("four-eyes-who-else")) ": " @for (i, u) in others.iter().enumerate() { @if i > 0 { ", " } strong { (u) } } }
+            }
+        }
+    })
 }
 
 #[derive(Deserialize)]

@@ -1,0 +1,37 @@
+# users: la administración de usuarios (/usuarios), solo para administración.
+
+users-title = Usuarios
+users-accounts = Cuentas
+users-full-name = Nombre completo
+users-role = Función
+users-you = (usted)
+users-active = activa
+users-inactive = desactivada
+users-locked-until = bloqueada hasta
+users-deactivate = Desactivar
+users-reactivate = Reactivar
+users-unlock = Desbloquear
+users-reset-password = Restablecer la contraseña
+users-reset-hint = La persona entrará con esta contraseña y luego podrá cambiarla en «Mi contraseña». Al restablecerla se cierran todas sus sesiones abiertas.
+users-set-password = Guardar la nueva contraseña
+users-new-user = Nuevo usuario
+users-username-hint = De 2 a 32 caracteres: letras minúsculas sin tilde (a-z), cifras, «.», «_» o «-»; empieza por una letra o una cifra. No se puede cambiar después.
+users-labs-hint = Solo para personal de laboratorio y garantía de calidad (al menos uno): los laboratorios cuyos lotes verá. Las demás funciones ven toda la red y no llevan laboratorio.
+users-initial-password = Contraseña inicial
+users-create = Crear el usuario
+users-done-created = Usuario creado:
+users-done-deactivated = Cuenta desactivada; sus sesiones se han cerrado:
+users-done-reactivated = Cuenta reactivada:
+users-done-password = Contraseña restablecida; sus sesiones se han cerrado:
+users-done-unlocked = Cuenta desbloqueada:
+users-username-invalid = no es un nombre de usuario válido: de 2 a 32 caracteres, letras minúsculas sin tilde, cifras, «.», «_» o «-», empezando por una letra o una cifra
+users-username-taken = ya existe un usuario con ese nombre
+users-name-too-long = admite como máximo 200 caracteres
+users-role-unknown = elija una función de la lista
+users-lab-unknown = no es un laboratorio de la red
+users-labs-required = el personal de laboratorio y garantía de calidad necesita al menos un laboratorio
+users-labs-not-allowed = solo el personal de laboratorio y garantía de calidad pertenece a laboratorios: no marque ninguno para esta función
+users-password-too-short = debe tener al menos 12 caracteres
+users-password-too-long = admite como máximo 256 caracteres
+users-password-has-username = no puede contener el nombre de usuario
+users-password-common = es una de las contraseñas más comunes: elija otra
