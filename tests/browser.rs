@@ -122,10 +122,18 @@ impl Browser {
                     .goto(&format!("{}{path}", self.base))
                     .await
                     .unwrap_or_else(|e| panic!("open {path}: {e}"));
+                // The widths, and the outermost elements that stick out (to name the culprit).
                 let widths = self
                     .client
                     .execute(
-                        "return [document.documentElement.scrollWidth, window.innerWidth];",
+                        "const w = window.innerWidth; \
+                         const out = [...document.querySelectorAll('body *')] \
+                           .filter(e => e.getBoundingClientRect().right > w + 1 \
+                             && !(e.parentElement && e.parentElement.getBoundingClientRect().right > w + 1)) \
+                           .filter(e => !e.closest('.scroll')) \
+                           .slice(0, 5) \
+                           .map(e => e.tagName + '#' + e.id + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right)); \
+                         return [document.documentElement.scrollWidth, w, out];",
                         vec![],
                     )
                     .await
@@ -241,6 +249,26 @@ impl Browser {
             .expect("the current URL")
             .path()
             .to_owned()
+    }
+
+    /// A screenshot of the whole page (up to 2,400 px tall) at laptop width, for the README.
+    async fn shot_whole(&self, name: &str) {
+        let height = self
+            .client
+            .execute("return document.documentElement.scrollHeight;", vec![])
+            .await
+            .ok()
+            .and_then(|h| h.as_u64())
+            .map_or(LAPTOP.1, |h| u32::try_from(h.min(2400)).unwrap_or(LAPTOP.1));
+        self.client
+            .set_window_size(LAPTOP.0, height.max(LAPTOP.1))
+            .await
+            .expect("a tall window");
+        self.shot(name).await;
+        self.client
+            .set_window_size(LAPTOP.0, LAPTOP.1)
+            .await
+            .expect("laptop width");
     }
 
     async fn shot(&self, name: &str) {
@@ -456,7 +484,7 @@ async fn staff_qa_and_coordination_work_through_the_pages() {
         .expect("tick the confirmation");
     b.submit("form[action$='/completar'] button.primary").await;
     assert!(b.body().await.contains("Cuarentena"));
-    b.shot("04-lote-en-cuarentena").await;
+    b.shot_whole("04-lote-en-cuarentena").await;
 
     // QA: the release queue says what blocks it; the release page lists the rule.
     b.login("isabel.morales", "demo-calidad-granada").await;
@@ -465,7 +493,7 @@ async fn staff_qa_and_coordination_work_through_the_pages() {
     let queue = b.body().await;
     assert!(queue.contains(&number), "{queue}");
     assert!(queue.contains("hay una desviación abierta"), "{queue}");
-    b.shot("05-cola-de-liberacion").await;
+    b.shot_whole("05-cola-de-liberacion").await;
     b.open(&format!("{batch_path}/liberar")).await;
     let rules = b.text("#bloqueos").await;
     assert!(rules.contains("desviación abierta"), "{rules}");
@@ -586,7 +614,7 @@ async fn staff_qa_and_coordination_work_through_the_pages() {
             .is_ok(),
         "bars whose numbers link to their batches"
     );
-    b.shot("09-panel").await;
+    b.shot_whole("09-panel").await;
     b.open("/red").await;
     // An assignment the network cannot take: every reason is shown, in Spanish.
     b.select("#as_product", "CART-CD19").await;

@@ -16,6 +16,9 @@ mod m20261202_000004_trail_append_only;
 mod m20261202_000005_create_auth_counters;
 mod m20261202_000006_keyed_audit_head;
 mod m20261202_000007_product_registry_words;
+mod m20261203_000001_create_materials_and_equipment;
+mod m20261203_000002_create_master_records;
+mod m20261203_000003_create_step_entries;
 
 pub struct Migrator;
 
@@ -34,6 +37,9 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000005_create_auth_counters::Migration),
             Box::new(m20261202_000006_keyed_audit_head::Migration),
             Box::new(m20261202_000007_product_registry_words::Migration),
+            Box::new(m20261203_000001_create_materials_and_equipment::Migration),
+            Box::new(m20261203_000002_create_master_records::Migration),
+            Box::new(m20261203_000003_create_step_entries::Migration),
         ]
     }
 }

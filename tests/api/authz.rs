@@ -108,6 +108,51 @@ const MATRIX: &[(&str, [u16; 7])] = &[
         "POST /reactions/{id}/close",
         [403, 200, 403, 403, 403, 403, 403],
     ),
+    // Master batch records (SPEC §8): QA of the laboratory writes them; another QA of it
+    // approves (Isabel is the author of every draft here: four eyes); everyone in scope reads.
+    ("GET /master-records", [200, 200, 200, 200, 200, 200, 200]),
+    ("POST /master-records", [403, 403, 403, 403, 201, 404, 404]),
+    (
+        "GET /master-records/{id}",
+        [200, 200, 200, 200, 200, 404, 404],
+    ),
+    (
+        "PUT /master-records/{id}",
+        [403, 403, 403, 403, 200, 403, 404],
+    ),
+    (
+        "POST /master-records/{id}/approve",
+        [403, 403, 403, 403, 409, 403, 404],
+    ),
+    // Materials, lots, equipment and rooms (SPEC §8): the catalogue is the coordinator's; lots
+    // are received by staff and QA of the laboratory and disposed by its QA; equipment and
+    // rooms are its QA's; everything is read like batches.
+    ("GET /materials", [200, 200, 200, 200, 200, 200, 200]),
+    ("POST /materials", [403, 201, 403, 403, 403, 403, 403]),
+    ("GET /materials/{code}", [200, 200, 200, 200, 200, 200, 200]),
+    (
+        "PATCH /materials/{code}",
+        [403, 200, 403, 403, 403, 403, 403],
+    ),
+    ("GET /lots", [200, 200, 200, 200, 200, 200, 200]),
+    ("POST /lots", [403, 403, 403, 201, 201, 404, 404]),
+    ("GET /lots/{lot_id}", [200, 200, 200, 200, 200, 404, 404]),
+    (
+        "POST /lots/{lot_id}/release",
+        [403, 403, 403, 403, 200, 404, 404],
+    ),
+    (
+        "POST /lots/{lot_id}/reject",
+        [403, 403, 403, 403, 200, 404, 404],
+    ),
+    ("GET /equipment", [200, 200, 200, 200, 200, 200, 200]),
+    ("POST /equipment", [403, 403, 403, 403, 201, 404, 404]),
+    (
+        "PATCH /equipment/{lab_code}/{id}",
+        [403, 403, 403, 403, 200, 404, 404],
+    ),
+    ("GET /rooms", [200, 200, 200, 200, 200, 200, 200]),
+    ("POST /rooms", [403, 403, 403, 403, 201, 404, 404]),
 ];
 
 /// Shared state of one walk: records made once and reused by several cells.
@@ -123,9 +168,53 @@ struct Walk {
     administration: i64,
     reaction: i64,
     coordinator: String,
+    /// Isabel's token: she drafts the master records.
+    qa: String,
+    /// A draft master record of GRA-UPCIT.
+    mbr: i64,
+    /// A lot of GRA-UPCIT, in quarantine.
+    lot: String,
+}
+
+/// The material of the walk's lots, and a piece of equipment of GRA-UPCIT.
+const AUTHZ_MATERIAL: &str = "MED-AUTHZ";
+const AUTHZ_EQUIPMENT: &str = "BSC-AUTHZ";
+
+fn mbr_steps(n: u32) -> Value {
+    json!([{"code": "siembra", "title": format!("Siembra {n}"), "room_grade": "B",
+            "materials": [{"material_code": "MED-ALFA", "quantity": "10", "unit": "ml"}]}])
 }
 
 impl Walk {
+    /// A fresh lot of GRA-UPCIT in quarantine, received by Marta.
+    async fn fresh_lot(&mut self, api: &Api) -> String {
+        api.post("/lots")
+            .token(&self.staff)
+            .json(json!({"lab_code": GRA, "material_code": AUTHZ_MATERIAL,
+                         "supplier": "Lonza", "supplier_lot": format!("L-{}", self.next()),
+                         "received_on": today(), "expiry_date": days_ahead(90),
+                         "quantity_received": "100"}))
+            .send()
+            .await
+            .ok(201)["lot_id"]
+            .as_str()
+            .expect("a lot id")
+            .to_owned()
+    }
+
+    /// A fresh draft master record of MSC-AD-ALO at GRA-UPCIT, by Isabel.
+    async fn fresh_mbr(&mut self, api: &Api) -> i64 {
+        let n = self.next();
+        api.post("/master-records")
+            .token(&self.qa)
+            .json(json!({"product_code": ALLO, "lab_code": GRA, "steps": mbr_steps(n)}))
+            .send()
+            .await
+            .ok(201)["id"]
+            .as_i64()
+            .expect("a master record id")
+    }
+
     fn reactions_path(&self) -> String {
         format!(
             "/batches/{}/administrations/{}/reactions",
@@ -307,6 +396,60 @@ async fn attempt(api: &Api, walk: &mut Walk, endpoint: &str, caller: &str, token
             api.post(&format!("/reactions/{}/close", r["id"]))
                 .json(json!({"conclusion": "Sin relación causal con el producto"}))
         }
+        "GET /master-records" => api.get("/master-records"),
+        "POST /master-records" => api.post("/master-records").json(
+            json!({"product_code": ALLO, "lab_code": GRA, "steps": mbr_steps(n)}),
+        ),
+        "GET /master-records/{id}" => api.get(&format!("/master-records/{}", walk.mbr)),
+        "PUT /master-records/{id}" => {
+            let id = walk.fresh_mbr(api).await;
+            api.req(axum::http::Method::PUT, &format!("/master-records/{id}"))
+                .json(json!({"steps": mbr_steps(n)}))
+        }
+        "POST /master-records/{id}/approve" => {
+            let id = walk.fresh_mbr(api).await;
+            api.post(&format!("/master-records/{id}/approve"))
+                .json(json!({"password": password,
+                             "effective_from": traza_domain::clock::lab_date(chrono::Utc::now())}))
+        }
+        "GET /materials" => api.get("/materials"),
+        "POST /materials" => api.post("/materials").json(json!({
+            "code": format!("TST-MAT{n}"), "name": "Material de prueba", "kind": "reagent",
+            "unit": "mL"
+        })),
+        "GET /materials/{code}" => api.get(&format!("/materials/{AUTHZ_MATERIAL}")),
+        "PATCH /materials/{code}" => api
+            .patch(&format!("/materials/{AUTHZ_MATERIAL}"))
+            .json(json!({"name": format!("Medio de prueba {n}")})),
+        "GET /lots" => api.get("/lots"),
+        "POST /lots" => api.post("/lots").json(json!({
+            "lab_code": GRA, "material_code": AUTHZ_MATERIAL, "supplier": "Lonza",
+            "supplier_lot": format!("L-{n}"), "received_on": today(),
+            "expiry_date": days_ahead(90), "quantity_received": "10"
+        })),
+        "GET /lots/{lot_id}" => api.get(&format!("/lots/{}", walk.lot)),
+        "POST /lots/{lot_id}/release" => {
+            let lot = walk.fresh_lot(api).await;
+            api.post(&format!("/lots/{lot}/release"))
+                .json(json!({"password": password}))
+        }
+        "POST /lots/{lot_id}/reject" => {
+            let lot = walk.fresh_lot(api).await;
+            api.post(&format!("/lots/{lot}/reject"))
+                .json(json!({"password": password, "reason": "Certificado no conforme"}))
+        }
+        "GET /equipment" => api.get("/equipment"),
+        "POST /equipment" => api.post("/equipment").json(json!({
+            "lab_code": GRA, "id": format!("EQ-{n}"), "class": "incubator",
+            "calibration_due": days_ahead(90)
+        })),
+        "PATCH /equipment/{lab_code}/{id}" => api
+            .patch(&format!("/equipment/{GRA}/{AUTHZ_EQUIPMENT}"))
+            .json(json!({"calibration_due": days_ahead(100 + u64::from(n))})),
+        "GET /rooms" => api.get("/rooms"),
+        "POST /rooms" => api.post("/rooms").json(json!({
+            "lab_code": GRA, "id": format!("SB-{n}"), "grade": "B"
+        })),
         other => panic!("no request for {other}"),
     };
     let resp = call.token(token).send().await;
@@ -377,6 +520,7 @@ async fn every_role_on_every_endpoint(api: Api) {
         .ok(201)["id"]
         .as_i64()
         .expect("a reaction id");
+    let isabel = api.token(ISABEL).await;
     let mut walk = Walk {
         seq: 0,
         staff,
@@ -386,7 +530,30 @@ async fn every_role_on_every_endpoint(api: Api) {
         administration,
         reaction,
         coordinator,
+        qa: isabel,
+        mbr: 0,
+        lot: String::new(),
     };
+    walk.mbr = walk.fresh_mbr(&api).await;
+    api.post("/materials")
+        .token(&walk.coordinator)
+        .json(
+            json!({"code": AUTHZ_MATERIAL, "name": "Medio de prueba", "kind": "medium",
+                     "unit": "mL"}),
+        )
+        .send()
+        .await
+        .ok(201);
+    api.post("/equipment")
+        .token(&walk.qa)
+        .json(
+            json!({"lab_code": GRA, "id": AUTHZ_EQUIPMENT, "class": "biosafety_cabinet",
+                     "calibration_due": days_ahead(90)}),
+        )
+        .send()
+        .await
+        .ok(201);
+    walk.lot = walk.fresh_lot(&api).await;
 
     let mut tokens = Vec::new();
     for caller in CALLERS {
@@ -413,6 +580,8 @@ async fn every_role_on_every_endpoint(api: Api) {
             .replace("{username}", PABLO)
             .replace("{code}", GRA)
             .replace("{number}", &walk.released)
+            .replace("{lot_id}", "GRA-UPCIT-L2026-0001")
+            .replace("{lab_code}", GRA)
             .replace("{id}", "1");
         let method = axum::http::Method::from_bytes(method.as_bytes()).expect("method");
         let resp = api

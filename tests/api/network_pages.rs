@@ -556,11 +556,31 @@ async fn the_coordinator_keeps_a_products_registry_words_on_its_page(api: Api) {
     assert_eq!(r.status.as_u16(), 422, "{}", r.text);
     assert!(
         r.text
-            .contains("Palabras clave: cada una, de 80 caracteres como máximo"),
+            .contains("Palabras clave: cada término debe tener de 1 a 80 caracteres"),
         "{}",
         r.text
     );
     assert!(r.text.contains(&long), "typed kept: {}", r.text);
+    assert_eq!(events(&api).await, before + 1);
+
+    // Too many words: the store's limit, said in words, what was typed kept.
+    let many: Vec<String> = (1..=41).map(|n| format!("término {n}")).collect();
+    let r = lucia
+        .post(
+            &api,
+            "/red/productos/CART-CD19",
+            &[("indications", &many.join("\n")), ("keywords", "CAR-T")],
+            None,
+        )
+        .await;
+    assert_eq!(r.status.as_u16(), 422, "{}", r.text);
+    assert!(
+        r.text
+            .contains("Indicaciones (enfermedades que trata): como mucho 40 términos"),
+        "{}",
+        r.text
+    );
+    assert!(r.text.contains("término 41"), "typed kept: {}", r.text);
     assert_eq!(events(&api).await, before + 1);
 }
 

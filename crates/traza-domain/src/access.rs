@@ -32,6 +32,17 @@ pub enum Action {
     HoldBatch,
     /// Confirm an imported released batch with a signature before it is administered.
     ConfirmHistory,
+    /// Write and approve master batch records (SPEC §8): QA of the laboratory.
+    ManageMasterRecords,
+    /// Keep the network's catalogue of materials (SPEC §8).
+    ManageMaterials,
+    /// Record the receipt of a material lot at a laboratory. (Lots, equipment and rooms are
+    /// read with `ReadBatches`: scoped by laboratory like batches.)
+    ReceiveLots,
+    /// Release or reject a material lot, signed.
+    DisposeLots,
+    /// Keep a laboratory's equipment and rooms.
+    ManageEquipment,
 }
 
 /// Which laboratories' batches a user sees.
@@ -90,10 +101,16 @@ impl Role {
                     | ReportReaction
                     | CloseReaction
                     | HoldBatch
+                    | ManageMaterials
             ),
             Role::LabStaff => matches!(
                 action,
-                ReadNetwork | ReadBatches | CreateBatch | RecordBatchData | ImportHistory
+                ReadNetwork
+                    | ReadBatches
+                    | CreateBatch
+                    | RecordBatchData
+                    | ImportHistory
+                    | ReceiveLots
             ),
             Role::Qa => matches!(
                 action,
@@ -109,6 +126,10 @@ impl Role {
                     | ReportReaction
                     | HoldBatch
                     | ConfirmHistory
+                    | ManageMasterRecords
+                    | ReceiveLots
+                    | DisposeLots
+                    | ManageEquipment
             ),
             Role::Auditor => matches!(action, ReadNetwork | ReadBatches | ReadAuditTrail),
         }
@@ -157,11 +178,32 @@ impl Actor {
     }
 }
 
+/// Why a user's laboratories do not fit their role.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum UserLabsRefusal {
+    /// A lab-bound role (lab_staff, qa) without any laboratory.
+    #[error("lab_staff and qa users need at least one laboratory")]
+    Required,
+    /// Laboratories for a role that sees the whole network.
+    #[error("only lab_staff and qa users belong to laboratories")]
+    NotForRole,
+}
+
+impl crate::problem::Explain for UserLabsRefusal {
+    fn problem(&self) -> Option<crate::problem::Problem> {
+        use crate::problem::Problem as P;
+        Some(match self {
+            UserLabsRefusal::Required => P::LabsRequired,
+            UserLabsRefusal::NotForRole => P::NoLabsForRole,
+        })
+    }
+}
+
 /// Users of a lab-bound role must belong to at least one laboratory; others to none.
-pub fn check_user_labs(role: Role, labs: &BTreeSet<LabCode>) -> Result<(), &'static str> {
+pub fn check_user_labs(role: Role, labs: &BTreeSet<LabCode>) -> Result<(), UserLabsRefusal> {
     match (role.is_lab_bound(), labs.is_empty()) {
-        (true, true) => Err("lab_staff and qa users need at least one laboratory"),
-        (false, false) => Err("only lab_staff and qa users belong to laboratories"),
+        (true, true) => Err(UserLabsRefusal::Required),
+        (false, false) => Err(UserLabsRefusal::NotForRole),
         _ => Ok(()),
     }
 }
@@ -281,8 +323,24 @@ mod tests {
     fn lab_membership_matches_the_role() {
         let labs: BTreeSet<_> = [LabCode::parse("GRA-UPCIT").unwrap()].into();
         assert!(check_user_labs(Role::Qa, &labs).is_ok());
-        assert!(check_user_labs(Role::Qa, &BTreeSet::new()).is_err());
-        assert!(check_user_labs(Role::Auditor, &labs).is_err());
+        assert_eq!(
+            check_user_labs(Role::Qa, &BTreeSet::new()),
+            Err(UserLabsRefusal::Required)
+        );
+        assert_eq!(
+            check_user_labs(Role::Auditor, &labs),
+            Err(UserLabsRefusal::NotForRole)
+        );
         assert!(check_user_labs(Role::Admin, &BTreeSet::new()).is_ok());
+        // Said as data, for a page to say in its language.
+        use crate::problem::{Explain, Problem};
+        assert_eq!(
+            UserLabsRefusal::Required.problem(),
+            Some(Problem::LabsRequired)
+        );
+        assert_eq!(
+            UserLabsRefusal::NotForRole.problem(),
+            Some(Problem::NoLabsForRole)
+        );
     }
 }

@@ -54,6 +54,15 @@ impl AuthRefusal {
     }
 }
 
+/// The lock of an account that stands at `now`: its end while that is in the future. A lock
+/// that has run out stays recorded until the next failure or an unlock, but locks nothing.
+pub fn standing_lock(
+    locked_until: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> Option<DateTime<Utc>> {
+    locked_until.filter(|until| *until > now)
+}
+
 /// The minute a failure counts in (per-address window), as a number.
 pub fn minute_of(now: DateTime<Utc>) -> i64 {
     now.timestamp().div_euclid(60)
@@ -74,9 +83,9 @@ impl LockoutPolicy {
                 retry_after_secs: (next_minute - now.timestamp()).max(1),
             });
         }
-        match locked_until {
-            Some(until) if until > now => Err(AuthRefusal::AccountLocked { until }),
-            _ => Ok(()),
+        match standing_lock(locked_until, now) {
+            Some(until) => Err(AuthRefusal::AccountLocked { until }),
+            None => Ok(()),
         }
     }
 
@@ -216,6 +225,9 @@ mod tests {
             })
         );
         assert_eq!(p.gate(lock, 0, at("2026-12-02T10:15:00Z")), Ok(()));
+        // The lock the pages show is the one the gate applies.
+        assert_eq!(standing_lock(lock, at("2026-12-02T10:14:59Z")), lock);
+        assert_eq!(standing_lock(lock, at("2026-12-02T10:15:00Z")), None);
     }
 
     #[test]

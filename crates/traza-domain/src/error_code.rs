@@ -63,6 +63,10 @@ error_codes! {
     TrialMismatch => "trial_mismatch",
     ReactionClosed => "reaction_closed",
     ImportRejected => "import_rejected",
+    // SPEC §8: a step refused for its materials, equipment or room.
+    MaterialNotUsable => "material_not_usable",
+    EquipmentNotUsable => "equipment_not_usable",
+    RoomNotSuitable => "room_not_suitable",
     // The server (500, 503, 504).
     Internal => "internal",
     AuditKeyUnavailable => "audit_key_unavailable",

@@ -172,6 +172,23 @@ impl EligibilityRefusal {
         }
     }
 
+    /// What the rule is about, when it is about one thing, as a word or a number a page can
+    /// read back: the class the laboratory lacks, the route not offered (their snake_case
+    /// words), the certificate's last day (ISO), the overlapping assignment (`#id`).
+    pub fn subject(&self) -> Option<String> {
+        match self {
+            Self::MissingSpecialisation(class) => Some(class.as_str().to_owned()),
+            Self::GmpCertificateExpired { valid_until, .. } => Some(valid_until.to_string()),
+            Self::RouteNotOffered(route) => Some(route.as_str().to_owned()),
+            Self::Overlaps { assignment_id } => Some(format!("#{assignment_id}")),
+            Self::LabSuspended
+            | Self::LabTrainingOnly
+            | Self::ProductWithdrawn
+            | Self::EndsBeforeItStarts
+            | Self::MissingTrialId => None,
+        }
+    }
+
     pub fn message(&self) -> String {
         match self {
             Self::LabSuspended => "the laboratory is suspended".into(),
@@ -484,12 +501,33 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn a_reason_names_what_it_is_about_in_words_a_page_reads_back() {
+        use EligibilityRefusal as R;
+        let class = AtmpClass::ALL[0];
+        assert_eq!(
+            R::MissingSpecialisation(class).subject(),
+            Some(class.as_str().to_owned())
+        );
+        assert_eq!(
+            R::RouteNotOffered(AccessRoute::ClinicalTrial).subject(),
+            Some("clinical_trial".to_owned())
+        );
+        let expired = R::GmpCertificateExpired {
+            valid_until: day("2026-03-01"),
+            valid_from: day("2026-04-01"),
+        };
+        assert_eq!(expired.subject(), Some("2026-03-01".to_owned()));
+        assert_eq!(R::LabSuspended.subject(), None);
+    }
+
+    #[test]
     fn overlapping_periods_of_the_same_route_are_refused() {
         let existing = [accepted(7, proposal("2024-01-01", Some("2025-12-31")))];
         let p = product(Origin::Autologous);
         let refused =
             check_assignment(&lab(), &p, &proposal("2025-12-31", None), &existing).unwrap_err();
         assert_eq!(refused, [EligibilityRefusal::Overlaps { assignment_id: 7 }]);
+        assert_eq!(refused[0].subject().as_deref(), Some("#7"));
         assert!(check_assignment(&lab(), &p, &proposal("2026-01-01", None), &existing).is_ok());
         let mut other_route = proposal("2025-01-01", None);
         other_route.access_route = AccessRoute::ClinicalTrial;

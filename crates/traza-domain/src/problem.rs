@@ -62,6 +62,10 @@ pub enum Problem {
         text: String,
         values: Vec<String>,
     },
+    /// A code or name given twice where each must be unique.
+    Repeated {
+        text: String,
+    },
     UnknownTest {
         test: String,
     },
@@ -71,6 +75,10 @@ pub enum Problem {
     },
     UnknownLab,
     UnknownProduct,
+    /// A user of a lab-bound role (laboratory staff, QA) needs at least one laboratory.
+    LabsRequired,
+    /// Only laboratory staff and QA belong to laboratories.
+    NoLabsForRole,
     TooManyWords {
         max: usize,
     },
@@ -117,6 +125,39 @@ pub enum Problem {
     UnknownDeviation {
         id: i64,
     },
+    // SPEC §8: materials, their lots, equipment and rooms (`crate::materials`,
+    // `crate::equipment`).
+    UnknownMaterial,
+    /// The lot was received by another laboratory.
+    LotNotOfLab,
+    /// The lot is in quarantine or rejected (`status`, its word).
+    LotNotReleased {
+        status: String,
+    },
+    /// The lot's expiry date has passed.
+    LotExpired {
+        date: String,
+    },
+    /// The lot is of a material the step does not use.
+    LotOtherMaterial {
+        material: String,
+    },
+    /// Less of the lot is left than asked for.
+    LotNotEnough {
+        available: String,
+    },
+    EquipmentNotOfLab,
+    EquipmentOutOfService,
+    /// The equipment's calibration was due on `date`, which has passed.
+    CalibrationPastDue {
+        date: String,
+    },
+    RoomNotOfLab,
+    /// The room's grade is below the one the step needs (A the cleanest).
+    RoomGradeTooLow {
+        grade: String,
+        required: String,
+    },
 }
 
 impl fmt::Display for Problem {
@@ -151,6 +192,7 @@ impl fmt::Display for Problem {
             P::NotOneOf { text, values } => {
                 write!(f, "'{text}' is not one of: {}", values.join(", "))
             }
+            P::Repeated { text } => write!(f, "'{text}' appears more than once"),
             P::UnknownTest { test } => {
                 write!(f, "the product's specification has no test '{test}'")
             }
@@ -159,6 +201,8 @@ impl fmt::Display for Problem {
             }
             P::UnknownLab => f.write_str("unknown laboratory"),
             P::UnknownProduct => f.write_str("unknown product"),
+            P::LabsRequired => f.write_str("lab_staff and qa users need at least one laboratory"),
+            P::NoLabsForRole => f.write_str("only lab_staff and qa users belong to laboratories"),
             P::TooManyWords { max } => write!(f, "at most {max} words"),
             P::WordTooLong { max } => {
                 write!(f, "each must be a word or phrase of 1 to {max} characters")
@@ -197,6 +241,26 @@ impl fmt::Display for Problem {
                  investigates it",
             ),
             P::UnknownDeviation { id } => write!(f, "deviation {id} does not exist on this batch"),
+            P::UnknownMaterial => f.write_str("unknown material"),
+            P::LotNotOfLab => f.write_str("the lot is not of this laboratory"),
+            P::LotNotReleased { status } => write!(f, "the lot is not released (it is {status})"),
+            P::LotExpired { date } => write!(f, "the lot expired on {date}"),
+            P::LotOtherMaterial { material } => {
+                write!(f, "the lot is of {material}, which the step does not use")
+            }
+            P::LotNotEnough { available } => {
+                write!(f, "only {available} of the lot is left")
+            }
+            P::EquipmentNotOfLab => f.write_str("the equipment is not of this laboratory"),
+            P::EquipmentOutOfService => f.write_str("the equipment is out of service"),
+            P::CalibrationPastDue { date } => {
+                write!(f, "the equipment's calibration was due on {date}")
+            }
+            P::RoomNotOfLab => f.write_str("the room is not of this laboratory"),
+            P::RoomGradeTooLow { grade, required } => write!(
+                f,
+                "the room is grade {grade}; the step needs grade {required} or cleaner"
+            ),
         }
     }
 }

@@ -34,6 +34,15 @@ pub enum Table {
     Products,
     Specifications,
     Assignments,
+    Materials,
+    MaterialLots,
+    LotSignatures,
+    Equipment,
+    Rooms,
+    MasterRecords,
+    BatchGuides,
+    StepEntries,
+    BatchExceptions,
 }
 
 impl Table {
@@ -52,6 +61,15 @@ impl Table {
             Table::Products => "products",
             Table::Specifications => "product_specifications",
             Table::Assignments => "assignments",
+            Table::Materials => "materials",
+            Table::MaterialLots => "material_lots",
+            Table::LotSignatures => "lot_signatures",
+            Table::Equipment => "equipment",
+            Table::Rooms => "rooms",
+            Table::MasterRecords => "master_records",
+            Table::BatchGuides => "batch_guides",
+            Table::StepEntries => "step_entries",
+            Table::BatchExceptions => "batch_exceptions",
         }
     }
 
@@ -163,6 +181,63 @@ impl Table {
                 "reason",
                 "assigned_by",
             ],
+            Table::Materials => &["code", "name", "kind", "unit"],
+            Table::MaterialLots => &[
+                "lot_id",
+                "lab_code",
+                "material_code",
+                "supplier",
+                "supplier_lot",
+                "received_on",
+                "expiry_date",
+                "quantity_received",
+                "quantity_consumed",
+                "status",
+            ],
+            Table::LotSignatures => &[
+                "lot_id",
+                "signer",
+                "signer_full_name",
+                "meaning",
+                "record_hash",
+                "reason",
+            ],
+            Table::Equipment => &["lab_code", "id", "class", "status", "calibration_due"],
+            Table::Rooms => &["lab_code", "id", "grade"],
+            Table::MasterRecords => &[
+                "product_code",
+                "lab_code",
+                "version",
+                "steps",
+                "author",
+                "approved_by",
+                "effective_from",
+                "approval_hash",
+            ],
+            Table::BatchGuides => &["batch_id", "mbr_id"],
+            Table::StepEntries => &[
+                "step_code",
+                "performed_by",
+                "room_id",
+                "equipment_ids",
+                "parameters",
+                "materials",
+                "note",
+                "corrects",
+                "reason",
+                "verified_by",
+            ],
+            Table::BatchExceptions => &[
+                "entry_id",
+                "kind",
+                "severity",
+                "step_code",
+                "message",
+                "status",
+                "deviation_id",
+                "resolved_by",
+                "resolution",
+            ],
         }
     }
 }
@@ -256,6 +331,32 @@ impl Reconciler {
                     .insert((Table::Assignments, key), after.clone());
                 return;
             }
+            "master_record" => {
+                self.expected
+                    .insert((Table::MasterRecords, key), after.clone());
+                return;
+            }
+            // SPEC §8: the catalogue, each lot (its events carry it whole, beside the
+            // signature or the batch that moved it), equipment and rooms.
+            "material" => {
+                self.expected.insert((Table::Materials, key), after.clone());
+                return;
+            }
+            "material_lot" => {
+                self.lot_signature(&key, after.get("signature"), after.get("record"));
+                let lot = after.get("lot").unwrap_or(after);
+                self.expected
+                    .insert((Table::MaterialLots, key), lot.clone());
+                return;
+            }
+            "equipment" => {
+                self.expected.insert((Table::Equipment, key), after.clone());
+                return;
+            }
+            "room" => {
+                self.expected.insert((Table::Rooms, key), after.clone());
+                return;
+            }
             "import" => {
                 if let Ok(id) = key.parse::<i64>() {
                     self.import_events.insert(id);
@@ -301,6 +402,11 @@ impl Reconciler {
                 self.row(Table::Deviations, Some(after))
             }
             "batch.event" => self.row(Table::BatchEvents, Some(after)),
+            "batch.guide" => self.row(Table::BatchGuides, Some(after)),
+            "batch.step" | "batch.step_verify" => self.row(Table::StepEntries, Some(after)),
+            "batch.exception" | "batch.exception_resolve" => {
+                self.row(Table::BatchExceptions, Some(after))
+            }
             "batch.hold_place" | "batch.hold_lift" => self.row(Table::Holds, Some(after)),
             "batch.reaction_report" => self.row(Table::Reactions, after.get("reaction")),
             "batch.reaction_close" => self.row(Table::Reactions, Some(after)),
@@ -332,6 +438,26 @@ impl Reconciler {
         if let Err(problem) = check_signed_record(sig, record, batch_number) {
             self.unsigned_record = Some(Mismatch {
                 table: Table::Signatures.as_str(),
+                key: sig.get("id").map(|v| v.to_string()).unwrap_or_default(),
+                column: Some("record_hash"),
+                problem: problem.to_string(),
+            });
+        }
+    }
+
+    /// A lot's disposition signature, and the record it signed
+    /// ([`crate::materials::check_lot_signed_record`]).
+    fn lot_signature(&mut self, lot_id: &str, signature: Option<&Value>, record: Option<&Value>) {
+        self.row(Table::LotSignatures, signature);
+        let (Some(sig), Some(Value::String(record))) = (signature, record) else {
+            return;
+        };
+        if self.unsigned_record.is_some() {
+            return;
+        }
+        if let Err(problem) = crate::materials::check_lot_signed_record(sig, record, lot_id) {
+            self.unsigned_record = Some(Mismatch {
+                table: Table::LotSignatures.as_str(),
                 key: sig.get("id").map(|v| v.to_string()).unwrap_or_default(),
                 column: Some("record_hash"),
                 problem: problem.to_string(),

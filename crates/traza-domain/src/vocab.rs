@@ -180,6 +180,65 @@ vocabulary! {
         /// QA of the laboratory confirms an imported released batch before it reaches a
         /// patient (SPEC §2 "Imported history never reaches a patient unchecked").
         HistoricalReleaseConfirmed => "historical_release_confirmed",
+        /// QA of the laboratory releases a material lot from quarantine (SPEC §8).
+        MaterialReleased => "material_released",
+        /// QA of the laboratory rejects a material lot, with a reason (SPEC §8).
+        MaterialRejected => "material_rejected",
+        /// A master batch record version approved (SPEC §8).
+        MbrApproved => "mbr_approved",
+        /// A step of a guided batch performed, and its verification by a second person.
+        Performed => "performed",
+        Checked => "checked",
+        /// QA's review of a batch-record exception.
+        ExceptionReviewed => "exception_reviewed",
+    }
+}
+
+vocabulary! {
+    /// Cleanroom grade of EU GMP Annex 1, A the cleanest. A step that needs a grade may be done
+    /// in a room of that grade or a cleaner one.
+    RoomGrade, "room grade" {
+        A => "A",
+        B => "B",
+        C => "C",
+        D => "D",
+    }
+}
+
+impl RoomGrade {
+    /// Whether a room of this grade is clean enough for a step that needs `required`.
+    pub fn suits(self, required: RoomGrade) -> bool {
+        self <= required
+    }
+}
+
+vocabulary! {
+    /// Where a master batch record stands. Only `draft` and `approved` are written; `effective`
+    /// and `superseded` follow from the dates (see [`crate::mbr::MasterRecord::status_on`]).
+    MbrStatus, "master record status" {
+        Draft => "draft",
+        Approved => "approved",
+        Effective => "effective",
+        Superseded => "superseded",
+    }
+}
+
+vocabulary! {
+    /// What a batch-record exception is about (SPEC §8).
+    ExceptionKind, "exception kind" {
+        ParameterOutOfLimits => "parameter_out_of_limits",
+        OutOfOrder => "out_of_order",
+        QuantityDiffers => "quantity_differs",
+        Correction => "correction",
+        LateEntry => "late_entry",
+    }
+}
+
+vocabulary! {
+    ExceptionSeverity, "exception severity" {
+        Minor => "minor",
+        Major => "major",
+        Critical => "critical",
     }
 }
 

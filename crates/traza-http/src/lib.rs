@@ -109,7 +109,9 @@ fn describe_responses(doc: &mut utoipa::openapi::OpenApi) {
 /// of both.
 fn api_routes() -> (Router<AppState>, Router<AppState>, utoipa::openapi::OpenApi) {
     let (short, mut doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
-        .nest("/api/v1", api::router())
+        // The batch record PDF speaks the pages' language (their catalogues), which the API
+        // modules may not import: its route comes from the pages' side.
+        .nest("/api/v1", api::router().merge(ui::pdf::api_router()))
         .nest("/public/v1", api::public::router())
         .split_for_parts();
     let (long, long_doc) = OpenApiRouter::new()

@@ -284,8 +284,9 @@ async fn reconcile_rows(
     ring: &KeyRing,
 ) -> Result<Option<Mismatch>, StoreError> {
     use crate::entity::{
-        administrations, assignments, batch_events, batches, deviations, holds, labs,
-        product_specifications, products, qc_results, reactions, signatures, user_labs, users,
+        administrations, assignments, batch_events, batch_exceptions, batch_guides, batches,
+        deviations, holds, labs, master_records, product_specifications, products, qc_results,
+        reactions, signatures, step_entries, user_labs, users,
     };
     const PAGE: u64 = 2_000;
     if let Some(m) = rows.unsigned_record() {
@@ -415,6 +416,10 @@ async fn reconcile_rows(
     rows_of!(batch_events, Table::BatchEvents);
     rows_of!(holds, Table::Holds);
     rows_of!(reactions, Table::Reactions);
+    rows_of!(master_records, Table::MasterRecords);
+    rows_of!(batch_guides, Table::BatchGuides);
+    rows_of!(step_entries, Table::StepEntries);
+    rows_of!(batch_exceptions, Table::BatchExceptions);
     // Users are keyed by username; their laboratories (the scope they act in) are compared
     // with them, in code order as the events record them.
     let mut labs_of: std::collections::HashMap<String, Vec<String>> = Default::default();
@@ -537,6 +542,13 @@ async fn reconcile_rows(
     }
     if let Some(gone) = rows.first_missing(Table::Assignments, &seen) {
         return Ok(Some(gone));
+    }
+    // SPEC §8: the catalogue of materials, the lots and their signatures, equipment, rooms.
+    if let Some(m) = crate::materials::reconcile(db, rows).await? {
+        return Ok(Some(m));
+    }
+    if let Some(m) = crate::equipment::reconcile(db, rows).await? {
+        return Ok(Some(m));
     }
     Ok(None)
 }

@@ -3,6 +3,7 @@
 //! account, a guessing address is throttled. The rules are the domain's
 //! (`traza_domain::auth`); the counters are rows here, shared by every `traza serve`.
 
+use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::LazyLock;
 
@@ -12,7 +13,7 @@ use sea_orm::{ConnectionTrait, Statement};
 use serde_json::json;
 use tokio::sync::Semaphore;
 use traza_domain::access::{Action, Actor};
-use traza_domain::auth::{LockoutPolicy, minute_of};
+use traza_domain::auth::{LockoutPolicy, minute_of, standing_lock};
 
 use crate::Store;
 use crate::entity::users;
@@ -74,6 +75,58 @@ impl Attempt {
     }
 }
 
+/// The end of `username`'s lock as recorded, whether or not it has passed.
+async fn locked_until(
+    db: &impl ConnectionTrait,
+    username: &str,
+) -> Result<Option<DateTime<Utc>>, StoreError> {
+    let backend = db.get_database_backend();
+    let row = db
+        .query_one_raw(Statement::from_sql_and_values(
+            backend,
+            numbered(
+                backend,
+                "SELECT locked_until FROM account_locks WHERE username = ?",
+            ),
+            [username.into()],
+        ))
+        .await?;
+    Ok(row
+        .map(|r| r.try_get::<Option<DateTime<Utc>>>("", "locked_until"))
+        .transpose()?
+        .flatten())
+}
+
+/// The lock standing now on `username` (what the login refuses with), if any.
+pub(crate) async fn standing_lock_of(
+    db: &impl ConnectionTrait,
+    username: &str,
+) -> Result<Option<DateTime<Utc>>, StoreError> {
+    Ok(standing_lock(locked_until(db, username).await?, Utc::now()))
+}
+
+/// Every lock standing now, by username: the accounts the login refuses until then.
+pub(crate) async fn standing_locks(
+    db: &impl ConnectionTrait,
+) -> Result<HashMap<String, DateTime<Utc>>, StoreError> {
+    let backend = db.get_database_backend();
+    let rows = db
+        .query_all_raw(Statement::from_string(
+            backend,
+            "SELECT username, locked_until FROM account_locks WHERE locked_until IS NOT NULL",
+        ))
+        .await?;
+    let now = Utc::now();
+    let mut locks = HashMap::new();
+    for r in rows {
+        let until = r.try_get::<Option<DateTime<Utc>>>("", "locked_until")?;
+        if let Some(until) = standing_lock(until, now) {
+            locks.insert(r.try_get::<String>("", "username")?, until);
+        }
+    }
+    Ok(locks)
+}
+
 impl Store {
     /// The same store with other lockout counts and windows (tests, `serve` configuration).
     pub fn with_lockout_policy(mut self, policy: LockoutPolicy) -> Store {
@@ -83,25 +136,6 @@ impl Store {
 
     pub fn lockout_policy(&self) -> &LockoutPolicy {
         &self.lockout
-    }
-
-    async fn locked_until(&self, username: &str) -> Result<Option<DateTime<Utc>>, StoreError> {
-        let backend = self.db.get_database_backend();
-        let row = self
-            .db
-            .query_one_raw(Statement::from_sql_and_values(
-                backend,
-                numbered(
-                    backend,
-                    "SELECT locked_until FROM account_locks WHERE username = ?",
-                ),
-                [username.into()],
-            ))
-            .await?;
-        Ok(row
-            .map(|r| r.try_get::<Option<DateTime<Utc>>>("", "locked_until"))
-            .transpose()?
-            .flatten())
     }
 
     async fn address_failures(
@@ -136,7 +170,7 @@ impl Store {
     ) -> Result<(), StoreError> {
         let now = Utc::now();
         let locked_until = match username {
-            Some(u) => self.locked_until(u).await?,
+            Some(u) => locked_until(&self.db, u).await?,
             None => None,
         };
         let from_address = match address {

@@ -32,6 +32,14 @@ impl RuleDetail {
             ..Self::new(b.rule(), b.message())
         }
     }
+
+    /// A reason an assignment is refused as a detail, with what it is about.
+    pub fn eligibility(r: &traza_domain::network::EligibilityRefusal) -> Self {
+        Self {
+            subject: r.subject(),
+            ..Self::new(r.rule(), r.message())
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]

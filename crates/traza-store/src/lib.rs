@@ -11,10 +11,13 @@ mod auth;
 mod batches;
 mod dashboard;
 mod entity;
+mod equipment;
 mod error;
 mod fixtures;
 mod holds;
 mod import;
+mod master_records;
+mod materials;
 mod network;
 mod registry;
 mod rows;
@@ -41,11 +44,14 @@ pub use audit::{AuditPage, AuditQuery, StoredAuditEvent, VerifyReport};
 pub use audit_key::{AuditKeyStatus, default_audit_key_path};
 pub use batches::*;
 pub use dashboard::{Dashboard, LabFigures, LeadTime, StatusCount};
+pub use equipment::EquipmentUpdate;
 pub use error::{ErrorCode, RuleDetail, StoreError};
 pub use fixtures::{FixtureReport, NetworkFixture};
 pub use import::{
     ImportRecord, ImportReport, ImportRequest, MAX_LISTED, Progress, write_refused_rows,
 };
+pub use master_records::MbrView;
+pub use materials::{LotQuery, LotSignatureView, LotView, MaterialUpdate};
 pub use network::*;
 pub use registry::{PublicRegistry, PublicSite, PublicTherapy, Published, fold};
 pub use sql::Page;

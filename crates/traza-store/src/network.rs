@@ -303,10 +303,7 @@ pub(crate) async fn insert_assignment(
                 "{} may not be assigned to {}",
                 proposal.product_code, proposal.lab_code
             ),
-            details: refusals
-                .iter()
-                .map(|r| RuleDetail::new(r.rule(), r.message()))
-                .collect(),
+            details: refusals.iter().map(RuleDetail::eligibility).collect(),
         });
     }
     let inserted = assignments::Entity::insert(assignments::ActiveModel {

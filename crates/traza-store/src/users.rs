@@ -13,11 +13,11 @@ use sha2::{Digest, Sha256};
 use traza_domain::access::{Action, Actor, check_user_labs};
 use traza_domain::auth::check_new_password;
 use traza_domain::codes::{LabCode, Username};
-use traza_domain::validation::Fields;
+use traza_domain::validation::{Explain, Fields, Problem};
 use traza_domain::vocab::Role;
 
 use crate::Store;
-use crate::auth::{Attempt, hash_password, password_matches};
+use crate::auth::{Attempt, hash_password, password_matches, standing_lock_of, standing_locks};
 use crate::entity::{labs, tokens, user_labs, users};
 use crate::error::{StoreError, stored};
 use crate::write::{Change, Write};
@@ -44,6 +44,7 @@ pub struct UserUpdate {
     pub password: Option<String>,
 }
 
+/// A user account as the administrator sees it.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct UserView {
@@ -52,6 +53,11 @@ pub struct UserView {
     pub role: Role,
     pub labs: BTreeSet<LabCode>,
     pub active: bool,
+    /// When the account's lock ends (RFC 3339 date-time), while one stands: repeated wrong
+    /// passwords lock an account, and until then its login and electronic signatures are
+    /// refused, unless an admin lifts the lock (`POST /users/{username}/unlock`). `null` when
+    /// the account is not locked (a lock that has run out is not one).
+    pub locked_until: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone)]
@@ -75,13 +81,18 @@ fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
-fn view(user: &users::Model, labs: BTreeSet<LabCode>) -> Result<UserView, StoreError> {
+fn view(
+    user: &users::Model,
+    labs: BTreeSet<LabCode>,
+    locked_until: Option<DateTime<Utc>>,
+) -> Result<UserView, StoreError> {
     Ok(UserView {
         username: stored("username", Username::parse(&user.username))?,
         full_name: user.full_name.clone(),
         role: stored("role", user.role.parse())?,
         labs,
         active: user.active,
+        locked_until,
     })
 }
 
@@ -102,15 +113,26 @@ async fn labs_of(
         .collect()
 }
 
+/// A laboratory the network does not have, named in the message; `unknown_lab` as a problem.
+struct UnknownLab<'a>(&'a LabCode);
+
+impl std::fmt::Display for UnknownLab<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "unknown laboratory {}", self.0)
+    }
+}
+
+impl Explain for UnknownLab<'_> {
+    fn problem(&self) -> Option<Problem> {
+        Some(Problem::UnknownLab)
+    }
+}
+
 async fn check_labs_exist(w: &Write, labs: &BTreeSet<LabCode>) -> Result<(), StoreError> {
     let mut fields = Fields::default();
     for lab in labs {
         let found = labs::Entity::find_by_id(lab.as_str()).one(&w.tx).await?;
-        fields.ensure(
-            found.is_some(),
-            "labs",
-            format_args!("unknown laboratory {lab}"),
-        );
+        fields.ensure(found.is_some(), "labs", UnknownLab(lab));
     }
     Ok(fields.finish()?)
 }
@@ -205,6 +227,8 @@ pub(crate) async fn insert_user(
         role: new.role,
         labs: new.labs,
         active: true,
+        // A new name: no wrong password has been counted for it.
+        locked_until: None,
     };
     let key = created.username.to_string();
     let mut after = user_json(&created);
@@ -269,7 +293,11 @@ impl Store {
             .one(&w.tx)
             .await?
             .ok_or(StoreError::NotFound("user"))?;
-        let before = view(&user, labs_of(&w.tx, username).await?)?;
+        let before = view(
+            &user,
+            labs_of(&w.tx, username).await?,
+            standing_lock_of(&w.tx, username).await?,
+        )?;
         let mut after = before.clone();
         let mut fields = Fields::default();
         if let Some(name) = &update.full_name {
@@ -357,9 +385,15 @@ impl Store {
             .order_by_asc(users::Column::Username)
             .all(&self.db)
             .await?;
+        let mut locks = standing_locks(&self.db).await?;
         let mut out = Vec::with_capacity(all.len());
         for u in &all {
-            out.push(view(u, labs_of(&self.db, &u.username).await?)?);
+            let locked_until = locks.remove(&u.username);
+            out.push(view(
+                u,
+                labs_of(&self.db, &u.username).await?,
+                locked_until,
+            )?);
         }
         Ok(out)
     }
@@ -371,7 +405,8 @@ impl Store {
             .one(&self.db)
             .await?
             .ok_or(StoreError::NotFound("user"))?;
-        let v = view(&user, labs_of(&self.db, username).await?)?;
+        // The actor of a session: whether the account is locked is the login's question.
+        let v = view(&user, labs_of(&self.db, username).await?, None)?;
         Ok(Actor {
             username: v.username,
             full_name: v.full_name,

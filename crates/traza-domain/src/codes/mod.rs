@@ -20,6 +20,7 @@
 mod common;
 mod din;
 mod ids;
+mod resources;
 mod sec;
 mod subject;
 mod trial;
@@ -27,6 +28,7 @@ mod trial;
 pub use common::CodeError;
 pub use din::{Din, mod37_2_check_character};
 pub use ids::{BatchNumber, LabCode, ProductCode, Username};
+pub use resources::{EquipmentId, LotId, MaterialCode, RoomId};
 pub use sec::{Sec, SecCodingSystem};
 pub use subject::{DonorCode, PatientCode, SubjectCode};
 pub use trial::{TrialId, TrialIdKind};

@@ -71,5 +71,3 @@ net-registry-words = Public registry words
 net-registry-words-hint = One word or phrase a line, as patients write them (e.g. "lymphoma", "stem cells"). The search ignores case, accents and hyphens.
 net-save-the-registry-words = Save the words
 net-registry-words-saved = Registry words saved. The public registry finds them within a few seconds.
-net-words-too-many = at most 40 words or phrases
-net-word-too-long = each at most 80 characters long

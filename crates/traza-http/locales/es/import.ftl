@@ -18,3 +18,27 @@ imported-not-kept = Traza guarda los valores de la fila ya interpretados (fechas
 imported-qc-from-history = Lote importado: su control de calidad procede del registro histórico del laboratorio y no se registró en Traza. Valores de su fila:
 imported-qc-historical = registro histórico
 imported-qc-open-hint = Para certificar este lote en Traza hay que registrar aquí el resultado de cada ensayo obligatorio: los valores históricos no son resultados de control de Traza.
+
+## What each import issue code means (IssueCode)
+import-code-empty-file = El fichero está vacío: no tiene cabecera
+import-code-unknown-column = Columna desconocida en la cabecera
+import-code-duplicate-column = Columna repetida en la cabecera
+import-code-missing-column = Falta una columna obligatoria en la cabecera
+import-code-malformed-csv = El fichero no se puede leer como CSV (unas comillas sin cerrar)
+import-code-read-failed = No se pudo leer el fichero; lo que sigue no se leyó
+import-code-invalid-encoding = Caracteres no válidos en la codificación del fichero
+import-code-wrong-field-count = La fila tiene más o menos campos que la cabecera
+import-code-missing-value = Falta un valor obligatorio
+import-code-invalid-value = Valor no válido, fuera de rango o en contradicción con otro de la fila
+import-code-chain-of-identity = Cadena de identidad rota: en un lote autólogo el paciente debe ser el donante
+import-code-unknown-product = Producto desconocido en la red
+import-code-unknown-lab = Laboratorio desconocido en la red
+import-code-origin-mismatch = El origen no es el del producto
+import-code-route-not-offered = El producto no se ofrece por esa vía de acceso
+import-code-duplicate-in-file = Número de lote repetido en el fichero
+import-code-conflicts-with-stored = Ya hay un lote con ese número y otros datos
+import-code-out-of-scope = No puede importar historia de ese laboratorio
+import-code-foreign-batch-number = El número tiene la forma de los de otro laboratorio
+import-code-duplicate = Ese número de lote ya existe
+import-code-no-assignment = Aviso: ninguna asignación del producto al laboratorio cubría el inicio de fabricación
+import-code-trial-mismatch = Aviso: el ensayo clínico no es el de las asignaciones vigentes en esa fecha

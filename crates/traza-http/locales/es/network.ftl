@@ -71,5 +71,3 @@ net-registry-words = Palabras del registro público
 net-registry-words-hint = Una palabra o frase por línea, como las escriben los pacientes (p. ej. «linfoma», «células madre»). La búsqueda no distingue mayúsculas, tildes ni guiones.
 net-save-the-registry-words = Guardar las palabras
 net-registry-words-saved = Palabras del registro guardadas. El registro público las encuentra en unos segundos.
-net-words-too-many = como máximo 40 palabras o frases
-net-word-too-long = cada una, de 80 caracteres como máximo

@@ -5,10 +5,14 @@ pub mod assignments;
 pub mod audit;
 pub mod auth;
 pub mod batches;
+pub mod equipment;
 pub mod holds;
 pub mod imports;
+pub mod master_records;
+pub mod materials;
 pub mod network;
 pub mod public;
+pub mod steps;
 pub mod trace;
 pub mod users;
 pub mod vigilance;
@@ -31,6 +35,10 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(audit::router())
         .merge(imports::router())
         .merge(vigilance::router())
+        .merge(materials::router())
+        .merge(equipment::router())
+        .merge(master_records::router())
+        .merge(steps::router())
 }
 
 /// Routes that may run for minutes; they get a long timeout of their own.

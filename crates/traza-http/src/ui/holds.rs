@@ -110,7 +110,7 @@ pub(super) fn qc_history(l: Lang, results: &[QcResult]) -> Markup {
         @if !results.is_empty() {
             details open {
                 summary { (l.t("every-result-recorded")) " (" (results.len()) ")" }
-                table {
+                div.scroll { table {
                     thead { tr {
                         th { "#" } th { (l.t("test")) } th { (l.t("value")) } th { (l.t("outcome")) }
                         th { (l.t("retest-of")) } th { (l.t("reason")) } th { (l.t("state")) } th { (l.t("recorded-by")) }
@@ -127,7 +127,7 @@ pub(super) fn qc_history(l: Lang, results: &[QcResult]) -> Markup {
                             td { (r.recorded_by) }
                         }
                     } }
-                }
+                } }
             }
         }
     }

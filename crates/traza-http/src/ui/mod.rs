@@ -13,6 +13,7 @@ mod fmt;
 mod holds;
 mod i18n;
 mod pages;
+pub(crate) mod pdf;
 mod problems;
 mod registry;
 mod scripts;
@@ -387,6 +388,9 @@ fn error_title(l: Lang, code: ErrorCode) -> &'static str {
         C::TrialMismatch => "error-the-clinical-trial-is-not-that",
         C::ReactionClosed => "error-the-reaction-report-is-already-closed",
         C::ImportRejected => "error-import-refused-nothing-was-written",
+        C::MaterialNotUsable => "error-material-not-usable",
+        C::EquipmentNotUsable => "error-equipment-not-usable",
+        C::RoomNotSuitable => "error-room-not-suitable",
         C::Internal => "error-internal-error-it-has-been-logged",
         C::AuditKeyUnavailable => "error-records-cannot-be-written-now-the",
         C::ShuttingDown => "error-the-server-is-stopping-try-again",
@@ -457,12 +461,25 @@ pub(crate) fn audit_what(l: Lang, e: &traza_store::StoredAuditEvent) -> Markup {
     }
 }
 
-/// What a rule is about, as a page shows it: an expiry date in the page's form.
+/// What a rule is about, as a page shows it: a date in the page's form, an ATMP class or an
+/// access route in words.
 fn subject_text(l: Lang, rule: &str, subject: &str) -> String {
-    match (rule, subject.parse::<chrono::NaiveDate>()) {
-        ("expired", Ok(day)) => l.date(day),
-        _ => subject.to_owned(),
-    }
+    use traza_domain::vocab::{AccessRoute, AtmpClass};
+    let said = match rule {
+        "expired" | "gmp_certificate_expired" => {
+            subject.parse::<chrono::NaiveDate>().ok().map(|d| l.date(d))
+        }
+        "missing_specialisation" => subject
+            .parse::<AtmpClass>()
+            .ok()
+            .map(|c| registry::class_name(l, c).to_owned()),
+        "route_not_offered" => subject
+            .parse::<AccessRoute>()
+            .ok()
+            .map(|r| widgets::route_name(l, r).to_owned()),
+        _ => None,
+    };
+    said.unwrap_or_else(|| subject.to_owned())
 }
 
 /// An unmet release rule in the page's language, with what it is about (the test, the
@@ -524,6 +541,13 @@ fn field_label(l: Lang, field: &str) -> &str {
         "administered_on" => "administered-on",
         "hospital" => "hospital",
         "password" => "password",
+        "new_password" => "new-password",
+        "username" => "username",
+        "full_name" => "users-full-name",
+        "role" => "users-role",
+        "labs" => "laboratories",
+        "indications" => "net-indications",
+        "keywords" => "net-keywords",
         "product_code" => "product",
         "lab_code" => "laboratory",
         "access_route" => "access-route",

@@ -60,6 +60,7 @@ fn key_and_args(l: Lang, problem: &Problem) -> (&'static str, Vec<(&'static str,
             "problem-not-one-of",
             vec![("text", text.clone()), ("values", words(values))],
         ),
+        P::Repeated { text } => ("problem-repeated", vec![("text", text.clone())]),
         P::UnknownTest { test } => ("problem-unknown-test", vec![("test", test.clone())]),
         P::UnitMismatch { expected, got } => (
             "problem-unit-mismatch",
@@ -67,6 +68,8 @@ fn key_and_args(l: Lang, problem: &Problem) -> (&'static str, Vec<(&'static str,
         ),
         P::UnknownLab => ("problem-unknown-lab", vec![]),
         P::UnknownProduct => ("problem-unknown-product", vec![]),
+        P::LabsRequired => ("problem-labs-required", vec![]),
+        P::NoLabsForRole => ("problem-no-labs-for-role", vec![]),
         P::TooManyWords { max } => ("problem-too-many-words", vec![("max", max.to_string())]),
         P::WordTooLong { max } => ("problem-word-too-long", vec![("max", max.to_string())]),
         P::CodeTooShort { min } => ("problem-code-too-short", vec![("min", min.to_string())]),
@@ -93,6 +96,35 @@ fn key_and_args(l: Lang, problem: &Problem) -> (&'static str, Vec<(&'static str,
         P::RetestOtherTest { test } => ("problem-retest-other-test", vec![("test", test.clone())]),
         P::InvestigationRequired => ("problem-investigation-required", vec![]),
         P::UnknownDeviation { id } => ("problem-unknown-deviation", vec![("id", id.to_string())]),
+        P::UnknownMaterial => ("problem-unknown-material", vec![]),
+        P::LotNotOfLab => ("problem-lot-not-of-lab", vec![]),
+        P::LotNotReleased { status } => (
+            "problem-lot-not-released",
+            vec![(
+                "status",
+                super::i18n::lookup(l, &format!("lot-status-{status}"))
+                    .map_or_else(|| status.clone(), str::to_owned),
+            )],
+        ),
+        P::LotExpired { date } => ("problem-lot-expired", vec![("date", date.clone())]),
+        P::LotOtherMaterial { material } => (
+            "problem-lot-other-material",
+            vec![("material", material.clone())],
+        ),
+        P::LotNotEnough { available } => (
+            "problem-lot-not-enough",
+            vec![("available", available.clone())],
+        ),
+        P::EquipmentNotOfLab => ("problem-equipment-not-of-lab", vec![]),
+        P::EquipmentOutOfService => ("problem-equipment-out-of-service", vec![]),
+        P::CalibrationPastDue { date } => {
+            ("problem-calibration-past-due", vec![("date", date.clone())])
+        }
+        P::RoomNotOfLab => ("problem-room-not-of-lab", vec![]),
+        P::RoomGradeTooLow { grade, required } => (
+            "problem-room-grade-too-low",
+            vec![("grade", grade.clone()), ("required", required.clone())],
+        ),
     }
 }
 
@@ -144,6 +176,7 @@ mod tests {
                 text: s("negativo"),
                 values: vec![s("negative"), s("positive")],
             },
+            P::Repeated { text: s("siembra") },
             P::UnknownTest {
                 test: s("sterility"),
             },
@@ -153,6 +186,8 @@ mod tests {
             },
             P::UnknownLab,
             P::UnknownProduct,
+            P::LabsRequired,
+            P::NoLabsForRole,
             P::TooManyWords { max: 40 },
             P::WordTooLong { max: 80 },
             P::CodeTooShort { min: 3 },
@@ -176,6 +211,30 @@ mod tests {
             },
             P::InvestigationRequired,
             P::UnknownDeviation { id: 2 },
+            P::UnknownMaterial,
+            P::LotNotOfLab,
+            P::LotNotReleased {
+                status: s("quarantine"),
+            },
+            P::LotExpired {
+                date: s("2026-11-30"),
+            },
+            P::LotOtherMaterial {
+                material: s("FBS-01"),
+            },
+            P::LotNotEnough {
+                available: s("2.5"),
+            },
+            P::EquipmentNotOfLab,
+            P::EquipmentOutOfService,
+            P::CalibrationPastDue {
+                date: s("2026-11-30"),
+            },
+            P::RoomNotOfLab,
+            P::RoomGradeTooLow {
+                grade: s("C"),
+                required: s("B"),
+            },
         ]
     }
 

@@ -37,7 +37,7 @@ button.danger { border-color:var(--bad); color:var(--bad); }
 button.link { border:none; background:none; color:var(--brand); text-decoration:underline; min-height:auto; padding:0; }
 form.inline { display:inline; }
 .filters { display:flex; flex-wrap:wrap; gap:10px; align-items:end; margin-bottom:12px; }
-.filters > div { display:grid; } .filters input, .filters select { width:auto; }
+.filters > div { display:flex; flex-direction:column; min-width:0; max-width:100%; } .filters input, .filters select { width:auto; min-width:0; max-width:100%; }
 .notice { border-radius:8px; padding:10px 14px; margin: 0 0 16px; border:1px solid; }
 .notice.error { background:var(--bad-bg); border-color:var(--bad); }
 .notice.ok { background:var(--ok-bg); border-color:var(--ok); }
@@ -57,8 +57,9 @@ ol.timeline li::before { content:""; position:absolute; left:-8px; top:12px; wid
 dl.facts { display:grid; grid-template-columns: max-content 1fr; gap: 4px 16px; margin:0; }
 dl.facts dt { color:var(--muted); } dl.facts dd { margin:0; }
 figure.bars { margin:0; } figure.bars ul { list-style:none; padding:0; margin:8px 0 0; }
-.bar-row { display:grid; grid-template-columns: minmax(5rem, max-content) minmax(4rem, 1fr) max-content; gap:4px 10px; align-items:center; margin:6px 0; }
-.bar-track { display:block; height:1.1rem; background:#e8edf3; } .bar-fill { display:block; height:100%; background:var(--brand); }
+.bar-row { display:grid; grid-template-columns: 7.5rem minmax(3rem, 1fr) 11rem; gap:4px 10px; align-items:center; margin:6px 0; }
+.bar-value { text-align:right; }
+.bar-track { display:block; width:100%; height:1.1rem; }
 .bar-label { font-weight:600; overflow-wrap:anywhere; }
 .pager { margin-top: 12px; display:flex; gap:16px; }
 @media (max-width: 700px) { body { font-size:16px; } .who { margin-left:0; } }

@@ -105,7 +105,7 @@ async fn work_list(
             (tab("abiertas", l.t("open-2"))) (tab("cerradas", l.t("closed-2"))) (tab("todas", l.t("all-2")))
         }
         @if page_of.items.is_empty() { p.muted { (l.t("no-reports")) } } @else {
-            table {
+            div.scroll { table {
                 thead { tr {
                     th { "#" } th { (l.t("reported")) } th { (l.t("severity")) }
                     th { (l.t("batch")) } th { (l.t("product-laboratory")) }
@@ -121,7 +121,7 @@ async fn work_list(
                     td { (imputability_name(l, r.imputability)) }
                     td { (status_tag(l, r.status)) }
                 } } }
-            }
+            } }
         }
         @if let Some(c) = &page_of.next_cursor {
             p.pager { a href={ "/vigilancia?estado=" (which) "&cursor=" (c) } { (l.t("older")) } }
@@ -182,12 +182,12 @@ fn report_body(s: &Session, rep: &ReactionReport, notice: Option<Markup>) -> Mar
             p.hint { (l.t("all-material-of-the-same-donor")) }
             h3 { (l.t("other-patients-of-the-same-batch")) }
             @if lb.same_batch_recipients.is_empty() { p.muted { (l.t("none-2")) } } @else {
-                table { thead { tr { th { (l.t("patient")) } th { (l.t("administered")) } } }
-                    tbody { @for p in &lb.same_batch_recipients { tr { td { (p.patient_code) } td { (l.date(p.administered_on)) } } } } }
+                div.scroll { table { thead { tr { th { (l.t("patient")) } th { (l.t("administered")) } } }
+                    tbody { @for p in &lb.same_batch_recipients { tr { td { (p.patient_code) } td { (l.date(p.administered_on)) } } } } } }
             }
             h3 { (l.t("other-batches-of-the-same-donor")) }
             @if lb.other_batches.is_empty() { p.muted { (l.t("none-2")) } } @else {
-                table {
+                div.scroll { table {
                     thead { tr { th { (l.t("batch")) } th { (l.t("laboratory")) } th { (l.t("product")) } th { (l.t("status")) } th { (l.t("patients")) } } }
                     tbody { @for b in &lb.other_batches { tr {
                         td { (batch_ref(&b.batch_number, &b.lab_code)) }
@@ -202,7 +202,7 @@ fn report_body(s: &Session, rep: &ReactionReport, notice: Option<Markup>) -> Mar
                             }
                         }
                     } } }
-                }
+                } }
             }
         }
         @if r.status == ReactionStatus::Open && s.actor.may(Action::CloseReaction).is_ok() {

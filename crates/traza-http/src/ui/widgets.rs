@@ -145,7 +145,7 @@ pub(super) fn qc_table(l: Lang, tests: &[SpecTest], results: &[QcResult]) -> Mar
         }
     };
     html! {
-        table {
+        div.scroll { table {
             thead { tr {
                 th { (l.t("test")) } th { (l.t("specification")) } th { (l.t("unit")) }
                 th { (l.t("result")) } th { (l.t("outcome")) } th { (l.t("recorded-by")) }
@@ -163,7 +163,7 @@ pub(super) fn qc_table(l: Lang, tests: &[SpecTest], results: &[QcResult]) -> Mar
                     }
                 }
             }
-        }
+        } }
         p.hint { "* " (l.t("required-for-release")) }
     }
 }
@@ -173,6 +173,12 @@ pub(super) fn meaning_text(l: Lang, m: SignatureMeaning) -> &'static str {
         SignatureMeaning::QpCertified => l.t("i-certify-as-qualified-person-that"),
         SignatureMeaning::Rejected => l.t("i-reject-this-batch"),
         SignatureMeaning::HistoricalReleaseConfirmed => l.t("i-confirm-as-qa-of-the"),
+        SignatureMeaning::MaterialReleased => l.t("meaning-material-released"),
+        SignatureMeaning::MaterialRejected => l.t("meaning-material-rejected"),
+        SignatureMeaning::MbrApproved => l.t("meaning-mbr-approved"),
+        SignatureMeaning::Performed => l.t("meaning-performed"),
+        SignatureMeaning::Checked => l.t("meaning-checked"),
+        SignatureMeaning::ExceptionReviewed => l.t("meaning-exception-reviewed"),
     }
 }
 

@@ -223,6 +223,17 @@ impl Store {
             .one(&w.tx)
             .await?
             .ok_or(StoreError::NotFound("batch"))?;
+        // Guided by the master record in effect today at its laboratory, if there is one.
+        if let Some(mbr) = crate::master_records::effective_record(
+            &w.tx,
+            batch.product_code.as_str(),
+            batch.lab_code.as_str(),
+            crate::master_records::lab_today(),
+        )
+        .await?
+        {
+            crate::master_records::guide(&mut w, stored_row.id, &key, &mbr).await?;
+        }
         // A batch of a donor under an open serious reaction starts held (SPEC §2 "Hold").
         if let Some(reaction) =
             crate::attached::open_serious_reaction_of_donor(&w.tx, batch.donor_code.as_str())

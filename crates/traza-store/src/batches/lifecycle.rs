@@ -67,11 +67,14 @@ impl Store {
             batch: batch_from(&m)?,
         };
         let today = Utc::now().date_naive();
-        Ok(blockers_of(&self.db, &l, actor.username.as_str(), today)
-            .await?
-            .iter()
-            .map(RuleDetail::blocker)
-            .collect())
+        let mut details: Vec<RuleDetail> =
+            blockers_of(&self.db, &l, actor.username.as_str(), today)
+                .await?
+                .iter()
+                .map(RuleDetail::blocker)
+                .collect();
+        details.extend(super::steps::record_rule_details(&self.db, l.id).await?);
+        Ok(details)
     }
 
     /// QP certification with an electronic signature: the password re-entered, the meaning
@@ -93,15 +96,21 @@ impl Store {
             .load_for_write(&w, actor, Action::Release, number, expected_version)
             .await?;
         let today = w.now().date_naive();
-        let blockers = blockers_of(&w.tx, &l, actor.username.as_str(), today).await?;
-        if !blockers.is_empty() {
+        let mut details: Vec<RuleDetail> = blockers_of(&w.tx, &l, actor.username.as_str(), today)
+            .await?
+            .iter()
+            .map(RuleDetail::blocker)
+            .collect();
+        // A guided batch's record: every step recorded and verified, every exception resolved.
+        details.extend(super::steps::record_rule_details(&w.tx, l.id).await?);
+        if !details.is_empty() {
             return Err(StoreError::Refused {
                 code: ErrorCode::ReleaseBlocked,
                 message: format!(
                     "batch {number} cannot be certified: {} rule(s) unmet",
-                    blockers.len()
+                    details.len()
                 ),
-                details: blockers.iter().map(RuleDetail::blocker).collect(),
+                details,
             });
         }
         let (signed, record) = self

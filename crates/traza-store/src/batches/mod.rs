@@ -120,6 +120,10 @@ pub struct BatchView {
     pub reactions: Vec<ReactionView>,
     /// Every hold, active or lifted (`on_hold` says whether one stands).
     pub holds: Vec<Hold>,
+    /// The master batch record version that guides the batch (SPEC §8): stamped when the
+    /// batch was made, `null` for a batch made before its laboratory had one, or imported.
+    pub mbr_id: Option<i64>,
+    pub mbr_version: Option<u32>,
 }
 
 /// Filters of `GET /batches`, all optional; `cursor` continues a previous page.
@@ -295,6 +299,8 @@ pub(crate) struct BatchRecords {
     administrations: Vec<AdministrationView>,
     reactions: Vec<ReactionView>,
     holds: Vec<Hold>,
+    /// `(mbr_id, version)` of the guiding master record.
+    guide: Option<(i64, u32)>,
 }
 
 impl BatchRecords {
@@ -313,6 +319,8 @@ impl BatchRecords {
             administrations: self.administrations.clone(),
             reactions: self.reactions.clone(),
             holds: self.holds.clone(),
+            mbr_id: self.guide.map(|g| g.0),
+            mbr_version: self.guide.map(|g| g.1),
         })
     }
 }
@@ -391,6 +399,7 @@ async fn records_of(db: &impl ConnectionTrait, batch_id: i64) -> Result<BatchRec
         administrations,
         reactions: reactions_of_batch(db, batch_id).await?,
         holds: holds_of(db, batch_id).await?,
+        guide: crate::master_records::guide_of(db, batch_id).await?,
     })
 }
 
@@ -415,9 +424,15 @@ async fn blockers_of(
         .filter(batch_events::Column::BatchId.eq(l.id))
         .all(db)
         .await?;
+    // Four eyes counts who recorded or verified a step of a guided batch too (SPEC §8).
+    let entries = steps::entries_of(db, l.id).await?;
     let participants = participants(
         &l.created_by,
-        steps.iter().map(|e| e.recorded_by.as_str()),
+        steps
+            .iter()
+            .map(|e| e.recorded_by.as_str())
+            .chain(entries.iter().map(|e| e.performed_by.as_str()))
+            .chain(entries.iter().filter_map(|e| e.verified_by.as_deref())),
         results.iter().map(|r| r.recorded_by.as_str()),
     );
     let holds = holds_of(db, l.id).await?;
@@ -735,4 +750,7 @@ fn cursor_id(cursor: &str) -> Result<i64, StoreError> {
 mod create;
 mod lifecycle;
 mod records;
+mod steps;
 mod trace;
+
+pub use steps::{ExceptionView, LotUsed, RecordedStep, StepEntryView, StepInput};

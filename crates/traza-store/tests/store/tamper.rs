@@ -555,3 +555,176 @@ async fn an_imported_batch_of_a_donor_under_an_open_serious_reaction_starts_held
     );
     intact(&ctx, "the held import").await;
 }
+
+/// SPEC §8's tables: the catalogue, lots (their quantities and statuses above all), their
+/// signatures, equipment and rooms — each edit, insert and delete named by verify.
+#[both_backends]
+async fn materials_lots_equipment_and_rooms_are_reconciled_too(ctx: Ctx) {
+    use traza_domain::codes::{EquipmentId, MaterialCode, RoomId};
+    use traza_domain::equipment::{Equipment, EquipmentClass, EquipmentStatus, Room};
+    use traza_domain::materials::{LotReceipt, Material, MaterialKind};
+    use traza_domain::vocab::RoomGrade;
+
+    let net = network(&ctx.store).await;
+    let store = &net.store;
+    store
+        .create_material(
+            &net.lucia,
+            Material {
+                code: MaterialCode::parse("MED-XVIVO15").unwrap(),
+                name: "X-VIVO 15".into(),
+                kind: MaterialKind::Medium,
+                unit: "mL".into(),
+            },
+        )
+        .await
+        .unwrap();
+    let receive = |quantity: &str| LotReceipt {
+        lab_code: lab(MAL),
+        material_code: MaterialCode::parse("MED-XVIVO15").unwrap(),
+        supplier: "Lonza".into(),
+        supplier_lot: "0000987654".into(),
+        received_on: days_ago(1),
+        expiry_date: today() + chrono::Days::new(90),
+        quantity_received: dec(quantity),
+    };
+    let used = store
+        .receive_lot(&net.cristina, receive("10"))
+        .await
+        .unwrap()
+        .lot
+        .lot_id;
+    store
+        .release_lot(&net.nuria, used.as_str(), NURIA_PW)
+        .await
+        .unwrap();
+    store
+        .test_consume_lot(&net.cristina, &used, dec("2.5"), "MAL-HRU-2026-00001")
+        .await
+        .unwrap();
+    let refused = store
+        .receive_lot(&net.cristina, receive("4"))
+        .await
+        .unwrap()
+        .lot
+        .lot_id;
+    let sig = store
+        .reject_lot(&net.nuria, refused.as_str(), NURIA_PW, "Envase dañado")
+        .await
+        .unwrap()
+        .disposition
+        .expect("a signature")
+        .id;
+    store
+        .create_equipment(
+            &net.nuria,
+            Equipment {
+                lab_code: lab(MAL),
+                id: EquipmentId::parse("BSC-01").unwrap(),
+                class: EquipmentClass::parse("biosafety_cabinet").unwrap(),
+                status: EquipmentStatus::OutOfService,
+                calibration_due: day("2027-03-31"),
+            },
+        )
+        .await
+        .unwrap();
+    store
+        .create_room(
+            &net.nuria,
+            Room {
+                lab_code: lab(MAL),
+                id: RoomId::parse("SB-C").unwrap(),
+                grade: RoomGrade::C,
+            },
+        )
+        .await
+        .unwrap();
+    intact(&ctx, "the materials' story").await;
+    if !ctx.url.starts_with("sqlite:") {
+        // Lot signatures are append-only there, like the batches' ...
+        let edit = format!("UPDATE lot_signatures SET reason = 'otra' WHERE id = {sig}");
+        let refused = ctx.try_raw(&edit).await.unwrap_err();
+        assert!(refused.contains("append-only"), "{refused}");
+        // ... unless the attacker owns the tables.
+        ctx.execute_raw("ALTER TABLE lot_signatures DISABLE TRIGGER USER")
+            .await;
+    }
+    let (u, r) = (used.as_str(), refused.as_str());
+    let matrix: Vec<(String, String, Expected)> = vec![
+        (
+            format!("UPDATE material_lots SET quantity_consumed = '0' WHERE lot_id = '{u}'"),
+            format!("UPDATE material_lots SET quantity_consumed = '2.5' WHERE lot_id = '{u}'"),
+            ("material_lots", u.to_owned(), Some("quantity_consumed")),
+        ),
+        (
+            format!("UPDATE material_lots SET quantity_received = '100' WHERE lot_id = '{u}'"),
+            format!("UPDATE material_lots SET quantity_received = '10' WHERE lot_id = '{u}'"),
+            ("material_lots", u.to_owned(), Some("quantity_received")),
+        ),
+        (
+            format!("UPDATE material_lots SET status = 'released' WHERE lot_id = '{r}'"),
+            format!("UPDATE material_lots SET status = 'rejected' WHERE lot_id = '{r}'"),
+            ("material_lots", r.to_owned(), Some("status")),
+        ),
+        (
+            "UPDATE materials SET unit = 'L' WHERE code = 'MED-XVIVO15'".into(),
+            "UPDATE materials SET unit = 'mL' WHERE code = 'MED-XVIVO15'".into(),
+            ("materials", "MED-XVIVO15".into(), Some("unit")),
+        ),
+        (
+            format!("UPDATE lot_signatures SET signer = 'jose.alarcon' WHERE id = {sig}"),
+            format!("UPDATE lot_signatures SET signer = 'nuria.blanco' WHERE id = {sig}"),
+            ("lot_signatures", sig.to_string(), Some("signer")),
+        ),
+        (
+            "UPDATE equipment SET status = 'in_service' WHERE id = 'BSC-01'".into(),
+            "UPDATE equipment SET status = 'out_of_service' WHERE id = 'BSC-01'".into(),
+            ("equipment", "MAL-HRU/BSC-01".into(), Some("status")),
+        ),
+        (
+            "UPDATE equipment SET calibration_due = '2099-12-31' WHERE id = 'BSC-01'".into(),
+            "UPDATE equipment SET calibration_due = '2027-03-31' WHERE id = 'BSC-01'".into(),
+            ("equipment", "MAL-HRU/BSC-01".into(), Some("calibration_due")),
+        ),
+        (
+            "UPDATE rooms SET grade = 'A' WHERE id = 'SB-C'".into(),
+            "UPDATE rooms SET grade = 'C' WHERE id = 'SB-C'".into(),
+            ("rooms", "MAL-HRU/SB-C".into(), Some("grade")),
+        ),
+        (
+            format!(
+                "INSERT INTO material_lots SELECT 'MAL-HRU-L1999-0001', lab_code, material_code, supplier, supplier_lot, received_on, expiry_date, quantity_received, quantity_consumed, status, version, received_by, created_at, updated_at FROM material_lots WHERE lot_id = '{u}'"
+            ),
+            "DELETE FROM material_lots WHERE lot_id = 'MAL-HRU-L1999-0001'".into(),
+            ("material_lots", "MAL-HRU-L1999-0001".into(), None),
+        ),
+        (
+            "INSERT INTO rooms SELECT lab_code, 'SB-X', 'A', created_at FROM rooms WHERE id = 'SB-C'"
+                .into(),
+            "DELETE FROM rooms WHERE id = 'SB-X'".into(),
+            ("rooms", "MAL-HRU/SB-X".into(), None),
+        ),
+        (
+            "DELETE FROM rooms WHERE id = 'SB-C'".into(),
+            "INSERT INTO rooms SELECT lab_code, 'SB-C', 'C', created_at FROM equipment WHERE id = 'BSC-01'"
+                .into(),
+            ("rooms", "MAL-HRU/SB-C".into(), None),
+        ),
+    ];
+    for (attack, restore, (table, key, column)) in matrix {
+        assert_eq!(
+            ctx.try_raw(&attack)
+                .await
+                .map_err(|e| format!("{attack}: {e}")),
+            Ok(1)
+        );
+        let (t, k, c) = caught(&ctx, &attack).await;
+        assert_eq!(
+            (t.as_str(), k.as_str(), c.as_deref()),
+            (table, key.as_str(), column),
+            "{attack}"
+        );
+        ctx.execute_raw(&restore).await;
+        intact(&ctx, &format!("restoring after {attack}")).await;
+    }
+}

@@ -1,6 +1,7 @@
+use traza_domain::auth::{AuthRefusal, LockoutPolicy};
 use traza_domain::codes::Username;
 use traza_domain::vocab::Role;
-use traza_store::{NewUser, StoreError, UserUpdate};
+use traza_store::{NewUser, StoreError, UserUpdate, UserView};
 
 use crate::support::*;
 
@@ -333,4 +334,66 @@ async fn expired_tokens_are_refused(ctx: Ctx) {
             .as_str(),
         "pablo.ortiz"
     );
+}
+
+#[both_backends]
+async fn the_users_list_shows_the_lock_the_login_applies(ctx: Ctx) {
+    let net = network(&ctx.store).await;
+    let store = &net.store;
+    let lock_of = |users: &[UserView], name: &str| {
+        users
+            .iter()
+            .find(|u| u.username.as_str() == name)
+            .unwrap_or_else(|| panic!("{name} is listed"))
+            .locked_until
+    };
+    let users = store.list_users(&net.admin).await.unwrap();
+    assert!(users.iter().all(|u| u.locked_until.is_none()), "{users:?}");
+
+    for _ in 0..5 {
+        let _ = store.login("pablo.ortiz", "guess-guess-guess", None).await;
+    }
+    let until = match store
+        .login("pablo.ortiz", "demo-tecnico-granada-2", None)
+        .await
+    {
+        Err(StoreError::AuthRefused(AuthRefusal::AccountLocked { until })) => until,
+        other => panic!("expected the account locked, got {other:?}"),
+    };
+    assert!(until > chrono::Utc::now());
+    let users = store.list_users(&net.admin).await.unwrap();
+    assert_eq!(lock_of(&users, "pablo.ortiz"), Some(until));
+    assert_eq!(lock_of(&users, "marta.jimenez"), None);
+    // A change of the account says the lock too; it does not lift it.
+    let changed = store
+        .update_user(
+            &net.admin,
+            "pablo.ortiz",
+            UserUpdate {
+                full_name: Some("Pablo Ortiz Ruiz".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(changed.locked_until, Some(until));
+
+    store.unlock_user(&net.admin, "pablo.ortiz").await.unwrap();
+    let users = store.list_users(&net.admin).await.unwrap();
+    assert_eq!(lock_of(&users, "pablo.ortiz"), None);
+
+    // A lock that has run out is recorded but locks nothing: it is not shown.
+    let brief = store.clone().with_lockout_policy(LockoutPolicy {
+        lock_for: chrono::Duration::seconds(-1),
+        ..LockoutPolicy::default()
+    });
+    for _ in 0..5 {
+        let _ = brief.login("pablo.ortiz", "guess-guess-guess", None).await;
+    }
+    brief
+        .login("pablo.ortiz", "demo-tecnico-granada-2", None)
+        .await
+        .unwrap();
+    let users = store.list_users(&net.admin).await.unwrap();
+    assert_eq!(lock_of(&users, "pablo.ortiz"), None);
 }

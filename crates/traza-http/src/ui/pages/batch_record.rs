@@ -207,6 +207,8 @@ fn batch_body(
             section.card aria-labelledby="datos" { h2 #datos { (l.t("batch-record")) } (facts(l, b, product)) }
             section.card aria-labelledby="acciones" {
                 h2 #acciones { (l.t("actions")) }
+                // The whole record as a document, for inspectors and the archive (SPEC §8).
+                p { a #registro-pdf href={ "/lotes/" (n) "/registro.pdf" } download { (l.t("pdf-download")) } }
                 @if b.status == BatchStatus::Quarantine && may(Action::Release) {
                     p { a href={ "/lotes/" (n) "/liberar" } { strong { (l.t("review-and-certify-release")) } } }
                 }
@@ -358,7 +360,7 @@ fn batch_body(
         section aria-labelledby="adm" {
             h2 #adm { (l.t("administrations")) }
             @if v.administrations.is_empty() { p.muted { (l.t("none")) } } @else {
-                table { thead { tr { th { (l.t("patient")) } th { (l.t("date")) } th { "Hospital" } th { (l.t("recorded-by-2")) } th { (l.t("adverse-reactions")) } } }
+                div.scroll { table { thead { tr { th { (l.t("patient")) } th { (l.t("date")) } th { "Hospital" } th { (l.t("recorded-by-2")) } th { (l.t("adverse-reactions")) } } }
                     tbody { @for a in &v.administrations { tr {
                         td { (a.patient_code) } td { (l.date(a.administered_on)) } td { (a.hospital) } td { (a.recorded_by) }
                         td {
@@ -367,15 +369,15 @@ fn batch_body(
                                 a href={ "/lotes/" (n) "/administraciones/" (a.id) "/reaccion" } { (l.t("report-an-adverse-reaction")) }
                             }
                         }
-                    } } } }
+                    } } } } }
             }
         }
         section aria-labelledby="audit" {
             h2 #audit { (l.t("the-batch-s-audit-trail")) }
-            table {
+            div.scroll { table {
                 thead { tr { th { "#" } th { (l.t("when")) } th { (l.t("who")) } th { (l.t("what")) } th { (l.t("reason")) } } }
                 tbody { @for e in audit { tr { td { (e.id) } td { (l.instant(e.at)) } td { (e.actor) } td { (audit_what(l, e)) } td { (e.reason.clone().unwrap_or_default()) } } } }
-            }
+            } }
         }
     }
 }

@@ -175,19 +175,26 @@ fn report_view(l: Lang, r: &ImportReport) -> Markup {
         }
         @if !r.errors.is_empty() {
             h2 { (l.t("errors")) }
-            table #tabla-errores {
+            div.scroll { table #tabla-errores {
                 thead { tr { th { (l.t("line")) } th { (l.t("column")) } th { (l.t("code")) } th { (l.t("message")) } } }
-                tbody { @for e in &r.errors { tr { td.linea { (e.line) } td { (e.column.clone().unwrap_or_default()) } td { code { (e.code.as_str()) } } td { (e.message) } } } }
-            }
+                tbody { @for e in &r.errors { tr { td.linea { (e.line) } td { (e.column.clone().unwrap_or_default()) } td { (issue_text(l, e.code)) " " code.muted { (e.code.as_str()) } } td lang="en" { (e.message) } } } }
+            } }
         }
         @if !r.warnings.is_empty() {
             h2 { (l.t("warnings")) }
-            table {
+            div.scroll { table {
                 thead { tr { th { (l.t("line")) } th { (l.t("column")) } th { (l.t("code")) } th { (l.t("message")) } } }
-                tbody { @for w in &r.warnings { tr { td { (w.line) } td { (w.column.clone().unwrap_or_default()) } td { code { (w.code.as_str()) } } td { (w.message) } } } }
-            }
+                tbody { @for w in &r.warnings { tr { td { (w.line) } td { (w.column.clone().unwrap_or_default()) } td { (issue_text(l, w.code)) " " code.muted { (w.code.as_str()) } } td lang="en" { (w.message) } } } }
+            } }
         }
     }
+}
+
+/// What an import issue code means, in the page's language (`import-code-*` messages); the
+/// code itself when the catalogue lacks it.
+fn issue_text(l: Lang, code: traza_domain::history::IssueCode) -> String {
+    let key = format!("import-code-{}", code.as_str().replace('_', "-"));
+    crate::ui::i18n::lookup(l, &key).map_or_else(|| code.as_str().to_owned(), str::to_owned)
 }
 
 pub(super) async fn import(
@@ -284,4 +291,23 @@ pub(super) async fn import(
         "/importar",
         body,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use traza_domain::history::IssueCode;
+
+    #[test]
+    fn every_import_issue_code_is_said_in_both_languages() {
+        for code in IssueCode::ALL {
+            for l in [Lang::Es, Lang::En] {
+                assert_ne!(issue_text(l, *code), code.as_str(), "{code:?} in {l:?}");
+            }
+        }
+        assert_eq!(
+            issue_text(Lang::Es, IssueCode::MissingValue),
+            "Falta un valor obligatorio"
+        );
+    }
 }

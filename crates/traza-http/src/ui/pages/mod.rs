@@ -3,9 +3,11 @@
 //! coordination unit (network, dashboard), and everyone's import and traceability search.
 //!
 //! One module per feature: `batches` (the list and a new batch), `batch_record` (the batch page
-//! and its forms), `release` (QA's queue and certification), `network` (laboratories, products,
-//! assignments), `dashboard`, `import` and `trace`. What they share is in `super::widgets`.
+//! and its forms), `release` (QA's queue and certification), `network` (laboratories, products),
+//! `products` (a product's page), `assignments` (the assignments of products to laboratories),
+//! `users`, `dashboard`, `import` and `trace`. What they share is in `super::widgets`.
 
+mod assignments;
 mod batch_record;
 mod batches;
 mod dashboard;
@@ -32,6 +34,7 @@ pub fn routes() -> Router<AppState> {
             get(batches::new_batch_page).post(batches::create_batch),
         )
         .route("/lotes/{number}", get(batch_record::batch_page))
+        .route("/lotes/{number}/registro.pdf", get(super::pdf::download))
         .route(
             "/lotes/{number}/{action}",
             axum::routing::post(batch_record::batch_action),
@@ -42,20 +45,13 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/liberacion", get(release::release_queue))
         .route("/red", get(network::network))
-        .route(
-            "/red/asignaciones",
-            axum::routing::post(network::create_assignment),
-        )
-        .route(
-            "/red/asignaciones/{id}/fin",
-            axum::routing::post(network::end_assignment),
-        )
         .route("/panel", get(dashboard::dashboard))
         .route("/importar", get(import::import_page))
         .route("/importar/plantilla.csv", get(import::template))
         .route("/trazabilidad", get(trace::trace))
         .merge(users::routes())
         .merge(products::routes())
+        .merge(assignments::routes())
 }
 
 /// The pages whose requests may take minutes (an uploaded import).

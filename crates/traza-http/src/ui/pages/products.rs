@@ -2,9 +2,6 @@
 //! release tests, their limits or values); its assignments; and, for the coordination unit,
 //! the words the public registry searches (`indications`, `keywords`: SPEC §6), changed
 //! through the same store call as `PATCH /products/{code}`, so the change is audited.
-//!
-//! Also routes the assignment pages of `network` (mounted here: the pages' router merges
-//! this module's).
 
 use axum::Router;
 use axum::extract::{Path, Query, State};
@@ -19,7 +16,8 @@ use traza_domain::spec::SpecTest;
 use traza_domain::vocab::{ProductStatus, TestKind};
 use traza_store::ProductUpdate;
 
-use super::network::{self, assignments_table, fill};
+use super::assignments::assignments_table;
+use super::network::fill;
 use crate::AppState;
 use crate::error::ApiError;
 use crate::ui::fmt::Lang;
@@ -29,23 +27,11 @@ use crate::ui::widgets::{
 };
 use crate::ui::{Session, error_box, page_error, store_error};
 
-/// The registry's limits on its word lists (as the store checks them: `check_product_text`),
-/// so that the page can say which one a list breaks, in words.
-const MAX_WORDS: usize = 40;
-const MAX_WORD_CHARS: usize = 80;
-
 pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/red/productos/{code}",
-            get(product_page).post(update_words),
-        )
-        // A fixed segment is matched before the `{id}` beside it.
-        .route(
-            "/red/asignaciones/terminadas",
-            get(network::ended_assignments),
-        )
-        .route("/red/asignaciones/{id}", get(network::assignment_page))
+    Router::new().route(
+        "/red/productos/{code}",
+        get(product_page).post(update_words),
+    )
 }
 
 pub(super) fn product_status_name(l: Lang, s: ProductStatus) -> &'static str {
@@ -125,17 +111,6 @@ fn words_of(typed: &str) -> Vec<String> {
         }
     }
     out
-}
-
-/// Why a word list would be refused, in words; `None` when the store would take it.
-fn words_problem(l: Lang, words: &[String]) -> Option<&'static str> {
-    if words.len() > MAX_WORDS {
-        Some(l.t("net-words-too-many"))
-    } else if words.iter().any(|w| w.chars().count() > MAX_WORD_CHARS) {
-        Some(l.t("net-word-too-long"))
-    } else {
-        None
-    }
 }
 
 #[derive(Deserialize, Default)]
@@ -292,30 +267,6 @@ async fn update_words(
     let path = format!("/red/productos/{}", current.code.as_str());
     let indications = words_of(&f.indications);
     let keywords = words_of(&f.keywords);
-    let problems: Vec<(&str, &str)> = [
-        (l.t("net-indications"), words_problem(l, &indications)),
-        (l.t("net-keywords"), words_problem(l, &keywords)),
-    ]
-    .into_iter()
-    .filter_map(|(field, problem)| problem.map(|p| (field, p)))
-    .collect();
-    if !problems.is_empty() {
-        let shown = html! {
-            div.notice.error role="alert" {
-                p { strong { (l.t("error-check-the-form-s-values")) } }
-                ul { @for (field, problem) in &problems { li { (field) ": " (problem) } } }
-            }
-        };
-        return render_product(
-            &state,
-            &s,
-            &code,
-            Some(shown),
-            StatusCode::UNPROCESSABLE_ENTITY,
-            Some(&f),
-        )
-        .await;
-    }
     if indications == current.indications && keywords == current.keywords {
         return Redirect::to(&format!("{path}?hecho=sin-cambios")).into_response();
     }
@@ -324,6 +275,9 @@ async fn update_words(
         keywords: Some(keywords),
         ..ProductUpdate::default()
     };
+    // The registry's limits on the lists (how many words, how long each) are the store's: a
+    // list over them comes back as its refusal, said in the page's language, with what was
+    // typed.
     match state.store.update_product(&s.actor, &code, update).await {
         Ok(_) => Redirect::to(&format!("{path}?hecho=palabras")).into_response(),
         Err(e) => {
@@ -345,14 +299,5 @@ mod tests {
             ["linfoma", "leucemia linfoblástica aguda"]
         );
         assert!(words_of(" \n \n").is_empty());
-    }
-
-    #[test]
-    fn the_page_names_a_list_the_store_would_refuse() {
-        let many: Vec<String> = (0..41).map(|i| format!("w{i}")).collect();
-        assert!(words_problem(Lang::Es, &many).is_some());
-        assert!(words_problem(Lang::Es, &many[..40]).is_none());
-        assert!(words_problem(Lang::Es, &["x".repeat(81)]).is_some());
-        assert!(words_problem(Lang::Es, &["x".repeat(80)]).is_none());
     }
 }

@@ -46,7 +46,7 @@ pub(super) async fn trace(
         html! {
             h2 { (title) }
             @if rows.is_empty() { p.muted { (l.t("nothing")) } } @else {
-                table {
+                div.scroll { table {
                     thead { tr { th { (l.t("donor")) } th { (l.t("batch")) } th { (l.t("product")) } th { (l.t("status")) } th { (l.t("patient-s")) } } }
                     tbody { @for t in rows { tr {
                         td { (t.donor_code) }
@@ -59,7 +59,7 @@ pub(super) async fn trace(
                                 @for r in &a.reactions { br; (reaction_link(l, r.id, r.severity, r.status)) }
                             } } } } }
                     } } }
-                }
+                } }
             }
         }
     };

@@ -6,9 +6,11 @@
 //! here on every request, before anything is read or written, and again by the store. Every
 //! write is the store call the API makes (`create_user`, `update_user`, `unlock_user`), so each
 //! carries its audit event and revokes what the API revokes (a deactivation or a reset ends
-//! every session of that user).
+//! every session of that user). The rules are the store's too: a refusal comes back with each
+//! field's problem, said in the page's language (`error_box`), and the lock shown on an
+//! account is the one the store's login applies (`UserView::locked_until`).
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 
 use axum::Router;
 use axum::body::Bytes;
@@ -16,27 +18,20 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use chrono::{DateTime, Utc};
 use maud::{Markup, html};
 use serde::Deserialize;
-use traza_domain::access::{Action, check_user_labs};
-use traza_domain::auth::{PasswordRefusal, check_new_password};
+use traza_domain::access::Action;
 use traza_domain::codes::{LabCode, Username};
 use traza_domain::network::Laboratory;
+use traza_domain::validation::{Fields, Problem};
 use traza_domain::vocab::Role;
-use traza_store::{AuditQuery, ErrorCode, NewUser, StoreError, UserUpdate, UserView};
+use traza_store::{ErrorCode, NewUser, StoreError, UserUpdate, UserView};
 
 use crate::AppState;
 use crate::error::ApiError;
 use crate::ui::fmt::Lang;
 use crate::ui::widgets::html_page_status;
 use crate::ui::{Session, error_box, error_title, role_name, store_error, urlencode};
-
-/// The longest full name the store takes.
-const FULL_NAME_MAX: usize = 200;
-/// Audit pages read to find the accounts locked now (1,000 events each): user events are
-/// few (creations, changes, locks), so this bounds a pathological trail, not a real one.
-const LOCK_PAGES: usize = 50;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -114,131 +109,50 @@ impl Sent {
     }
 }
 
-/// A refused form: the error's code, and each field's problem in the page's language.
-struct Refusal {
-    status: StatusCode,
-    code: ErrorCode,
-    fields: Vec<(String, String)>,
-}
-
-impl Refusal {
-    fn invalid(fields: Vec<(String, String)>) -> Refusal {
-        Refusal {
-            status: StatusCode::UNPROCESSABLE_ENTITY,
-            code: ErrorCode::ValidationFailed,
-            fields,
+/// The new user of the form: its typed values parsed as the API parses them (a name, a role,
+/// laboratory codes). Every rule on them (the full name, the laboratories a role takes, the
+/// password policy, a name taken) is the store's, said by its refusal.
+fn new_user(sent: &Sent) -> Result<NewUser, ApiError> {
+    let mut f = Fields::default();
+    let username = f.check("username", Username::parse(sent.get("username").trim()));
+    let role = match sent.get("role") {
+        "" => {
+            f.push("role", Problem::Empty);
+            None
         }
-    }
-
-    fn view(&self, l: Lang) -> Markup {
-        html! {
-            div.notice.error role="alert" {
-                p { strong { (error_title(l, self.code)) } }
-                ul { @for (field, problem) in &self.fields { li { (field) ": " (problem) } } }
-            }
-        }
-    }
-}
-
-fn password_problem(l: Lang, e: &PasswordRefusal) -> &'static str {
-    match e {
-        PasswordRefusal::TooShort => l.t("users-password-too-short"),
-        PasswordRefusal::TooLong => l.t("users-password-too-long"),
-        PasswordRefusal::ContainsUsername => l.t("users-password-has-username"),
-        PasswordRefusal::Common => l.t("users-password-common"),
-    }
-}
-
-/// A form's field as the page labels it.
-fn label(l: Lang, field: &str) -> String {
-    match field {
-        "username" => l.t("username"),
-        "full_name" => l.t("users-full-name"),
-        "role" => l.t("users-role"),
-        "labs" => l.t("laboratories"),
-        "password" => l.t("users-initial-password"),
-        "new_password" => l.t("new-password"),
-        other => other,
-    }
-    .to_owned()
-}
-
-/// The new user of the form, every field checked at once with the rules the store applies,
-/// so that a refusal is said in the page's language.
-fn new_user(l: Lang, sent: &Sent) -> Result<NewUser, Refusal> {
-    let mut problems: Vec<(String, String)> = Vec::new();
-    let mut refuse = |field: &str, problem: &str| problems.push((label(l, field), problem.into()));
-    let username = Username::parse(sent.get("username").trim());
-    if username.is_err() {
-        refuse("username", l.t("users-username-invalid"));
-    }
-    let full_name = sent.get("full_name").trim().to_owned();
-    if full_name.is_empty() {
-        refuse("full_name", l.t("is-required-2"));
-    } else if full_name.chars().count() > FULL_NAME_MAX {
-        refuse("full_name", l.t("users-name-too-long"));
-    }
-    let role = sent.get("role").parse::<Role>();
-    if role.is_err() {
-        refuse("role", l.t("users-role-unknown"));
-    }
-    let mut labs = BTreeSet::new();
-    for lab in sent.all("labs") {
-        match LabCode::parse(lab) {
-            Ok(code) => {
-                labs.insert(code);
-            }
-            Err(_) => refuse("labs", l.t("users-lab-unknown")),
-        }
-    }
-    if let Ok(role) = role
-        && check_user_labs(role, &labs).is_err()
-    {
-        refuse(
-            "labs",
-            if role.is_lab_bound() {
-                l.t("users-labs-required")
-            } else {
-                l.t("users-labs-not-allowed")
-            },
-        );
-    }
-    let password = sent.get("password").to_owned();
-    if let Ok(name) = &username
-        && let Err(e) = check_new_password(&password, name.as_str())
-    {
-        refuse("password", password_problem(l, &e));
-    }
+        word => f.check("role", word.parse::<Role>()),
+    };
+    let labs = sent
+        .all("labs")
+        .filter_map(|lab| f.check("labs", LabCode::parse(lab)))
+        .collect();
+    f.finish()?;
     match (username, role) {
-        (Ok(username), Ok(role)) if problems.is_empty() => Ok(NewUser {
+        (Some(username), Some(role)) => Ok(NewUser {
             username,
-            full_name,
+            full_name: sent.get("full_name").to_owned(),
             role,
             labs,
-            password,
+            password: sent.get("password").to_owned(),
         }),
-        _ => Err(Refusal::invalid(problems)),
+        // Never: a value missing here was a field refused above.
+        _ => Err(ApiError::validation("username", Problem::Empty)),
     }
 }
 
-/// A store's refusal of a form: a name taken, or a field the store refused (said in English
-/// only when the page has no words of its own for it).
-fn store_refusal(l: Lang, e: StoreError) -> Result<Refusal, ApiError> {
-    match e {
-        StoreError::Duplicate(_) => Ok(Refusal {
-            status: StatusCode::CONFLICT,
-            code: ErrorCode::Duplicate,
-            fields: vec![(label(l, "username"), l.t("users-username-taken").into())],
-        }),
-        StoreError::Invalid(errors) => Ok(Refusal::invalid(
-            errors
-                .0
-                .into_iter()
-                .map(|f| (label(l, &f.field), f.message))
-                .collect(),
-        )),
-        other => Err(ApiError::from(other)),
+/// A refused form in the page's language: the error's title and each field's problem. A name
+/// taken is the store's `duplicate`, which names no field: the one thing this page creates
+/// is a user, so it is said as the username taken.
+fn refusal(l: Lang, e: &ApiError) -> Markup {
+    if e.code == ErrorCode::Duplicate {
+        return html! {
+            div.notice.error role="alert" {
+                p { strong { (error_title(l, e.code)) } }
+                ul { li { (l.t("username")) ": " (l.t("users-username-taken")) } }
+            }
+        };
     }
+    error_box(l, e)
 }
 
 async fn create_user(State(state): State<AppState>, s: Session, body: Bytes) -> Response {
@@ -249,25 +163,20 @@ async fn create_user(State(state): State<AppState>, s: Session, body: Bytes) -> 
     if let Some(r) = refused_role(&s) {
         return r;
     }
-    let l = s.lang;
     let typed = Typed {
         username: sent.get("username").trim().to_owned(),
         full_name: sent.get("full_name").to_owned(),
         role: sent.get("role").to_owned(),
         labs: sent.all("labs").map(str::to_owned).collect(),
     };
-    let refused = match new_user(l, &sent) {
-        Err(refusal) => Ok(refusal),
+    let e = match new_user(&sent) {
+        Err(e) => e,
         Ok(new) => match state.store.create_user(&s.actor, new).await {
             Ok(created) => return done("creado", created.username.as_str()),
-            Err(e) => store_refusal(l, e),
+            Err(e) => ApiError::from(e),
         },
     };
-    let (status, notice) = match refused {
-        Ok(refusal) => (refusal.status, refusal.view(l)),
-        Err(e) => (e.status, error_box(l, &e)),
-    };
-    render(&state, &s, Some(notice), status, &typed).await
+    render(&state, &s, Some(refusal(s.lang, &e)), e.status, &typed).await
 }
 
 /// Back to the list, saying what was done to whom.
@@ -314,25 +223,18 @@ async fn user_action(
     if let Some(r) = refused_role(&s) {
         return r;
     }
-    let l = s.lang;
     let (store, actor) = (&state.store, &s.actor);
-    let result: Result<&str, Result<Refusal, ApiError>> = async {
-        let not_found = || {
-            Err(ApiError::new(
+    let result: Result<&str, ApiError> = async {
+        let Some(action) = UserAction::parse(&action) else {
+            return Err(ApiError::new(
                 StatusCode::NOT_FOUND,
                 ErrorCode::NotFound,
                 "no such form",
-            ))
-        };
-        let Some(action) = UserAction::parse(&action) else {
-            return Err(not_found());
+            ));
         };
         let (update, what) = match action {
             UserAction::Unlock => {
-                store
-                    .unlock_user(actor, &username)
-                    .await
-                    .map_err(|e| store_refusal(l, e))?;
+                store.unlock_user(actor, &username).await?;
                 return Ok("desbloqueado");
             }
             UserAction::Deactivate => (
@@ -349,86 +251,26 @@ async fn user_action(
                 },
                 "reactivado",
             ),
-            UserAction::ResetPassword => {
-                let password = sent.get("new_password");
-                if let Err(e) = check_new_password(password, &username) {
-                    return Err(Ok(Refusal::invalid(vec![(
-                        format!("{} ({username})", label(l, "new_password")),
-                        password_problem(l, &e).into(),
-                    )])));
-                }
-                (
-                    UserUpdate {
-                        password: Some(password.to_owned()),
-                        ..UserUpdate::default()
-                    },
-                    "clave",
-                )
-            }
+            // The password policy is the store's: a refusal comes back as its `password`.
+            UserAction::ResetPassword => (
+                UserUpdate {
+                    password: Some(sent.get("new_password").to_owned()),
+                    ..UserUpdate::default()
+                },
+                "clave",
+            ),
         };
-        store
-            .update_user(actor, &username, update)
-            .await
-            .map_err(|e| store_refusal(l, e))?;
+        store.update_user(actor, &username, update).await?;
         Ok(what)
     }
     .await;
-    let (status, notice) = match result {
-        Ok(what) => return done(what, &username),
-        Err(Ok(refusal)) => (refusal.status, refusal.view(l)),
-        Err(Err(e)) => (e.status, error_box(l, &e)),
-    };
-    render(&state, &s, Some(notice), status, &Typed::default()).await
-}
-
-/// The accounts locked now, and until when. The store keeps the lock counters outside the
-/// GMP rows, but every lock and every unlock is an audit event (SPEC §2): the last of them for
-/// an account says whether a lock stands.
-async fn locked_now(
-    state: &AppState,
-    s: &Session,
-) -> Result<HashMap<String, DateTime<Utc>>, StoreError> {
-    let mut locks: HashMap<String, DateTime<Utc>> = HashMap::new();
-    let mut after_id = None;
-    for _ in 0..LOCK_PAGES {
-        let page = state
-            .store
-            .audit_trail(
-                &s.actor,
-                &AuditQuery {
-                    entity_type: Some("user".into()),
-                    entity_key: None,
-                    after_id,
-                    limit: 1000,
-                },
-            )
-            .await?;
-        for e in &page.items {
-            match e.action.as_str() {
-                "user.lock" => {
-                    let until = e
-                        .after
-                        .as_ref()
-                        .and_then(|a| a["locked_until"].as_str())
-                        .and_then(|t| t.parse::<DateTime<Utc>>().ok());
-                    if let Some(until) = until {
-                        locks.insert(e.entity_key.clone(), until);
-                    }
-                }
-                "user.unlock" => {
-                    locks.remove(&e.entity_key);
-                }
-                _ => {}
-            }
-        }
-        match page.next_cursor.and_then(|c| c.parse().ok()) {
-            Some(next) => after_id = Some(next),
-            None => break,
+    match result {
+        Ok(what) => done(what, &username),
+        Err(e) => {
+            let notice = refusal(s.lang, &e);
+            render(&state, &s, Some(notice), e.status, &Typed::default()).await
         }
     }
-    let now = Utc::now();
-    locks.retain(|_, until| *until > now);
-    Ok(locks)
 }
 
 async fn render(
@@ -447,15 +289,11 @@ async fn render(
         Ok(labs) => labs,
         Err(e) => return store_error(l, e),
     };
-    let locks = match locked_now(state, s).await {
-        Ok(locks) => locks,
-        Err(e) => return store_error(l, e),
-    };
     let body = html! {
         @if let Some(n) = notice { (n) }
         section aria-labelledby="cuentas" {
             h2 #cuentas { (l.t("users-accounts")) }
-            div.scroll { (users_table(s, &users, &locks)) }
+            div.scroll { (users_table(s, &users)) }
         }
         section aria-labelledby="nuevo" {
             h2 #nuevo { (l.t("users-new-user")) }
@@ -465,7 +303,7 @@ async fn render(
     html_page_status(s, status, l.t("users-title"), "/usuarios", body)
 }
 
-fn users_table(s: &Session, users: &[UserView], locks: &HashMap<String, DateTime<Utc>>) -> Markup {
+fn users_table(s: &Session, users: &[UserView]) -> Markup {
     let l = s.lang;
     let csrf = s.csrf();
     let form = |username: &str, action: &str, class: &str, text: &str| {
@@ -486,7 +324,8 @@ fn users_table(s: &Session, users: &[UserView], locks: &HashMap<String, DateTime
                 @for u in users {
                     @let name = u.username.as_str();
                     @let me = name == s.actor.username.as_str();
-                    @let locked = locks.get(name);
+                    // The lock the login applies now, as the store reckons it.
+                    @let locked = u.locked_until;
                     tr id={ "usuario-" (name) } {
                         td { code { (name) } @if me { " " span.muted { (l.t("users-you")) } } }
                         td { (u.full_name) }
@@ -497,7 +336,7 @@ fn users_table(s: &Session, users: &[UserView], locks: &HashMap<String, DateTime
                         td {
                             @if u.active { (l.t("users-active")) } @else { strong { (l.t("users-inactive")) } }
                             @if let Some(until) = locked {
-                                br; span.badge.expired { (l.t("users-locked-until")) " " (l.instant(*until)) }
+                                br; span.badge.expired { (l.t("users-locked-until")) " " (l.instant(until)) }
                             }
                         }
                         td {
