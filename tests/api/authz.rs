@@ -108,6 +108,15 @@ const MATRIX: &[(&str, [u16; 7])] = &[
         "POST /reactions/{id}/close",
         [403, 200, 403, 403, 403, 403, 403],
     ),
+    // A batch's step entries and exceptions (SPEC §8) are read like the batch.
+    (
+        "GET /batches/{number}/steps",
+        [200, 200, 200, 200, 200, 404, 404],
+    ),
+    (
+        "GET /batches/{number}/exceptions",
+        [200, 200, 200, 200, 200, 404, 404],
+    ),
     // Master batch records (SPEC §8): QA of the laboratory writes them; another QA of it
     // approves (Isabel is the author of every draft here: four eyes); everyone in scope reads.
     ("GET /master-records", [200, 200, 200, 200, 200, 200, 200]),
@@ -395,6 +404,10 @@ async fn attempt(api: &Api, walk: &mut Walk, endpoint: &str, caller: &str, token
                 .ok(201);
             api.post(&format!("/reactions/{}/close", r["id"]))
                 .json(json!({"conclusion": "Sin relación causal con el producto"}))
+        }
+        "GET /batches/{number}/steps" => api.get(&format!("/batches/{}/steps", walk.released)),
+        "GET /batches/{number}/exceptions" => {
+            api.get(&format!("/batches/{}/exceptions", walk.released))
         }
         "GET /master-records" => api.get("/master-records"),
         "POST /master-records" => api.post("/master-records").json(

@@ -25,6 +25,23 @@ async fn a_draft_is_approved_by_another_qa_and_new_batches_carry_its_version(api
     let isabel = api.token(ISABEL).await;
     let carmen = api.second_gra_qa().await;
     let marta = api.token(MARTA).await;
+    // Before any master record: unguided, and its page says so.
+    let unguided = api
+        .create_batch(&marta, allo_batch("DON-MBR-API-0", &today(), 1))
+        .await;
+    assert_eq!(unguided["mbr_version"], serde_json::Value::Null);
+    let page = crate::pages::Browser::of(&api, MARTA)
+        .await
+        .page(
+            &api,
+            &format!(
+                "/lotes/{}",
+                unguided["batch_number"].as_str().unwrap_or_default()
+            ),
+        )
+        .await
+        .text;
+    assert!(page.contains("Lote no guiado"), "{page}");
     // Invalid content: every problem at once, by field.
     let bad = api
         .post("/master-records")
@@ -81,6 +98,19 @@ async fn a_draft_is_approved_by_another_qa_and_new_batches_carry_its_version(api
         .await;
     assert_eq!(batch["mbr_version"], 1, "{batch}");
     assert_eq!(batch["mbr_id"], id);
+    // Its page walks the master record's steps, each pending.
+    let number = batch["batch_number"].as_str().expect("a number");
+    let page = crate::pages::Browser::of(&api, MARTA)
+        .await
+        .page(&api, &format!("/lotes/{number}"))
+        .await
+        .text;
+    assert!(
+        page.contains(r#"id="pasos-guiados""#)
+            && page.contains("Siembra")
+            && page.contains("pendiente"),
+        "{page}"
+    );
     let listed = api
         .get(&format!("/master-records?product={ALLO}&lab={GRA}"))
         .token(&marta)

@@ -9,6 +9,10 @@
 //! and adverse reactions, and users (name, role, active, laboratories, and a keyed digest of
 //! the password hash). Rows of imported history are checked against the digests their import's event
 //! carries, a digest per [`ImportDigest::ROWS_PER_DIGEST`] rows in the order they were made.
+//! SPEC §8: the catalogue of materials, each material lot (its quantities and status; a lot's
+//! events carry it whole under `lot`), the signatures that released or rejected lots (their
+//! records rehashed, [`crate::materials::check_lot_signed_record`]), equipment and rooms (keyed
+//! `LAB/ID`).
 
 use std::collections::{HashMap, HashSet};
 

@@ -511,6 +511,8 @@ fn rule_text(l: Lang, rule: &str) -> Option<&'static str> {
         "route_not_offered" => l.t("the-product-is-not-offered-by"),
         "invalid_period" => l.t("the-period-ends-before-it-starts"),
         "overlapping_assignment" => l.t("it-overlaps-another-assignment-of-the"),
+        "batch_record_incomplete" => l.t("rule-batch-record-incomplete"),
+        "unresolved_exception" => l.t("rule-unresolved-exception"),
         _ => return None,
     })
 }

@@ -110,6 +110,11 @@ async fn render_batch(
         Some(section) => Some(html! { @if let Some(n) = notice { (n) } (section) }),
         None => notice,
     };
+    // The electronic batch record: guided or not, its steps and exceptions (SPEC §8).
+    let notice = match super::guided::section(state, s, &v).await {
+        Some(section) => Some(html! { @if let Some(n) = notice { (n) } (section) }),
+        None => notice,
+    };
     // Four eyes: who else could certify, when the reader took part.
     let notice = match super::release::other_signers(state, s, &v).await {
         Some(signers) => Some(html! { @if let Some(n) = notice { (n) } (signers) }),

@@ -11,6 +11,7 @@ mod assignments;
 mod batch_record;
 mod batches;
 mod dashboard;
+mod guided;
 mod import;
 mod imported;
 mod network;

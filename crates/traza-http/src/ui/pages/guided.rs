@@ -1,0 +1,122 @@
+//! The batch page's section on the electronic batch record (SPEC §8): whether the batch is
+//! guided by a master record, each step of it with its current entry (who, when, verified by
+//! whom), and the record's exceptions with their state. Reading only, for now: steps are
+//! recorded through the API.
+
+use maud::{Markup, html};
+use traza_store::{BatchView, ExceptionView, StepEntryView};
+
+use crate::AppState;
+use crate::ui::Session;
+use crate::ui::fmt::Lang;
+
+/// The section, or `None` for an imported batch (its page says where it came from).
+pub(super) async fn section(state: &AppState, s: &Session, v: &BatchView) -> Option<Markup> {
+    let l = s.lang;
+    if v.batch.import_id.is_some() {
+        return None;
+    }
+    let number = v.batch.batch_number.as_str();
+    let Some(mbr_id) = v.mbr_id else {
+        return Some(html! {
+            section #registro-guiado aria-labelledby="registro-guiado-titulo" {
+                h2 #registro-guiado-titulo { (l.t("batch-record-steps")) }
+                p.muted { (l.t("batch-record-unguided")) }
+            }
+        });
+    };
+    let mbr = state.store.get_master_record(&s.actor, mbr_id).await.ok()?;
+    let entries = state
+        .store
+        .list_steps(&s.actor, number)
+        .await
+        .unwrap_or_default();
+    let exceptions = state
+        .store
+        .list_exceptions(&s.actor, number)
+        .await
+        .unwrap_or_default();
+    let current = |code: &str| -> Option<&StepEntryView> {
+        let corrected: Vec<i64> = entries.iter().filter_map(|e| e.corrects).collect();
+        entries
+            .iter()
+            .filter(|e| e.step_code == code && !corrected.contains(&e.id))
+            .max_by_key(|e| e.id)
+    };
+    Some(html! {
+        section #registro-guiado aria-labelledby="registro-guiado-titulo" {
+            h2 #registro-guiado-titulo { (l.t("batch-record-steps")) }
+            p { (l.t("batch-record-guided")) " " (mbr.product_code) " · " (l.t("batch-record-version")) " " strong { (mbr.version) } }
+            @if !exceptions.is_empty() { (exception_table(l, &exceptions)) }
+            div.scroll { table #pasos-guiados {
+                thead { tr { th { "#" } th { (l.t("step")) } th { (l.t("field-performed")) } th { (l.t("batch-record-verified-by")) } } }
+                tbody {
+                    @for (i, step) in mbr.steps.iter().enumerate() {
+                        tr {
+                            td { (i + 1) }
+                            td { strong { (step.title) } br; span.hint { (step.code) } }
+                            @match current(&step.code) {
+                                Some(e) => {
+                                    td { (e.performed_by) " · " (l.instant(e.performed_at)) }
+                                    td { @match &e.verified_by {
+                                        Some(by) => { (by) }
+                                        None if step.verification_required => { span.fail { (l.t("batch-record-not-verified")) } }
+                                        None => { "—" }
+                                    } }
+                                }
+                                None => { td { span.muted { (l.t("batch-record-step-pending")) } } td {} }
+                            }
+                        }
+                    }
+                }
+            } }
+        }
+    })
+}
+
+fn exception_table(l: Lang, exceptions: &[ExceptionView]) -> Markup {
+    html! {
+        h3 { (l.t("batch-record-exceptions")) }
+        div.scroll { table #excepciones {
+            thead { tr { th { "#" } th { (l.t("step")) } th { (l.t("severity")) } th { (l.t("description")) } th { (l.t("status")) } } }
+            tbody {
+                @for e in exceptions {
+                    tr {
+                        td { (e.id) }
+                        td { (e.step_code) }
+                        td { (word(l, "exception-severity", e.severity.as_str())) }
+                        td { (word(l, "exception-kind", e.kind.as_str())) ": " (e.message) }
+                        td { @if e.status == "open" { span.fail { (l.t("exception-open")) } } @else { span.pass { (l.t("exception-resolved")) } " · " (e.resolved_by.clone().unwrap_or_default()) } }
+                    }
+                }
+            }
+        } }
+    }
+}
+
+/// A vocabulary word in the page's language (`exception-kind-late-entry`).
+fn word(l: Lang, prefix: &str, code: &str) -> String {
+    let key = format!("{prefix}-{}", code.replace('_', "-"));
+    crate::ui::i18n::lookup(l, &key).map_or_else(|| code.to_owned(), str::to_owned)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use traza_domain::vocab::{ExceptionKind, ExceptionSeverity};
+
+    #[test]
+    fn every_exception_kind_and_severity_is_said_in_both_languages() {
+        for l in [Lang::Es, Lang::En] {
+            let known = |key: String| crate::ui::i18n::lookup(l, &key).is_some();
+            for k in ExceptionKind::ALL {
+                let key = format!("exception-kind-{}", k.as_str().replace('_', "-"));
+                assert!(known(key), "{k:?} in {l:?}");
+            }
+            for s in ExceptionSeverity::ALL {
+                let key = format!("exception-severity-{}", s.as_str());
+                assert!(known(key), "{s:?} in {l:?}");
+            }
+        }
+    }
+}
