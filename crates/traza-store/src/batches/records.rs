@@ -177,38 +177,8 @@ impl Store {
                 l.batch.status
             )));
         }
-        let inserted = deviations::Entity::insert(deviations::ActiveModel {
-            batch_id: Set(l.id),
-            description: Set(description.clone()),
-            severity: Set(severity.as_str().to_owned()),
-            status: Set(DeviationStatus::Open.as_str().to_owned()),
-            opened_by: Set(w.actor().to_owned()),
-            opened_at: Set(w.now()),
-            ..Default::default()
-        })
-        .exec(&w.tx)
-        .await?;
         save_batch(&w, l.id, l.version, &mut l.batch).await?;
-        let view = DeviationView {
-            id: inserted.last_insert_id,
-            description,
-            severity,
-            status: DeviationStatus::Open,
-            opened_by: w.actor().to_owned(),
-            opened_at: w.now(),
-            resolution: None,
-            closed_by: None,
-            closed_at: None,
-        };
-        w.audit(Change {
-            action: "batch.deviation_open",
-            entity_type: "batch",
-            entity_key: number,
-            before: None,
-            after: Some(json!(view)),
-            reason: None,
-        })
-        .await?;
+        let view = insert_deviation(&mut w, l.id, number, description, severity).await?;
         w.commit().await?;
         Ok(view)
     }
@@ -274,4 +244,46 @@ impl Store {
         w.commit().await?;
         Ok(after)
     }
+}
+
+/// Opens a deviation of batch `batch_id` (number `number`) in `w`, with its audit event.
+pub(super) async fn insert_deviation(
+    w: &mut Write,
+    batch_id: i64,
+    number: &str,
+    description: String,
+    severity: DeviationSeverity,
+) -> Result<DeviationView, StoreError> {
+    let inserted = deviations::Entity::insert(deviations::ActiveModel {
+        batch_id: Set(batch_id),
+        description: Set(description.clone()),
+        severity: Set(severity.as_str().to_owned()),
+        status: Set(DeviationStatus::Open.as_str().to_owned()),
+        opened_by: Set(w.actor().to_owned()),
+        opened_at: Set(w.now()),
+        ..Default::default()
+    })
+    .exec(&w.tx)
+    .await?;
+    let view = DeviationView {
+        id: inserted.last_insert_id,
+        description,
+        severity,
+        status: DeviationStatus::Open,
+        opened_by: w.actor().to_owned(),
+        opened_at: w.now(),
+        resolution: None,
+        closed_by: None,
+        closed_at: None,
+    };
+    w.audit(Change {
+        action: "batch.deviation_open",
+        entity_type: "batch",
+        entity_key: number,
+        before: None,
+        after: Some(json!(view)),
+        reason: None,
+    })
+    .await?;
+    Ok(view)
 }

@@ -463,7 +463,16 @@ impl Store {
         let mut exceptions = Vec::new();
         for r in raised {
             let deviation_id = if r.opens_deviation {
-                Some(self.deviation_for(&mut w, l.id, number, &r.message).await?)
+                let description = format!("Critical parameter out of limits: {}", r.message);
+                let d = super::records::insert_deviation(
+                    &mut w,
+                    l.id,
+                    number,
+                    description,
+                    DeviationSeverity::Major,
+                )
+                .await?;
+                Some(d.id)
             } else {
                 None
             };
@@ -499,49 +508,6 @@ impl Store {
         let entry = entry_view(&row)?;
         w.commit().await?;
         Ok(RecordedStep { entry, exceptions })
-    }
-
-    /// A deviation opened by a critical parameter out of its limits, in the step's write.
-    async fn deviation_for(
-        &self,
-        w: &mut Write,
-        batch_id: i64,
-        number: &str,
-        message: &str,
-    ) -> Result<i64, StoreError> {
-        let description = format!("Critical parameter out of limits: {message}");
-        let inserted = deviations::Entity::insert(deviations::ActiveModel {
-            batch_id: Set(batch_id),
-            description: Set(description.clone()),
-            severity: Set(DeviationSeverity::Major.as_str().to_owned()),
-            status: Set(DeviationStatus::Open.as_str().to_owned()),
-            opened_by: Set(w.actor().to_owned()),
-            opened_at: Set(w.now()),
-            ..Default::default()
-        })
-        .exec(&w.tx)
-        .await?;
-        let view = DeviationView {
-            id: inserted.last_insert_id,
-            description,
-            severity: DeviationSeverity::Major,
-            status: DeviationStatus::Open,
-            opened_by: w.actor().to_owned(),
-            opened_at: w.now(),
-            resolution: None,
-            closed_by: None,
-            closed_at: None,
-        };
-        w.audit(Change {
-            action: "batch.deviation_open",
-            entity_type: "batch",
-            entity_key: number,
-            before: None,
-            after: Some(json!(view)),
-            reason: None,
-        })
-        .await?;
-        Ok(view.id)
     }
 
     /// A second person of the laboratory verifies the current entry of step `code` with an
