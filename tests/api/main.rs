@@ -18,6 +18,7 @@ mod pages;
 mod record_pdf;
 mod registry;
 mod security;
+mod steps;
 mod stories;
 mod support;
 mod users_pages;

@@ -13,6 +13,7 @@
 //! it; and the UPDATE is conditional on the lot's version as read, so even a writer that
 //! skipped that lock could not take units already taken.
 
+use std::collections::btree_map::Entry;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::str::FromStr;
 
@@ -333,11 +334,13 @@ pub(crate) async fn check_lots(
     let mut wanted: BTreeMap<&LotId, Decimal> = BTreeMap::new();
     let mut order: Vec<&LotId> = Vec::new();
     for t in takes {
-        let sum = wanted.entry(&t.lot_id).or_default();
-        if sum.is_zero() {
-            order.push(&t.lot_id);
+        match wanted.entry(&t.lot_id) {
+            Entry::Vacant(v) => {
+                order.push(&t.lot_id);
+                v.insert(t.quantity);
+            }
+            Entry::Occupied(mut o) => *o.get_mut() += t.quantity,
         }
-        *sum += t.quantity;
     }
     let mut lots = Vec::new();
     let mut details = Vec::new();
@@ -791,22 +794,23 @@ impl Store {
         Ok(lot)
     }
 
-    /// [`check_lots`] for one lot, read-only.
-    pub async fn test_check_lot(
+    /// [`check_lots`], read-only: the lots it found usable.
+    pub async fn test_check_lots(
         &self,
         lab: &LabCode,
         materials: &[&str],
-        lot_id: &LotId,
-        quantity: Decimal,
+        takes: &[(LotId, Decimal)],
         day: NaiveDate,
-    ) -> Result<(), StoreError> {
-        let takes = [LotTake {
-            lot_id: lot_id.clone(),
-            quantity,
-        }];
-        check_lots(&self.db, lab, materials, &takes, day)
-            .await
-            .map(drop)
+    ) -> Result<Vec<LotId>, StoreError> {
+        let takes: Vec<LotTake> = takes
+            .iter()
+            .map(|(lot_id, quantity)| LotTake {
+                lot_id: lot_id.clone(),
+                quantity: *quantity,
+            })
+            .collect();
+        let lots = check_lots(&self.db, lab, materials, &takes, day).await?;
+        Ok(lots.into_iter().map(|l| l.lot_id).collect())
     }
 }
 

@@ -314,11 +314,10 @@ async fn a_lot_is_rejected_with_a_reason(ctx: Ctx) {
     );
     let rules = refused_rules(
         store
-            .test_check_lot(
+            .test_check_lots(
                 &lab(MAL),
                 &[MEDIUM],
-                &LotId::parse(&id).unwrap(),
-                dec("1"),
+                &[(LotId::parse(&id).unwrap(), dec("1"))],
                 today(),
             )
             .await,
@@ -457,6 +456,26 @@ async fn what_is_left_of_a_lot_is_received_less_consumed_and_never_below_zero(ct
     let view = store.get_lot(&net.nuria, lot.as_str()).await.unwrap();
     assert_eq!(view.quantity_available, dec("8.5"));
     assert_eq!(view.lot.quantity_consumed, dec("1.5"));
+    // A step naming the lot twice is judged on the sum.
+    let twice = |a: &str, b: &str| [(lot.clone(), dec(a)), (lot.clone(), dec(b))];
+    assert_eq!(
+        store
+            .test_check_lots(&lab(MAL), &[MEDIUM], &twice("4", "4.5"), today())
+            .await
+            .unwrap()
+            .len(),
+        1,
+        "one lot, usable for 8.5 of its 8.5"
+    );
+    assert_eq!(
+        refused_rules(
+            store
+                .test_check_lots(&lab(MAL), &[MEDIUM], &twice("4", "4.51"), today())
+                .await,
+            ErrorCode::MaterialNotUsable,
+        ),
+        ["lot_quantity_insufficient"]
+    );
     // More than is left: refused, nothing taken.
     let rules = refused_rules(
         store
@@ -497,11 +516,10 @@ async fn what_is_left_of_a_lot_is_received_less_consumed_and_never_below_zero(ct
     // What a step is told of a lot: every reason at once, or another laboratory's alone.
     let rules = refused_rules(
         store
-            .test_check_lot(
+            .test_check_lots(
                 &lab(MAL),
                 &["FBS-01"],
-                &lot,
-                dec("1"),
+                &[(lot.clone(), dec("1"))],
                 today() + chrono::Days::new(181),
             )
             .await,
@@ -517,7 +535,7 @@ async fn what_is_left_of_a_lot_is_received_less_consumed_and_never_below_zero(ct
     );
     let rules = refused_rules(
         store
-            .test_check_lot(&lab(SEV), &[MEDIUM], &lot, dec("1"), today())
+            .test_check_lots(&lab(SEV), &[MEDIUM], &[(lot.clone(), dec("1"))], today())
             .await,
         ErrorCode::MaterialNotUsable,
     );
@@ -525,7 +543,7 @@ async fn what_is_left_of_a_lot_is_received_less_consumed_and_never_below_zero(ct
     let unknown = LotId::parse("MAL-HRU-L1999-0001").unwrap();
     let rules = refused_rules(
         store
-            .test_check_lot(&lab(MAL), &[MEDIUM], &unknown, dec("1"), today())
+            .test_check_lots(&lab(MAL), &[MEDIUM], &[(unknown, dec("1"))], today())
             .await,
         ErrorCode::MaterialNotUsable,
     );

@@ -597,10 +597,12 @@ mod tests {
     }
 
     #[test]
-    fn a_pdf_comes_out() {
+    fn a_pdf_comes_out_whatever_the_text() {
         let mut doc = Doc::new();
         doc.title("Registro de lote · ≥ 95 % → conforme");
         doc.fields(&[("Producto", "Células madre mesenquimales".to_owned())]);
+        // Characters DejaVu Sans lacks (drawn as its empty box), and ones no one should type.
+        doc.paragraph("漢字 🙂 \u{7}\u{200b} fin", false, 0.0);
         let bytes = doc
             .finish(&frame(), Metadata::new().title("x".into()))
             .expect("a PDF");

@@ -206,25 +206,28 @@ pub(super) fn render(lang: Lang, record: &BatchRecord) -> Result<Vec<u8>, String
     doc.finish(&frame, metadata)
 }
 
-/// The PDF of batch `number` as `actor` may read it: not found outside their scope.
+/// The PDF of batch `number` as `actor` may read it (not found outside their scope), and the
+/// batch's number as stored.
 async fn build(
     store: &Store,
     actor: &Actor,
     number: &str,
     lang: Lang,
-) -> Result<Vec<u8>, StoreError> {
+) -> Result<(String, Vec<u8>), StoreError> {
     let record = gather(store, actor, number).await?;
+    let number = record.view.batch.batch_number.as_str().to_owned();
     // Laying out and subsetting the fonts is CPU work: off the request threads.
-    tokio::task::spawn_blocking(move || render(lang, &record))
+    let bytes = tokio::task::spawn_blocking(move || render(lang, &record))
         .await
         .map_err(|e| StoreError::Internal(format!("the PDF task failed: {e}")))?
-        .map_err(|e| StoreError::Internal(format!("the PDF was not made: {e}")))
+        .map_err(|e| StoreError::Internal(format!("the PDF was not made: {e}")))?;
+    Ok((number, bytes))
 }
 
 /// The document as an answer: never cached (`no-store`: it holds donor and patient codes),
 /// offered as a file to save.
-fn pdf_answer(bytes: Vec<u8>, number: &str, lang: Lang) -> Response {
-    // A batch number is `[A-Z0-9-]`: safe inside the quoted file name.
+fn pdf_answer(number: &str, bytes: Vec<u8>, lang: Lang) -> Response {
+    // A stored batch number is `[A-Z0-9-]`: safe inside the quoted file name.
     let file = match lang {
         Lang::Es => format!("registro-de-lote-{number}.pdf"),
         Lang::En => format!("batch-record-{number}.pdf"),
@@ -298,8 +301,8 @@ async fn batch_record_pdf(
     AppQuery(q): AppQuery<RecordParams>,
 ) -> Result<Response, ApiError> {
     let lang = api_lang(q.lang.as_deref())?;
-    let bytes = build(&state.store, &actor, &number, lang).await?;
-    Ok(pdf_answer(bytes, &number, lang))
+    let (number, bytes) = build(&state.store, &actor, &number, lang).await?;
+    Ok(pdf_answer(&number, bytes, lang))
 }
 
 /// The answer's body: the PDF file itself, as bytes (a string of binary format whose content
@@ -338,7 +341,7 @@ pub(super) async fn download(
         _ => s.lang,
     };
     match build(&state.store, &s.actor, &number, lang).await {
-        Ok(bytes) => pdf_answer(bytes, &number, lang),
+        Ok((number, bytes)) => pdf_answer(&number, bytes, lang),
         Err(e) => store_error(s.lang, e),
     }
 }

@@ -1,0 +1,209 @@
+//! Executing a guided batch over HTTP (SPEC §8): a step recorded with its room, equipment and
+//! lot; a parameter out of its limits raising a critical exception that blocks release until QA
+//! resolves it with a signature; a second person's verification; and two steps racing for the
+//! last units of a lot — one wins, the other is refused, the lot never goes below zero.
+
+use serde_json::{Value, json};
+
+use crate::support::*;
+
+fn lab_today() -> String {
+    traza_domain::clock::lab_date(chrono::Utc::now()).to_string()
+}
+
+fn now_minus(minutes: i64) -> String {
+    (chrono::Utc::now() - chrono::Duration::minutes(minutes)).to_rfc3339()
+}
+
+/// GRA-UPCIT ready for guided batches: a released lot of 15 mL of medium, a cabinet, a grade
+/// B room, an effective master record. Returns the lot id.
+async fn ready(api: &Api) -> String {
+    let lucia = api.token(LUCIA).await;
+    let isabel = api.token(ISABEL).await;
+    let marta = api.token(MARTA).await;
+    let carmen = api.second_gra_qa().await;
+    api.post("/materials")
+        .token(&lucia)
+        .json(json!({"code": "MED-ALFA", "name": "Medio alfa-MEM", "kind": "medium", "unit": "mL"}))
+        .send()
+        .await
+        .ok(201);
+    let lot = api
+        .post("/lots")
+        .token(&marta)
+        .json(
+            json!({"lab_code": GRA, "material_code": "MED-ALFA", "supplier": "Proveedor",
+                     "supplier_lot": "L-77", "received_on": days_ago(1),
+                     "expiry_date": days_ahead(90), "quantity_received": "15"}),
+        )
+        .send()
+        .await
+        .ok(201);
+    let lot_id = lot["lot_id"].as_str().expect("a lot id").to_owned();
+    api.post(&format!("/lots/{lot_id}/release"))
+        .token(&isabel)
+        .json(json!({"password": api.password(ISABEL)}))
+        .send()
+        .await
+        .ok(200);
+    api.post("/equipment")
+        .token(&isabel)
+        .json(
+            json!({"lab_code": GRA, "id": "BSC-01", "class": "biosafety_cabinet",
+                     "calibration_due": days_ahead(60)}),
+        )
+        .send()
+        .await
+        .ok(201);
+    api.post("/rooms")
+        .token(&isabel)
+        .json(json!({"lab_code": GRA, "id": "SB-01", "grade": "B"}))
+        .send()
+        .await
+        .ok(201);
+    let mbr = api
+        .post("/master-records")
+        .token(&isabel)
+        .json(json!({"product_code": ALLO, "lab_code": GRA, "steps": [
+            {"code": "siembra", "title": "Siembra", "room_grade": "B",
+             "materials": [{"material_code": "MED-ALFA", "quantity": "10", "unit": "mL"}],
+             "equipment": ["biosafety_cabinet"]},
+            {"code": "expansion", "title": "Expansión", "verification_required": true,
+             "parameters": [{"name": "temperatura", "unit": "°C", "min": "36.5", "max": "37.5",
+                             "critical": true}]}
+        ]}))
+        .send()
+        .await
+        .ok(201);
+    api.post(&format!("/master-records/{}/approve", mbr["id"]))
+        .token(&carmen)
+        .json(json!({"password": api.password(CARMEN), "effective_from": lab_today()}))
+        .send()
+        .await
+        .ok(200);
+    lot_id
+}
+
+fn seeding(lot: &str) -> Value {
+    json!({"performed_at": now_minus(30), "room_id": "SB-01", "equipment_ids": ["BSC-01"],
+           "materials": [{"lot_id": lot, "quantity": "10"}]})
+}
+
+#[both_backends]
+async fn a_guided_batch_is_executed_and_reviewed_by_exception(api: Api) {
+    let lot = ready(&api).await;
+    let marta = api.token(MARTA).await;
+    let b = api
+        .create_batch(&marta, allo_batch("DON-STEP-API-1", &days_ago(1), 1))
+        .await;
+    let number = b["batch_number"].as_str().expect("a number").to_owned();
+    let sown = api
+        .post(&format!("/batches/{number}/steps/siembra"))
+        .token(&marta)
+        .json(seeding(&lot))
+        .send()
+        .await
+        .ok(201);
+    assert_eq!(sown["exceptions"], json!([]));
+    assert_eq!(sown["materials"][0]["quantity"], "10");
+    let lot_now = api
+        .get(&format!("/lots/{lot}"))
+        .token(&marta)
+        .send()
+        .await
+        .ok(200);
+    assert_eq!(lot_now["quantity_available"], "5");
+    // A step the master record does not have.
+    api.post(&format!("/batches/{number}/steps/congelacion"))
+        .token(&marta)
+        .json(json!({"performed_at": now_minus(5)}))
+        .send()
+        .await
+        .err(404, "not_found");
+    let hot = api
+        .post(&format!("/batches/{number}/steps/expansion"))
+        .token(&marta)
+        .json(json!({"performed_at": now_minus(10),
+                     "parameters": [{"name": "temperatura", "value": "39"}]}))
+        .send()
+        .await
+        .ok(201);
+    assert_eq!(hot["exceptions"][0]["kind"], "parameter_out_of_limits");
+    assert_eq!(hot["exceptions"][0]["severity"], "critical");
+    let exception = hot["exceptions"][0]["id"].as_i64().expect("an id");
+    // Four eyes on the verification; then Isabel verifies with her own password.
+    api.post(&format!("/batches/{number}/steps/expansion/verify"))
+        .token(&marta)
+        .json(json!({"username": MARTA, "password": api.password(MARTA)}))
+        .send()
+        .await
+        .err(409, "four_eyes");
+    api.post(&format!("/batches/{number}/steps/expansion/verify"))
+        .token(&marta)
+        .json(json!({"username": ISABEL, "password": api.password(ISABEL)}))
+        .send()
+        .await
+        .ok(200);
+    let listed = api
+        .get(&format!("/batches/{number}/exceptions"))
+        .token(&marta)
+        .send()
+        .await
+        .ok(200);
+    assert_eq!(listed["items"][0]["status"], "open");
+    // QA resolves it: a critical one only with a signature.
+    let carmen = api.token(CARMEN).await;
+    api.post(&format!("/batches/{number}/exceptions/{exception}/resolve"))
+        .token(&carmen)
+        .json(json!({"comment": "Sonda del incubador revisada"}))
+        .send()
+        .await
+        .err(422, "validation_failed");
+    let resolved = api
+        .post(&format!("/batches/{number}/exceptions/{exception}/resolve"))
+        .token(&carmen)
+        .json(json!({"comment": "Sonda del incubador revisada", "password": api.password(CARMEN)}))
+        .send()
+        .await
+        .ok(200);
+    assert_eq!(resolved["status"], "resolved");
+    assert_eq!(resolved["resolved_by"], CARMEN);
+}
+
+#[both_backends]
+async fn two_steps_racing_for_the_last_units_of_a_lot_one_wins(api: Api) {
+    let lot = ready(&api).await;
+    let marta = api.token(MARTA).await;
+    let mut numbers = Vec::new();
+    for donor in ["DON-RACE-0001", "DON-RACE-0002"] {
+        let b = api
+            .create_batch(&marta, allo_batch(donor, &days_ago(1), 1))
+            .await;
+        numbers.push(b["batch_number"].as_str().expect("a number").to_owned());
+    }
+    // 15 mL in the lot; each step takes 10.
+    let race = |number: String| {
+        let (api, token, body) = (api.clone(), marta.clone(), seeding(&lot));
+        tokio::spawn(async move {
+            api.post(&format!("/batches/{number}/steps/siembra"))
+                .token(&token)
+                .json(body)
+                .send()
+                .await
+        })
+    };
+    let (a, b) = tokio::join!(race(numbers[0].clone()), race(numbers[1].clone()));
+    let mut codes: Vec<u16> = [a, b]
+        .into_iter()
+        .map(|r| r.expect("the task ran").status.as_u16())
+        .collect();
+    codes.sort_unstable();
+    assert_eq!(codes, [201, 409], "exactly one step got the medium");
+    let lot_now = api
+        .get(&format!("/lots/{lot}"))
+        .token(&marta)
+        .send()
+        .await
+        .ok(200);
+    assert_eq!(lot_now["quantity_available"], "5");
+}
