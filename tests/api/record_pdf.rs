@@ -16,16 +16,16 @@ use tower::ServiceExt;
 use crate::support::*;
 
 /// An answer with its bytes as they came (the harness's `Resp` keeps text only).
-struct Download {
-    status: u16,
+pub(crate) struct Download {
+    pub(crate) status: u16,
     content_type: String,
     cache_control: String,
     disposition: String,
-    bytes: Vec<u8>,
+    pub(crate) bytes: Vec<u8>,
 }
 
 /// GETs `path` from the real router with `headers`, keeping the body's bytes.
-async fn download(api: &Api, path: &str, headers: &[(&str, String)]) -> Download {
+pub(crate) async fn download(api: &Api, path: &str, headers: &[(&str, String)]) -> Download {
     let app = traza_http::router(traza_http::AppState {
         store: api.store.clone(),
     });
@@ -64,12 +64,12 @@ async fn download(api: &Api, path: &str, headers: &[(&str, String)]) -> Download
     }
 }
 
-fn bearer(token: &str) -> Vec<(&'static str, String)> {
+pub(crate) fn bearer(token: &str) -> Vec<(&'static str, String)> {
     vec![("authorization", format!("Bearer {token}"))]
 }
 
 /// The PDF's text, page by page, as `pdftotext - -` reads it.
-fn pdf_pages(pdf: &[u8]) -> Vec<String> {
+pub(crate) fn pdf_pages(pdf: &[u8]) -> Vec<String> {
     let mut child = Command::new("pdftotext")
         .args(["-enc", "UTF-8", "-", "-"])
         .stdin(Stdio::piped())

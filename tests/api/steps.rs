@@ -168,6 +168,29 @@ async fn a_guided_batch_is_executed_and_reviewed_by_exception(api: Api) {
         .ok(200);
     assert_eq!(resolved["status"], "resolved");
     assert_eq!(resolved["resolved_by"], CARMEN);
+    // The record as a document: each entry with its lot, room, verification; the exception
+    // and its resolution.
+    use crate::record_pdf::{bearer, download, pdf_pages};
+    let pdf = download(
+        &api,
+        &format!("/api/v1/batches/{number}/record.pdf"),
+        &bearer(&marta),
+    )
+    .await;
+    assert_eq!(pdf.status, 200);
+    let text = pdf_pages(&pdf.bytes).join("\n");
+    for needle in [
+        "Ejecución frente al registro maestro",
+        lot.as_str(),
+        "SB-01",
+        "BSC-01",
+        "temperatura = 39",
+        "Verificado por",
+        "parámetro fuera de límites",
+        "Sonda del incubador revisada",
+    ] {
+        assert!(text.contains(needle), "{needle} in the PDF: {text}");
+    }
 }
 
 #[both_backends]

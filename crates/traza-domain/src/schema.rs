@@ -33,7 +33,10 @@ macro_rules! string_schema {
     };
 }
 
-use crate::codes::{BatchNumber, DonorCode, LabCode, PatientCode, ProductCode, TrialId, Username};
+use crate::codes::{
+    BatchNumber, DonorCode, EquipmentId, LabCode, LotId, MaterialCode, PatientCode, ProductCode,
+    RoomId, TrialId, Username,
+};
 
 string_schema!(
     LabCode,
@@ -62,3 +65,24 @@ string_schema!(
     None
 );
 string_schema!(PatientCode, "Patient pseudonym (canonical form)", None);
+
+string_schema!(
+    MaterialCode,
+    "Material code of the network's catalogue",
+    Some("^[A-Z0-9][A-Z0-9-]{1,23}$")
+);
+string_schema!(
+    LotId,
+    "Material lot id, given at receipt: {LAB}-L{YYYY}-{NNNN}",
+    Some("^[A-Z0-9][A-Z0-9-]{1,39}$")
+);
+string_schema!(
+    EquipmentId,
+    "Equipment id, unique within its laboratory",
+    Some("^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$")
+);
+string_schema!(
+    RoomId,
+    "Room id, unique within its laboratory",
+    Some("^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$")
+);

@@ -135,43 +135,6 @@ impl RoomId {
 text_code!(RoomId);
 canonical_string!(RoomId);
 
-#[cfg(feature = "openapi")]
-mod schema {
-    use super::{EquipmentId, LotId, MaterialCode, RoomId};
-
-    macro_rules! string_schema {
-        ($ty:ty, $description:literal, $pattern:expr) => {
-            impl utoipa::PartialSchema for $ty {
-                fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-                    crate::schema::string($description, $pattern)
-                }
-            }
-            impl utoipa::ToSchema for $ty {}
-        };
-    }
-
-    string_schema!(
-        MaterialCode,
-        "Material code of the network's catalogue",
-        Some("^[A-Z0-9][A-Z0-9-]{1,23}$")
-    );
-    string_schema!(
-        LotId,
-        "Material lot id, given at receipt: {LAB}-L{YYYY}-{NNNN}",
-        Some("^[A-Z0-9][A-Z0-9-]{1,39}$")
-    );
-    string_schema!(
-        EquipmentId,
-        "Equipment id, unique within its laboratory",
-        Some("^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$")
-    );
-    string_schema!(
-        RoomId,
-        "Room id, unique within its laboratory",
-        Some("^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$")
-    );
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

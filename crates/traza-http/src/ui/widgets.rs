@@ -199,3 +199,10 @@ pub(super) fn date_field(
         .parse()
         .map_err(|_| ApiError::validation(field, l.t("is-not-a-date")))
 }
+
+/// A vocabulary word in the page's language, from the catalogue's `<prefix>-<code>` messages
+/// (`exception-kind-late-entry`); the code itself when the catalogue lacks it.
+pub(super) fn vocab_word(l: Lang, prefix: &str, code: &str) -> String {
+    let key = format!("{prefix}-{}", code.replace('_', "-"));
+    super::i18n::lookup(l, &key).map_or_else(|| code.to_owned(), str::to_owned)
+}

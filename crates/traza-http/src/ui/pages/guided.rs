@@ -84,20 +84,14 @@ fn exception_table(l: Lang, exceptions: &[ExceptionView]) -> Markup {
                     tr {
                         td { (e.id) }
                         td { (e.step_code) }
-                        td { (word(l, "exception-severity", e.severity.as_str())) }
-                        td { (word(l, "exception-kind", e.kind.as_str())) ": " (e.message) }
+                        td { (crate::ui::widgets::vocab_word(l, "exception-severity", e.severity.as_str())) }
+                        td { (crate::ui::widgets::vocab_word(l, "exception-kind", e.kind.as_str())) ": " (e.message) }
                         td { @if e.status == "open" { span.fail { (l.t("exception-open")) } } @else { span.pass { (l.t("exception-resolved")) } " · " (e.resolved_by.clone().unwrap_or_default()) } }
                     }
                 }
             }
         } }
     }
-}
-
-/// A vocabulary word in the page's language (`exception-kind-late-entry`).
-fn word(l: Lang, prefix: &str, code: &str) -> String {
-    let key = format!("{prefix}-{}", code.replace('_', "-"));
-    crate::ui::i18n::lookup(l, &key).map_or_else(|| code.to_owned(), str::to_owned)
 }
 
 #[cfg(test)]

@@ -14,6 +14,7 @@
 //! per section ([`SECTIONS`]); the electronic batch record of §8 (steps against a master
 //! record, materials, equipment, rooms, exceptions) adds its sections there.
 
+mod guided;
 mod layout;
 mod sections;
 
@@ -26,7 +27,10 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use traza_domain::access::Actor;
 use traza_domain::network::{Laboratory, Product};
-use traza_store::{BatchView, ImportRecord, Store, StoreError, StoredAuditEvent};
+use traza_store::{
+    BatchView, ExceptionView, ImportRecord, MbrView, StepEntryView, Store, StoreError,
+    StoredAuditEvent,
+};
 use utoipa::IntoParams;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -46,6 +50,7 @@ const SECTIONS: &[Section] = &[
     sections::batch,
     sections::provenance,
     sections::steps,
+    guided::guided_steps,
     sections::quality_control,
     sections::deviations,
     sections::holds,
@@ -61,6 +66,10 @@ pub(super) struct BatchRecord {
     pub lab: Option<Laboratory>,
     pub import: Option<ImportRecord>,
     pub audit: Vec<StoredAuditEvent>,
+    /// The master record guiding the batch, its step entries and its exceptions (SPEC §8).
+    pub mbr: Option<MbrView>,
+    pub entries: Vec<StepEntryView>,
+    pub exceptions: Vec<ExceptionView>,
     /// Full names of the people named in the record, by username, where the store has them.
     pub names: HashMap<String, String>,
     pub generated_at: DateTime<Utc>,
@@ -99,12 +108,21 @@ pub(super) async fn gather(
     };
     let audit = store.batch_audit(actor, &number).await?;
     let names = full_names(store, &view, &audit, import.as_ref()).await?;
+    let mbr = match view.mbr_id {
+        Some(id) => found(store.get_master_record(actor, id).await)?,
+        None => None,
+    };
+    let entries = store.list_steps(actor, &number).await?;
+    let exceptions = store.list_exceptions(actor, &number).await?;
     Ok(BatchRecord {
         view,
         product,
         lab,
         import,
         audit,
+        mbr,
+        entries,
+        exceptions,
         names,
         generated_at: Utc::now(),
         generated_by: format!("{} ({})", actor.full_name, actor.username.as_str()),

@@ -25,7 +25,7 @@ pub(super) fn utc(t: DateTime<Utc>) -> String {
 }
 
 /// An instant on both clocks: "01/07/2026 10:30 CEST (2026-07-01 08:30:00 UTC)".
-fn both_clocks(l: Lang, t: DateTime<Utc>) -> String {
+pub(super) fn both_clocks(l: Lang, t: DateTime<Utc>) -> String {
     format!("{} ({})", l.instant(t), utc(t))
 }
 
@@ -148,7 +148,7 @@ pub(super) fn batch(doc: &mut Doc, l: Lang, r: &BatchRecord) {
 }
 
 /// Where the record comes from: made in Traza or imported from history, and whether it was
-/// executed against a master batch record (none exists yet: every batch is unguided).
+/// executed against a master batch record (its version) or not.
 pub(super) fn provenance(doc: &mut Doc, l: Lang, r: &BatchRecord) {
     doc.heading(l.t("pdf-section-provenance"));
     let b = &r.view.batch;
@@ -193,8 +193,17 @@ pub(super) fn provenance(doc: &mut Doc, l: Lang, r: &BatchRecord) {
         ),
     }
     doc.gap(4.0);
-    doc.paragraph(l.t("pdf-unguided"), true, 0.0);
-    doc.paragraph(l.t("pdf-unguided-hint"), false, 0.0);
+    match r.view.mbr_version {
+        Some(version) => doc.paragraph(
+            &say(l, "pdf-guided", &[("version", version.to_string())]),
+            true,
+            0.0,
+        ),
+        None => {
+            doc.paragraph(l.t("pdf-unguided"), true, 0.0);
+            doc.paragraph(l.t("pdf-unguided-hint"), false, 0.0);
+        }
+    }
 }
 
 /// Every manufacturing step or event, in the order recorded.
