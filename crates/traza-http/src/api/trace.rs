@@ -16,6 +16,26 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(trace_donor))
         .routes(routes!(trace_patient))
+        .routes(routes!(trace_lot))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct LotTrace {
+    lot: traza_store::LotView,
+    batches: Vec<TraceBatch>,
+}
+
+/// A recall: every batch (in the caller's scope) whose step entries consumed the lot, and
+/// every patient who received one.
+#[utoipa::path(get, path = "/trace/lots/{lot_id}", tag = "traceability", security(("bearer" = [])), params(("lot_id" = String, Path)),
+    responses((status = 200, body = LotTrace), (status = 404, description = "unknown lot, or another laboratory's", body = ErrorBody)))]
+async fn trace_lot(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    AppPath(lot_id): AppPath<String>,
+) -> Result<Json<LotTrace>, ApiError> {
+    let (lot, batches) = state.store.trace_lot(&actor, &lot_id).await?;
+    Ok(Json(LotTrace { lot, batches }))
 }
 
 #[derive(Serialize, ToSchema)]

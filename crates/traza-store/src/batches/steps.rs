@@ -601,6 +601,31 @@ impl Store {
         entry_view(&after)
     }
 
+    /// A recall trace (SPEC §8): the lot, and every batch in the actor's scope whose current
+    /// step entries consumed it, with every patient who received one. A lot of another
+    /// laboratory is not found for a lab-bound actor.
+    pub async fn trace_lot(
+        &self,
+        actor: &Actor,
+        lot_id: &str,
+    ) -> Result<(crate::LotView, Vec<TraceBatch>), StoreError> {
+        let lot = self.get_lot(actor, lot_id).await?;
+        // The lot id is a parsed code (letters, digits, hyphens): no LIKE wildcard in it. The
+        // entries' materials are written by serde in one form, `"lot_id":"…"`.
+        let id = LotId::parse(lot_id).map_err(|e| StoreError::invalid("lot_id", e))?;
+        let pattern = format!("%\"lot_id\":\"{}\"%", id.as_str());
+        let batches = self
+            .trace(
+                "b.id IN (SELECT e.batch_id FROM step_entries e WHERE e.materials LIKE ? \
+                 AND e.id NOT IN (SELECT c.corrects FROM step_entries c \
+                 WHERE c.corrects IS NOT NULL))",
+                vec![pattern.into()],
+                &actor.scope(),
+            )
+            .await?;
+        Ok((lot, batches))
+    }
+
     /// The batch's step entries, oldest first.
     pub async fn list_steps(
         &self,
