@@ -151,23 +151,56 @@ async fn a_guided_batch_is_executed_and_reviewed_by_exception(api: Api) {
         .await
         .ok(200);
     assert_eq!(listed["items"][0]["status"], "open");
-    // QA resolves it: a critical one only with a signature.
-    let carmen = api.token(CARMEN).await;
-    api.post(&format!("/batches/{number}/exceptions/{exception}/resolve"))
-        .token(&carmen)
-        .json(json!({"comment": "Sonda del incubador revisada"}))
-        .send()
+    // QA resolves it from the release page, where exceptions come first: a critical one only
+    // with a signature.
+    let carmen_page = crate::pages::Browser::of(&api, CARMEN).await;
+    let release = carmen_page
+        .page(&api, &format!("/lotes/{number}/liberar"))
         .await
-        .err(422, "validation_failed");
-    let resolved = api
-        .post(&format!("/batches/{number}/exceptions/{exception}/resolve"))
+        .text;
+    assert!(
+        release.contains(r#"id="revision""#) && release.contains("parámetro fuera de límites"),
+        "{release}"
+    );
+    let action = format!("/lotes/{number}/excepciones/{exception}");
+    let refused = carmen_page
+        .post(
+            &api,
+            &action,
+            &[("comment", "Sonda del incubador revisada")],
+            None,
+        )
+        .await;
+    assert_eq!(refused.status.as_u16(), 422, "{}", refused.text);
+    let done = carmen_page
+        .post(
+            &api,
+            &action,
+            &[
+                ("comment", "Sonda del incubador revisada"),
+                ("password", api.password(CARMEN).as_str()),
+            ],
+            None,
+        )
+        .await;
+    assert_eq!(done.status.as_u16(), 303, "{}", done.text);
+    let carmen = api.token(CARMEN).await;
+    let listed = api
+        .get(&format!("/batches/{number}/exceptions"))
         .token(&carmen)
-        .json(json!({"comment": "Sonda del incubador revisada", "password": api.password(CARMEN)}))
         .send()
         .await
         .ok(200);
+    let resolved = &listed["items"][0];
     assert_eq!(resolved["status"], "resolved");
     assert_eq!(resolved["resolved_by"], CARMEN);
+    // Resolved once: a second resolution is refused.
+    api.post(&format!("/batches/{number}/exceptions/{exception}/resolve"))
+        .token(&carmen)
+        .json(json!({"comment": "Otra vez", "password": api.password(CARMEN)}))
+        .send()
+        .await
+        .err(409, "invalid_transition");
     // The record as a document: each entry with its lot, room, verification; the exception
     // and its resolution.
     use crate::record_pdf::{bearer, download, pdf_pages};

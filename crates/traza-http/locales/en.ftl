@@ -527,3 +527,5 @@ exception-kind-late-entry = late entry
 exception-severity-minor = minor
 exception-severity-major = major
 exception-severity-critical = critical
+exception-resolution = Resolution (what was reviewed and why the batch may go on)
+exception-resolve = Resolve the exception

@@ -527,3 +527,5 @@ exception-kind-late-entry = anotación tardía
 exception-severity-minor = menor
 exception-severity-major = mayor
 exception-severity-critical = crítica
+exception-resolution = Resolución (qué se revisó y por qué el lote puede seguir)
+exception-resolve = Resolver la excepción

@@ -11,6 +11,7 @@ mod assignments;
 mod batch_record;
 mod batches;
 mod dashboard;
+mod exceptions;
 mod guided;
 mod import;
 mod imported;
@@ -43,6 +44,10 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/lotes/{number}/liberar",
             get(release::release_page).post(release::release),
+        )
+        .route(
+            "/lotes/{number}/excepciones/{id}",
+            axum::routing::post(exceptions::resolve),
         )
         .route("/liberacion", get(release::release_queue))
         .route("/red", get(network::network))

@@ -89,10 +89,10 @@ pub(super) async fn release_page(
     s: Session,
     Path(number): Path<String>,
 ) -> Response {
-    render_release(&state, &s, &number, None, StatusCode::OK).await
+    render(&state, &s, &number, None, StatusCode::OK).await
 }
 
-async fn render_release(
+pub(super) async fn render(
     state: &AppState,
     s: &Session,
     number: &str,
@@ -114,10 +114,22 @@ async fn render_release(
         .await
         .ok();
     let signers = other_signers(state, s, &v).await;
+    // Review by exception: a guided batch's exceptions come first (SPEC §8).
+    let exceptions = state
+        .store
+        .list_exceptions(&s.actor, number)
+        .await
+        .unwrap_or_default();
+    let may_resolve = s
+        .actor
+        .may_in_lab(traza_domain::access::Action::Release, &v.batch.lab_code)
+        .is_ok();
+    let review = super::exceptions::review(s, number, &exceptions, may_resolve);
     let b = &v.batch;
     let body = html! {
         @if let Some(n) = notice { (n) }
         @if let Some(n) = signers { (n) }
+        (review)
         div.grid {
             section.card { h2 { (l.t("batch")) } (facts(l, b, product.as_ref())) p { a href={ "/lotes/" (b.batch_number.as_str()) } { (l.t("see-the-whole-record")) } } }
             section.card aria-labelledby="reglas" {
@@ -244,7 +256,7 @@ pub(super) async fn release(
         Err(e) => {
             let e = ApiError::from(e);
             let status = e.status;
-            render_release(&state, &s, &number, Some(error_box(s.lang, &e)), status).await
+            render(&state, &s, &number, Some(error_box(s.lang, &e)), status).await
         }
     }
 }
