@@ -263,3 +263,146 @@ async fn two_steps_racing_for_the_last_units_of_a_lot_one_wins(api: Api) {
         .ok(200);
     assert_eq!(lot_now["quantity_available"], "5");
 }
+
+#[both_backends]
+async fn staff_walk_a_batch_through_its_master_record_on_the_batch_page(api: Api) {
+    let lot = ready(&api).await;
+    let marta = api.token(MARTA).await;
+    // A second lot in quarantine: offered disabled, with the reason.
+    let quarantined = api
+        .post("/lots")
+        .token(&marta)
+        .json(
+            json!({"lab_code": GRA, "material_code": "MED-ALFA", "supplier": "Proveedor",
+                     "supplier_lot": "L-78", "received_on": days_ago(1),
+                     "expiry_date": days_ahead(90), "quantity_received": "50"}),
+        )
+        .send()
+        .await
+        .ok(201)["lot_id"]
+        .as_str()
+        .expect("a lot id")
+        .to_owned();
+    let b = api
+        .create_batch(&marta, allo_batch("DON-STEP-PAGE-1", &days_ago(1), 1))
+        .await;
+    let number = b["batch_number"].as_str().expect("a number").to_owned();
+    let browser = crate::pages::Browser::of(&api, MARTA).await;
+    let page = browser.page(&api, &format!("/lotes/{number}")).await.text;
+    assert!(page.contains(r#"id="form-paso-guiado""#), "{page}");
+    assert!(
+        page.contains(&format!(r#"<option value="{quarantined}" disabled>"#))
+            && page.contains("el lote no está liberado"),
+        "the quarantined lot is shown, refused with its reason: {page}"
+    );
+    let performed = (chrono::Utc::now() - chrono::Duration::hours(1))
+        .with_timezone(&traza_domain::clock::LAB_ZONE)
+        .format("%Y-%m-%dT%H:%M")
+        .to_string();
+    // A step dated later than now is refused, in words.
+    let ahead = (chrono::Utc::now() + chrono::Duration::hours(3))
+        .with_timezone(&traza_domain::clock::LAB_ZONE)
+        .format("%Y-%m-%dT%H:%M")
+        .to_string();
+    let refused = browser
+        .post(
+            &api,
+            &format!("/lotes/{number}/pasos/siembra"),
+            &[
+                ("performed_at", ahead.as_str()),
+                ("room_id", "SB-01"),
+                ("equipment_ids", "BSC-01"),
+                ("lot", lot.as_str()),
+                ("qty", "10"),
+            ],
+            None,
+        )
+        .await;
+    assert_eq!(refused.status.as_u16(), 422, "{}", refused.text);
+    assert!(
+        refused.text.contains("no puede ser posterior a ahora"),
+        "{}",
+        refused.text
+    );
+    let sown = browser
+        .post(
+            &api,
+            &format!("/lotes/{number}/pasos/siembra"),
+            &[
+                ("performed_at", performed.as_str()),
+                ("room_id", "SB-01"),
+                ("equipment_ids", "BSC-01"),
+                ("lot", lot.as_str()),
+                ("qty", "10"),
+            ],
+            None,
+        )
+        .await;
+    assert_eq!(sown.status.as_u16(), 303, "{}", sown.text);
+    // The next step: a parameter typed with a decimal comma, within its limits.
+    let grown = browser
+        .post(
+            &api,
+            &format!("/lotes/{number}/pasos/expansion"),
+            &[
+                ("performed_at", performed.as_str()),
+                ("p.temperatura", "37,0"),
+            ],
+            None,
+        )
+        .await;
+    assert_eq!(grown.status.as_u16(), 303, "{}", grown.text);
+    let page = browser.page(&api, &format!("/lotes/{number}")).await.text;
+    assert!(
+        page.contains("Verificación por una segunda persona"),
+        "{page}"
+    );
+    // Marta cannot verify her own step; Isabel does, at Marta's screen.
+    let own = browser
+        .post(
+            &api,
+            &format!("/lotes/{number}/verificar/expansion"),
+            &[
+                ("username", MARTA),
+                ("password", api.password(MARTA).as_str()),
+            ],
+            None,
+        )
+        .await;
+    assert_eq!(own.status.as_u16(), 409, "{}", own.text);
+    let checked = browser
+        .post(
+            &api,
+            &format!("/lotes/{number}/verificar/expansion"),
+            &[
+                ("username", ISABEL),
+                ("password", api.password(ISABEL).as_str()),
+            ],
+            None,
+        )
+        .await;
+    assert_eq!(checked.status.as_u16(), 303, "{}", checked.text);
+    let steps = api
+        .get(&format!("/batches/{number}/steps"))
+        .token(&marta)
+        .send()
+        .await
+        .ok(200);
+    assert_eq!(steps["items"][1]["verified_by"], ISABEL);
+    assert_eq!(steps["items"][1]["parameters"][0]["value"], "37.0");
+    let rules: Vec<String> = api
+        .get(&format!("/batches/{number}/exceptions"))
+        .token(&marta)
+        .send()
+        .await
+        .ok(200)["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|e| e["kind"].as_str().map(str::to_owned))
+        .collect();
+    assert!(
+        rules.is_empty(),
+        "in order, within limits, on time: {rules:?}"
+    );
+}

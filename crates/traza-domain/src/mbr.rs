@@ -28,6 +28,10 @@ use crate::vocab::{ExceptionKind, ExceptionSeverity, MbrStatus, RoomGrade};
 /// `late_entry` exception.
 pub const LATE_AFTER_HOURS: i64 = 24;
 
+/// How far ahead of the recording a step's time may be (clocks of a laboratory's computers
+/// drift): beyond it, the step is refused as performed in the future.
+pub const CLOCK_SKEW_MINUTES: i64 = 5;
+
 /// A parameter recorded at a step, against its limits.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -325,6 +329,9 @@ pub fn check_entry(
         }
     }
     let mut errors = Vec::new();
+    if entry.performed_at > entry.recorded_at + Duration::minutes(CLOCK_SKEW_MINUTES) {
+        errors.push(FieldError::new("performed_at", Problem::InTheFuture));
+    }
     let mut raised = Vec::new();
     let exception = |kind, severity, message: String| RaisedException {
         kind,

@@ -281,6 +281,22 @@ fn each_exception_kind_is_raised() {
 }
 
 #[test]
+fn a_step_performed_in_the_future_is_refused() {
+    let m = mbr();
+    let medium = [("MED-ALFA".to_owned(), Decimal::new(10, 0))];
+    let ahead = NewEntry {
+        performed_at: at(2, 13),
+        recorded_at: at(2, 11),
+        ..new_entry("siembra", &[], &medium)
+    };
+    let refused = check_entry(&m, &[], &ahead, None);
+    assert!(
+        matches!(refused, Err(EntryRefusal::Invalid(_))),
+        "{refused:?}"
+    );
+}
+
+#[test]
 fn parameters_are_exactly_the_step_s() {
     let m = mbr();
     let earlier = [entry(1, "siembra", "m")];

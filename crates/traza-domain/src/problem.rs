@@ -62,6 +62,8 @@ pub enum Problem {
         text: String,
         values: Vec<String>,
     },
+    /// A time later than when it was recorded (a step performed in the future).
+    InTheFuture,
     /// A code or name given twice where each must be unique.
     Repeated {
         text: String,
@@ -193,6 +195,7 @@ impl fmt::Display for Problem {
                 write!(f, "'{text}' is not one of: {}", values.join(", "))
             }
             P::Repeated { text } => write!(f, "'{text}' appears more than once"),
+            P::InTheFuture => f.write_str("must not be later than now"),
             P::UnknownTest { test } => {
                 write!(f, "the product's specification has no test '{test}'")
             }

@@ -61,6 +61,7 @@ fn key_and_args(l: Lang, problem: &Problem) -> (&'static str, Vec<(&'static str,
             vec![("text", text.clone()), ("values", words(values))],
         ),
         P::Repeated { text } => ("problem-repeated", vec![("text", text.clone())]),
+        P::InTheFuture => ("problem-in-the-future", vec![]),
         P::UnknownTest { test } => ("problem-unknown-test", vec![("test", test.clone())]),
         P::UnitMismatch { expected, got } => (
             "problem-unit-mismatch",
@@ -177,6 +178,7 @@ mod tests {
                 values: vec![s("negative"), s("positive")],
             },
             P::Repeated { text: s("siembra") },
+            P::InTheFuture,
             P::UnknownTest {
                 test: s("sterility"),
             },

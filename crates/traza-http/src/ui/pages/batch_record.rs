@@ -77,6 +77,17 @@ async fn still_missing(state: &AppState, s: &Session, number: &str) -> Vec<RuleD
         .collect()
 }
 
+/// The batch page with `notice` first (a refusal of another page's form), nothing typed kept.
+pub(super) async fn render_with_notice(
+    state: &AppState,
+    s: &Session,
+    number: &str,
+    notice: Markup,
+    status: StatusCode,
+) -> Response {
+    render_batch(state, s, number, Some(notice), status, &Typed::default()).await
+}
+
 async fn render_batch(
     state: &AppState,
     s: &Session,

@@ -43,6 +43,30 @@ pub(super) async fn section(state: &AppState, s: &Session, v: &BatchView) -> Opt
             .filter(|e| e.step_code == code && !corrected.contains(&e.id))
             .max_by_key(|e| e.id)
     };
+    // The next step to record, and the steps waiting for a second person, for whoever may
+    // record on this batch while it is being made.
+    let may_record = v.batch.status == traza_domain::vocab::BatchStatus::InProduction
+        && s.actor
+            .may_in_lab(
+                traza_domain::access::Action::RecordBatchData,
+                &v.batch.lab_code,
+            )
+            .is_ok();
+    let next = mbr.steps.iter().find(|st| current(&st.code).is_none());
+    let next_form = match next {
+        Some(step) if may_record => Some(super::guided_forms::step_form(state, s, v, step).await),
+        _ => None,
+    };
+    let to_verify: Vec<Markup> = if may_record {
+        mbr.steps
+            .iter()
+            .filter(|st| st.verification_required)
+            .filter(|st| current(&st.code).is_some_and(|e| e.verified_by.is_none()))
+            .map(|st| super::guided_forms::verify_form(s, number, &st.code, &st.title))
+            .collect()
+    } else {
+        Vec::new()
+    };
     Some(html! {
         section #registro-guiado aria-labelledby="registro-guiado-titulo" {
             h2 #registro-guiado-titulo { (l.t("batch-record-steps")) }
@@ -70,6 +94,8 @@ pub(super) async fn section(state: &AppState, s: &Session, v: &BatchView) -> Opt
                     }
                 }
             } }
+            @for f in &to_verify { (f) }
+            @if let Some(f) = next_form { (f) }
         }
     })
 }

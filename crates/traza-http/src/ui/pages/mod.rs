@@ -13,6 +13,7 @@ mod batches;
 mod dashboard;
 mod exceptions;
 mod guided;
+mod guided_forms;
 mod import;
 mod imported;
 mod network;
@@ -44,6 +45,14 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/lotes/{number}/liberar",
             get(release::release_page).post(release::release),
+        )
+        .route(
+            "/lotes/{number}/pasos/{code}",
+            axum::routing::post(guided_forms::record),
+        )
+        .route(
+            "/lotes/{number}/verificar/{code}",
+            axum::routing::post(guided_forms::verify),
         )
         .route(
             "/lotes/{number}/excepciones/{id}",
