@@ -22,7 +22,11 @@ use crate::vocab::{DeviationSeverity, DeviationStatus, SignatureMeaning};
 
 /// The version of the manifest this build writes. A new version adds a variant to
 /// [`check_signed_record`]; old versions keep verifying for as long as records are kept.
-pub const MANIFEST_VERSION: u32 = 1;
+pub const MANIFEST_VERSION: u32 = 2;
+
+/// The manifest of a batch without an electronic batch record: version 1 had no such part,
+/// so an unguided batch's signature reads the same as before it existed.
+pub const MANIFEST_VERSION_UNGUIDED: u32 = 1;
 
 /// Everyone who took part in making or testing a batch: its creator, and whoever recorded one
 /// of its manufacturing steps or QC results. None of them may certify it (four eyes, EU GMP
@@ -137,9 +141,11 @@ pub struct EarlierSignature {
     pub record_hash: String,
 }
 
-/// What a signature on a batch covers (manifest version 1): the signer and meaning, the batch's
-/// fields, every step, every QC result (superseded ones too), every deviation, every hold, and
-/// the earlier signatures — the whole record a QP reviews, as it stood when signed.
+/// What a signature on a batch covers: the signer and meaning, the batch's fields, every step,
+/// every QC result (superseded ones too), every deviation, every hold, the earlier signatures,
+/// and (version 2, a batch guided by a master record) its execution: the master record's
+/// version, every step entry and every exception — the whole record a QP reviews, as it stood
+/// when signed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SignedRecord {
@@ -154,6 +160,10 @@ pub struct SignedRecord {
     /// Each as the domain serialises a [`Hold`].
     pub holds: Vec<Value>,
     pub earlier_signatures: Vec<EarlierSignature>,
+    /// Version 2 only: the electronic batch record (master record, entries, exceptions) as the
+    /// store audits them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub batch_record: Option<Value>,
 }
 
 /// The parts of a batch record a manifest is built from.
@@ -164,6 +174,8 @@ pub struct RecordParts<'a> {
     pub deviations: Vec<SignedDeviation>,
     pub holds: &'a [Hold],
     pub earlier_signatures: Vec<EarlierSignature>,
+    /// The execution record of a guided batch; `None` for an unguided one.
+    pub batch_record: Option<Value>,
 }
 
 fn value_of<T: Serialize>(v: &T) -> Value {
@@ -175,7 +187,11 @@ fn value_of<T: Serialize>(v: &T) -> Value {
 impl SignedRecord {
     pub fn new(signer: Signer, parts: RecordParts<'_>) -> Self {
         Self {
-            manifest: MANIFEST_VERSION,
+            manifest: if parts.batch_record.is_some() {
+                MANIFEST_VERSION
+            } else {
+                MANIFEST_VERSION_UNGUIDED
+            },
             signer,
             batch: value_of(parts.batch),
             steps: parts.steps,
@@ -183,6 +199,7 @@ impl SignedRecord {
             deviations: parts.deviations,
             holds: parts.holds.iter().map(value_of).collect(),
             earlier_signatures: parts.earlier_signatures,
+            batch_record: parts.batch_record,
         }
     }
 
@@ -244,8 +261,16 @@ pub fn check_signed_record(
         // Written before manifests (the batch view's JSON): the hash is all there is to check.
         return Ok(());
     };
+    let has_batch_record = parsed.get("batch_record").is_some();
     match version.as_u64() {
-        Some(1) => {}
+        // Version 1 has no execution record; version 2 always has one.
+        Some(1) if !has_batch_record => {}
+        Some(2) if has_batch_record => {}
+        Some(1 | 2) => {
+            return Err(SignedRecordProblem::Malformed(
+                "the manifest's version does not match its parts".into(),
+            ));
+        }
         Some(other) => return Err(SignedRecordProblem::UnknownManifest(other)),
         None => {
             return Err(SignedRecordProblem::Malformed(
@@ -351,6 +376,7 @@ mod tests {
                 deviations: vec![],
                 holds: &[],
                 earlier_signatures: vec![],
+                batch_record: None,
             },
         )
     }
@@ -371,6 +397,38 @@ mod tests {
         // The hash is stable: the canonical text of a parsed manifest is the text parsed.
         let again: SignedRecord = serde_json::from_str(&m.canonical()).unwrap();
         assert_eq!(again.canonical(), m.canonical());
+    }
+
+    #[test]
+    fn a_guided_batch_s_manifest_is_version_2_and_covers_its_execution() {
+        let unguided = manifest();
+        assert_eq!(unguided.manifest, 1);
+        let mut guided = manifest();
+        guided.manifest = 2;
+        guided.batch_record = Some(serde_json::json!({"mbr_version": 1, "entries": [
+            {"id": 1, "step_code": "siembra", "materials": "[{\"lot_id\":\"L-1\",\"quantity\":\"10\"}]"}
+        ], "exceptions": []}));
+        let record = guided.canonical();
+        let number = guided.batch_number().unwrap_or_default().to_owned();
+        assert_eq!(
+            check_signed_record(&signature_of(&guided), &record, &number),
+            Ok(())
+        );
+        // An entry changed after signing no longer hashes to the signature.
+        let edited = record.replace("siembra", "cosecha");
+        assert_eq!(
+            check_signed_record(&signature_of(&guided), &edited, &number),
+            Err(SignedRecordProblem::HashMismatch)
+        );
+        // A version 1 manifest carrying an execution record, or a version 2 without one, is
+        // not a manifest this version writes.
+        let mut wrong = guided.clone();
+        wrong.manifest = 1;
+        let text = wrong.canonical();
+        assert!(matches!(
+            check_signed_record(&signature_of(&wrong), &text, &number),
+            Err(SignedRecordProblem::Malformed(_))
+        ));
     }
 
     #[test]
@@ -418,14 +476,14 @@ mod tests {
     fn unknown_versions_and_non_canonical_text_are_refused() {
         let m = manifest();
         let number = m.batch_number().unwrap().to_owned();
-        let v2 = m
+        let v3 = m
             .canonical()
-            .replacen("\"manifest\":1", "\"manifest\":2", 1);
+            .replacen("\"manifest\":1", "\"manifest\":3", 1);
         let sig = json!({"signer": "nuria.blanco", "meaning": "qp_certified",
-                         "signed_at": "2026-11-30T10:00:00.123456Z", "record_hash": record_hash(&v2)});
+                         "signed_at": "2026-11-30T10:00:00.123456Z", "record_hash": record_hash(&v3)});
         assert_eq!(
-            check_signed_record(&sig, &v2, &number),
-            Err(SignedRecordProblem::UnknownManifest(2))
+            check_signed_record(&sig, &v3, &number),
+            Err(SignedRecordProblem::UnknownManifest(3))
         );
         let spaced = m.canonical().replacen("{", "{ ", 1);
         let sig = json!({"signer": "nuria.blanco", "meaning": "qp_certified",

@@ -230,7 +230,9 @@ impl Store {
             w.now(),
             reason,
         );
-        let manifest = SignedRecord::new(signer, record_parts(&view));
+        let mut parts = record_parts(&view);
+        parts.batch_record = super::steps::signed_part(&w.tx, batch_id).await?;
+        let manifest = SignedRecord::new(signer, parts);
         let record = manifest.canonical();
         let record_hash = manifest.hash();
         let inserted = signatures::Entity::insert(signatures::ActiveModel {
@@ -429,6 +431,7 @@ fn record_parts(view: &BatchView) -> RecordParts<'_> {
             })
             .collect(),
         holds: &view.holds,
+        batch_record: None,
         earlier_signatures: view
             .signatures
             .iter()

@@ -202,6 +202,34 @@ pub(crate) async fn guiding_record(
     }))
 }
 
+/// What a signature on a guided batch covers of its execution (manifest version 2): the
+/// master record's id and version, every step entry and every exception as audited; `None`
+/// for an unguided batch.
+pub(crate) async fn signed_part(
+    db: &impl ConnectionTrait,
+    batch_id: i64,
+) -> Result<Option<serde_json::Value>, StoreError> {
+    let Some((mbr_id, version)) = crate::master_records::guide_of(db, batch_id).await? else {
+        return Ok(None);
+    };
+    let entries: Vec<serde_json::Value> = entries_of(db, batch_id)
+        .await?
+        .iter()
+        .map(audited_entry)
+        .collect();
+    let exceptions: Vec<serde_json::Value> = exceptions_of(db, batch_id)
+        .await?
+        .iter()
+        .map(audited_exception)
+        .collect();
+    Ok(Some(json!({
+        "mbr_id": mbr_id,
+        "mbr_version": version,
+        "entries": entries,
+        "exceptions": exceptions,
+    })))
+}
+
 /// The record rules of release for a guided batch (`batch_record_incomplete`,
 /// `unresolved_exception`), as rule details; none for an unguided batch.
 pub(crate) async fn record_rule_details(

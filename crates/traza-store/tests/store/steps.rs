@@ -364,3 +364,77 @@ async fn a_step_entry_changed_by_sql_is_named_by_verify(ctx: Ctx) {
         other => panic!("unseen: {other:?}"),
     }
 }
+
+#[both_backends]
+async fn a_guided_batch_complete_and_reviewed_is_certified_and_the_signature_covers_its_execution(
+    ctx: Ctx,
+) {
+    let net = network(&ctx.store).await;
+    let store = &net.store;
+    let (number, lot) = guided(&net).await;
+    store
+        .record_step(&net.cristina, &number, "siembra", seeding(&lot, "10"))
+        .await
+        .unwrap();
+    store
+        .record_step(&net.cristina, &number, "expansion", expansion("37"))
+        .await
+        .unwrap();
+    // A colleague of the laboratory verifies; the QA who certifies took no part (authoring
+    // and approving the master record does not count).
+    store
+        .verify_step(
+            &net.cristina,
+            &number,
+            "expansion",
+            net.sergio.username.as_str(),
+            "demo-tecnico-malaga-2",
+        )
+        .await
+        .unwrap();
+    let certifier = (&net.nuria, NURIA_PW);
+    record_passing_qc(store, &net.cristina, &number, ALLO).await;
+    store
+        .complete_batch(&net.cristina, &number, None, today())
+        .await
+        .unwrap();
+    assert!(
+        store
+            .release_blockers(certifier.0, &number)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let released = store
+        .release_batch(
+            certifier.0,
+            &number,
+            None,
+            certifier.1,
+            traza_domain::vocab::SignatureMeaning::QpCertified,
+        )
+        .await
+        .unwrap();
+    assert_eq!(released.batch.status, BatchStatus::Released);
+    // The signing event's record is a version 2 manifest holding the entries.
+    let events = store.batch_audit(&net.lucia, &number).await.unwrap();
+    let release = events
+        .iter()
+        .find(|e| e.action == "batch.release")
+        .expect("the release event");
+    let record: serde_json::Value = serde_json::from_str(
+        release.after.as_ref().expect("after")["record"]
+            .as_str()
+            .expect("the signed record"),
+    )
+    .unwrap();
+    assert_eq!(record["manifest"], 2);
+    assert_eq!(
+        record["batch_record"]["entries"].as_array().map(Vec::len),
+        Some(2)
+    );
+    assert!(matches!(
+        store.verify_audit_chain().await.unwrap(),
+        VerifyReport::Intact { .. }
+    ));
+}
