@@ -124,7 +124,12 @@ async fn audit_chain_is_intact_after_writes(ctx: Ctx) {
     let after = release.after.as_ref().unwrap();
     let record = after["record"].as_str().unwrap();
     let manifest: traza_domain::signing::SignedRecord = serde_json::from_str(record).unwrap();
-    assert_eq!(manifest.manifest, traza_domain::signing::MANIFEST_VERSION);
+    // An unguided batch: version 1, without an execution record.
+    assert_eq!(
+        manifest.manifest,
+        traza_domain::signing::MANIFEST_VERSION_UNGUIDED
+    );
+    assert_eq!(manifest.batch_record, None);
     assert_eq!(manifest.signer.username, "nuria.blanco");
     assert_eq!(manifest.signer.meaning, SignatureMeaning::QpCertified);
     assert_eq!(manifest.batch["batch_number"], number.as_str());
