@@ -16,7 +16,6 @@ use serde::Serialize;
 use crate::codes::{BatchNumber, DonorCode, LabCode, PatientCode, ProductCode, TrialId};
 use crate::hold::{Hold, HoldStanding, standing_on};
 use crate::network::{Assignment, Laboratory, Product, covering_assignment};
-use crate::problem::Explain;
 pub use crate::records::{
     Deviation, QcResult, ResultRefusal, RetestRefusal, check_new_result, check_retest,
     current_results, mark_superseded,
@@ -532,18 +531,6 @@ pub fn release_blockers(ctx: &ReleaseContext<'_>) -> Vec<ReleaseBlocker> {
     blockers
 }
 
-impl Explain for CompletionRefusal {
-    fn problem(&self) -> Option<Problem> {
-        match self {
-            CompletionRefusal::Transition(_) => None,
-            CompletionRefusal::EndsBeforeStart => Some(Problem::BeforeField {
-                other: "manufacturing_start".into(),
-            }),
-            CompletionRefusal::ExpiresBeforeEnd => Some(Problem::AfterExpiry),
-        }
-    }
-}
-
 /// Why an administration is refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AdministrationRefusal {
@@ -568,20 +555,6 @@ pub enum AdministrationRefusal {
         "this batch was imported as released: QA of its laboratory must confirm it (confirm-history) before it is administered"
     )]
     HistoryNotConfirmed,
-}
-
-impl Explain for AdministrationRefusal {
-    fn problem(&self) -> Option<Problem> {
-        match self {
-            AdministrationRefusal::DateOutOfRange { release, today } => {
-                Some(Problem::AdministrationDate {
-                    today: today.to_string(),
-                    release: release.map(|r| r.to_string()),
-                })
-            }
-            _ => None,
-        }
-    }
 }
 
 /// What an administration is checked against besides the batch itself.

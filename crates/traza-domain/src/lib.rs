@@ -6,6 +6,7 @@ pub mod audit;
 pub mod audit_key;
 pub mod auth;
 pub mod batch;
+mod batch_problems;
 pub mod clock;
 pub mod codes;
 pub mod equipment;

@@ -544,7 +544,7 @@ async fn reconcile_rows(
         return Ok(Some(gone));
     }
     // SPEC §8: the catalogue of materials, the lots and their signatures, equipment, rooms.
-    if let Some(m) = crate::materials::reconcile(db, rows).await? {
+    if let Some(m) = crate::materials_audit::reconcile(db, rows).await? {
         return Ok(Some(m));
     }
     if let Some(m) = crate::equipment::reconcile(db, rows).await? {

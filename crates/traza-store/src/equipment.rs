@@ -22,6 +22,7 @@ use traza_domain::vocab::RoomGrade;
 use crate::Store;
 use crate::entity::{equipment, rooms};
 use crate::error::{ErrorCode, RuleDetail, StoreError, stored};
+use crate::materials_audit::unreadable;
 use crate::write::{Change, json_of};
 
 /// Changes to a piece of equipment; `None` leaves a field as it is.
@@ -333,15 +334,6 @@ impl Store {
         required: Option<RoomGrade>,
     ) -> Result<Room, StoreError> {
         check_room(&self.db, lab, id, required).await
-    }
-}
-
-fn unreadable(table: Table, key: String, e: &StoreError) -> Mismatch {
-    Mismatch {
-        table: table.as_str(),
-        key,
-        column: None,
-        problem: format!("the row does not read back ({e}): changed outside Traza"),
     }
 }
 

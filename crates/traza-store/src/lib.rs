@@ -18,6 +18,9 @@ mod holds;
 mod import;
 mod master_records;
 mod materials;
+mod materials_audit;
+#[cfg(feature = "test-hooks")]
+mod materials_hooks;
 mod network;
 mod registry;
 mod rows;

@@ -24,7 +24,7 @@ use sea_orm::{
     QueryOrder, QuerySelect,
 };
 use serde::Serialize;
-use serde_json::{Value, json};
+use serde_json::json;
 use traza_domain::access::{Action, Actor, LabScope};
 use traza_domain::clock::lab_date;
 use traza_domain::codes::{LabCode, LotId, MaterialCode};
@@ -32,7 +32,6 @@ use traza_domain::materials::{
     LotReceipt, LotRefusal, LotSignedRecord, LotStatus, LotUse, Material, MaterialKind,
     MaterialLot, QuantityRefusal, check_disposition, check_lot_use, check_material_change,
 };
-use traza_domain::reconcile::{Mismatch, Reconciler, Table};
 use traza_domain::validation::{Problem, text};
 use traza_domain::vocab::SignatureMeaning;
 
@@ -93,7 +92,7 @@ pub struct LotView {
 
 // --- rows <-> domain ------------------------------------------------------------------------
 
-fn material_from(m: materials::Model) -> Result<Material, StoreError> {
+pub(crate) fn material_from(m: materials::Model) -> Result<Material, StoreError> {
     Ok(Material {
         code: stored("material code", MaterialCode::parse(&m.code))?,
         name: m.name,
@@ -756,131 +755,4 @@ impl Store {
         w.commit().await?;
         Ok(view)
     }
-}
-
-/// Test hooks: the step execution's consumption, reachable from the store's integration
-/// tests (the feature is turned on by `traza-testkit` only).
-#[cfg(feature = "test-hooks")]
-impl Store {
-    /// [`consume`] in a write transaction of its own, as a step would.
-    pub async fn test_consume_lot(
-        &self,
-        actor: &Actor,
-        lot_id: &LotId,
-        quantity: Decimal,
-        batch_number: &str,
-    ) -> Result<MaterialLot, StoreError> {
-        let mut w = self
-            .begin_write(actor.username.as_str(), self.source)
-            .await?;
-        let lot = consume(&mut w, lot_id, quantity, batch_number).await?;
-        w.commit().await?;
-        Ok(lot)
-    }
-
-    /// [`give_back`] in a write transaction of its own.
-    pub async fn test_give_back_lot(
-        &self,
-        actor: &Actor,
-        lot_id: &LotId,
-        quantity: Decimal,
-        batch_number: &str,
-    ) -> Result<MaterialLot, StoreError> {
-        let mut w = self
-            .begin_write(actor.username.as_str(), self.source)
-            .await?;
-        let lot = give_back(&mut w, lot_id, quantity, batch_number).await?;
-        w.commit().await?;
-        Ok(lot)
-    }
-
-    /// [`check_lots`], read-only: the lots it found usable.
-    pub async fn test_check_lots(
-        &self,
-        lab: &LabCode,
-        materials: &[&str],
-        takes: &[(LotId, Decimal)],
-        day: NaiveDate,
-    ) -> Result<Vec<LotId>, StoreError> {
-        let takes: Vec<LotTake> = takes
-            .iter()
-            .map(|(lot_id, quantity)| LotTake {
-                lot_id: lot_id.clone(),
-                quantity: *quantity,
-            })
-            .collect();
-        let lots = check_lots(&self.db, lab, materials, &takes, day).await?;
-        Ok(lots.into_iter().map(|l| l.lot_id).collect())
-    }
-}
-
-// --- audit verify -----------------------------------------------------------------------------
-
-fn unreadable(table: Table, key: String, e: &StoreError) -> Mismatch {
-    Mismatch {
-        table: table.as_str(),
-        key,
-        column: None,
-        problem: format!("the row does not read back ({e}): changed outside Traza"),
-    }
-}
-
-/// The catalogue, the lots and their signatures against the state their events give; the
-/// first difference.
-pub(crate) async fn reconcile(
-    db: &impl ConnectionTrait,
-    rows: &Reconciler,
-) -> Result<Option<Mismatch>, StoreError> {
-    let mut seen = HashSet::new();
-    for m in materials::Entity::find().all(db).await? {
-        let key = m.code.clone();
-        let material = match material_from(m) {
-            Ok(v) => v,
-            Err(e) => return Ok(Some(unreadable(Table::Materials, key, &e))),
-        };
-        if let Err(e) = rows.check(Table::Materials, &key, &json_of(&material)) {
-            return Ok(Some(e));
-        }
-        seen.insert(key);
-    }
-    if let Some(gone) = rows.first_missing(Table::Materials, &seen) {
-        return Ok(Some(gone));
-    }
-    let mut seen = HashSet::new();
-    for m in material_lots::Entity::find()
-        .order_by_asc(material_lots::Column::LotId)
-        .all(db)
-        .await?
-    {
-        let key = m.lot_id.clone();
-        let lot = match lot_from(&m) {
-            Ok(v) => v,
-            Err(e) => return Ok(Some(unreadable(Table::MaterialLots, key, &e))),
-        };
-        if let Err(e) = rows.check(Table::MaterialLots, &key, &json_of(&lot)) {
-            return Ok(Some(e));
-        }
-        seen.insert(key);
-    }
-    if let Some(gone) = rows.first_missing(Table::MaterialLots, &seen) {
-        return Ok(Some(gone));
-    }
-    let mut seen = HashSet::new();
-    for row in lot_signatures::Entity::find()
-        .order_by_asc(lot_signatures::Column::Id)
-        .into_json()
-        .all(db)
-        .await?
-    {
-        let key = row
-            .get("id")
-            .and_then(Value::as_i64)
-            .unwrap_or_default()
-            .to_string();
-        if let Err(e) = rows.check(Table::LotSignatures, &key, &row) {
-            return Ok(Some(e));
-        }
-        seen.insert(key);
-    }
-    Ok(rows.first_missing(Table::LotSignatures, &seen))
 }
