@@ -378,7 +378,7 @@ pub fn check_entry(
                         p.name,
                         given.value.trim(),
                         p.unit,
-                        limits_text(p)
+                        p.limits()
                     ),
                 )
             }),
@@ -468,13 +468,22 @@ fn within_limits(p: &MbrParameter, value: &str) -> Result<bool, Problem> {
         .is_none_or(|e| normalise_word(e) == normalise_word(value)))
 }
 
-fn limits_text(p: &MbrParameter) -> String {
-    match (p.min, p.max, &p.expected) {
-        (Some(min), Some(max), _) => format!("{min}–{max}"),
-        (Some(min), None, _) => format!("≥ {min}"),
-        (None, Some(max), _) => format!("≤ {max}"),
-        (None, None, Some(e)) => e.clone(),
-        (None, None, None) => "—".into(),
+impl MbrParameter {
+    /// The parameter's limits as people read them: `36.5–37.5 °C`, `≥ 80 %`, the expected
+    /// word, or `—` when it has none.
+    pub fn limits(&self) -> String {
+        let unit = if self.unit.is_empty() {
+            String::new()
+        } else {
+            format!(" {}", self.unit)
+        };
+        match (self.min, self.max, &self.expected) {
+            (Some(min), Some(max), _) => format!("{min}–{max}{unit}"),
+            (Some(min), None, _) => format!("≥ {min}{unit}"),
+            (None, Some(max), _) => format!("≤ {max}{unit}"),
+            (None, None, Some(e)) => e.clone(),
+            (None, None, None) => "—".into(),
+        }
     }
 }
 

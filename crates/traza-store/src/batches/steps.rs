@@ -143,6 +143,21 @@ fn audited_exception(m: &batch_exceptions::Model) -> serde_json::Value {
     })
 }
 
+impl StepEntryView {
+    /// The entry as the domain's rules read it.
+    pub fn as_entry(&self) -> StepEntry {
+        StepEntry {
+            id: self.id,
+            step_code: self.step_code.clone(),
+            performed_at: self.performed_at,
+            recorded_at: self.recorded_at,
+            performed_by: self.performed_by.clone(),
+            corrects: self.corrects,
+            verified_by: self.verified_by.clone(),
+        }
+    }
+}
+
 fn domain_entry(m: &step_entries::Model) -> StepEntry {
     StepEntry {
         id: m.id,

@@ -36,12 +36,12 @@ pub(super) async fn section(state: &AppState, s: &Session, v: &BatchView) -> Opt
         .list_exceptions(&s.actor, number)
         .await
         .unwrap_or_default();
+    // The entry of each step that counts is the domain's to say (a correction replaces one).
+    let domain: Vec<_> = entries.iter().map(StepEntryView::as_entry).collect();
+    let current_ids = traza_domain::mbr::current_entries(&domain);
     let current = |code: &str| -> Option<&StepEntryView> {
-        let corrected: Vec<i64> = entries.iter().filter_map(|e| e.corrects).collect();
-        entries
-            .iter()
-            .filter(|e| e.step_code == code && !corrected.contains(&e.id))
-            .max_by_key(|e| e.id)
+        let id = current_ids.get(code)?.id;
+        entries.iter().find(|e| e.id == id)
     };
     // The next step to record, and the steps waiting for a second person, for whoever may
     // record on this batch while it is being made.

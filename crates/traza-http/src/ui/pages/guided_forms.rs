@@ -106,13 +106,7 @@ pub(super) async fn step_form(
                 }
             }
             @for p in &step.parameters {
-                @let limits = match (p.min, p.max, &p.expected) {
-                    (Some(min), Some(max), _) => format!("{min}–{max} {}", p.unit),
-                    (Some(min), None, _) => format!("≥ {min} {}", p.unit),
-                    (None, Some(max), _) => format!("≤ {max} {}", p.unit),
-                    (None, None, Some(x)) => x.clone(),
-                    (None, None, None) => String::new(),
-                };
+                @let limits = p.limits();
                 label { (p.name) " " span.hint { "(" (limits) ")" } @if p.critical { " " strong { (l.t("guided-critical")) } } }
                 input name={ "p." (p.name) } required;
             }

@@ -61,13 +61,7 @@ pub(super) fn guided_steps(doc: &mut Doc, l: Lang, r: &BatchRecord) {
                     .parameters
                     .iter()
                     .find(|sp| sp.name == p.name)
-                    .map(|sp| match (sp.min, sp.max, &sp.expected) {
-                        (Some(min), Some(max), _) => format!("{min}–{max} {}", sp.unit),
-                        (Some(min), None, _) => format!("≥ {min} {}", sp.unit),
-                        (None, Some(max), _) => format!("≤ {max} {}", sp.unit),
-                        (None, None, Some(x)) => x.clone(),
-                        (None, None, None) => "—".into(),
-                    })
+                    .map(|sp| sp.limits())
                     .unwrap_or_default();
                 lines.push(format!("{} = {} ({limits})", p.name, p.value));
             }
