@@ -178,7 +178,19 @@ pub fn check_content(steps: &[MbrStep]) -> Result<(), FieldErrors> {
                 ));
             }
         }
+        for (j, class) in step.equipment.iter().enumerate() {
+            if let Err(p) = crate::equipment::EquipmentClass::parse(class) {
+                errors.push(FieldError::new(format!("steps[{i}].equipment[{j}]"), p));
+            }
+        }
         for (j, m) in step.materials.iter().enumerate() {
+            if let Err(e) = crate::codes::MaterialCode::parse(&m.material_code) {
+                let problem = crate::problem::Explain::problem(&e).unwrap_or(Problem::Empty);
+                errors.push(FieldError::new(
+                    format!("steps[{i}].materials[{j}].material_code"),
+                    problem,
+                ));
+            }
             if m.quantity <= Decimal::ZERO {
                 errors.push(FieldError::new(
                     format!("steps[{i}].materials[{j}].quantity"),

@@ -186,6 +186,19 @@ fn content_is_checked_whole() {
         ]
     );
     assert!(check_content(&[]).is_err());
+    // A material without a code and an equipment class that is not a word.
+    let mut steps = mbr().steps;
+    steps[0].materials[0].material_code = String::new();
+    steps[0].equipment.push("¿?".to_owned());
+    let errors = check_content(&steps).expect_err("two problems").0;
+    let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+    assert_eq!(
+        fields,
+        [
+            "steps[0].equipment[0]",
+            "steps[0].materials[0].material_code"
+        ]
+    );
 }
 
 #[test]

@@ -250,6 +250,7 @@ impl Store {
         actor: &Actor,
         id: i64,
         steps: Vec<MbrStep>,
+        expected: Option<&[MbrStep]>,
     ) -> Result<MbrView, StoreError> {
         actor.may(Action::ManageMasterRecords)?;
         let mut w = self
@@ -262,14 +263,30 @@ impl Store {
         )?;
         check_edit(&domain_of(&before)?).map_err(refusal)?;
         check_content(&steps)?;
-        master_records::Entity::update(master_records::ActiveModel {
-            id: Set(id),
-            steps: Set(crate::write::json_of(&steps).to_string()),
-            updated_at: Set(w.now()),
-            ..Default::default()
-        })
-        .exec(&w.tx)
-        .await?;
+        let changed = || StoreError::Refused {
+            code: ErrorCode::VersionMismatch,
+            message: "the master record changed since you read it".to_owned(),
+            details: Vec::new(),
+        };
+        if expected.is_some_and(|e| domain_of(&before).is_ok_and(|b| b.steps != e)) {
+            return Err(changed());
+        }
+        // Conditional on the steps read: a concurrent edit committed in between leaves this
+        // one nothing to update, instead of being overwritten by it.
+        let written = master_records::Entity::update_many()
+            .set(master_records::ActiveModel {
+                steps: Set(crate::write::json_of(&steps).to_string()),
+                updated_at: Set(w.now()),
+                ..Default::default()
+            })
+            .filter(master_records::Column::Id.eq(id))
+            .filter(master_records::Column::Steps.eq(before.steps.clone()))
+            .filter(master_records::Column::ApprovedAt.is_null())
+            .exec(&w.tx)
+            .await?;
+        if written.rows_affected != 1 {
+            return Err(changed());
+        }
         let m = self.master_row(&w.tx, actor, id).await?;
         let key = id.to_string();
         w.audit(Change {
@@ -323,17 +340,30 @@ impl Store {
         )
         .map_err(refusal)?;
         let hash = approval_hash(&before, actor, effective_from, w.now());
-        master_records::Entity::update(master_records::ActiveModel {
-            id: Set(id),
-            approved_by: Set(Some(actor.username.as_str().to_owned())),
-            approved_at: Set(Some(w.now())),
-            effective_from: Set(Some(effective_from)),
-            approval_hash: Set(Some(hash)),
-            updated_at: Set(w.now()),
-            ..Default::default()
-        })
-        .exec(&w.tx)
-        .await?;
+        // Conditional on the draft as read and signed: an edit or another approval committed
+        // in between (PostgreSQL runs them concurrently) leaves nothing to approve, so the
+        // signature never covers content it did not see.
+        let written = master_records::Entity::update_many()
+            .set(master_records::ActiveModel {
+                approved_by: Set(Some(actor.username.as_str().to_owned())),
+                approved_at: Set(Some(w.now())),
+                effective_from: Set(Some(effective_from)),
+                approval_hash: Set(Some(hash)),
+                updated_at: Set(w.now()),
+                ..Default::default()
+            })
+            .filter(master_records::Column::Id.eq(id))
+            .filter(master_records::Column::Steps.eq(before.steps.clone()))
+            .filter(master_records::Column::ApprovedAt.is_null())
+            .exec(&w.tx)
+            .await?;
+        if written.rows_affected != 1 {
+            return Err(StoreError::Refused {
+                code: ErrorCode::VersionMismatch,
+                message: "the master record changed while it was being approved".to_owned(),
+                details: Vec::new(),
+            });
+        }
         let m = self.master_row(&w.tx, actor, id).await?;
         let key = id.to_string();
         let mut after = audited(&m);

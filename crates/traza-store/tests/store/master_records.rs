@@ -70,10 +70,25 @@ async fn a_master_record_is_drafted_approved_by_another_qa_and_guides_new_batche
     assert_eq!((v1.version, v1.status), (1, MbrStatus::Draft));
     // A draft changes; its author cannot approve it; a wrong password signs nothing.
     let v1 = store
-        .update_master_record(&net.nuria, v1.id, steps("Siembra en T175"))
+        .update_master_record(&net.nuria, v1.id, steps("Siembra en T175"), None)
         .await
         .unwrap();
     assert_eq!(v1.steps[0].title, "Siembra en T175");
+    // An edit drawn on steps that changed since (another tab, another QA) is refused and
+    // writes nothing.
+    let stale = store
+        .update_master_record(&net.nuria, v1.id, steps("Otra"), Some(&steps("Siembra")))
+        .await;
+    assert_eq!(refusal(stale).0, "version_mismatch");
+    assert_eq!(
+        store
+            .get_master_record(&net.nuria, v1.id)
+            .await
+            .unwrap()
+            .steps[0]
+            .title,
+        "Siembra en T175"
+    );
     assert_eq!(
         refusal(
             store
@@ -114,10 +129,24 @@ async fn a_master_record_is_drafted_approved_by_another_qa_and_guides_new_batche
     .await;
     assert_eq!(before.mbr_version, None);
 
-    let v1 = store
-        .approve_master_record(&net.jose, v1.id, JOSE_PW, lab_today())
-        .await
-        .unwrap();
+    // Two approvals racing (two tabs): one signs, the other is refused.
+    let (a, b) = tokio::join!(
+        store.approve_master_record(&net.jose, v1.id, JOSE_PW, lab_today()),
+        store.approve_master_record(&net.jose, v1.id, JOSE_PW, lab_today()),
+    );
+    assert_eq!(
+        usize::from(a.is_ok()) + usize::from(b.is_ok()),
+        1,
+        "{a:?} {b:?}"
+    );
+    for lost in [&a, &b].into_iter().filter_map(|r| r.as_ref().err()) {
+        assert!(
+            matches!(lost, StoreError::Refused { code, .. }
+                if matches!(code.as_str(), "record_locked" | "version_mismatch")),
+            "{lost:?}"
+        );
+    }
+    let v1 = a.or(b).unwrap();
     assert_eq!(v1.status, MbrStatus::Effective);
     assert_eq!(v1.approved_by.as_deref(), Some(net.jose.username.as_str()));
     assert_eq!(v1.approval_hash.as_ref().map(String::len), Some(64));
@@ -125,7 +154,7 @@ async fn a_master_record_is_drafted_approved_by_another_qa_and_guides_new_batche
     assert_eq!(
         refusal(
             store
-                .update_master_record(&net.nuria, v1.id, steps("Otra cosa"))
+                .update_master_record(&net.nuria, v1.id, steps("Otra cosa"), None)
                 .await
         )
         .0,
