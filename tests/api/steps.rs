@@ -17,7 +17,7 @@ fn now_minus(minutes: i64) -> String {
 
 /// GRA-UPCIT ready for guided batches: a released lot of 15 mL of medium, a cabinet, a grade
 /// B room, an effective master record. Returns the lot id.
-async fn ready(api: &Api) -> String {
+pub(crate) async fn ready(api: &Api) -> String {
     let lucia = api.token(LUCIA).await;
     let isabel = api.token(ISABEL).await;
     let marta = api.token(MARTA).await;

@@ -111,7 +111,7 @@ async fn replace_master_record(
     Ok(Json(
         state
             .store
-            .update_master_record(&actor, id, r.steps)
+            .update_master_record(&actor, id, r.steps, None)
             .await?,
     ))
 }
@@ -129,7 +129,7 @@ pub struct ApproveMasterRecord {
 /// Another QA person of the laboratory than its author approves a draft; it is `approved`,
 /// and `effective` from `effective_from` (the previous version is then `superseded`).
 #[utoipa::path(post, path = "/master-records/{id}/approve", tag = "master-records", security(("bearer" = [])), params(("id" = i64, Path)), request_body = ApproveMasterRecord,
-    responses((status = 200, description = "the approved version", body = MbrView), (status = 401, description = "wrong password", body = ErrorBody), (status = 403, description = "role or laboratory forbids", body = ErrorBody), (status = 404, description = "unknown or out of scope", body = ErrorBody), (status = 409, description = "already approved (record_locked), or its author approving (four_eyes)", body = ErrorBody), (status = 422, description = "effective_from before today", body = ErrorBody)))]
+    responses((status = 200, description = "the approved version", body = MbrView), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "role or laboratory forbids, or the password does not match (signature refused)", body = ErrorBody), (status = 404, description = "unknown or out of scope", body = ErrorBody), (status = 409, description = "already approved (record_locked), or its author approving (four_eyes)", body = ErrorBody), (status = 422, description = "effective_from before today", body = ErrorBody)))]
 async fn approve_master_record(
     State(state): State<AppState>,
     Auth(actor): Auth,

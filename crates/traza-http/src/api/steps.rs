@@ -109,7 +109,7 @@ pub struct VerifyRequest {
 /// A second person verifies the current entry of step `code` with their electronic
 /// signature (meaning `checked`); the performer may not (409 `four_eyes`).
 #[utoipa::path(post, path = "/batches/{number}/steps/{code}/verify", tag = "batches", security(("bearer" = [])), params(("number" = String, Path), ("code" = String, Path)), request_body = VerifyRequest,
-    responses((status = 200, description = "the entry, verified", body = StepEntryView), (status = 401, description = "wrong username or password", body = ErrorBody), (status = 403, description = "role forbids", body = ErrorBody), (status = 404, description = "unknown batch, step or entry", body = ErrorBody), (status = 409, description = "the performer verifying, or nothing to verify", body = ErrorBody)))]
+    responses((status = 200, description = "the entry, verified", body = StepEntryView), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "role forbids, or the verifier's username or password does not match (signature refused)", body = ErrorBody), (status = 404, description = "unknown batch, step or entry", body = ErrorBody), (status = 409, description = "the performer verifying, or nothing to verify", body = ErrorBody)))]
 async fn verify_step(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -147,7 +147,7 @@ pub struct ResolveRequest {
 
 /// QA of the laboratory resolves an exception with a comment (and a signature when critical).
 #[utoipa::path(post, path = "/batches/{number}/exceptions/{id}/resolve", tag = "batches", security(("bearer" = [])), params(("number" = String, Path), ("id" = i64, Path)), request_body = ResolveRequest,
-    responses((status = 200, description = "the exception, resolved", body = ExceptionView), (status = 401, description = "wrong password", body = ErrorBody), (status = 403, description = "role forbids", body = ErrorBody), (status = 404, description = "unknown or out of scope", body = ErrorBody), (status = 409, description = "already resolved", body = ErrorBody), (status = 422, description = "no comment, or a critical one without a password", body = ErrorBody)))]
+    responses((status = 200, description = "the exception, resolved", body = ExceptionView), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "role forbids, or the password does not match (signature refused)", body = ErrorBody), (status = 404, description = "unknown or out of scope", body = ErrorBody), (status = 409, description = "already resolved", body = ErrorBody), (status = 422, description = "no comment, or a critical one without a password", body = ErrorBody)))]
 async fn resolve_exception(
     State(state): State<AppState>,
     Auth(actor): Auth,

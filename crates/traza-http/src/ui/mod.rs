@@ -221,6 +221,15 @@ fn nav(l: Lang, actor: &Actor) -> Vec<(&'static str, &'static str)> {
     if matches!(actor.role, Role::Coordinator | Role::Auditor | Role::Admin) {
         items.push(("/panel", l.t("network-dashboard")));
     }
+    if actor.role.is_lab_bound() {
+        items.push(("/registros-maestros", l.t("nav-master-records")));
+    }
+    if actor.role.is_lab_bound() || actor.role == Role::Coordinator {
+        items.push(("/materiales", l.t("nav-materials")));
+    }
+    if actor.role.is_lab_bound() {
+        items.push(("/equipos", l.t("nav-equipment")));
+    }
     items.push(("/red", l.t("network")));
     if actor
         .may(traza_domain::access::Action::ImportHistory)

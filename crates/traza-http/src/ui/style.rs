@@ -54,8 +54,8 @@ ol.timeline { list-style:none; padding:0; border-left:3px solid var(--line); mar
 ol.timeline li { padding: 4px 0 10px 14px; position:relative; }
 ol.timeline li::before { content:""; position:absolute; left:-8px; top:12px; width:13px; height:13px; border-radius:50%; background:var(--brand); }
 .signature { border-left:4px solid var(--ok); }
-dl.facts { display:grid; grid-template-columns: max-content 1fr; gap: 4px 16px; margin:0; }
-dl.facts dt { color:var(--muted); } dl.facts dd { margin:0; }
+dl.facts { display:grid; grid-template-columns: fit-content(40%) minmax(0, 1fr); gap: 4px 16px; margin:0; }
+dl.facts dt { color:var(--muted); } dl.facts dd { margin:0; overflow-wrap:anywhere; }
 figure.bars { margin:0; } figure.bars ul { list-style:none; padding:0; margin:8px 0 0; }
 .bar-row { display:grid; grid-template-columns: 7.5rem minmax(3rem, 1fr) 11rem; gap:4px 10px; align-items:center; margin:6px 0; }
 .bar-value { text-align:right; }

@@ -16,6 +16,7 @@ use traza_domain::vocab::{BatchStatus, DeviationSeverity, DeviationStatus, TestK
 use traza_store::ErrorCode;
 use traza_store::{BatchView, QcInput, RuleDetail};
 
+use super::guided_forms::Choice;
 use crate::AppState;
 use crate::error::ApiError;
 use crate::ui::fmt::{Lang, from_madrid, madrid, parse_local};
@@ -49,6 +50,7 @@ pub(super) async fn batch_page(
     s: Session,
     Path(number): Path<String>,
     Query(d): Query<Done>,
+    Query(g): Query<GuidedStep>,
 ) -> Response {
     render_batch(
         &state,
@@ -60,8 +62,15 @@ pub(super) async fn batch_page(
             .map(|t| html! { div.notice.ok role="status" { p { (t) } } }),
         StatusCode::OK,
         &Typed::default(),
+        &Choice::asked(g.paso),
     )
     .await
+}
+
+/// The step of a guided batch whose form the page shows (`?paso=`), when not the next one.
+#[derive(Deserialize)]
+pub(super) struct GuidedStep {
+    paso: Option<String>,
 }
 
 /// What would still stand between an in-production batch and its release once it is in
@@ -77,15 +86,17 @@ async fn still_missing(state: &AppState, s: &Session, number: &str) -> Vec<RuleD
         .collect()
 }
 
-/// The batch page with `notice` first (a refusal of another page's form), nothing typed kept.
-pub(super) async fn render_with_notice(
+/// The batch page after a refused step of its guided record: the step's form as it was sent.
+pub(super) async fn render_guided(
     state: &AppState,
     s: &Session,
     number: &str,
     notice: Markup,
     status: StatusCode,
+    choice: &Choice,
 ) -> Response {
-    render_batch(state, s, number, Some(notice), status, &Typed::default()).await
+    let typed = Typed::default();
+    render_batch(state, s, number, Some(notice), status, &typed, choice).await
 }
 
 async fn render_batch(
@@ -95,6 +106,7 @@ async fn render_batch(
     notice: Option<Markup>,
     status: StatusCode,
     typed: &Typed,
+    choice: &Choice,
 ) -> Response {
     let l = s.lang;
     let v = match state.store.get_batch(&s.actor, number).await {
@@ -122,7 +134,7 @@ async fn render_batch(
         None => notice,
     };
     // The electronic batch record: guided or not, its steps and exceptions (SPEC §8).
-    let notice = match super::guided::section(state, s, &v).await {
+    let notice = match super::guided::section(state, s, &v, choice).await {
         Some(section) => Some(html! { @if let Some(n) = notice { (n) } (section) }),
         None => notice,
     };
@@ -729,7 +741,16 @@ pub(super) async fn batch_action(
         Err(e) => {
             let status = e.status;
             let typed = Typed::from_body(&action, &body);
-            render_batch(&state, &s, n, Some(error_box(l, &e)), status, &typed).await
+            render_batch(
+                &state,
+                &s,
+                n,
+                Some(error_box(l, &e)),
+                status,
+                &typed,
+                &Choice::default(),
+            )
+            .await
         }
     }
 }

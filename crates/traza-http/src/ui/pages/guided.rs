@@ -1,17 +1,24 @@
 //! The batch page's section on the electronic batch record (SPEC §8): whether the batch is
 //! guided by a master record, each step of it with its current entry (who, when, verified by
-//! whom), and the record's exceptions with their state. Reading only, for now: steps are
-//! recorded through the API.
+//! whom), and the record's exceptions with their state; for whoever records on the batch, the
+//! form of the next step (or of the step chosen, to record it out of order or correct it) and
+//! the verifications waiting for a second person.
 
 use maud::{Markup, html};
 use traza_store::{BatchView, ExceptionView, StepEntryView};
 
+use super::guided_forms::Choice;
 use crate::AppState;
-use crate::ui::Session;
 use crate::ui::fmt::Lang;
+use crate::ui::{Session, urlencode};
 
 /// The section, or `None` for an imported batch (its page says where it came from).
-pub(super) async fn section(state: &AppState, s: &Session, v: &BatchView) -> Option<Markup> {
+pub(super) async fn section(
+    state: &AppState,
+    s: &Session,
+    v: &BatchView,
+    choice: &Choice,
+) -> Option<Markup> {
     let l = s.lang;
     if v.batch.import_id.is_some() {
         return None;
@@ -52,10 +59,24 @@ pub(super) async fn section(state: &AppState, s: &Session, v: &BatchView) -> Opt
                 &v.batch.lab_code,
             )
             .is_ok();
-    let next = mbr.steps.iter().find(|st| current(&st.code).is_none());
-    let next_form = match next {
-        Some(step) if may_record => Some(super::guided_forms::step_form(state, s, v, step).await),
+    // The step whose form is shown: the one chosen, else the first without an entry.
+    let chosen = choice
+        .step()
+        .and_then(|code| mbr.steps.iter().find(|st| st.code == code));
+    let shown = chosen.or_else(|| mbr.steps.iter().find(|st| current(&st.code).is_none()));
+    let next_form = match shown {
+        Some(step) if may_record => {
+            let entry = current(&step.code);
+            Some(super::guided_forms::step_form(state, s, v, step, entry, choice).await)
+        }
         _ => None,
+    };
+    let choose = |code: &str| {
+        format!(
+            "/lotes/{}?paso={}#form-paso-guiado",
+            urlencode(number),
+            urlencode(code)
+        )
     };
     let to_verify: Vec<Markup> = if may_record {
         mbr.steps
@@ -73,7 +94,7 @@ pub(super) async fn section(state: &AppState, s: &Session, v: &BatchView) -> Opt
             p { (l.t("batch-record-guided")) " " (mbr.product_code) " · " (l.t("batch-record-version")) " " strong { (mbr.version) } }
             @if !exceptions.is_empty() { (exception_table(l, &exceptions)) }
             div.scroll { table #pasos-guiados {
-                thead { tr { th { "#" } th { (l.t("step")) } th { (l.t("field-performed")) } th { (l.t("batch-record-verified-by")) } } }
+                thead { tr { th { "#" } th { (l.t("step")) } th { (l.t("field-performed")) } th { (l.t("batch-record-verified-by")) } @if may_record { th { (l.t("guided-actions")) } } } }
                 tbody {
                     @for (i, step) in mbr.steps.iter().enumerate() {
                         tr {
@@ -89,6 +110,11 @@ pub(super) async fn section(state: &AppState, s: &Session, v: &BatchView) -> Opt
                                     } }
                                 }
                                 None => { td { span.muted { (l.t("batch-record-step-pending")) } } td {} }
+                            }
+                            @if may_record {
+                                td { @if shown.is_some_and(|sh| sh.code == step.code) { span.hint { (l.t("guided-shown-below")) } }
+                                     @else if current(&step.code).is_some() { a href=(choose(&step.code)) { (l.t("guided-correct")) } }
+                                     @else { a href=(choose(&step.code)) { (l.t("guided-record")) } } }
                             }
                         }
                     }

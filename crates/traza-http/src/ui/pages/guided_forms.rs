@@ -1,7 +1,10 @@
 //! Staff walk a guided batch through its master record (SPEC §8): the next step's form, with
 //! its instructions, the limits beside each parameter, and the rooms, equipment and lots of the
 //! laboratory — the unusable ones shown, disabled, with the reason; and a second person's
-//! verification of a step at the same screen (their own username and password).
+//! verification of a step at the same screen (their own username and password). Any step may
+//! be chosen (`?paso=`): a pending one is recorded (out of order, the domain raises its
+//! exception), a recorded one is corrected with a reason, the form filled with what it says.
+//! A refused form comes back with what was typed.
 
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -9,7 +12,7 @@ use maud::{Markup, html};
 use traza_domain::materials::{LotUse, check_lot_use};
 use traza_domain::mbr::{MbrStep, ParameterValue};
 use traza_domain::problem::Explain;
-use traza_store::{BatchView, LotQuery, StepInput};
+use traza_store::{BatchView, LotQuery, StepEntryView, StepInput};
 
 use crate::AppState;
 use crate::ui::fmt::{Lang, from_madrid, madrid, parse_local};
@@ -23,12 +26,147 @@ fn said(l: Lang, e: &impl Explain) -> String {
         .unwrap_or_else(|| e.to_string())
 }
 
-/// The form of `step` for batch `v`, with what the laboratory has to do it with.
+/// An equipment class in words (`biosafety_cabinet`: «cabina de seguridad biológica»), or as
+/// it is written when the catalogue has no word for it.
+fn class_word(l: Lang, class: &str) -> String {
+    let key = format!("equipment-class-word-{}", class.replace('_', "-"));
+    crate::ui::i18n::lookup(l, &key).map_or_else(|| class.replace('_', " "), str::to_owned)
+}
+
+/// Which step's form the batch page shows, and what was typed into it when the store refused.
+#[derive(Default)]
+pub(in crate::ui::pages) struct Choice {
+    step: Option<String>,
+    typed: Vec<(String, String)>,
+}
+
+impl Choice {
+    /// The step asked for in the page's address (`?paso=`).
+    pub(in crate::ui::pages) fn asked(step: Option<String>) -> Choice {
+        Choice {
+            step,
+            typed: Vec::new(),
+        }
+    }
+
+    /// The form of `step` as it was sent, without its CSRF token or any password.
+    fn refused(step: &str, pairs: &[(String, String)]) -> Choice {
+        Choice {
+            step: Some(step.to_owned()),
+            typed: pairs
+                .iter()
+                .filter(|(n, _)| !matches!(n.as_str(), "csrf" | "password"))
+                .cloned()
+                .collect(),
+        }
+    }
+
+    pub(super) fn step(&self) -> Option<&str> {
+        self.step.as_deref()
+    }
+
+    fn was_typed(&self) -> bool {
+        !self.typed.is_empty()
+    }
+
+    fn get(&self, name: &str) -> Option<&str> {
+        self.typed
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    fn all(&self, name: &str) -> Vec<&str> {
+        self.typed
+            .iter()
+            .filter(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+            .collect()
+    }
+}
+
+/// What the form's fields start with: what was typed, else the entry being corrected, else
+/// the master record's defaults.
+struct Prefill {
+    performed_at: String,
+    room: Option<String>,
+    equipment: Vec<String>,
+    lots: Vec<String>,
+    quantities: Vec<String>,
+    parameters: Vec<(String, String)>,
+    note: String,
+    reason: String,
+}
+
+impl Prefill {
+    fn new(l: Lang, choice: &Choice, current: Option<&StepEntryView>) -> Prefill {
+        let local = |t| madrid(t).0.format("%Y-%m-%dT%H:%M").to_string();
+        if choice.was_typed() {
+            let owned = |v: Vec<&str>| v.into_iter().map(str::to_owned).collect();
+            return Prefill {
+                performed_at: choice.get("performed_at").unwrap_or_default().to_owned(),
+                room: choice.get("room_id").map(str::to_owned),
+                equipment: owned(choice.all("equipment_ids")),
+                lots: owned(choice.all("lot")),
+                quantities: owned(choice.all("qty")),
+                parameters: choice
+                    .typed
+                    .iter()
+                    .filter_map(|(n, v)| Some((n.strip_prefix("p.")?.to_owned(), v.clone())))
+                    .collect(),
+                note: choice.get("note").unwrap_or_default().to_owned(),
+                reason: choice.get("reason").unwrap_or_default().to_owned(),
+            };
+        }
+        match current {
+            Some(e) => Prefill {
+                performed_at: local(e.performed_at),
+                room: e.room_id.clone(),
+                equipment: e.equipment_ids.clone(),
+                lots: e.materials.iter().map(|m| m.lot_id.clone()).collect(),
+                quantities: e
+                    .materials
+                    .iter()
+                    .map(|m| l.number(&m.quantity.to_string()))
+                    .collect(),
+                parameters: e
+                    .parameters
+                    .iter()
+                    .map(|p| (p.name.clone(), l.number(&p.value)))
+                    .collect(),
+                note: e.note.clone().unwrap_or_default(),
+                reason: String::new(),
+            },
+            None => Prefill {
+                performed_at: local(chrono::Utc::now()),
+                room: None,
+                equipment: Vec::new(),
+                lots: Vec::new(),
+                quantities: Vec::new(),
+                parameters: Vec::new(),
+                note: String::new(),
+                reason: String::new(),
+            },
+        }
+    }
+
+    fn parameter(&self, name: &str) -> &str {
+        self.parameters
+            .iter()
+            .find(|(n, _)| n == name)
+            .map_or("", |(_, v)| v.as_str())
+    }
+}
+
+/// The form of `step` for batch `v`, with what the laboratory has to do it with: a new entry,
+/// or a correction of `current` (the step's entry that counts now).
 pub(super) async fn step_form(
     state: &AppState,
     s: &Session,
     v: &BatchView,
     step: &MbrStep,
+    current: Option<&StepEntryView>,
+    choice: &Choice,
 ) -> Markup {
     let l = s.lang;
     let lab = &v.batch.lab_code;
@@ -56,63 +194,76 @@ pub(super) async fn step_form(
         .await
         .unwrap_or_default();
     let number = v.batch.batch_number.as_str();
-    let now_local = madrid(chrono::Utc::now())
-        .0
-        .format("%Y-%m-%dT%H:%M")
-        .to_string();
+    let fill = Prefill::new(l, choice, current);
     html! {
         form.card #form-paso-guiado method="post" action={ "/lotes/" (number) "/pasos/" (step.code) } {
             input type="hidden" name="csrf" value=(s.csrf());
-            h3 { (l.t("guided-next-step")) ": " (step.title) }
+            @match current {
+                Some(e) => {
+                    h3 { (l.t("guided-correct-step")) ": " (step.title) }
+                    p.hint { (l.t("guided-correct-hint")) " " (e.performed_by) " · " (l.instant(e.performed_at)) }
+                    input type="hidden" name="corrects" value=(e.id);
+                }
+                None => { h3 { (l.t("guided-next-step")) ": " (step.title) } }
+            }
             @if !step.instructions.is_empty() { p { (step.instructions) } }
             label for="g_performed_at" { (l.t("field-performed")) }
-            input #g_performed_at type="datetime-local" name="performed_at" required value=(now_local);
+            input #g_performed_at type="datetime-local" name="performed_at" required value=(fill.performed_at);
             @if let Some(grade) = step.room_grade {
                 label for="g_room" { (l.t("guided-room")) " (" (l.t("guided-grade")) " " (grade.as_str()) ")" }
                 select #g_room name="room_id" required {
                     @for r in &rooms {
+                        @let chosen = fill.room.as_deref() == Some(r.id.as_str());
                         @match r.suitable_for(grade) {
-                            Ok(()) => { option value=(r.id.as_str()) { (r.id.as_str()) " · " (r.grade.as_str()) } }
+                            Ok(()) => { option value=(r.id.as_str()) selected[chosen] { (r.id.as_str()) " · " (r.grade.as_str()) } }
                             Err(why) => { option value=(r.id.as_str()) disabled { (r.id.as_str()) " · " (r.grade.as_str()) " — " (said(l, &why)) } }
                         }
                     }
                 }
             }
             @for class in &step.equipment {
-                label { (l.t("guided-equipment")) ": " (class) }
+                label { (l.t("guided-equipment")) ": " (class_word(l, class)) }
                 select name="equipment_ids" required {
                     @for e in equipment.iter().filter(|e| e.class.is(class)) {
+                        @let chosen = fill.equipment.iter().any(|id| id == e.id.as_str());
                         @match e.usable_on(today) {
-                            Ok(()) => { option value=(e.id.as_str()) { (e.id.as_str()) " · " (l.t("guided-calibrated-until")) " " (l.date(e.calibration_due)) } }
+                            Ok(()) => { option value=(e.id.as_str()) selected[chosen] { (e.id.as_str()) " · " (l.t("guided-calibrated-until")) " " (l.date(e.calibration_due)) } }
                             Err(why) => { option value=(e.id.as_str()) disabled { (e.id.as_str()) " — " (why.iter().map(|w| said(l, w)).collect::<Vec<_>>().join("; ")) } }
                         }
                     }
                 }
             }
-            @for m in &step.materials {
+            @for (i, m) in step.materials.iter().enumerate() {
                 fieldset {
-                    legend { (m.material_code) " · " (m.quantity) " " (m.unit) }
+                    legend { (m.material_code) " · " (l.number(&m.quantity.to_string())) " " (m.unit) }
                     select name="lot" required {
                         @for lot in lots.iter().filter(|x| x.lot.material_code.as_str() == m.material_code) {
                             @let use_ = LotUse { lab, materials: &[m.material_code.as_str()], quantity: m.quantity, on: today };
+                            @let chosen = fill.lots.get(i).is_some_and(|id| id == lot.lot.lot_id.as_str());
                             @match check_lot_use(&lot.lot, &use_) {
-                                Ok(()) => { option value=(lot.lot.lot_id.as_str()) { (lot.lot.lot_id.as_str()) " · " (lot.quantity_available) " " (lot.unit) " · " (l.t("expiry")) " " (l.date(lot.lot.expiry_date)) } }
+                                Ok(()) => { option value=(lot.lot.lot_id.as_str()) selected[chosen] { (lot.lot.lot_id.as_str()) " · " (l.number(&lot.quantity_available.to_string())) " " (lot.unit) " · " (l.t("expiry")) " " (l.date(lot.lot.expiry_date)) } }
                                 Err(why) => { option value=(lot.lot.lot_id.as_str()) disabled { (lot.lot.lot_id.as_str()) " — " (why.iter().map(|w| said(l, w)).collect::<Vec<_>>().join("; ")) } }
                             }
                         }
                     }
                     label { (l.t("guided-quantity")) " (" (m.unit) ")" }
-                    input name="qty" required inputmode="decimal" value=(m.quantity.to_string());
+                    input name="qty" required inputmode="decimal" value=(fill.quantities.get(i).cloned().unwrap_or_else(|| l.number(&m.quantity.to_string())));
                 }
             }
             @for p in &step.parameters {
                 @let limits = p.limits();
                 label { (p.name) " " span.hint { "(" (limits) ")" } @if p.critical { " " strong { (l.t("guided-critical")) } } }
-                input name={ "p." (p.name) } required;
+                input name={ "p." (p.name) } required value=(fill.parameter(&p.name));
             }
             label for="g_note" { (l.t("note")) }
-            input #g_note name="note";
-            button.primary type="submit" { (l.t("guided-record-step")) }
+            input #g_note name="note" value=(fill.note);
+            @if current.is_some() {
+                label for="g_reason" { (l.t("guided-correct-reason")) }
+                input #g_reason name="reason" required value=(fill.reason);
+                button.primary type="submit" { (l.t("guided-correct-record")) }
+            } @else {
+                button.primary type="submit" { (l.t("guided-record-step")) }
+            }
         }
     }
 }
@@ -143,6 +294,7 @@ pub(super) async fn record(
     if !s.csrf_ok(&get("csrf").unwrap_or_default()) {
         return s.csrf_refused();
     }
+    let choice = Choice::refused(&code, &pairs);
     let Some(performed_at) = get("performed_at")
         .as_deref()
         .and_then(parse_local)
@@ -152,6 +304,7 @@ pub(super) async fn record(
             &state,
             &s,
             &number,
+            &choice,
             crate::error::ApiError::validation(
                 "performed_at",
                 traza_domain::validation::Problem::Empty,
@@ -175,6 +328,7 @@ pub(super) async fn record(
                     &state,
                     &s,
                     &number,
+                    &choice,
                     crate::error::ApiError::validation("quantity", p),
                 )
                 .await;
@@ -197,8 +351,8 @@ pub(super) async fn record(
         parameters,
         materials,
         note: get("note").filter(|n| !n.trim().is_empty()),
-        corrects: None,
-        reason: None,
+        corrects: get("corrects").and_then(|c| c.trim().parse().ok()),
+        reason: get("reason").filter(|r| !r.trim().is_empty()),
     };
     match state
         .store
@@ -210,7 +364,7 @@ pub(super) async fn record(
             urlencode(&number)
         ))
         .into_response(),
-        Err(e) => refused(&state, &s, &number, e.into()).await,
+        Err(e) => refused(&state, &s, &number, &choice, e.into()).await,
     }
 }
 
@@ -247,7 +401,7 @@ pub(super) async fn verify(
             urlencode(&number)
         ))
         .into_response(),
-        Err(e) => refused(&state, &s, &number, e.into()).await,
+        Err(e) => refused(&state, &s, &number, &Choice::default(), e.into()).await,
     }
 }
 
@@ -255,8 +409,10 @@ async fn refused(
     state: &AppState,
     s: &Session,
     number: &str,
+    choice: &Choice,
     e: crate::error::ApiError,
 ) -> Response {
     let status = e.status;
-    super::batch_record::render_with_notice(state, s, number, error_box(s.lang, &e), status).await
+    let notice = error_box(s.lang, &e);
+    super::batch_record::render_guided(state, s, number, notice, status, choice).await
 }

@@ -11,11 +11,14 @@ mod assignments;
 mod batch_record;
 mod batches;
 mod dashboard;
+mod equipment;
 mod exceptions;
 mod guided;
 mod guided_forms;
 mod import;
 mod imported;
+mod lots;
+mod master_records;
 mod network;
 mod products;
 mod release;
@@ -67,6 +70,9 @@ pub fn routes() -> Router<AppState> {
         .merge(users::routes())
         .merge(products::routes())
         .merge(assignments::routes())
+        .merge(master_records::routes())
+        .merge(lots::routes())
+        .merge(equipment::routes())
 }
 
 /// The pages whose requests may take minutes (an uploaded import).
