@@ -573,6 +573,18 @@ fn field_label(l: Lang, field: &str) -> &str {
         "confirmar" => "field-confirmation",
         "outcome" => "outcome",
         "status" => "status",
+        "supplier" => "lots-supplier",
+        "supplier_lot" => "lots-supplier-lot",
+        "received_on" => "lots-received-on",
+        "quantity_received" => "lots-quantity-received",
+        "material_code" => "lots-material",
+        "kind" => "lots-kind",
+        "class" => "equipment-class",
+        "calibration_due" => "equipment-calibration-due",
+        "grade" => "equipment-grade",
+        "room_id" => "guided-room",
+        "equipment_ids" => "guided-equipment",
+        "quantity" => "guided-quantity",
         _ => return field,
     };
     l.t(key)
