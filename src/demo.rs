@@ -1,12 +1,19 @@
-//! `traza demo`: the fixture network plus a few hundred batches in every status, made through
-//! the same use cases as the API (so every demo write obeys the rules and is audited).
+//! `traza demo`: the fixture network plus a few hundred batches in every status, and the
+//! electronic batch record of SPEC §8 (materials, lots, rooms, equipment, an approved master
+//! record per product and laboratory, guided batches executed through them), made through the
+//! same use cases as the API (so every demo write obeys the rules and is audited).
+
+mod catalogue;
+mod guided;
+mod masters;
+mod record;
 
 use std::collections::BTreeMap;
 
 use anyhow::{Context, Result};
 use chrono::{Days, NaiveDate, Utc};
 use traza_domain::access::Actor;
-use traza_domain::batch::BatchFields;
+use traza_domain::batch::{BatchFields, capacity_month};
 use traza_domain::codes::{DonorCode, LabCode, PatientCode, TrialId};
 use traza_domain::network::{Assignment, Product};
 use traza_domain::spec::SpecTest;
@@ -67,12 +74,100 @@ fn reading(t: &SpecTest, fail: bool) -> String {
     }
 }
 
+/// The people of a laboratory who make its batches: staff and QA, in the fixture's order.
 struct Team {
     staff: Vec<Actor>,
     qa: Vec<Actor>,
 }
 
-/// Loads the network and, on an empty database, makes the demo batches. Idempotent.
+/// Who the demo plays and what they make: the teams of each laboratory, the fixture's
+/// passwords (for signatures), the coordinator, and the assignments current today at a
+/// laboratory with staff and QA, with their products.
+struct Cast {
+    teams: BTreeMap<LabCode, Team>,
+    passwords: BTreeMap<String, String>,
+    coordinator: Actor,
+    auditor: Actor,
+    assignments: Vec<Assignment>,
+    products: BTreeMap<String, Product>,
+    today: NaiveDate,
+}
+
+impl Cast {
+    async fn gather(store: &Store, fixture: &NetworkFixture, auditor: Actor) -> Result<Cast> {
+        let coordinator = store
+            .actor(
+                fixture
+                    .users
+                    .iter()
+                    .find(|u| u.role == Role::Coordinator)
+                    .map(|u| u.username.as_str())
+                    .unwrap_or(""),
+            )
+            .await?;
+        let mut teams: BTreeMap<LabCode, Team> = BTreeMap::new();
+        let mut passwords = BTreeMap::new();
+        for u in &fixture.users {
+            passwords.insert(u.username.as_str().to_owned(), u.password.clone());
+            if !u.role.is_lab_bound() {
+                continue;
+            }
+            let actor = store.actor(u.username.as_str()).await?;
+            for lab in &u.labs {
+                let team = teams.entry(lab.clone()).or_insert(Team {
+                    staff: Vec::new(),
+                    qa: Vec::new(),
+                });
+                if u.role == Role::Qa {
+                    team.qa.push(actor.clone())
+                } else {
+                    team.staff.push(actor.clone())
+                }
+            }
+        }
+        let today = Utc::now().date_naive();
+        let assignments: Vec<Assignment> = store
+            .list_assignments(&coordinator, None, None)
+            .await?
+            .into_iter()
+            .filter(|a| {
+                a.period.covers(today)
+                    && teams
+                        .get(&a.lab_code)
+                        .is_some_and(|t| !t.staff.is_empty() && !t.qa.is_empty())
+            })
+            .collect();
+        let mut products: BTreeMap<String, Product> = BTreeMap::new();
+        for a in &assignments {
+            products.insert(
+                a.product_code.to_string(),
+                store
+                    .get_product(&coordinator, a.product_code.as_str())
+                    .await?,
+            );
+        }
+        Ok(Cast {
+            teams,
+            passwords,
+            coordinator,
+            auditor,
+            assignments,
+            products,
+            today,
+        })
+    }
+
+    /// The fixture password `who` signs with.
+    fn password(&self, who: &Actor) -> &str {
+        self.passwords
+            .get(who.username.as_str())
+            .map_or("", String::as_str)
+    }
+}
+
+/// Loads the network and, on an empty database, makes the demo batches; then, once, the
+/// electronic batch record (materials, lots, equipment, rooms, master records and guided
+/// batches). Idempotent: a second run makes nothing. Answers how many batches it made.
 pub async fn seed(store: &Store, fixture_json: &str, batches: usize) -> Result<usize> {
     let fixture =
         NetworkFixture::from_json(fixture_json).context("the fixture network is not valid")?;
@@ -87,7 +182,7 @@ pub async fn seed(store: &Store, fixture_json: &str, batches: usize) -> Result<u
                 .unwrap_or(""),
         )
         .await?;
-    if !store
+    let fresh = store
         .list_batches(
             &auditor,
             &BatchFilter {
@@ -97,72 +192,39 @@ pub async fn seed(store: &Store, fixture_json: &str, batches: usize) -> Result<u
         )
         .await?
         .items
-        .is_empty()
-    {
+        .is_empty();
+    if !fresh && !store.list_materials(&auditor).await?.is_empty() {
         return Ok(0);
     }
-    import_history(store, &fixture).await?;
-    let mut teams: BTreeMap<LabCode, Team> = BTreeMap::new();
-    let mut passwords = BTreeMap::new();
-    for u in &fixture.users {
-        passwords.insert(u.username.as_str().to_owned(), u.password.clone());
-        if !u.role.is_lab_bound() {
-            continue;
-        }
-        let actor = store.actor(u.username.as_str()).await?;
-        for lab in &u.labs {
-            let team = teams.entry(lab.clone()).or_insert(Team {
-                staff: Vec::new(),
-                qa: Vec::new(),
-            });
-            if u.role == Role::Qa {
-                team.qa.push(actor.clone())
-            } else {
-                team.staff.push(actor.clone())
-            }
-        }
+    let cast = Cast::gather(store, &fixture, auditor).await?;
+    let mut made = 0;
+    if fresh && !cast.assignments.is_empty() {
+        import_history(store, &fixture).await?;
+        made = vigilance_story(store, &cast).await?;
+        made = unguided(store, &cast, &fixture, batches, made).await?;
     }
-    let coordinator = store
-        .actor(
-            fixture
-                .users
-                .iter()
-                .find(|u| u.role == Role::Coordinator)
-                .map(|u| u.username.as_str())
-                .unwrap_or(""),
-        )
-        .await?;
-    let today = Utc::now().date_naive();
-    let assignments: Vec<Assignment> = store
-        .list_assignments(&coordinator, None, None)
-        .await?
-        .into_iter()
-        .filter(|a| {
-            a.period.covers(today)
-                && teams
-                    .get(&a.lab_code)
-                    .is_some_and(|t| !t.staff.is_empty() && !t.qa.is_empty())
-        })
-        .collect();
-    let mut products: BTreeMap<String, Product> = BTreeMap::new();
-    for a in &assignments {
-        products.insert(
-            a.product_code.to_string(),
-            store
-                .get_product(&coordinator, a.product_code.as_str())
-                .await?,
-        );
-    }
-    let mut made = vigilance_story(
-        store,
-        &assignments,
-        &products,
-        &teams,
-        &passwords,
-        &coordinator,
-        today,
-    )
-    .await?;
+    // The unguided batches come first: a batch made once a master record is in effect is
+    // guided by it, and these were recorded before the laboratories had one.
+    Ok(made + record::seed(store, &cast).await?)
+}
+
+/// Batches made as before SPEC §8 (free events, no master record), in every status, until
+/// `made` reaches `batches`; leaving room in the month for the guided batches to come.
+async fn unguided(
+    store: &Store,
+    cast: &Cast,
+    fixture: &NetworkFixture,
+    batches: usize,
+    mut made: usize,
+) -> Result<usize> {
+    let (assignments, products, teams, passwords, today) = (
+        &cast.assignments,
+        &cast.products,
+        &cast.teams,
+        &cast.passwords,
+        cast.today,
+    );
+    let mut room = guided_room(store, cast, fixture).await?;
     let mut dice = Dice(0x5EED_7A2A_2026);
     // Capacity refusals skip a slot; try further slots until enough batches are made.
     for i in 0..batches * 4 {
@@ -193,6 +255,10 @@ pub async fn seed(store: &Store, fixture_json: &str, batches: usize) -> Result<u
         let start = end - Days::new(1 + dice.below(14));
         let start = start.max(a.period.valid_from);
         let end = end.max(start);
+        let slot = (a.lab_code.clone(), capacity_month(start).0);
+        if room.get(&slot) == Some(&0) {
+            continue;
+        }
         let (donor, patient) = match product.origin {
             Origin::Allogeneic => (
                 format!(
@@ -260,6 +326,9 @@ pub async fn seed(store: &Store, fixture_json: &str, batches: usize) -> Result<u
             Err(e) => return Err(e.into()),
         };
         made += 1;
+        if let Some(left) = room.get_mut(&slot) {
+            *left -= 1;
+        }
         let number = created.batch.batch_number.to_string();
         let at = |d: NaiveDate, h: u32| {
             d.and_hms_opt(8 + h, 30, 0)
@@ -364,19 +433,63 @@ pub async fn seed(store: &Store, fixture_json: &str, batches: usize) -> Result<u
     Ok(made)
 }
 
+/// How many more batches the unguided demo may start at the guided batches' laboratory in
+/// each month they start in: its capacity less what is started there already and the guided
+/// batches themselves.
+async fn guided_room(
+    store: &Store,
+    cast: &Cast,
+    fixture: &NetworkFixture,
+) -> Result<BTreeMap<(LabCode, NaiveDate), u64>> {
+    let lab = LabCode::parse(guided::LAB)?;
+    let Some(capacity) = fixture
+        .labs
+        .iter()
+        .find(|l| l.code == lab)
+        .and_then(|l| l.capacity_per_month)
+    else {
+        return Ok(BTreeMap::new());
+    };
+    let mut wanted: BTreeMap<NaiveDate, u64> = BTreeMap::new();
+    for day in guided::start_days(Utc::now()) {
+        *wanted.entry(capacity_month(day).0).or_default() += 1;
+    }
+    let mut room = BTreeMap::new();
+    for (month, guided) in wanted {
+        let started = store
+            .count_batches(
+                &cast.auditor,
+                &BatchFilter {
+                    lab: Some(lab.clone()),
+                    from: Some(month),
+                    to: Some(capacity_month(month).1 - Days::new(1)),
+                    ..Default::default()
+                },
+                u64::from(capacity),
+            )
+            .await?
+            .unwrap_or(u64::from(capacity));
+        room.insert(
+            (lab.clone(), month),
+            u64::from(capacity).saturating_sub(started + guided),
+        );
+    }
+    Ok(room)
+}
+
 /// The vigilance story of the demo: one allogeneic donor whose MSC went to three patients
 /// through batches of two laboratories; a serious reaction of one patient is reported by QA
 /// and open on the work list; an earlier, non-serious one was concluded by the coordinator.
 /// Answers how many batches it made (none if the network lacks the assignments).
-async fn vigilance_story(
-    store: &Store,
-    assignments: &[Assignment],
-    products: &BTreeMap<String, Product>,
-    teams: &BTreeMap<LabCode, Team>,
-    passwords: &BTreeMap<String, String>,
-    coordinator: &Actor,
-    today: NaiveDate,
-) -> Result<usize> {
+async fn vigilance_story(store: &Store, cast: &Cast) -> Result<usize> {
+    let (assignments, products, teams, passwords, coordinator, today) = (
+        &cast.assignments,
+        &cast.products,
+        &cast.teams,
+        &cast.passwords,
+        &cast.coordinator,
+        cast.today,
+    );
     const PRODUCT: &str = "MSC-AD-ALO";
     const DONOR: &str = "A999926000417";
     let sites: Vec<&Assignment> = ["GRA-UPCIT", "MAL-HRU"]

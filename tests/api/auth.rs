@@ -118,11 +118,21 @@ async fn login_tokens_me_and_deactivation(api: Api) {
         .err(422, "validation_failed");
     assert_eq!(fields(&details), ["labs"]);
 
-    // The created QA logs in and sees herself.
-    let carmen = api.second_gra_qa().await;
-    let me = api.get("/me").token(&carmen).send().await.ok(200);
+    // A QA person created by the admin logs in and sees herself.
+    api.post("/users")
+        .token(&admin)
+        .json(json!({
+            "username": "rosa.medina", "full_name": "Rosa Medina Ortega", "role": "qa",
+            "labs": [GRA], "password": "demo-calidad-granada-3"
+        }))
+        .send()
+        .await
+        .ok(201);
+    api.remember("rosa.medina", "demo-calidad-granada-3");
+    let rosa = api.token("rosa.medina").await;
+    let me = api.get("/me").token(&rosa).send().await.ok(200);
     assert_eq!(me["role"], "qa");
-    assert_eq!(me["full_name"], "Carmen Ruiz Alcántara");
+    assert_eq!(me["full_name"], "Rosa Medina Ortega");
 }
 
 #[both_backends]

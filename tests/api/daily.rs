@@ -419,6 +419,8 @@ async fn the_result_form_advances_and_keeps_what_was_typed(api: Api) {
 /// QA is told before recording data that it would bar them from certifying, and told after.
 #[both_backends]
 async fn qa_is_warned_before_an_entry_bars_them_from_certifying(api: Api) {
+    // Isabel the only QA of GRA-UPCIT at first: Carmen is away (deactivated).
+    api.set_active(CARMEN, false).await;
     let isabel = Browser::of(&api, ISABEL).await;
     let token = api.token(MARTA).await;
     let b = api
@@ -453,7 +455,8 @@ async fn qa_is_warned_before_an_entry_bars_them_from_certifying(api: Api) {
         after.contains(r#"id="nadie-mas""#) && after.contains("Ninguna otra persona de calidad"),
         "the lab's only QA is told nobody else could sign: {after}"
     );
-    api.second_gra_qa().await;
+    // Carmen is back.
+    api.set_active(CARMEN, true).await;
     let after = page(&api).await;
     assert!(
         after.contains(r#"id="otros-firmantes""#) && after.contains(CARMEN),

@@ -57,6 +57,7 @@ async fn a_draft_is_approved_by_another_qa_and_new_batches_carry_its_version(api
         fields(&details),
         [
             "steps[0].title",
+            "steps[0].materials[0].material_code",
             "steps[0].materials[0].quantity",
             "steps[1].code"
         ]

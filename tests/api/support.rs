@@ -34,7 +34,8 @@ pub const ISABEL: &str = "isabel.morales";
 pub const ROCIO: &str = "rocio.dominguez";
 /// QA at SEV-UPRC.
 pub const TERESA: &str = "teresa.benitez";
-/// A second QA of GRA-UPCIT, created by the admin through the API (see [`Api::second_gra_qa`]).
+/// The second QA of GRA-UPCIT (four eyes: she approves what Isabel writes, certifies what
+/// Isabel touched).
 pub const CARMEN: &str = "carmen.ruiz";
 pub const CARMEN_PW: &str = "demo-calidad-granada-2";
 
@@ -241,20 +242,22 @@ impl Api {
             .to_owned()
     }
 
-    /// Creates, as the admin, a second QA of GRA-UPCIT (for four-eyes stories).
+    /// A token of GRA-UPCIT's second QA, Carmen (for four-eyes stories).
     pub async fn second_gra_qa(&self) -> String {
+        self.token(CARMEN).await
+    }
+
+    /// Deactivates (`false`) or reactivates (`true`) a user, as the admin: for a story that
+    /// needs a laboratory with one QA person only.
+    pub async fn set_active(&self, user: &str, active: bool) {
         let admin = self.token(ADMIN).await;
-        self.post("/users")
+        self.patch(&format!("/users/{user}"))
             .token(&admin)
-            .json(json!({
-                "username": CARMEN, "full_name": "Carmen Ruiz Alcántara", "role": "qa",
-                "labs": [GRA], "password": CARMEN_PW
-            }))
+            .json(json!({ "active": active }))
             .send()
             .await
-            .ok(201);
-        self.remember(CARMEN, CARMEN_PW);
-        self.token(CARMEN).await
+            .ok(200);
+        self.tokens.lock().expect("tokens").remove(user);
     }
 
     /// Creates a batch; panics unless it answers 201.

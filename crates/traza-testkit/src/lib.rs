@@ -3,7 +3,7 @@
 //! A test declared with [`both_backends`] runs twice, as `name::sqlite` and `name::postgres`.
 //! Each run gets a database of its own, **copied from a template** made once per test process
 //! and backend: migrated and, for [`Contents::Network`], its audit key made and the fixture
-//! network loaded (its 24 argon2 password hashes computed once, not once per test). SQLite
+//! network loaded (its 28 argon2 password hashes computed once, not once per test). SQLite
 //! copies the file; PostgreSQL clones with `CREATE DATABASE … TEMPLATE`. Databases and
 //! templates left by a process that died are dropped by the next run.
 //!

@@ -23,8 +23,10 @@ macro_rules! catalogue {
     };
 }
 
-const ES: &str = catalogue!("es": "users", "import", "network", "pdf", "materials", "mbr", "lots", "equipment");
-const EN: &str = catalogue!("en": "users", "import", "network", "pdf", "materials", "mbr", "lots", "equipment");
+const ES: &str =
+    catalogue!("es": "users", "import", "network", "pdf", "materials", "mbr", "lots", "equipment");
+const EN: &str =
+    catalogue!("en": "users", "import", "network", "pdf", "materials", "mbr", "lots", "equipment");
 
 /// Every message of one catalogue: those without arguments formatted once, and the bundle for
 /// those with arguments (`problem-not-decimal = '{ $text }' no es un número`).
