@@ -135,13 +135,21 @@ pub(crate) async fn guided_batch_through_the_pages(b: &Browser, dir: &Path, isab
     );
     b.select("select[name=lot]", &lot_id).await;
     b.client
+        .set_window_size(1366, 1000)
+        .await
+        .expect("a taller window");
+    b.client
         .execute(
-            "document.getElementById('registro-guiado').scrollIntoView();",
+            "document.getElementById('form-paso-guiado').scrollIntoView();",
             vec![],
         )
         .await
-        .expect("scroll to the batch record");
+        .expect("scroll to the step's form");
     b.shot("25-paso-guiado").await;
+    b.client
+        .set_window_size(crate::harness::LAPTOP.0, crate::harness::LAPTOP.1)
+        .await
+        .expect("laptop width");
     b.submit("#form-paso-guiado button.primary").await;
     assert!(b.body().await.contains("Expansión hasta confluencia"));
     // The next step: within its critical limit, above the confluence limit (an exception).
