@@ -197,7 +197,13 @@ async fn equip(store: &Store, cast: &Cast, lab: &LabCode, index: i64) -> Result<
             .await
             .with_context(|| format!("the master record of {code}"))?;
         store
-            .approve_master_record(approver, draft.id, cast.password(approver), effective_from)
+            .approve_master_record(
+                approver,
+                draft.id,
+                cast.password(approver),
+                effective_from,
+                None,
+            )
             .await
             .with_context(|| format!("the approval of {code}'s master record"))?;
     }

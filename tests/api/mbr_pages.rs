@@ -310,12 +310,18 @@ async fn qa_writes_a_draft_a_step_at_a_time_and_another_qa_approves_it(api: Api)
 
     // The author's approval is refused, in words.
     let today = lab_today().to_string();
+    let read = isabel
+        .page(&api, &format!("/registros-maestros/{id}"))
+        .await
+        .ok_text(200);
+    let print = hidden(&read, "huella");
     let before = events(&api).await;
     let own = isabel
         .post(
             &api,
             &format!("/registros-maestros/{id}/aprobar"),
             &[
+                ("huella", &print),
                 ("effective_from", &today),
                 ("password", &api.password(ISABEL)),
             ],
@@ -342,7 +348,11 @@ async fn qa_writes_a_draft_a_step_at_a_time_and_another_qa_approves_it(api: Api)
         .post(
             &api,
             &format!("/registros-maestros/{id}/aprobar"),
-            &[("effective_from", &today), ("password", "no-es-la-clave")],
+            &[
+                ("huella", &print),
+                ("effective_from", &today),
+                ("password", "no-es-la-clave"),
+            ],
             None,
         )
         .await;
@@ -359,11 +369,34 @@ async fn qa_writes_a_draft_a_step_at_a_time_and_another_qa_approves_it(api: Api)
         before,
         "refused approvals write nothing"
     );
+    // A form drawn on other steps than the draft's now signs nothing: what is read is signed.
+    let stale = sofia
+        .post(
+            &api,
+            &format!("/registros-maestros/{id}/aprobar"),
+            &[
+                ("huella", "0123456789abcdef01234567"),
+                ("effective_from", &today),
+                ("password", SOFIA_PW),
+            ],
+            None,
+        )
+        .await;
+    assert_eq!(stale.status.as_u16(), 409, "{}", stale.text);
+    assert_eq!(
+        events(&api).await,
+        before,
+        "a stale approval writes nothing"
+    );
     let r = sofia
         .post(
             &api,
             &format!("/registros-maestros/{id}/aprobar"),
-            &[("effective_from", &today), ("password", SOFIA_PW)],
+            &[
+                ("huella", &print),
+                ("effective_from", &today),
+                ("password", SOFIA_PW),
+            ],
             None,
         )
         .await;

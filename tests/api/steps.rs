@@ -406,3 +406,79 @@ async fn staff_walk_a_batch_through_its_master_record_on_the_batch_page(api: Api
         "in order, within limits, on time: {rules:?}"
     );
 }
+
+/// Attacks on the execution record: a step recorded twice without saying it corrects the
+/// first; quantities whose sum overflows a decimal; an exception resolved after the batch was
+/// rejected (its signature covers the exceptions as they were).
+#[both_backends]
+async fn a_step_recorded_twice_an_overflowing_quantity_and_a_late_resolution_are_refused(api: Api) {
+    let lot = ready(&api).await;
+    let marta = api.token(MARTA).await;
+    let isabel = api.token(ISABEL).await;
+    let b = api
+        .create_batch(&marta, allo_batch("DON-STEP-ATTACK-1", &days_ago(1), 1))
+        .await;
+    let number = b["batch_number"].as_str().expect("a number").to_owned();
+    let huge = "79228162514264337593543950335";
+    let overflow = api
+        .post(&format!("/batches/{number}/steps/siembra"))
+        .token(&marta)
+        .json(json!({"performed_at": now_minus(30), "room_id": "SB-01",
+                     "equipment_ids": ["BSC-01"],
+                     "materials": [{"lot_id": lot, "quantity": huge},
+                                   {"lot_id": lot, "quantity": "1"}]}))
+        .send()
+        .await;
+    assert!(
+        overflow.status.is_client_error(),
+        "a 4xx, not a panic: {} {}",
+        overflow.status,
+        overflow.text
+    );
+    api.post(&format!("/batches/{number}/steps/siembra"))
+        .token(&marta)
+        .json(seeding(&lot))
+        .send()
+        .await
+        .ok(201);
+    // The same step again without `corrects`: refused, nothing consumed twice.
+    let twice = api
+        .post(&format!("/batches/{number}/steps/siembra"))
+        .token(&marta)
+        .json(json!({"performed_at": now_minus(20), "room_id": "SB-01",
+                     "equipment_ids": ["BSC-01"],
+                     "materials": [{"lot_id": lot, "quantity": "5"}]}))
+        .send()
+        .await
+        .err(422, "validation_failed");
+    assert!(twice.iter().any(|d| d["field"] == "corrects"), "{twice:?}");
+    let lot_now = api
+        .get(&format!("/lots/{lot}"))
+        .token(&marta)
+        .send()
+        .await
+        .ok(200);
+    assert_eq!(lot_now["quantity_available"], "5");
+    // An exception (out of limits), then the batch rejected: the exception stays as signed.
+    let hot = api
+        .post(&format!("/batches/{number}/steps/expansion"))
+        .token(&marta)
+        .json(json!({"performed_at": now_minus(10),
+                     "parameters": [{"name": "temperatura", "value": "39"}]}))
+        .send()
+        .await
+        .ok(201);
+    let exception = hot["exceptions"][0]["id"].as_i64().expect("an id");
+    api.post(&format!("/batches/{number}/reject"))
+        .token(&isabel)
+        .json(json!({"password": api.password(ISABEL), "reason": "temperatura fuera de límites"}))
+        .send()
+        .await
+        .ok(200);
+    api.post(&format!("/batches/{number}/exceptions/{exception}/resolve"))
+        .token(&isabel)
+        .json(json!({"comment": "revisado", "password": api.password(ISABEL)}))
+        .send()
+        .await
+        .err(409, "invalid_transition");
+}

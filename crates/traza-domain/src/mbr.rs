@@ -142,6 +142,20 @@ pub fn check_content(steps: &[MbrStep]) -> Result<(), FieldErrors> {
         let at = |field: &str| format!("steps[{i}].{field}");
         if step.code.trim().is_empty() || step.code.chars().count() > 40 {
             errors.push(FieldError::new(at("code"), Problem::Empty));
+        } else if let Some((i, c)) = step
+            .code
+            .chars()
+            .enumerate()
+            .find(|(_, c)| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_')))
+        {
+            // A step's code goes into the addresses of its forms: letters, digits, `-`, `_`.
+            errors.push(FieldError::new(
+                at("code"),
+                Problem::CodeCharacter {
+                    ch: c.to_string(),
+                    position: i + 1,
+                },
+            ));
         } else if !codes.insert(step.code.as_str()) {
             errors.push(FieldError::new(
                 at("code"),
@@ -212,8 +226,8 @@ pub enum MbrRefusal {
     /// An approved version never changes (`record_locked`).
     #[error("version {0} is approved: it never changes; write a new version")]
     Locked(u32),
-    /// The author may not approve their own version (`four_eyes`).
-    #[error("the author of a master record may not approve it: another QA person must")]
+    /// The author, or anyone who edited the draft, may not approve it (`four_eyes`).
+    #[error("who wrote or edited a master record may not approve it: another QA person must")]
     AuthorApproves,
     #[error("effective_from ({from}) must not be before today ({today})")]
     EffectiveInThePast { from: NaiveDate, today: NaiveDate },
@@ -230,12 +244,15 @@ pub fn check_edit(record: &MasterRecord) -> Result<(), MbrRefusal> {
 /// `approver` may approve `record` to take effect on `effective_from`.
 pub fn check_approval(
     record: &MasterRecord,
+    editors: &[&str],
     approver: &str,
     effective_from: NaiveDate,
     today: NaiveDate,
 ) -> Result<(), MbrRefusal> {
     check_edit(record)?;
-    if record.author == approver {
+    // Four eyes: whoever wrote any of the draft (its author, or anyone who edited it) may
+    // not approve it.
+    if record.author == approver || editors.contains(&approver) {
         return Err(MbrRefusal::AuthorApproves);
     }
     if effective_from < today {
@@ -315,6 +332,12 @@ pub enum EntryRefusal {
     NotCorrectable(i64),
     #[error("a correction needs a reason")]
     CorrectionWithoutReason,
+    /// The step has an entry already: a new one must say it corrects it (`corrects`, with a
+    /// reason), or the first would be replaced with no trail and its lots consumed twice.
+    #[error(
+        "step '{step}' is recorded already (entry {current}): record a correction of it, with a reason"
+    )]
+    AlreadyRecorded { step: String, current: i64 },
 }
 
 /// Checks a new entry against its step and the batch's earlier entries, and lists the
@@ -329,6 +352,12 @@ pub fn check_entry(
         return Err(EntryRefusal::UnknownStep(entry.step_code.to_owned()));
     };
     let current = current_entries(earlier);
+    if let (None, Some(recorded)) = (entry.corrects, current.get(entry.step_code)) {
+        return Err(EntryRefusal::AlreadyRecorded {
+            step: entry.step_code.to_owned(),
+            current: recorded.id,
+        });
+    }
     if let Some(corrected) = entry.corrects {
         let is_current = current
             .get(entry.step_code)
@@ -419,7 +448,9 @@ pub fn check_entry(
     // Quantities: what was consumed of each material against the step's quantity.
     let mut used: BTreeMap<&str, Decimal> = BTreeMap::new();
     for (material, quantity) in entry.materials {
-        *used.entry(material.as_str()).or_default() += *quantity;
+        // Saturating: a sum past Decimal::MAX differs from the MBR's quantity all the same.
+        let sum = used.entry(material.as_str()).or_default();
+        *sum = sum.saturating_add(*quantity);
     }
     let mut differing = Vec::new();
     for m in &step.materials {

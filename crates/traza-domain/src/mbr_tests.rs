@@ -148,22 +148,39 @@ fn the_author_never_approves_and_an_approved_version_never_changes() {
     draft.approved_by = None;
     draft.effective_from = None;
     assert_eq!(
-        check_approval(&draft, "isabel.morales", d("2026-12-05"), d("2026-12-05")),
+        check_approval(
+            &draft,
+            &[],
+            "isabel.morales",
+            d("2026-12-05"),
+            d("2026-12-05")
+        ),
         Err(MbrRefusal::AuthorApproves)
     );
     assert!(matches!(
-        check_approval(&draft, "carmen.ruiz", d("2026-12-04"), d("2026-12-05")),
+        check_approval(&draft, &[], "carmen.ruiz", d("2026-12-04"), d("2026-12-05")),
         Err(MbrRefusal::EffectiveInThePast { .. })
     ));
     assert_eq!(
-        check_approval(&draft, "carmen.ruiz", d("2026-12-05"), d("2026-12-05")),
+        check_approval(&draft, &[], "carmen.ruiz", d("2026-12-05"), d("2026-12-05")),
         Ok(())
     );
     assert_eq!(check_edit(&draft), Ok(()));
     assert_eq!(check_edit(&mbr()), Err(MbrRefusal::Locked(1)));
     assert_eq!(
-        check_approval(&mbr(), "carmen.ruiz", d("2026-12-05"), d("2026-12-05")),
+        check_approval(&mbr(), &[], "carmen.ruiz", d("2026-12-05"), d("2026-12-05")),
         Err(MbrRefusal::Locked(1))
+    );
+    // Whoever edited the draft may not approve it either.
+    assert_eq!(
+        check_approval(
+            &draft,
+            &["carmen.ruiz"],
+            "carmen.ruiz",
+            d("2026-12-05"),
+            d("2026-12-05")
+        ),
+        Err(MbrRefusal::AuthorApproves)
     );
 }
 
@@ -186,6 +203,11 @@ fn content_is_checked_whole() {
         ]
     );
     assert!(check_content(&[]).is_err());
+    // A code that would change the address of its forms (`../retener`).
+    let mut steps = mbr().steps;
+    steps[0].code = "../retener".to_owned();
+    let errors = check_content(&steps).expect_err("a path in a code").0;
+    assert_eq!(errors[0].field, "steps[0].code");
     // A material without a code and an equipment class that is not a word.
     let mut steps = mbr().steps;
     steps[0].materials[0].material_code = String::new();
@@ -220,6 +242,23 @@ fn an_entry_in_order_within_limits_raises_nothing() {
         check_entry(&m, &earlier, &new_entry("expansion", &temp, &[]), None),
         Ok(vec![])
     );
+}
+
+#[test]
+fn a_recorded_step_is_recorded_again_only_as_a_correction() {
+    let m = mbr();
+    let medium = [("MED-ALFA".to_owned(), Decimal::new(10, 0))];
+    let earlier = [entry(1, "siembra", "marta")];
+    assert_eq!(
+        check_entry(&m, &earlier, &new_entry("siembra", &[], &medium), None),
+        Err(EntryRefusal::AlreadyRecorded {
+            step: "siembra".into(),
+            current: 1
+        })
+    );
+    let mut correction = new_entry("siembra", &[], &medium);
+    correction.corrects = Some(1);
+    assert!(check_entry(&m, &earlier, &correction, Some("volumen mal anotado")).is_ok());
 }
 
 #[test]

@@ -6,6 +6,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect,
 };
 use serde::Serialize;
 use serde_json::json;
@@ -118,6 +119,21 @@ fn view_of(
         effective_from: r.effective_from,
         approval_hash: m.approval_hash.clone(),
     }
+}
+
+/// Who edited draft `id` after its author created it, from its audit trail.
+async fn editors_of(db: &impl ConnectionTrait, id: i64) -> Result<Vec<String>, StoreError> {
+    use crate::entity::audit_events;
+    Ok(audit_events::Entity::find()
+        .select_only()
+        .column(audit_events::Column::Actor)
+        .distinct()
+        .filter(audit_events::Column::EntityType.eq("master_record"))
+        .filter(audit_events::Column::EntityKey.eq(id.to_string()))
+        .filter(audit_events::Column::Action.eq("master_record.update"))
+        .into_tuple::<String>()
+        .all(db)
+        .await?)
 }
 
 /// Today on the laboratories' clock: statuses follow the Europe/Madrid date.
@@ -312,6 +328,7 @@ impl Store {
         id: i64,
         password: &str,
         effective_from: NaiveDate,
+        expected: Option<&[MbrStep]>,
     ) -> Result<MbrView, StoreError> {
         actor.may(Action::ManageMasterRecords)?;
         let row = self.master_row(&self.db, actor, id).await?;
@@ -320,8 +337,11 @@ impl Store {
             &stored("lab code", LabCode::parse(&row.lab_code))?,
         )?;
         // The rules first (a refused approval costs no password attempt), then the signature.
+        let editors = editors_of(&self.db, id).await?;
+        let editors: Vec<&str> = editors.iter().map(String::as_str).collect();
         check_approval(
             &domain_of(&row)?,
+            &editors,
             actor.username.as_str(),
             effective_from,
             lab_today(),
@@ -332,8 +352,19 @@ impl Store {
             .begin_write(actor.username.as_str(), self.source)
             .await?;
         let before = self.master_row(&w.tx, actor, id).await?;
+        // What the approver read is what is signed: a draft edited since is not approved.
+        if expected.is_some_and(|e| domain_of(&before).is_ok_and(|b| b.steps != e)) {
+            return Err(StoreError::Refused {
+                code: ErrorCode::VersionMismatch,
+                message: "the master record changed since you read it".to_owned(),
+                details: Vec::new(),
+            });
+        }
+        let editors = editors_of(&w.tx, id).await?;
+        let editors: Vec<&str> = editors.iter().map(String::as_str).collect();
         check_approval(
             &domain_of(&before)?,
+            &editors,
             actor.username.as_str(),
             effective_from,
             lab_today(),

@@ -338,7 +338,10 @@ pub(crate) async fn check_lots(
                 order.push(&t.lot_id);
                 v.insert(t.quantity);
             }
-            Entry::Occupied(mut o) => *o.get_mut() += t.quantity,
+            Entry::Occupied(mut o) => {
+                // Saturating: a sum past Decimal::MAX is more than any lot holds, refused below.
+                *o.get_mut() = o.get().saturating_add(t.quantity)
+            }
         }
     }
     let mut lots = Vec::new();

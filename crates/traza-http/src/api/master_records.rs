@@ -139,7 +139,7 @@ async fn approve_master_record(
     Ok(Json(
         state
             .store
-            .approve_master_record(&actor, id, &r.password, r.effective_from)
+            .approve_master_record(&actor, id, &r.password, r.effective_from, None)
             .await?,
     ))
 }

@@ -309,7 +309,9 @@ fn entry_refusal(e: EntryRefusal) -> StoreError {
     match e {
         EntryRefusal::UnknownStep(_) => StoreError::NotFound("step"),
         EntryRefusal::Invalid(errors) => StoreError::Invalid(errors),
-        EntryRefusal::NotCorrectable(_) => StoreError::invalid("corrects", e.to_string()),
+        EntryRefusal::NotCorrectable(_) | EntryRefusal::AlreadyRecorded { .. } => {
+            StoreError::invalid("corrects", e.to_string())
+        }
         EntryRefusal::CorrectionWithoutReason => {
             StoreError::invalid("reason", traza_domain::validation::Problem::ReasonRequired)
         }
@@ -723,6 +725,13 @@ impl Store {
         let mut l = self
             .load_for_write(&w, actor, Action::Release, number, None)
             .await?;
+        // A certified or rejected batch's signature covers its exceptions as they were.
+        if !l.batch.status.accepts_records() {
+            return Err(refused_transition(format_args!(
+                "a batch that is {} is signed: its exceptions no longer change",
+                l.batch.status
+            )));
+        }
         let before = batch_exceptions::Entity::find_by_id(id)
             .one(&w.tx)
             .await?

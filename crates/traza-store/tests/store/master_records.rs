@@ -51,6 +51,27 @@ fn steps(title: &str) -> Vec<MbrStep> {
 }
 
 #[both_backends]
+async fn whoever_edited_a_draft_may_not_approve_it(ctx: Ctx) {
+    let net = network(&ctx.store).await;
+    let store = &net.store;
+    let draft = store
+        .create_master_record(&net.nuria, &product(ALLO), &lab(MAL), steps("Siembra"))
+        .await
+        .unwrap();
+    // José rewrites Nuria's draft: neither of them may approve it now.
+    store
+        .update_master_record(&net.jose, draft.id, steps("Siembra en T175"), None)
+        .await
+        .unwrap();
+    for (who, pw) in [(&net.jose, JOSE_PW), (&net.nuria, NURIA_PW)] {
+        let own = store
+            .approve_master_record(who, draft.id, pw, lab_today(), None)
+            .await;
+        assert_eq!(refusal(own).0, "four_eyes");
+    }
+}
+
+#[both_backends]
 async fn a_master_record_is_drafted_approved_by_another_qa_and_guides_new_batches(ctx: Ctx) {
     let net = network(&ctx.store).await;
     let store = &net.store;
@@ -92,14 +113,14 @@ async fn a_master_record_is_drafted_approved_by_another_qa_and_guides_new_batche
     assert_eq!(
         refusal(
             store
-                .approve_master_record(&net.nuria, v1.id, NURIA_PW, lab_today())
+                .approve_master_record(&net.nuria, v1.id, NURIA_PW, lab_today(), None)
                 .await
         )
         .0,
         "four_eyes"
     );
     let wrong = store
-        .approve_master_record(&net.jose, v1.id, "not-his-password", today())
+        .approve_master_record(&net.jose, v1.id, "not-his-password", today(), None)
         .await;
     assert!(
         matches!(wrong, Err(StoreError::InvalidSignature)),
@@ -112,7 +133,8 @@ async fn a_master_record_is_drafted_approved_by_another_qa_and_guides_new_batche
                     &net.jose,
                     v1.id,
                     JOSE_PW,
-                    lab_today() - chrono::Days::new(1)
+                    lab_today() - chrono::Days::new(1),
+                    None
                 )
                 .await
         ),
@@ -129,10 +151,21 @@ async fn a_master_record_is_drafted_approved_by_another_qa_and_guides_new_batche
     .await;
     assert_eq!(before.mbr_version, None);
 
+    // An approval of steps other than the draft's (read before an edit) signs nothing.
+    let stale = store
+        .approve_master_record(
+            &net.jose,
+            v1.id,
+            JOSE_PW,
+            lab_today(),
+            Some(&steps("Siembra")),
+        )
+        .await;
+    assert_eq!(refusal(stale).0, "version_mismatch");
     // Two approvals racing (two tabs): one signs, the other is refused.
     let (a, b) = tokio::join!(
-        store.approve_master_record(&net.jose, v1.id, JOSE_PW, lab_today()),
-        store.approve_master_record(&net.jose, v1.id, JOSE_PW, lab_today()),
+        store.approve_master_record(&net.jose, v1.id, JOSE_PW, lab_today(), None),
+        store.approve_master_record(&net.jose, v1.id, JOSE_PW, lab_today(), None),
     );
     assert_eq!(
         usize::from(a.is_ok()) + usize::from(b.is_ok()),
@@ -178,7 +211,7 @@ async fn a_master_record_is_drafted_approved_by_another_qa_and_guides_new_batche
         .unwrap();
     assert_eq!(v2.version, 2);
     let v2 = store
-        .approve_master_record(&net.nuria, v2.id, NURIA_PW, lab_today())
+        .approve_master_record(&net.nuria, v2.id, NURIA_PW, lab_today(), None)
         .await
         .unwrap();
     assert_eq!(v2.status, MbrStatus::Effective);
@@ -222,7 +255,7 @@ async fn guided_batch(net: &Net) -> i64 {
         .await
         .unwrap();
     store
-        .approve_master_record(&net.jose, v1.id, JOSE_PW, lab_today())
+        .approve_master_record(&net.jose, v1.id, JOSE_PW, lab_today(), None)
         .await
         .unwrap();
     let guided = create(

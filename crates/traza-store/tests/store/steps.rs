@@ -119,7 +119,7 @@ async fn guided(net: &Net) -> (String, String) {
         .await
         .unwrap();
     store
-        .approve_master_record(&net.jose, mbr.id, JOSE_PW, lab_today())
+        .approve_master_record(&net.jose, mbr.id, JOSE_PW, lab_today(), None)
         .await
         .unwrap();
     let b = create(

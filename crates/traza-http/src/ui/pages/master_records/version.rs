@@ -200,6 +200,7 @@ pub(super) async fn render(
                 h2 #aprobar-titulo { (l.t("mbr-approve")) }
                 p { (meaning_text(l, SignatureMeaning::MbrApproved)) }
                 input type="hidden" name="csrf" value=(csrf);
+                input type="hidden" name="huella" value=(print);
                 label for="a_desde" { (l.t("mbr-effective-from")) }
                 input #a_desde type="date" name="effective_from" required min=(lab_today().to_string())
                     value=(typed_date.map_or_else(|| lab_today().to_string(), str::to_owned)) aria-describedby="a_desde_hint";
@@ -230,6 +231,9 @@ pub(super) async fn render(
 pub(super) struct ApproveForm {
     #[serde(default)]
     csrf: String,
+    /// The fingerprint of the steps the approver read: what they sign.
+    #[serde(default)]
+    huella: String,
     effective_from: Option<String>,
     #[serde(default)]
     password: String,
@@ -251,6 +255,21 @@ pub(super) async fn approve(
         Ok(v) => v,
         Err(r) => return r,
     };
+    if let Some(r) = refuse_writer(&s, &v) {
+        return r;
+    }
+    // The steps the approver read are the ones signed: a draft changed since is shown again.
+    if f.huella != fingerprint(&v.steps) {
+        return render(
+            &state,
+            &s,
+            &v,
+            Some(changed_notice(l)),
+            StatusCode::CONFLICT,
+            f.effective_from.as_deref(),
+        )
+        .await;
+    }
     let day = match date_field(l, "effective_from", &f.effective_from) {
         Ok(d) => d,
         Err(e) => {
@@ -268,7 +287,7 @@ pub(super) async fn approve(
     };
     match state
         .store
-        .approve_master_record(&s.actor, v.id, &f.password, day)
+        .approve_master_record(&s.actor, v.id, &f.password, day, Some(&v.steps))
         .await
     {
         Ok(_) => Redirect::to(&format!("{}?hecho=aprobado", version_path(v.id))).into_response(),
