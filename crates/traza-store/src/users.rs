@@ -613,3 +613,9 @@ impl Store {
 
 /// An argon2id hash of a random password, verified against when the username is unknown.
 const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0c2FsdA$0Vh2b5B2m6mY3d4JmWcQ2S8a4c0yJ3qg0y8f1v7cB9E";
+
+/// Spends on an unknown signer's password the time a known one's would take (a check against
+/// the decoy hash), so that refusing them tells nothing by its time.
+pub(crate) async fn refuse_unknown_signer(password: &str) {
+    password_matches(password.to_owned(), DUMMY_HASH.to_owned()).await;
+}

@@ -567,17 +567,22 @@ impl Store {
         password: &str,
     ) -> Result<StepEntryView, StoreError> {
         // The caller is in the laboratory; the verifier must be too, and signs for themself.
-        // An unknown verifier is refused like a wrong password: usernames are not revealed.
-        let verifier = &match self.actor(verifier).await {
-            Ok(v) => v,
-            Err(StoreError::NotFound(_)) => return Err(StoreError::InvalidSignature),
-            Err(e) => return Err(e),
-        };
+        // An unknown verifier is refused like a wrong password, after as long (a password is
+        // checked against a decoy hash), and the password is checked before the verifier's
+        // laboratory: neither the answer nor its time tells whether a username exists.
         let row = self.batch_row(actor, number).await?;
         let lab = stored("lab code", LabCode::parse(&row.lab_code))?;
         actor.may_in_lab(Action::RecordBatchData, &lab)?;
-        verifier.may_in_lab(Action::RecordBatchData, &lab)?;
+        let verifier = &match self.actor(verifier).await {
+            Ok(v) => v,
+            Err(StoreError::NotFound(_)) => {
+                crate::users::refuse_unknown_signer(password).await;
+                return Err(StoreError::InvalidSignature);
+            }
+            Err(e) => return Err(e),
+        };
         self.verify_signature_password(verifier, password).await?;
+        verifier.may_in_lab(Action::RecordBatchData, &lab)?;
         let mut w = self
             .begin_write(verifier.username.as_str(), self.source)
             .await?;
