@@ -459,6 +459,31 @@ async fn a_step_recorded_twice_an_overflowing_quantity_and_a_late_resolution_are
         .await
         .ok(200);
     assert_eq!(lot_now["quantity_available"], "5");
+    // A correction may take again what the corrected entry took: here the lot's whole balance.
+    let first = api
+        .get(&format!("/batches/{number}/steps"))
+        .token(&marta)
+        .send()
+        .await
+        .ok(200)["items"][0]["id"]
+        .as_i64()
+        .expect("the seeding's id");
+    api.post(&format!("/batches/{number}/steps/siembra"))
+        .token(&marta)
+        .json(json!({"performed_at": now_minus(25), "room_id": "SB-01",
+                     "equipment_ids": ["BSC-01"], "corrects": first,
+                     "reason": "se sembró todo el medio",
+                     "materials": [{"lot_id": lot, "quantity": "15"}]}))
+        .send()
+        .await
+        .ok(201);
+    let lot_now = api
+        .get(&format!("/lots/{lot}"))
+        .token(&marta)
+        .send()
+        .await
+        .ok(200);
+    assert_eq!(lot_now["quantity_available"], "0");
     // An exception (out of limits), then the batch rejected: the exception stays as signed.
     let hot = api
         .post(&format!("/batches/{number}/steps/expansion"))

@@ -420,6 +420,20 @@ impl Store {
             .iter()
             .map(|m| m.material_code.as_str())
             .collect();
+        // A correction gives the corrected entry's lots back first, so that it may take them
+        // again (the whole balance included). A correction the rules then refuse rolls back
+        // with the rest of the write.
+        let earlier_rows = entries_of(&w.tx, l.id).await?;
+        let earlier: Vec<StepEntry> = earlier_rows.iter().map(domain_entry).collect();
+        if let Some(corrected) = input.corrects
+            && let Some(old) = earlier_rows.iter().find(|e| e.id == corrected)
+        {
+            let old_lots: Vec<LotUsed> = stored("materials", serde_json::from_str(&old.materials))?;
+            for lot in old_lots {
+                let id = stored("lot id", LotId::parse(&lot.lot_id))?;
+                crate::materials::give_back(&mut w, &id, lot.quantity, number).await?;
+            }
+        }
         let lots = crate::materials::check_lots(&w.tx, &lab, &materials, &takes, today).await?;
         let used: Vec<(String, Decimal)> = takes
             .iter()
@@ -432,8 +446,6 @@ impl Store {
                 (material, t.quantity)
             })
             .collect();
-        let earlier_rows = entries_of(&w.tx, l.id).await?;
-        let earlier: Vec<StepEntry> = earlier_rows.iter().map(domain_entry).collect();
         let performed_at = traza_domain::audit::audit_time(input.performed_at);
         let raised = check_entry(
             &mbr,
@@ -449,16 +461,6 @@ impl Store {
             input.reason.as_deref(),
         )
         .map_err(entry_refusal)?;
-        // A correction gives the corrected entry's lots back.
-        if let Some(corrected) = input.corrects
-            && let Some(old) = earlier_rows.iter().find(|e| e.id == corrected)
-        {
-            let old_lots: Vec<LotUsed> = stored("materials", serde_json::from_str(&old.materials))?;
-            for lot in old_lots {
-                let id = stored("lot id", LotId::parse(&lot.lot_id))?;
-                crate::materials::give_back(&mut w, &id, lot.quantity, number).await?;
-            }
-        }
         for t in &takes {
             crate::materials::consume(&mut w, &t.lot_id, t.quantity, number).await?;
         }
