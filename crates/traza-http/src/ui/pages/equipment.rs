@@ -25,7 +25,7 @@ use traza_domain::validation::{Fields, Problem};
 use traza_domain::vocab::RoomGrade;
 use traza_store::EquipmentUpdate;
 
-use super::lots::words::{Sent, duplicate_as_field, in_days, lab_today, refusal, say};
+use super::lots::words::{Sent, duplicate_as_field, in_days, lab_today, say};
 use crate::AppState;
 use crate::error::ApiError;
 use crate::ui::fmt::Lang;
@@ -38,16 +38,6 @@ pub fn routes() -> Router<AppState> {
         .route("/equipos/salas", post(create_room))
         .route("/equipos/{lab}/{id}", post(update_equipment))
 }
-
-/// The labels of the fields these forms send, for a refusal said in words.
-const FIELDS: &[(&str, &str)] = &[
-    ("lab_code", "laboratory"),
-    ("id", "equipment-id"),
-    ("class", "equipment-class"),
-    ("status", "status"),
-    ("calibration_due", "equipment-calibration-due"),
-    ("grade", "equipment-grade"),
-];
 
 /// What the page says was just done (`?hecho=…&que=…` after a form's redirect).
 #[derive(Deserialize, Default)]
@@ -391,7 +381,14 @@ fn back(what: &str, which: &str) -> Response {
 }
 
 async fn refused(state: &AppState, s: &Session, e: &ApiError, typed: Typed) -> Response {
-    render(state, s, Some(refusal(s.lang, e, FIELDS)), e.status, &typed).await
+    render(
+        state,
+        s,
+        Some(crate::ui::error_box(s.lang, e)),
+        e.status,
+        &typed,
+    )
+    .await
 }
 
 /// QA adds a piece of equipment to a laboratory.

@@ -33,7 +33,7 @@ use crate::ui::widgets::{decimal_input, html_page_status, vocab_word};
 use crate::ui::{Session, store_error, urlencode};
 
 pub(super) use words::Sent;
-use words::{expiry_note, lot_status_badge, refusal};
+use words::{expiry_note, lot_status_badge};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -54,26 +54,6 @@ pub(super) struct ListQuery {
     hecho: Option<String>,
     material_hecho: Option<String>,
 }
-
-/// The labels of the fields these forms send, for a refusal said in words.
-pub(super) const FIELDS: &[(&str, &str)] = &[
-    ("lab_code", "laboratory"),
-    ("lab", "laboratory"),
-    ("material_code", "lots-material"),
-    ("material", "lots-material"),
-    ("status", "status"),
-    ("supplier", "lots-supplier"),
-    ("supplier_lot", "lots-supplier-lot"),
-    ("received_on", "lots-received-on"),
-    ("expiry_date", "expiry"),
-    ("quantity_received", "lots-quantity"),
-    ("code", "code"),
-    ("name", "name"),
-    ("kind", "lots-kind"),
-    ("unit", "unit"),
-    ("reason", "reason"),
-    ("password", "password"),
-];
 
 /// A refused form as it was typed (never its password), and which form it was.
 #[derive(Default)]
@@ -185,7 +165,7 @@ pub(super) async fn render(
         section aria-labelledby="lotes-titulo" {
             h2 #lotes-titulo { (l.t("lots-lots")) }
             (forms::filters(s, &labs, &materials, q))
-            @if let Some(e) = &filter_error { (refusal(l, e, FIELDS)) }
+            @if let Some(e) = &filter_error { (crate::ui::error_box(l, e)) }
             (lots_table(s, &lots, &materials, labs.len() != 1))
         }
         @if s.actor.may(Action::ReceiveLots).is_ok() && !s.actor.labs.is_empty() {
@@ -332,7 +312,7 @@ pub(super) fn date(l: Lang, f: &mut Fields, sent: &Sent, name: &str) -> Option<N
 
 async fn refused_list(state: &AppState, s: &Session, e: &ApiError, typed: Typed) -> Response {
     let refused = Refused {
-        notice: refusal(s.lang, e, FIELDS),
+        notice: crate::ui::error_box(s.lang, e),
         status: e.status,
         typed,
     };

@@ -21,8 +21,8 @@ use traza_domain::materials::{DispositionRefusal, LotStatus, check_disposition};
 use traza_domain::vocab::{BatchStatus, SignatureMeaning};
 use traza_store::{ErrorCode, LotView, StoreError, TraceBatch};
 
-use super::words::{Sent, expiry_note, lab_today, lot_status_badge, quantity_of, refusal, say};
-use super::{FIELDS, Typed};
+use super::Typed;
+use super::words::{Sent, expiry_note, lab_today, lot_status_badge, quantity_of, say};
 use crate::AppState;
 use crate::error::ApiError;
 use crate::ui::vigilance::reaction_link;
@@ -353,7 +353,7 @@ pub(super) async fn dispose(
                 p { (text) }
             }
         },
-        None => refusal(l, &e, FIELDS),
+        None => crate::ui::error_box(l, &e),
     };
     render(
         &state,

@@ -5,14 +5,13 @@
 use chrono::NaiveDate;
 use maud::{Markup, html};
 use rust_decimal::Decimal;
-use serde_json::{Value, json};
+use serde_json::json;
 use traza_domain::materials::{LotStatus, MaterialLot};
-use traza_domain::validation::Problem;
 use traza_store::ErrorCode;
 
 use crate::error::ApiError;
 use crate::ui::fmt::Lang;
-use crate::ui::{detail_text, error_title, i18n, problems};
+use crate::ui::i18n;
 
 /// How many days ahead a lot's expiry is said as coming (issue 15: "one expiring within 30
 /// days too"), as calibrations are (`traza_domain::equipment::CALIBRATION_NOTICE_DAYS`).
@@ -92,47 +91,4 @@ pub fn duplicate_as_field(
     let message = e.message.clone();
     ApiError::new(e.status, e.code, message)
         .with_details(vec![json!({"field": field, "message": l.t(message_key)})])
-}
-
-/// A refused form in the page's language: the error's title, then each detail, a field named
-/// as the form labels it (`fields`: field → catalogue key), else as the other pages say it.
-pub fn refusal(l: Lang, e: &ApiError, fields: &[(&str, &'static str)]) -> Markup {
-    let label = |name: &str| {
-        fields
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map(|(_, key)| l.t(key))
-    };
-    html! {
-        div.notice.error role="alert" {
-            p { strong { (error_title(l, e.code)) } }
-            @if l == Lang::En { p { (e.message) } }
-            @if !e.details.is_empty() {
-                ul { @for d in &e.details { li { (detail(l, d, &label)) } } }
-            }
-        }
-    }
-}
-
-fn detail(l: Lang, d: &Value, label: &dyn Fn(&str) -> Option<&'static str>) -> String {
-    let Some(name) = d["field"].as_str().and_then(label) else {
-        return detail_text(l, d);
-    };
-    let problem = serde_json::from_value::<Problem>(d["problem"].clone()).ok();
-    let said = problem.and_then(|p| {
-        match &p {
-            // Another field of this form, named as the form labels it.
-            Problem::BeforeField { other } => label(other)
-                .and_then(|o| i18n::format(l, "problem-before-field", &[("other", o.to_owned())])),
-            Problem::AfterField { other } => label(other)
-                .and_then(|o| i18n::format(l, "problem-after-field", &[("other", o.to_owned())])),
-            _ => None,
-        }
-        .or_else(|| problems::problem_text(l, &p))
-    });
-    format!(
-        "{name}: {}",
-        said.as_deref()
-            .unwrap_or_else(|| d["message"].as_str().unwrap_or_default())
-    )
 }
