@@ -206,3 +206,47 @@ pub(super) fn vocab_word(l: Lang, prefix: &str, code: &str) -> String {
     let key = format!("{prefix}-{}", code.replace('_', "-"));
     super::i18n::lookup(l, &key).map_or_else(|| code.to_owned(), str::to_owned)
 }
+
+/// A refused form as it was sent, and which form it was (its name on the page), so that the
+/// page comes back with what was typed: never its CSRF token, its version or a password.
+#[derive(Default)]
+pub(super) struct Typed {
+    form: String,
+    fields: Vec<(String, String)>,
+}
+
+impl Typed {
+    pub(super) fn of(form: &str, fields: &[(String, String)]) -> Typed {
+        Typed {
+            form: form.to_owned(),
+            fields: fields
+                .iter()
+                .filter(|(name, _)| !matches!(name.as_str(), "csrf" | "version" | "password"))
+                .cloned()
+                .collect(),
+        }
+    }
+
+    /// Whether form `form` is the one that was sent.
+    pub(super) fn is(&self, form: &str) -> bool {
+        self.form == form
+    }
+
+    /// The value typed into field `name` of form `form`, if that form was the one sent.
+    pub(super) fn get(&self, form: &str, name: &str) -> Option<&str> {
+        (self.form == form)
+            .then(|| self.fields.iter().find(|(n, _)| n == name))
+            .flatten()
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Every value typed into field `name` of form `form` (a name sent more than once).
+    pub(super) fn all(&self, form: &str, name: &str) -> Vec<&str> {
+        let sent = self.form == form;
+        self.fields
+            .iter()
+            .filter(|(n, _)| sent && n == name)
+            .map(|(_, v)| v.as_str())
+            .collect()
+    }
+}

@@ -22,7 +22,7 @@ use crate::error::ApiError;
 use crate::ui::fmt::{Lang, from_madrid, madrid, parse_local};
 use crate::ui::vigilance::reaction_link;
 use crate::ui::widgets::{
-    Done, batch_status, date_field, decimal_input, empty, html_page_status, meaning_text,
+    Done, Typed, batch_status, date_field, decimal_input, empty, html_page_status, meaning_text,
     origin_name, qc_table, required, route_name, rules_today, value_from_label, value_label,
 };
 use crate::ui::{Session, audit_what, error_box, holds, rule_line, store_error, urlencode};
@@ -418,34 +418,6 @@ fn severity_name(l: Lang, s: DeviationSeverity) -> &'static str {
     }
 }
 
-/// What was typed into the form that was refused, shown again in it (never a password).
-#[derive(Default)]
-pub(super) struct Typed {
-    action: String,
-    fields: Vec<(String, String)>,
-}
-
-impl Typed {
-    fn from_body(action: &str, body: &[u8]) -> Typed {
-        let fields: Vec<(String, String)> = serde_urlencoded::from_bytes(body).unwrap_or_default();
-        Typed {
-            action: action.to_owned(),
-            fields: fields
-                .into_iter()
-                .filter(|(name, _)| !matches!(name.as_str(), "csrf" | "version" | "password"))
-                .collect(),
-        }
-    }
-
-    /// The value typed into field `name` of form `action`, if that form was the one sent.
-    fn get(&self, action: &str, name: &str) -> Option<&str> {
-        (self.action == action)
-            .then(|| self.fields.iter().find(|(n, _)| n == name))
-            .flatten()
-            .map(|(_, v)| v.as_str())
-    }
-}
-
 /// The forms of the batch page, by the last segment of their address.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum BatchAction {
@@ -740,7 +712,9 @@ pub(super) async fn batch_action(
         .into_response(),
         Err(e) => {
             let status = e.status;
-            let typed = Typed::from_body(&action, &body);
+            let sent: Vec<(String, String)> =
+                serde_urlencoded::from_bytes(&body).unwrap_or_default();
+            let typed = Typed::of(&action, &sent);
             render_batch(
                 &state,
                 &s,

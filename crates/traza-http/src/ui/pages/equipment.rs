@@ -9,6 +9,7 @@
 //! the form as it was typed. Whether a calibration is past due or due soon is the domain's
 //! (`Equipment::calibration_past_due`, `calibration_due_within`).
 
+use crate::ui::widgets::Typed;
 use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -44,32 +45,6 @@ pub fn routes() -> Router<AppState> {
 struct Done {
     hecho: Option<String>,
     que: Option<String>,
-}
-
-/// A refused form as it was typed, and which form it was.
-#[derive(Default)]
-struct Typed {
-    form: String,
-    sent: Vec<(String, String)>,
-}
-
-impl Typed {
-    fn of(form: &str, sent: Sent) -> Typed {
-        Typed {
-            form: form.to_owned(),
-            sent: sent.0.into_iter().filter(|(n, _)| n != "csrf").collect(),
-        }
-    }
-
-    fn get(&self, form: &str, name: &str) -> Option<&str> {
-        if self.form != form {
-            return None;
-        }
-        self.sent
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
-    }
 }
 
 async fn equipment_page(
@@ -413,7 +388,7 @@ async fn create_equipment(
         Ok(e) => back("equipo-creado", e.id.as_str()),
         Err(e) => {
             let e = duplicate_as_field(s.lang, e, "id", "equipment-id-taken");
-            refused(&state, &s, &e, Typed::of("equipo", sent)).await
+            refused(&state, &s, &e, Typed::of("equipo", &sent.0)).await
         }
     }
 }
@@ -453,7 +428,7 @@ async fn update_equipment(
         Ok(e) => back("equipo-cambiado", e.id.as_str()),
         Err(e) => {
             let form = format!("equipo-{lab}/{id}");
-            refused(&state, &s, &e, Typed::of(&form, sent)).await
+            refused(&state, &s, &e, Typed::of(&form, &sent.0)).await
         }
     }
 }
@@ -493,7 +468,7 @@ async fn create_room(
         Ok(r) => back("sala-creada", r.id.as_str()),
         Err(e) => {
             let e = duplicate_as_field(s.lang, e, "id", "equipment-room-taken");
-            refused(&state, &s, &e, Typed::of("sala", sent)).await
+            refused(&state, &s, &e, Typed::of("sala", &sent.0)).await
         }
     }
 }

@@ -16,7 +16,7 @@ use traza_store::{BatchView, LotQuery, StepEntryView, StepInput};
 
 use crate::AppState;
 use crate::ui::fmt::{Lang, from_madrid, madrid, parse_local};
-use crate::ui::widgets::decimal_input;
+use crate::ui::widgets::{Typed, decimal_input};
 use crate::ui::{Session, error_box, problems, urlencode};
 
 /// A refusal in the page's language: its problem when it has one, else its sentence.
@@ -34,10 +34,11 @@ fn class_word(l: Lang, class: &str) -> String {
 }
 
 /// Which step's form the batch page shows, and what was typed into it when the store refused.
+/// The form of a step is named by its code.
 #[derive(Default)]
 pub(in crate::ui::pages) struct Choice {
     step: Option<String>,
-    typed: Vec<(String, String)>,
+    typed: Typed,
 }
 
 impl Choice {
@@ -45,19 +46,15 @@ impl Choice {
     pub(in crate::ui::pages) fn asked(step: Option<String>) -> Choice {
         Choice {
             step,
-            typed: Vec::new(),
+            typed: Typed::default(),
         }
     }
 
-    /// The form of `step` as it was sent, without its CSRF token or any password.
+    /// The form of `step` as it was sent.
     fn refused(step: &str, pairs: &[(String, String)]) -> Choice {
         Choice {
             step: Some(step.to_owned()),
-            typed: pairs
-                .iter()
-                .filter(|(n, _)| !matches!(n.as_str(), "csrf" | "password"))
-                .cloned()
-                .collect(),
+            typed: Typed::of(step, pairs),
         }
     }
 
@@ -66,22 +63,17 @@ impl Choice {
     }
 
     fn was_typed(&self) -> bool {
-        !self.typed.is_empty()
+        self.step.as_deref().is_some_and(|st| self.typed.is(st))
     }
 
     fn get(&self, name: &str) -> Option<&str> {
-        self.typed
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
+        self.typed.get(self.step.as_deref()?, name)
     }
 
     fn all(&self, name: &str) -> Vec<&str> {
-        self.typed
-            .iter()
-            .filter(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
-            .collect()
+        self.step
+            .as_deref()
+            .map_or_else(Vec::new, |st| self.typed.all(st, name))
     }
 }
 
@@ -99,7 +91,7 @@ struct Prefill {
 }
 
 impl Prefill {
-    fn new(l: Lang, choice: &Choice, current: Option<&StepEntryView>) -> Prefill {
+    fn new(l: Lang, step: &MbrStep, choice: &Choice, current: Option<&StepEntryView>) -> Prefill {
         let local = |t| madrid(t).0.format("%Y-%m-%dT%H:%M").to_string();
         if choice.was_typed() {
             let owned = |v: Vec<&str>| v.into_iter().map(str::to_owned).collect();
@@ -109,10 +101,13 @@ impl Prefill {
                 equipment: owned(choice.all("equipment_ids")),
                 lots: owned(choice.all("lot")),
                 quantities: owned(choice.all("qty")),
-                parameters: choice
-                    .typed
+                parameters: step
+                    .parameters
                     .iter()
-                    .filter_map(|(n, v)| Some((n.strip_prefix("p.")?.to_owned(), v.clone())))
+                    .filter_map(|p| {
+                        let typed = choice.get(&format!("p.{}", p.name))?;
+                        Some((p.name.clone(), typed.to_owned()))
+                    })
                     .collect(),
                 note: choice.get("note").unwrap_or_default().to_owned(),
                 reason: choice.get("reason").unwrap_or_default().to_owned(),
@@ -194,7 +189,7 @@ pub(super) async fn step_form(
         .await
         .unwrap_or_default();
     let number = v.batch.batch_number.as_str();
-    let fill = Prefill::new(l, choice, current);
+    let fill = Prefill::new(l, step, choice, current);
     html! {
         form.card #form-paso-guiado method="post" action={ "/lotes/" (number) "/pasos/" (step.code) } {
             input type="hidden" name="csrf" value=(s.csrf());

@@ -12,6 +12,7 @@ mod forms;
 mod lot;
 pub(super) mod words;
 
+use crate::ui::widgets::Typed;
 use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -53,38 +54,6 @@ pub(super) struct ListQuery {
     estado: Option<String>,
     hecho: Option<String>,
     material_hecho: Option<String>,
-}
-
-/// A refused form as it was typed (never its password), and which form it was.
-#[derive(Default)]
-pub(super) struct Typed {
-    form: String,
-    sent: Vec<(String, String)>,
-}
-
-impl Typed {
-    pub(super) fn of(form: &str, sent: &Sent) -> Typed {
-        Typed {
-            form: form.to_owned(),
-            sent: sent
-                .0
-                .iter()
-                .filter(|(n, _)| !matches!(n.as_str(), "csrf" | "password"))
-                .cloned()
-                .collect(),
-        }
-    }
-
-    /// What was typed into field `name` of form `form`, if that form was the one refused.
-    pub(super) fn get(&self, form: &str, name: &str) -> Option<&str> {
-        if self.form != form {
-            return None;
-        }
-        self.sent
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
-    }
 }
 
 /// What a refused form shows above the page.
@@ -246,7 +215,7 @@ async fn receive_lot(
             urlencode(v.lot.lot_id.as_str())
         ))
         .into_response(),
-        Err(e) => refused_list(&state, &s, &e, Typed::of("recepcion", &sent)).await,
+        Err(e) => refused_list(&state, &s, &e, Typed::of("recepcion", &sent.0)).await,
     }
 }
 
@@ -372,7 +341,7 @@ async fn create_material(
         Ok(m) => back_to_catalogue("material-creado", m.code.as_str()),
         Err(e) => {
             let e = words::duplicate_as_field(s.lang, e, "code", "lots-code-taken");
-            refused_list(&state, &s, &e, Typed::of("material", &sent)).await
+            refused_list(&state, &s, &e, Typed::of("material", &sent.0)).await
         }
     }
 }
@@ -409,7 +378,7 @@ async fn update_material(
         Ok(m) => back_to_catalogue("material-cambiado", m.code.as_str()),
         Err(e) => {
             let form = format!("material-{code}");
-            refused_list(&state, &s, &e, Typed::of(&form, &sent)).await
+            refused_list(&state, &s, &e, Typed::of(&form, &sent.0)).await
         }
     }
 }

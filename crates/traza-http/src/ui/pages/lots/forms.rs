@@ -8,9 +8,10 @@ use traza_domain::codes::LabCode;
 use traza_domain::materials::{LotStatus, Material, MaterialKind};
 
 use super::words::lab_today;
-use super::{ListQuery, Typed, kind_word};
+use super::{ListQuery, kind_word};
 use crate::ui::Session;
 use crate::ui::i18n;
+use crate::ui::widgets::Typed;
 
 /// A filter's value when one was chosen.
 pub(super) fn chosen(v: &Option<String>) -> Option<&str> {

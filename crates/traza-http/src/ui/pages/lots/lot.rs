@@ -21,11 +21,11 @@ use traza_domain::materials::{DispositionRefusal, LotStatus, check_disposition};
 use traza_domain::vocab::{BatchStatus, SignatureMeaning};
 use traza_store::{ErrorCode, LotView, StoreError, TraceBatch};
 
-use super::Typed;
 use super::words::{Sent, expiry_note, lab_today, lot_status_badge, quantity_of, say};
 use crate::AppState;
 use crate::error::ApiError;
 use crate::ui::vigilance::reaction_link;
+use crate::ui::widgets::Typed;
 use crate::ui::widgets::{html_page_status, meaning_text, status_name};
 use crate::ui::{Session, store_error, urlencode};
 
@@ -361,7 +361,7 @@ pub(super) async fn dispose(
         &lot_id,
         Some(notice),
         e.status,
-        &Typed::of(&action, &sent),
+        &Typed::of(&action, &sent.0),
     )
     .await
 }
