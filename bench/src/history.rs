@@ -16,6 +16,12 @@
 //! To number in date order and still write in random order, the rows are planned first: a
 //! `Plan` of 16 bytes per row (16 MB for a million rows, nothing per row is a string), sorted
 //! to issue numbers and donors, then shuffled. Each row's text is made only as it is written.
+//!
+//! A second shape, [`Shape::Compact`], is the other realistic file: one laboratory's own
+//! export, in its own order (batch numbers ascending, a donor's batches next to each other),
+//! with short codes (`L19004217`, donor `D1900042`) and few notes. Its rows are a fifth
+//! shorter, which makes the yardsticks faster while the importer's work per row stays: the
+//! benchmark runs both (see `history_compact.rs`).
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -58,6 +64,7 @@ pub struct Options {
     /// Nothing starts after this day; open-ended assignments run until it. Fixed rather than
     /// read from the clock so that a seed names one file whatever the day.
     pub today: NaiveDate,
+    pub shape: Shape,
 }
 
 /// What was written, for the caller to compare with what the importer reports.
@@ -165,9 +172,14 @@ pub fn write_history<W: Write>(
     options: &Options,
     mut out: W,
 ) -> Result<Summary> {
-    let slots = slots(network, options.today)?;
+    let mut slots = slots(network, options.today)?;
+    if options.shape == Shape::Compact {
+        // One laboratory: the first one any row can be made at.
+        let first = slots.iter().map(|s| s.lab_index).min();
+        slots.retain(|s| Some(s.lab_index) == first);
+    }
     let mut rng = StdRng::seed_from_u64(options.seed);
-    let (plans, donors) = plan(&slots, options.rows, &mut rng)?;
+    let (plans, donors) = plan(&slots, options.rows, options.shape, &mut rng)?;
 
     if options.spanish {
         out.write_all(b"\xEF\xBB\xBF")?;
@@ -283,8 +295,14 @@ fn between(rng: &mut StdRng, (low, high): (i64, i64)) -> i64 {
     rng.random_range(low..=high)
 }
 
-/// Decides every row's assignment, start, batch number and donor; returns them shuffled.
-fn plan(slots: &[Slot<'_>], rows: u64, rng: &mut StdRng) -> Result<(Vec<Plan>, Vec<Donor>)> {
+/// Decides every row's assignment, start, batch number and donor; returns them shuffled
+/// (the spread shape) or in the laboratory's order (the compact one).
+fn plan(
+    slots: &[Slot<'_>],
+    rows: u64,
+    shape: Shape,
+    rng: &mut StdRng,
+) -> Result<(Vec<Plan>, Vec<Donor>)> {
     let rows = usize::try_from(rows).context("too many rows for this machine")?;
     // Rows spread over the assignments by how long each has run, so a laboratory's output
     // per year is steady rather than piled on its newest product.
@@ -386,7 +404,9 @@ fn plan(slots: &[Slot<'_>], rows: u64, rng: &mut StdRng) -> Result<(Vec<Plan>, V
             }
         };
     }
-    plans.shuffle(rng);
+    if shape == Shape::Spread {
+        plans.shuffle(rng);
+    }
     Ok((plans, donors))
 }
 
@@ -441,19 +461,28 @@ impl Row {
         let start = plan.manufacturing_start;
         let autologous = product.origin == Origin::Autologous;
 
-        write!(
-            self.field(Column::BatchNumber),
-            "{}-{:04}-{:05}",
-            slot.lab_code,
-            start.year(),
-            plan.serial
-        )?;
+        let compact = options.shape == Shape::Compact;
+        if compact {
+            compact::batch_number(self.field(Column::BatchNumber), start, plan.serial);
+        } else {
+            write!(
+                self.field(Column::BatchNumber),
+                "{}-{:04}-{:05}",
+                slot.lab_code,
+                start.year(),
+                plan.serial
+            )?;
+        }
         self.field(Column::ProductCode)
             .push_str(product.code.as_str());
         self.field(Column::LabCode).push_str(slot.lab_code);
         self.field(Column::Origin)
             .push_str(origin_word(product.origin, spanish));
-        donor_code(self.field(Column::DonorCode), donor)?;
+        if compact {
+            compact::donor_code(self.field(Column::DonorCode), donor);
+        } else {
+            donor_code(self.field(Column::DonorCode), donor)?;
+        }
         if autologous {
             // The chain of identity: an autologous batch's one patient is its donor.
             let (left, right) = self.fields.split_at_mut(Column::PatientCode.index());
@@ -550,7 +579,11 @@ impl Row {
         if let Some(trial) = &slot.trial_id {
             self.field(Column::TrialId).push_str(trial);
         }
-        note(self.field(Column::Notes), start, doses, autologous, rng)?;
+        if compact {
+            compact::note(self.field(Column::Notes), rng);
+        } else {
+            note(self.field(Column::Notes), start, doses, autologous, rng)?;
+        }
         Ok(status)
     }
 }
@@ -745,6 +778,10 @@ fn note(
     }
     Ok(())
 }
+
+#[path = "history_compact.rs"]
+mod compact;
+pub use compact::Shape;
 
 #[cfg(test)]
 #[path = "history_tests.rs"]

@@ -15,6 +15,7 @@ fn options(rows: u64, spanish: bool) -> Options {
         delimiter: if spanish { b';' } else { b',' },
         spanish,
         today: NaiveDate::from_ymd_opt(2026, 12, 1).unwrap(),
+        shape: Shape::Spread,
     }
 }
 
@@ -48,7 +49,7 @@ fn assignments(network: &Network) -> Vec<Assignment> {
 
 /// Reads a generated file the way the importer does, row by row, and checks every row
 /// against the network; the database-only checks (duplicates) are redone with a set.
-fn import_checks(bytes: &[u8], summary: &Summary) {
+fn import_checks(bytes: &[u8], summary: &Summary) -> u64 {
     let network = Network::built_in().unwrap();
     let assignments = assignments(&network);
     let mut reader = HistoryReader::new(bytes, TextEncoding::Utf8).unwrap();
@@ -84,14 +85,19 @@ fn import_checks(bytes: &[u8], summary: &Summary) {
     }
     assert_eq!(rows, summary.rows);
     assert_eq!(warnings, summary.without_assignment);
-    assert!(dins * 10 > rows * 7, "{dins} DINs in {rows} rows");
+    dins
 }
 
 #[test]
 fn every_row_passes_the_importers_checks() {
     let options = options(20_000, false);
     let (bytes, summary) = generated(&options);
-    import_checks(&bytes, &summary);
+    let dins = import_checks(&bytes, &summary);
+    assert!(
+        dins * 10 > summary.rows * 7,
+        "{dins} DINs in {} rows",
+        summary.rows
+    );
     // About 2% start before their assignment.
     let early = summary.without_assignment as f64 / summary.rows as f64;
     assert!((0.01..0.03).contains(&early), "{early}");
@@ -115,6 +121,37 @@ fn spanish_files_pass_too() {
         assert!(text.contains(needle), "{needle}");
     }
     import_checks(&bytes, &summary);
+}
+
+#[test]
+fn compact_files_pass_too_one_laboratory_short_codes_in_order() {
+    let mut options = options(20_000, false);
+    options.shape = Shape::Compact;
+    let (bytes, summary) = generated(&options);
+    import_checks(&bytes, &summary);
+    assert!(summary.by_status.iter().all(|&n| n > 0));
+    assert!(summary.donors < summary.rows);
+    let mut reader = csv::Reader::from_reader(&bytes[..]);
+    let records: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    let labs: HashSet<&str> = records.iter().map(|r| &r[2]).collect();
+    assert_eq!(labs.len(), 1, "{labs:?}");
+    for r in &records {
+        assert!(r[0].len() <= 9 && r[4].len() <= 8, "{:?}", r);
+    }
+    // In the laboratory's order: within a year, numbers ascend row after row.
+    let ascending = records
+        .windows(2)
+        .filter(|w| w[0][0][..3] != w[1][0][..3] || w[0][0] < w[1][0])
+        .count();
+    assert_eq!(ascending, records.len() - 1);
+    // Rows much shorter than the spread shape's.
+    let (spread, _) = generated(&self::options(20_000, false));
+    assert!(
+        bytes.len() * 100 < spread.len() * 85,
+        "{} vs {}",
+        bytes.len(),
+        spread.len()
+    );
 }
 
 #[test]

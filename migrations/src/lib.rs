@@ -19,6 +19,7 @@ mod m20261202_000007_product_registry_words;
 mod m20261203_000001_create_materials_and_equipment;
 mod m20261203_000002_create_master_records;
 mod m20261203_000003_create_step_entries;
+mod m20261204_000001_dashboard_rollup;
 
 pub struct Migrator;
 
@@ -40,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000001_create_materials_and_equipment::Migration),
             Box::new(m20261203_000002_create_master_records::Migration),
             Box::new(m20261203_000003_create_step_entries::Migration),
+            Box::new(m20261204_000001_dashboard_rollup::Migration),
         ]
     }
 }

@@ -3,6 +3,7 @@
 //!
 //! ```text
 //! gen-history --rows 1000000 --out /tmp/history-1m.csv [--seed 42] [--delimiter ,|;|tab] [--spanish]
+//!             [--shape spread|compact]
 //! ```
 
 use std::fs::File;
@@ -13,7 +14,7 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 use chrono::NaiveDate;
 use clap::Parser;
-use traza_bench::history::{Options, write_history};
+use traza_bench::history::{Options, Shape, write_history};
 use traza_bench::network::Network;
 use traza_domain::vocab::BatchStatus;
 
@@ -44,6 +45,11 @@ struct Args {
     /// No batch starts after this day, and open-ended assignments run until it.
     #[arg(long, default_value = "2026-12-01")]
     today: NaiveDate,
+    /// `spread`: every laboratory's rows shuffled together, long generated batch numbers,
+    /// DINs. `compact`: one laboratory's rows in its own order (batch numbers ascending, a
+    /// donor's batches together), short codes (`L19004217`, `D1900042`), few notes.
+    #[arg(long, default_value = "spread", value_parser = Shape::parse)]
+    shape: Shape,
 }
 
 fn delimiter(s: &str) -> Result<u8, String> {
@@ -74,6 +80,7 @@ fn main() -> Result<()> {
             .unwrap_or(if args.spanish { b';' } else { b',' }),
         spanish: args.spanish,
         today: args.today,
+        shape: args.shape,
     };
     if args.out.is_dir() {
         bail!("{} is a folder", args.out.display());

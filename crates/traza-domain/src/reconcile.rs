@@ -739,10 +739,25 @@ fn normalised_text(v: Option<&str>) -> String {
     let Some(text) = v else {
         return "null".into();
     };
+    if !may_be_decimal(text) {
+        return text.to_owned();
+    }
     match text.parse::<rust_decimal::Decimal>() {
         Ok(d) => d.normalize().to_string(),
         Err(_) => text.to_owned(),
     }
+}
+
+/// False for text `Decimal::from_str` surely refuses (it reads digits, `.`, `_`, a leading
+/// sign and, as scientific notation, `e`/`E` with an optional sign after it): codes, dates
+/// and names are then not parsed at all, which is most of an import's digest work.
+fn may_be_decimal(text: &str) -> bool {
+    let b = text.as_bytes();
+    b.iter().enumerate().all(|(i, &c)| match c {
+        b'0'..=b'9' | b'.' | b'_' | b'e' | b'E' => true,
+        b'+' | b'-' => i == 0 || matches!(b[i - 1], b'e' | b'E'),
+        _ => false,
+    })
 }
 
 #[cfg(test)]

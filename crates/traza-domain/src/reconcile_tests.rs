@@ -84,3 +84,37 @@ fn later_events_move_the_expected_state_on() {
         Some("patient_code")
     );
 }
+
+#[test]
+fn text_skipped_as_no_decimal_is_text_decimal_refuses() {
+    for text in [
+        "GRA-UPCIT-2024-00001",
+        "2024-03-01",
+        "D1400001",
+        "released",
+        "1,5",
+        "abc",
+        "1.5.",
+        "--1",
+        "1e",
+        "x1",
+        "92.5%",
+        " 1",
+        "1 ",
+        "+-1",
+        "∞",
+        "",
+    ] {
+        if !may_be_decimal(text) {
+            assert!(
+                text.parse::<rust_decimal::Decimal>().is_err(),
+                "{text:?} parses"
+            );
+        }
+    }
+    for text in ["1", "1.50", "-0", "+3", "1_000", "1e3", "1E-2", ".5", "5."] {
+        assert!(may_be_decimal(text), "{text:?} must be tried");
+    }
+    assert_eq!(normalised_text(Some("1.50")), "1.5");
+    assert_eq!(normalised_text(Some("GRA-UPCIT")), "GRA-UPCIT");
+}

@@ -46,10 +46,21 @@ impl Prepared {
         }
     }
 
-    /// Binds text (or NULL) to the 1-based parameter `i`; SQLite copies the bytes.
-    pub(crate) fn text(&mut self, i: c_int, value: Option<&str>) -> Result<(), String> {
-        // SAFETY: live statement; the pointer and length describe `value`'s bytes, which
-        // SQLITE_TRANSIENT makes SQLite copy before returning.
+    /// Binds text (or NULL) to the 1-based parameter `i` without copying it: SQLite reads
+    /// the bytes where they are when the statement runs (a copy, SQLITE_TRANSIENT, would cost
+    /// a `malloc`, a `memcpy` and a `free` per value of an import).
+    ///
+    /// # Safety
+    /// `value`'s bytes must stay where they are, unchanged, until the parameter is bound
+    /// again or the statement is dropped; the statement must not run again before then with
+    /// this binding.
+    pub(crate) unsafe fn text_in_place(
+        &mut self,
+        i: c_int,
+        value: Option<&str>,
+    ) -> Result<(), String> {
+        // SAFETY: live statement; the caller keeps the bytes alive and unchanged for as long
+        // as SQLite may read them (SQLITE_STATIC).
         let rc = unsafe {
             match value {
                 None => ffi::sqlite3_bind_null(self.stmt.as_ptr(), i),
@@ -58,7 +69,7 @@ impl Prepared {
                     i,
                     v.as_ptr().cast(),
                     c_int::try_from(v.len()).map_err(|e| e.to_string())?,
-                    ffi::SQLITE_TRANSIENT(),
+                    ffi::SQLITE_STATIC(),
                 ),
             }
         };

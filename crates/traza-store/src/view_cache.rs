@@ -1,68 +1,176 @@
-//! The records of a batch (events, QC results, deviations, signatures, administrations) as
-//! last read, by batch id and version, so that reading a batch costs one query, not six.
+//! Batch views as last read, by batch id and version, so that reading a batch costs one narrow
+//! query (its id, version and laboratory), not seven, and the API answers with bytes already
+//! serialised.
 //!
-//! Coherent by construction, also across `traza serve` processes: every write that adds or
-//! changes a record of a batch bumps the batch's version in the same transaction, and a read
-//! always loads the batch row itself from the database. An entry is used only for the very
-//! version it was read at, and it is read with the row in one snapshot, so it holds exactly
-//! the records of that version. Nothing is ever deleted, so ids are never reused.
+//! Coherent by construction, also across `traza serve` processes: every write that changes a
+//! batch's row or adds or changes one of its records bumps the batch's version in the same
+//! transaction (`save_batch`, `attached::bump`), and a read always asks the database for the
+//! batch's current version first. An entry is used only for the very version it was read at,
+//! and it was read with the row in one snapshot, so it holds exactly that version's view.
+//! Nothing is ever deleted, so ids are never reused.
+//!
+//! Bounded by weight (the serialised size of a view), not by count: two generations, the newer
+//! filled until it holds half the budget, when it becomes the older and the older is dropped.
+//! A hit in the older generation moves the entry to the newer, so what is read often stays.
 
 use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
-use crate::batches::BatchRecords;
+use bytes::Bytes;
 
-/// Entries kept at most (a batch without records costs about 150 bytes); beyond it the cache
-/// starts over.
-const CAPACITY: usize = 100_000;
+use crate::batches::BatchView;
+
+/// What the cache may hold in all, about: the serialised views' bytes plus a fixed overhead
+/// per entry for the decoded view beside them.
+const BUDGET: usize = 48 * 1024 * 1024;
+/// The decoded view, the map entry and the `Arc`, beside the JSON (a rough, generous figure).
+const ENTRY_OVERHEAD: usize = 1024;
+
+/// One batch's view at one version, and its JSON once someone asked for it.
+pub struct CachedView {
+    pub view: BatchView,
+    json: OnceLock<Bytes>,
+}
+
+impl CachedView {
+    pub fn new(view: BatchView) -> CachedView {
+        CachedView {
+            view,
+            json: OnceLock::new(),
+        }
+    }
+
+    /// The view as the API sends it (`serde_json`; the store's records serialise without
+    /// failing: string keys, no floats).
+    pub fn json(&self) -> Bytes {
+        self.json
+            .get_or_init(|| Bytes::from(serde_json::to_vec(&self.view).unwrap_or_default()))
+            .clone()
+    }
+
+    /// The weight an entry counts for: its JSON and the overhead of the decoded view. The
+    /// JSON is made here once, so that a page's read weighs what an API read does.
+    fn weight(&self) -> usize {
+        self.json().len() + ENTRY_OVERHEAD
+    }
+}
+
+type Generation = HashMap<i64, (i64, Arc<CachedView>)>;
+
+#[derive(Default)]
+struct Generations {
+    newer: Generation,
+    newer_weight: usize,
+    older: Generation,
+}
+
+impl Generations {
+    fn insert(&mut self, id: i64, version: i64, view: Arc<CachedView>) {
+        let weight = view.weight();
+        if self.newer_weight + weight > BUDGET / 2 {
+            self.older = std::mem::take(&mut self.newer);
+            self.newer_weight = 0;
+        }
+        self.older.remove(&id);
+        if let Some((_, old)) = self.newer.insert(id, (version, view)) {
+            self.newer_weight = self.newer_weight.saturating_sub(old.weight());
+        }
+        self.newer_weight += weight;
+    }
+}
 
 #[derive(Default)]
 pub struct ViewCache {
-    entries: RwLock<HashMap<i64, (i64, Arc<BatchRecords>)>>,
+    generations: Mutex<Generations>,
 }
 
 impl ViewCache {
-    /// The records of batch `id` at `version`, if cached for that version.
-    pub fn get(&self, id: i64, version: i64) -> Option<Arc<BatchRecords>> {
-        let entries = self.entries.read().unwrap_or_else(|e| e.into_inner());
-        entries
-            .get(&id)
-            .filter(|(v, _)| *v == version)
-            .map(|(_, r)| Arc::clone(r))
+    /// The view of batch `id` at `version`, if cached for that version.
+    pub fn get(&self, id: i64, version: i64) -> Option<Arc<CachedView>> {
+        let mut g = self.generations.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((v, view)) = g.newer.get(&id) {
+            return (*v == version).then(|| Arc::clone(view));
+        }
+        let (v, view) = g.older.get(&id)?;
+        if *v != version {
+            return None;
+        }
+        let view = Arc::clone(view);
+        g.insert(id, version, Arc::clone(&view));
+        Some(view)
     }
 
-    pub fn put(&self, id: i64, version: i64, records: Arc<BatchRecords>) {
-        let mut entries = self.entries.write().unwrap_or_else(|e| e.into_inner());
-        if entries.len() >= CAPACITY && !entries.contains_key(&id) {
-            entries.clear();
-        }
+    pub fn put(&self, id: i64, version: i64, view: Arc<CachedView>) {
+        let mut g = self.generations.lock().unwrap_or_else(|e| e.into_inner());
         // A slower reader must not replace a newer version with its older one.
-        match entries.get(&id) {
-            Some((v, _)) if *v > version => {}
-            _ => {
-                entries.insert(id, (version, records));
-            }
+        let newest = g
+            .newer
+            .get(&id)
+            .or_else(|| g.older.get(&id))
+            .map(|(v, _)| *v);
+        if newest.is_none_or(|v| v <= version) {
+            g.insert(id, version, view);
         }
+    }
+
+    /// Entries and weight held now (for tests and the benchmark's explanation of memory).
+    #[cfg(test)]
+    fn held(&self) -> (usize, usize) {
+        let g = self.generations.lock().unwrap_or_else(|e| e.into_inner());
+        (g.newer.len() + g.older.len(), g.newer_weight)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::batches::tests_support::sample_view;
+
+    fn cached(notes: &str) -> Arc<CachedView> {
+        Arc::new(CachedView::new(sample_view(notes)))
+    }
 
     #[test]
     fn an_entry_serves_only_its_own_version_and_never_goes_back() {
         let cache = ViewCache::default();
-        cache.put(7, 3, Arc::new(BatchRecords::default()));
+        cache.put(7, 3, cached("a"));
         assert!(cache.get(7, 3).is_some());
         assert!(cache.get(7, 4).is_none(), "a newer version is read afresh");
         assert!(cache.get(8, 3).is_none());
-        cache.put(7, 5, Arc::new(BatchRecords::default()));
-        cache.put(7, 4, Arc::new(BatchRecords::default()));
+        cache.put(7, 5, cached("b"));
+        cache.put(7, 4, cached("c"));
         assert!(
             cache.get(7, 5).is_some(),
             "an older read does not replace a newer one"
         );
         assert!(cache.get(7, 4).is_none());
+    }
+
+    #[test]
+    fn the_json_is_the_view_serialised() {
+        let view = cached("nota");
+        let json: serde_json::Value = serde_json::from_slice(&view.json()).unwrap();
+        assert_eq!(json, serde_json::to_value(&view.view).unwrap());
+        assert_eq!(json["notes"], "nota");
+    }
+
+    #[test]
+    fn the_weight_stays_within_the_budget_and_what_is_read_stays() {
+        let cache = ViewCache::default();
+        // Views of about 4 KiB: the budget holds some thousands, not the 50,000 put.
+        let long = "x".repeat(3000);
+        let per_entry = cached(&long).weight();
+        for id in 0..50_000 {
+            cache.put(id, 1, cached(&long));
+            // Batch 0 is read all the time: it is never dropped.
+            assert!(cache.get(0, 1).is_some(), "the hot entry went at {id}");
+        }
+        let (entries, newer_weight) = cache.held();
+        assert!(newer_weight <= BUDGET / 2);
+        assert!(
+            entries * per_entry <= BUDGET + per_entry,
+            "{entries} entries of {per_entry} bytes exceed the budget"
+        );
+        assert!(entries > 1000, "only {entries} entries kept");
     }
 }

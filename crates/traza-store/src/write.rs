@@ -19,6 +19,7 @@ use crate::error::StoreError;
 use crate::{Store, entity::audit_events};
 
 pub struct Write {
+    /// Declared first, so dropped first: a write given up rolls back before its turn ends.
     pub(crate) tx: DatabaseTransaction,
     last_id: i64,
     last_hash: String,
@@ -27,6 +28,134 @@ pub struct Write {
     actor: String,
     source: Source,
     now: DateTime<Utc>,
+    /// This process's turn to write (see [`Writers`]), held until commit or rollback.
+    turn: Turn,
+    writers: std::sync::Arc<Writers>,
+}
+
+/// Writes of one process take turns and commit together (group commit).
+///
+/// The database serialises writers anyway: SQLite has one write lock, PostgreSQL's writers
+/// queue on the row lock of the chain head. Taking turns here first means a waiting write
+/// awaits a queue, instead of sleeping in SQLite's busy handler (sleeps of up to 100 ms
+/// between tries, which made a p99 of a second under 16 writers) or holding a PostgreSQL
+/// connection idle on a row lock.
+///
+/// And the writes queued behind one another share one database transaction: each runs in a
+/// savepoint of it, with its own audit events, and a refused or failed write rolls back to its
+/// savepoint only. The transaction commits when no write is waiting for a turn (or when the
+/// group is full), and only then is each write of the group acknowledged (`Write::commit`
+/// returns): one commit, one WAL append or one fsync for the group, and nothing is ever
+/// acknowledged before it is committed. If that commit fails, every write of the group gets
+/// the error.
+#[derive(Default)]
+pub(crate) struct Writers {
+    group: std::sync::Arc<tokio::sync::Mutex<Group>>,
+    /// Writes waiting for their turn now.
+    waiting: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+/// The transaction the current group's writes share, and who waits for its commit.
+#[derive(Default)]
+pub(crate) struct Group {
+    open: Option<DatabaseTransaction>,
+    /// The writes released into the open transaction, each told how its commit went.
+    members: Vec<tokio::sync::oneshot::Sender<Result<(), String>>>,
+    /// Counts groups, so that a write waiting for its group's commit knows whether it came.
+    generation: u64,
+}
+
+/// How long a write waits for its turn before giving up (SQLite's busy timeout is the same).
+const TURN_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+/// The most writes one commit acknowledges (a bound on how long the first of them waits).
+const MAX_GROUP: usize = 64;
+/// A write released into a group that nobody commits within this time commits it itself
+/// (the writes behind it were all refused, or gave up).
+const COMMIT_AFTER: std::time::Duration = std::time::Duration::from_millis(2);
+
+/// A write's turn: the group under its lock. Dropped without a commit (a refused write), it
+/// closes a group that nothing else will use, so that the database's write lock is not held.
+struct Turn {
+    group: tokio::sync::OwnedMutexGuard<Group>,
+    waiting: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl Drop for Turn {
+    fn drop(&mut self) {
+        if self.group.members.is_empty()
+            && self.waiting.load(std::sync::atomic::Ordering::SeqCst) == 0
+        {
+            // Rolls back a transaction that holds nothing any write committed.
+            self.group.open = None;
+        }
+    }
+}
+
+impl Writers {
+    async fn turn(&self) -> Result<Turn, StoreError> {
+        use std::sync::atomic::Ordering::SeqCst;
+        self.waiting.fetch_add(1, SeqCst);
+        let group = tokio::time::timeout(
+            TURN_TIMEOUT,
+            std::sync::Arc::clone(&self.group).lock_owned(),
+        )
+        .await;
+        self.waiting.fetch_sub(1, SeqCst);
+        let group = group.map_err(|_| {
+            StoreError::Internal(format!(
+                "no turn to write within {} s: the database is busy",
+                TURN_TIMEOUT.as_secs()
+            ))
+        })?;
+        Ok(Turn {
+            group,
+            waiting: std::sync::Arc::clone(&self.waiting),
+        })
+    }
+}
+
+impl Writers {
+    /// Waits for the commit of group `generation`; commits it if nobody has within
+    /// [`COMMIT_AFTER`] (the writes that came after this one were all given up).
+    async fn committed(
+        &self,
+        generation: u64,
+        mut outcome: tokio::sync::oneshot::Receiver<Result<(), String>>,
+    ) -> Result<(), StoreError> {
+        loop {
+            match tokio::time::timeout(COMMIT_AFTER, &mut outcome).await {
+                Ok(Ok(result)) => {
+                    return result.map_err(|e| {
+                        StoreError::Database(sea_orm::DbErr::Custom(format!(
+                            "the commit of this write's group failed: {e}"
+                        )))
+                    });
+                }
+                Ok(Err(_)) => {
+                    return Err(StoreError::Internal(
+                        "the write's group ended without a commit".into(),
+                    ));
+                }
+                Err(_) => {
+                    let mut turn = self.turn().await?;
+                    if turn.group.generation == generation && turn.group.open.is_some() {
+                        turn.group.commit().await;
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl Group {
+    /// Commits the open transaction and tells every member how it went.
+    async fn commit(&mut self) {
+        let Some(tx) = self.open.take() else { return };
+        let outcome = tx.commit().await.map_err(|e| e.to_string());
+        for member in self.members.drain(..) {
+            let _ = member.send(outcome.clone());
+        }
+    }
 }
 
 /// What an audit event says about one change.
@@ -46,24 +175,48 @@ impl Store {
         actor: &str,
         source: Source,
     ) -> Result<Write, StoreError> {
+        let mut turn = self.writers.turn().await?;
         let backend = self.db.get_database_backend();
-        let (tx, lock_sql) = match backend {
-            // IMMEDIATE takes SQLite's write lock at BEGIN: a deferred transaction that read
-            // first would fail to upgrade (SQLITE_BUSY_SNAPSHOT) instead of waiting its turn.
-            DbBackend::Sqlite => (
-                self.db
-                    .begin_with_options(TransactionOptions {
-                        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
-                        ..Default::default()
-                    })
-                    .await?,
-                "SELECT last_id, last_hash, key_fingerprint FROM audit_head WHERE id = 1",
-            ),
+        if turn.group.open.is_none() {
+            let outer = match backend {
+                // IMMEDIATE takes SQLite's write lock at BEGIN: a deferred transaction that
+                // read first would fail to upgrade (SQLITE_BUSY_SNAPSHOT) instead of waiting.
+                DbBackend::Sqlite => {
+                    self.db
+                        .begin_with_options(TransactionOptions {
+                            sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+                            ..Default::default()
+                        })
+                        .await?
+                }
+                _ => self.db.begin().await?,
+            };
+            turn.group.open = Some(outer);
+            turn.group.generation += 1;
+        }
+        let savepoint = match turn.group.open.as_ref() {
+            Some(outer) => outer.begin().await,
+            None => return Err(StoreError::Internal("no open write transaction".into())),
+        };
+        let tx = match savepoint {
+            Ok(tx) => tx,
+            Err(e) => {
+                // The shared transaction is broken: its writes are not committed.
+                turn.group.open = None;
+                for member in turn.group.members.drain(..) {
+                    let _ = member.send(Err(e.to_string()));
+                }
+                return Err(e.into());
+            }
+        };
+        let lock_sql = match backend {
+            DbBackend::Sqlite => {
+                "SELECT last_id, last_hash, key_fingerprint FROM audit_head WHERE id = 1"
+            }
             // The row lock serialises writers across every `traza serve` process.
-            _ => (
-                self.db.begin().await?,
-                "SELECT last_id, last_hash, key_fingerprint FROM audit_head WHERE id = 1 FOR UPDATE",
-            ),
+            _ => {
+                "SELECT last_id, last_hash, key_fingerprint FROM audit_head WHERE id = 1 FOR UPDATE"
+            }
         };
         let row = tx
             .query_one_raw(Statement::from_string(backend, lock_sql))
@@ -83,6 +236,8 @@ impl Store {
             actor: actor.to_owned(),
             source,
             now: audit_time(Utc::now()),
+            turn,
+            writers: std::sync::Arc::clone(&self.writers),
         })
     }
 }
@@ -180,7 +335,21 @@ impl Write {
             ))
             .await?;
         self.tx.commit().await?;
-        Ok(())
+        // Released into the group: acknowledged once the group's transaction commits.
+        let (told, outcome) = tokio::sync::oneshot::channel();
+        let mut turn = self.turn;
+        turn.group.members.push(told);
+        let generation = turn.group.generation;
+        let nobody_waits = self
+            .writers
+            .waiting
+            .load(std::sync::atomic::Ordering::SeqCst)
+            == 0;
+        if nobody_waits || turn.group.members.len() >= MAX_GROUP {
+            turn.group.commit().await;
+        }
+        drop(turn);
+        self.writers.committed(generation, outcome).await
     }
 }
 

@@ -30,7 +30,9 @@ pub use checks::{check_against_network, resolved_route};
 pub use columns::{COLUMN_COUNT, Column, template_header};
 pub use encoding::{TextEncoding, UnknownEncoding, detect_encoding};
 pub use errors::{IssueCode, RowError, RowWarning};
-pub use export::{EXPORT_COLUMNS, export_writer, write_export_header, write_export_row};
+pub use export::{
+    EXPORT_COLUMNS, export_writer, write_export_header, write_export_row, write_stored_row,
+};
 pub use formula::{escape_formula, unescape_formula};
 pub use reader::{HistoryReader, RowResult};
 pub use row::{HistoricalRow, differing_columns};

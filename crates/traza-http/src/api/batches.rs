@@ -289,8 +289,20 @@ async fn get_batch(
     Auth(actor): Auth,
     AppPath(number): AppPath<String>,
 ) -> Result<Response, ApiError> {
-    let view = state.store.get_batch(&actor, &number).await?;
-    Ok(with_etag(StatusCode::OK, view.batch.version, view))
+    // Bytes serialised once per batch version (the store's view cache), sent as they are.
+    let (version, json) = state.store.get_batch_json(&actor, &number).await?;
+    Ok((
+        StatusCode::OK,
+        [
+            (header::ETAG, etag(version)),
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            ),
+        ],
+        json,
+    )
+        .into_response())
 }
 
 /// A correction: the fields to change and why. Absent fields stay; `null` clears an optional one.

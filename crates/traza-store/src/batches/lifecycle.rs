@@ -6,6 +6,10 @@ use traza_domain::signing::{
     EarlierSignature, RecordParts, SignedDeviation, SignedRecord, SignedStep, Signer, check_meaning,
 };
 
+use std::collections::HashMap;
+
+use crate::entity::{batch_guides, holds, step_entries};
+
 use super::*;
 
 impl Store {
@@ -75,6 +79,146 @@ impl Store {
                 .collect();
         details.extend(super::steps::record_rule_details(&self.db, l.id).await?);
         Ok(details)
+    }
+
+    /// What would stop the actor from certifying each of the batches `numbers` now, by batch
+    /// number (those out of scope or unknown are left out): the same rules as
+    /// `release_blockers`, for a release queue, read with one query per kind of record for
+    /// the whole queue instead of one set of queries per batch.
+    pub async fn release_blockers_of(
+        &self,
+        actor: &Actor,
+        numbers: &[String],
+    ) -> Result<HashMap<String, Vec<RuleDetail>>, StoreError> {
+        actor.may(Action::ReadBatches)?;
+        let mut answer = HashMap::new();
+        if numbers.is_empty() {
+            return Ok(answer);
+        }
+        let db = &self.db;
+        let models = scope_filter(
+            batches::Entity::find()
+                .filter(batches::Column::BatchNumber.is_in(numbers.iter().map(String::as_str))),
+            &actor.scope(),
+        )
+        .all(db)
+        .await?;
+        let ids: Vec<i64> = models.iter().map(|m| m.id).collect();
+
+        let mut qc: HashMap<i64, Vec<QcResult>> = HashMap::new();
+        for r in qc_results::Entity::find()
+            .filter(qc_results::Column::BatchId.is_in(ids.iter().copied()))
+            .order_by_asc(qc_results::Column::Id)
+            .all(db)
+            .await?
+        {
+            qc.entry(r.batch_id).or_default().push(qc_result_from(r)?);
+        }
+        for results in qc.values_mut() {
+            mark_superseded(results);
+        }
+        let mut devs: HashMap<i64, Vec<Deviation>> = HashMap::new();
+        for d in deviations::Entity::find()
+            .filter(deviations::Column::BatchId.is_in(ids.iter().copied()))
+            .order_by_asc(deviations::Column::Id)
+            .all(db)
+            .await?
+        {
+            devs.entry(d.batch_id).or_default().push(Deviation {
+                id: d.id,
+                status: stored("deviation status", d.status.parse())?,
+            });
+        }
+        // Who took part: recorded an event, performed or verified a step.
+        let mut took_part: HashMap<i64, Vec<String>> = HashMap::new();
+        for (batch_id, by) in batch_events::Entity::find()
+            .select_only()
+            .column(batch_events::Column::BatchId)
+            .column(batch_events::Column::RecordedBy)
+            .filter(batch_events::Column::BatchId.is_in(ids.iter().copied()))
+            .into_tuple::<(i64, String)>()
+            .all(db)
+            .await?
+        {
+            took_part.entry(batch_id).or_default().push(by);
+        }
+        for (batch_id, performed, verified) in step_entries::Entity::find()
+            .select_only()
+            .column(step_entries::Column::BatchId)
+            .column(step_entries::Column::PerformedBy)
+            .column(step_entries::Column::VerifiedBy)
+            .filter(step_entries::Column::BatchId.is_in(ids.iter().copied()))
+            .into_tuple::<(i64, String, Option<String>)>()
+            .all(db)
+            .await?
+        {
+            let e = took_part.entry(batch_id).or_default();
+            e.push(performed);
+            e.extend(verified);
+        }
+        // Holds and master records are read batch by batch, for the few batches that have one.
+        let with_holds: BTreeSet<i64> = holds::Entity::find()
+            .select_only()
+            .column(holds::Column::BatchId)
+            .filter(holds::Column::BatchId.is_in(ids.iter().copied()))
+            .into_tuple::<i64>()
+            .all(db)
+            .await?
+            .into_iter()
+            .collect();
+        let guided: BTreeSet<i64> = batch_guides::Entity::find()
+            .select_only()
+            .column(batch_guides::Column::BatchId)
+            .filter(batch_guides::Column::BatchId.is_in(ids.iter().copied()))
+            .into_tuple::<i64>()
+            .all(db)
+            .await?
+            .into_iter()
+            .collect();
+
+        let today = Utc::now().date_naive();
+        let mut products: HashMap<String, traza_domain::network::Product> = HashMap::new();
+        for m in &models {
+            if !products.contains_key(&m.product_code) {
+                products.insert(
+                    m.product_code.clone(),
+                    load_product(db, &m.product_code).await?,
+                );
+            }
+            let product = &products[&m.product_code];
+            let batch = batch_from(m)?;
+            let results = qc.remove(&m.id).unwrap_or_default();
+            let people = took_part.remove(&m.id).unwrap_or_default();
+            let participants = participants(
+                &m.created_by,
+                people.iter().map(String::as_str),
+                results.iter().map(|r| r.recorded_by.as_str()),
+            );
+            let holds = if with_holds.contains(&m.id) {
+                holds_of(db, m.id).await?
+            } else {
+                Vec::new()
+            };
+            let deviations = devs.remove(&m.id).unwrap_or_default();
+            let mut details: Vec<RuleDetail> = release_blockers(&ReleaseContext {
+                batch: &batch,
+                product,
+                signer: actor.username.as_str(),
+                participants: &participants,
+                results: &results,
+                deviations: &deviations,
+                holds: &holds,
+                today,
+            })
+            .iter()
+            .map(RuleDetail::blocker)
+            .collect();
+            if guided.contains(&m.id) {
+                details.extend(super::steps::record_rule_details(db, m.id).await?);
+            }
+            answer.insert(m.batch_number.clone(), details);
+        }
+        Ok(answer)
     }
 
     /// QP certification with an electronic signature: the password re-entered, the meaning

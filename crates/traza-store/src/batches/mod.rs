@@ -40,6 +40,7 @@ use crate::error::{RuleDetail, StoreError, stored, stored_word};
 use crate::network::{assignments_for, load_lab, load_product};
 use crate::rows::{batch_from, save_batch, set_fields};
 use crate::sql::{Page, numbered, scope_clause};
+use crate::view_cache::CachedView;
 use crate::write::{Change, Write};
 
 /// A batch to make: where, what, and the stated fields. `batch_number` is generated as
@@ -233,6 +234,23 @@ fn check_version(m: &batches::Model, expected: Option<i64>) -> Result<(), StoreE
     }
 }
 
+/// A stored QC result as the domain reads it (`superseded_by` is set by `mark_superseded`).
+pub(super) fn qc_result_from(r: qc_results::Model) -> Result<QcResult, StoreError> {
+    Ok(QcResult {
+        id: r.id,
+        test: r.test,
+        value: r.value,
+        unit: r.unit,
+        outcome: stored("QC outcome", r.outcome.parse())?,
+        spec_version: u32::try_from(r.spec_version).unwrap_or(0),
+        supersedes: r.supersedes,
+        reason: r.reason,
+        recorded_by: r.recorded_by,
+        deviation_id: r.deviation_id,
+        superseded_by: None,
+    })
+}
+
 async fn qc_results_of(
     db: &impl ConnectionTrait,
     batch_id: i64,
@@ -243,21 +261,7 @@ async fn qc_results_of(
         .all(db)
         .await?
         .into_iter()
-        .map(|r| {
-            Ok(QcResult {
-                id: r.id,
-                test: r.test,
-                value: r.value,
-                unit: r.unit,
-                outcome: stored("QC outcome", r.outcome.parse())?,
-                spec_version: u32::try_from(r.spec_version).unwrap_or(0),
-                supersedes: r.supersedes,
-                reason: r.reason,
-                recorded_by: r.recorded_by,
-                deviation_id: r.deviation_id,
-                superseded_by: None,
-            })
-        })
+        .map(qc_result_from)
         .collect::<Result<Vec<_>, StoreError>>()?;
     mark_superseded(&mut results);
     Ok(results)
@@ -482,14 +486,32 @@ impl Store {
     }
 
     /// A batch with its records, if the actor may see it.
-    ///
-    /// One query when the batch's records at its current version are in the view cache (see
-    /// `view_cache`); otherwise the row and its records are read in one snapshot and cached.
     pub async fn get_batch(&self, actor: &Actor, number: &str) -> Result<BatchView, StoreError> {
+        Ok(self.cached_view(actor, number).await?.view.clone())
+    }
+
+    /// A batch with its records as the API sends it (JSON), and its version (the ETag).
+    pub async fn get_batch_json(
+        &self,
+        actor: &Actor,
+        number: &str,
+    ) -> Result<(i64, bytes::Bytes), StoreError> {
+        let cached = self.cached_view(actor, number).await?;
+        Ok((cached.view.batch.version, cached.json()))
+    }
+
+    /// The view of a batch the actor may see: one narrow query (id, version, laboratory) when
+    /// the view at the batch's current version is in the view cache (see `view_cache`);
+    /// otherwise the row and its records are read in one snapshot and cached.
+    async fn cached_view(
+        &self,
+        actor: &Actor,
+        number: &str,
+    ) -> Result<std::sync::Arc<CachedView>, StoreError> {
         actor.may(Action::ReadBatches)?;
-        let m = self.batch_row(actor, number).await?;
-        if let Some(records) = self.views.get(m.id, m.version) {
-            return records.view(&m);
+        let (id, version) = self.batch_key(actor, number).await?;
+        if let Some(cached) = self.views.get(id, version) {
+            return Ok(cached);
         }
         let snapshot = match self.db.get_database_backend() {
             DbBackend::Postgres => {
@@ -506,10 +528,35 @@ impl Store {
         let m = load_scoped(&snapshot, actor, number).await?;
         let records = records_of(&snapshot, m.id).await?;
         snapshot.commit().await?;
-        let view = records.view(&m)?;
+        let cached = std::sync::Arc::new(CachedView::new(records.view(&m)?));
         self.views
-            .put(m.id, m.version, std::sync::Arc::new(records));
-        Ok(view)
+            .put(m.id, m.version, std::sync::Arc::clone(&cached));
+        Ok(cached)
+    }
+
+    /// The id and version of the batch `number`, within the actor's scope: one statement
+    /// without `LIMIT` (a bound `LIMIT` makes SQLite re-prepare the statement on every
+    /// execution), on the pool's own sqlx connection.
+    async fn batch_key(&self, actor: &Actor, number: &str) -> Result<(i64, i64), StoreError> {
+        let number = BatchNumber::parse(number).map_err(|_| StoreError::NotFound("batch"))?;
+        let row: Option<(i64, i64, String)> = match self.db.get_database_backend() {
+            DbBackend::Postgres => {
+                sqlx::query_as("SELECT id, version, lab_code FROM batches WHERE batch_number = $1")
+                    .bind(number.as_str())
+                    .fetch_optional(self.db.get_postgres_connection_pool())
+                    .await
+                    .map_err(crate::sql::db)?
+            }
+            _ => sqlx::query_as("SELECT id, version, lab_code FROM batches WHERE batch_number = ?")
+                .bind(number.as_str())
+                .fetch_optional(self.db.get_sqlite_connection_pool())
+                .await
+                .map_err(crate::sql::db)?,
+        };
+        match row {
+            Some((id, version, lab)) if actor.scope().includes_code(&lab) => Ok((id, version)),
+            _ => Err(StoreError::NotFound("batch")),
+        }
     }
 
     /// The batch row by number, within the actor's scope: one statement without `LIMIT` (a
@@ -642,61 +689,6 @@ impl Store {
             .await?;
         Ok((ids.len() as u64 <= cap).then_some(ids.len() as u64))
     }
-
-    /// Writes the batches in scope that match `filter` as the import's CSV (SPEC §4 export),
-    /// oldest first, in pieces of about 256 KiB sent to `out`: memory stays flat however many
-    /// batches there are. Returns the number of batches written. Stops quietly when the
-    /// receiver goes away (a client that hung up).
-    pub async fn export_batches(
-        &self,
-        actor: &Actor,
-        filter: &BatchFilter,
-        out: tokio::sync::mpsc::Sender<Vec<u8>>,
-    ) -> Result<u64, StoreError> {
-        use traza_domain::history::{export_writer, write_export_header, write_export_row};
-        const PAGE: u64 = 5_000;
-        const PIECE: usize = 256 * 1024;
-        actor.may(Action::ReadBatches)?;
-        let csv_err = |e: csv::Error| StoreError::Internal(format!("export: {e}"));
-        let mut w = export_writer(Vec::with_capacity(PIECE + 4096));
-        write_export_header(&mut w).map_err(csv_err)?;
-        let mut after = 0i64;
-        let mut written = 0u64;
-        loop {
-            let rows = filtered(actor, filter)
-                .filter(batches::Column::Id.gt(after))
-                .order_by_asc(batches::Column::Id)
-                .limit(PAGE)
-                .all(&self.db)
-                .await?;
-            let Some(last) = rows.last() else { break };
-            after = last.id;
-            for m in &rows {
-                write_export_row(&mut w, &batch_from(m)?).map_err(csv_err)?;
-                written += 1;
-                if w.get_ref().len() >= PIECE {
-                    let full =
-                        std::mem::replace(&mut w, export_writer(Vec::with_capacity(PIECE + 4096)));
-                    if out.send(into_bytes(full)?).await.is_err() {
-                        return Ok(written);
-                    }
-                }
-            }
-            if (rows.len() as u64) < PAGE {
-                break;
-            }
-        }
-        let rest = into_bytes(w)?;
-        if !rest.is_empty() {
-            let _ = out.send(rest).await;
-        }
-        Ok(written)
-    }
-}
-
-fn into_bytes(w: csv::Writer<Vec<u8>>) -> Result<Vec<u8>, StoreError> {
-    w.into_inner()
-        .map_err(|e| StoreError::Internal(format!("export: {}", e.error())))
 }
 
 /// The batches of the actor's scope that match the filter's fields (not its cursor).
@@ -748,9 +740,12 @@ fn cursor_id(cursor: &str) -> Result<i64, StoreError> {
 }
 
 mod create;
+mod export;
 mod lifecycle;
 mod records;
 mod steps;
+#[cfg(test)]
+pub(crate) mod tests_support;
 mod trace;
 
 pub use steps::{ExceptionView, LotUsed, RecordedStep, StepEntryView, StepInput};

@@ -208,7 +208,8 @@ fn decode(
 struct Network {
     labs: HashMap<String, Laboratory>,
     products: HashMap<String, Product>,
-    assignments: HashMap<(String, String), Vec<Assignment>>,
+    /// By product code, then laboratory code (looked up by `&str`, no key made per row).
+    assignments: HashMap<String, HashMap<String, Vec<Assignment>>>,
 }
 
 /// A row that passed every check that needs no database, with the text it is stored as.
@@ -378,13 +379,12 @@ impl Store {
         let labs = self.list_labs(actor).await?;
         let products = self.list_products(actor).await?;
         let assignments = self.list_assignments(actor, None, None).await?;
-        let mut by_pair: HashMap<(String, String), Vec<Assignment>> = HashMap::new();
+        let mut by_pair: HashMap<String, HashMap<String, Vec<Assignment>>> = HashMap::new();
         for a in assignments {
             by_pair
-                .entry((
-                    a.product_code.as_str().to_owned(),
-                    a.lab_code.as_str().to_owned(),
-                ))
+                .entry(a.product_code.as_str().to_owned())
+                .or_default()
+                .entry(a.lab_code.as_str().to_owned())
                 .or_default()
                 .push(a);
         }
@@ -521,10 +521,8 @@ fn check_rows(
         let lab = network.labs.get(row.lab_code.as_str());
         let assignments = network
             .assignments
-            .get(&(
-                row.product_code.as_str().to_owned(),
-                row.lab_code.as_str().to_owned(),
-            ))
+            .get(row.product_code.as_str())
+            .and_then(|by_lab| by_lab.get(row.lab_code.as_str()))
             .map_or(&[][..], Vec::as_slice);
         let (mut errors, warnings) = check_against_network(&row, line, product, lab, assignments);
         errors.extend(foreign);
@@ -557,22 +555,29 @@ impl Tally {
     }
 }
 
-/// Binds one row's 25 parameters of the SQLite insert.
-fn bind_row(
+/// Binds one row's 25 parameters of the SQLite insert, in place (not copied).
+///
+/// # Safety
+/// `r`, `user` and `at` must outlive the statement's next run, and every parameter be bound
+/// again before the one after it (see [`crate::sqlite_bulk::Prepared::text_in_place`]).
+unsafe fn bind_row(
     stmt: &mut crate::sqlite_bulk::Prepared,
     r: &RowText,
     import_id: i64,
     user: &str,
     at: &str,
 ) -> Result<(), String> {
-    for (i, v) in (1..).zip(&r.values) {
-        stmt.text(i, v.as_deref())?;
+    // SAFETY: the caller's promise, passed on.
+    unsafe {
+        for (i, v) in (1..).zip(r.values()) {
+            stmt.text_in_place(i, v)?;
+        }
+        stmt.int(21, import_id)?;
+        stmt.int(22, r.import_line)?;
+        stmt.text_in_place(23, Some(user))?;
+        stmt.text_in_place(24, Some(at))?;
+        stmt.text_in_place(25, Some(at))
     }
-    stmt.int(21, import_id)?;
-    stmt.int(22, r.import_line)?;
-    stmt.text(23, Some(user))?;
-    stmt.text(24, Some(at))?;
-    stmt.text(25, Some(at))
 }
 
 /// The file's facts from the first pass.
@@ -656,58 +661,10 @@ fn first_of_each_number(rows: Vec<Checked>, tally: &mut Tally) -> Vec<Checked> {
         .collect()
 }
 
-/// The text of each column of [`BATCH_COLUMNS`] for one batch, as both backends store it.
-struct RowText {
-    values: [Option<String>; 20],
-    import_line: i64,
-    /// What the import's row digest covers (made here, on the decoding thread).
-    canonical: String,
-}
-
-fn row_text(b: &Batch) -> RowText {
-    // What `%Y-%m-%d` gives, without parsing a format string per value.
-    let date = |d: Option<NaiveDate>| {
-        d.map(|d| {
-            use chrono::Datelike;
-            format!("{:04}-{:02}-{:02}", d.year(), d.month(), d.day())
-        })
-    };
-    let values = [
-        Some(b.batch_number.as_str().to_owned()),
-        Some(b.product_code.as_str().to_owned()),
-        Some(b.lab_code.as_str().to_owned()),
-        Some(b.origin.as_str().to_owned()),
-        Some(b.access_route.as_str().to_owned()),
-        b.trial_id.as_ref().map(|t| t.as_str().to_owned()),
-        Some(b.donor_code.as_str().to_owned()),
-        b.patient_code.as_ref().map(|p| p.as_str().to_owned()),
-        date(b.collection_date),
-        date(Some(b.manufacturing_start)),
-        date(b.manufacturing_end),
-        date(b.expiry_date),
-        dec_text(b.cell_count),
-        dec_text(b.viability_percent),
-        dec_text(b.volume_ml),
-        Some(b.doses.to_string()),
-        Some(b.status.as_str().to_owned()),
-        b.released_by.clone(),
-        date(b.release_date),
-        b.notes.clone(),
-    ];
-    let texts: Vec<Option<&str>> = values.iter().map(Option::as_deref).collect();
-    RowText {
-        canonical: canonical_texts(Table::Batches, &texts),
-        values,
-        import_line: b
-            .import_line
-            .and_then(|l| i64::try_from(l).ok())
-            .unwrap_or(0),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::conn::copy_field;
+    use super::row_text::{RowTextWriter, STATED_COLUMNS};
     use super::*;
 
     #[test]
@@ -723,7 +680,44 @@ mod tests {
     #[test]
     fn the_row_text_has_one_value_per_stated_column() {
         // 20 stated columns + 7 filled in by the import = the column list.
-        assert_eq!(BATCH_COLUMNS.split(',').count(), 27);
+        assert_eq!(BATCH_COLUMNS.split(',').count(), STATED_COLUMNS + 7);
+    }
+
+    #[test]
+    fn dates_are_written_as_iso_dates_with_four_digit_years() {
+        let mut w = RowTextWriter {
+            text: String::new(),
+            spans: [None; STATED_COLUMNS],
+            next: 0,
+        };
+        for d in [(2019, 3, 7), (987, 12, 31), (2026, 1, 1)] {
+            w.date(NaiveDate::from_ymd_opt(d.0, d.1, d.2));
+        }
+        w.date(None);
+        w.text(Some("x"));
+        let texts: Vec<Option<&str>> = (0..5)
+            .map(|i| w.spans[i].map(|(a, b)| &w.text[a as usize..b as usize]))
+            .collect();
+        let chrono: Vec<String> = [(2019, 3, 7), (987, 12, 31), (2026, 1, 1)]
+            .iter()
+            .map(|d| {
+                NaiveDate::from_ymd_opt(d.0, d.1, d.2)
+                    .unwrap()
+                    .format("%Y-%m-%d")
+                    .to_string()
+            })
+            .collect();
+        assert_eq!(
+            texts,
+            [
+                Some(chrono[0].as_str()),
+                Some(chrono[1].as_str()),
+                Some(chrono[2].as_str()),
+                None,
+                Some("x")
+            ]
+        );
+        assert_eq!(texts[1], Some("0987-12-31"));
     }
 }
 
@@ -731,5 +725,8 @@ mod conn;
 use conn::copy_rest;
 mod pass;
 mod refused;
+mod row_text;
+use row_text::{RowText, row_text};
+mod triggers;
 
 pub use refused::write_refused_rows;

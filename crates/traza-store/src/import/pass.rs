@@ -45,6 +45,7 @@ impl Store {
         let import_id = conn
             .insert_import(&request.file_name, &tally.report, actor, self.source, now)
             .await?;
+        let mut lifted = conn.lift_insert_triggers().await?;
 
         let (tx, mut rx) = tokio::sync::mpsc::channel(4);
         let path = request.path.clone();
@@ -65,6 +66,9 @@ impl Store {
                 .write_chunk(checked, import_id, actor, now, &mut tally)
                 .await?;
             stream &= !stored_found;
+            if let Some(l) = &mut lifted {
+                conn.keep_rollup(l, tally.report.created).await?;
+            }
         }
         if stream && let Conn::Postgres(pg) = &mut conn {
             if !copy_rest(pg, &mut rx, actor, import_id, now, &mut tally).await? {
@@ -78,6 +82,9 @@ impl Store {
                 let checked = tally.absorb(rows);
                 conn.write_chunk(checked, import_id, actor, now, &mut tally)
                     .await?;
+                if let Some(l) = &mut lifted {
+                    conn.keep_rollup(l, tally.report.created).await?;
+                }
                 written_so_far(tally.report.created);
             }
         }
@@ -155,6 +162,9 @@ impl Store {
                 source: self.source,
             };
             prev = conn.append_audit(&placed, &prev, key.as_ref()).await?;
+        }
+        if let Some(lifted) = lifted {
+            conn.restore_triggers(lifted).await?;
         }
         conn.commit().await?;
         tally.report.import_id = Some(import_id);

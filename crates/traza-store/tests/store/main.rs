@@ -5,6 +5,8 @@ mod audit;
 mod auth;
 mod batches;
 mod concurrency;
+mod dashboard_rollup;
+mod import_speed;
 mod keyed;
 mod lifecycle;
 mod master_records;

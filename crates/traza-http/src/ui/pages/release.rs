@@ -28,14 +28,20 @@ pub(super) async fn release_queue(State(state): State<AppState>, s: Session) -> 
         Ok(p) => p,
         Err(e) => return store_error(l, e),
     };
+    // Every batch's blockers at once: a fixed number of queries for the whole queue.
+    let numbers: Vec<String> = page_of
+        .items
+        .iter()
+        .map(|b| b.batch_number.as_str().to_owned())
+        .collect();
+    let mut blockers = match state.store.release_blockers_of(&s.actor, &numbers).await {
+        Ok(b) => b,
+        Err(e) => return store_error(l, e),
+    };
     let mut rows = Vec::new();
     for b in page_of.items {
-        let blockers = state
-            .store
-            .release_blockers(&s.actor, b.batch_number.as_str())
-            .await
-            .unwrap_or_default();
-        rows.push((b, blockers));
+        let found = blockers.remove(b.batch_number.as_str()).unwrap_or_default();
+        rows.push((b, found));
     }
     // Most urgent first: the soonest expiry (none last), then the oldest end of manufacture.
     // Imported history waits apart: it is old, and is not certified from this queue's urgency.
