@@ -6,6 +6,7 @@ mod auth;
 mod batches;
 mod concurrency;
 mod dashboard_rollup;
+mod group_commit;
 mod import_speed;
 mod keyed;
 mod lifecycle;
