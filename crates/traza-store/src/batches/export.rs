@@ -166,12 +166,12 @@ fn export_sqlite(
     while cursor.step().map_err(cursor_err)? {
         let mut texts: [Option<&str>; COLUMN_COUNT] = [None; COLUMN_COUNT];
         for (i, text) in texts.iter_mut().enumerate() {
-            *text = cursor.text(i as i32).map_err(|e| StoreError::Corrupt(e))?;
+            *text = cursor.text(i as i32).map_err(StoreError::Corrupt)?;
         }
-        if let Some(piece) = pieces.row(&texts)? {
-            if out.blocking_send(piece).is_err() {
-                return Ok(pieces.written);
-            }
+        if let Some(piece) = pieces.row(&texts)?
+            && out.blocking_send(piece).is_err()
+        {
+            return Ok(pieces.written);
         }
     }
     drop(cursor);
@@ -206,10 +206,10 @@ async fn export_postgres(
             *text = row.try_get(i).map_err(crate::sql::db)?;
         }
         let piece = pieces.row(&texts)?;
-        if let Some(piece) = piece {
-            if out.send(piece).await.is_err() {
-                return Ok(pieces.written);
-            }
+        if let Some(piece) = piece
+            && out.send(piece).await.is_err()
+        {
+            return Ok(pieces.written);
         }
     }
     drop(rows);

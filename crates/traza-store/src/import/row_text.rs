@@ -40,7 +40,7 @@ impl RowTextWriter {
     fn end(&mut self, from: usize, present: bool) {
         // A row's text is a few hundred bytes; u32 offsets keep the spans small.
         let to = self.text.len();
-        self.spans[self.next] = present.then(|| (from as u32, to as u32));
+        self.spans[self.next] = present.then_some((from as u32, to as u32));
         self.next += 1;
     }
 

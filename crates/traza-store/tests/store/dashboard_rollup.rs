@@ -176,7 +176,7 @@ async fn the_rollup_dashboard_equals_a_recount_after_every_kind_of_write(ctx: Ct
             format!(
                 "MAL-HRU-2024-0800{i},MSC-AD-ALO,MAL-HRU,allogeneic,DON-MAL-080{i},,{start},{start},{end},{},released,1.0E+08,93.{i},15,3,Dra. Nuria Campos,{},clinical_trial,2020-002941-65,histórico {i}",
                 end + Duration::days(3),
-                end + Duration::days(i as i64),
+                end + Duration::days(i),
             )
         })
         .collect();
