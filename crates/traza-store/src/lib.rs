@@ -75,7 +75,7 @@ pub struct Store {
     /// Shared by every clone of this handle (see `token_cache`).
     tokens: std::sync::Arc<token_cache::TokenCache>,
     /// Shared by every clone of this handle (see `view_cache`).
-    views: std::sync::Arc<view_cache::ViewCache>,
+    views: std::sync::Arc<view_cache::ViewCache<batches::BatchView>>,
     /// Shared by every clone of this handle (see `registry`).
     registry: std::sync::Arc<registry::RegistryCache>,
     /// Lockout counts and windows (see `auth`).

@@ -17,8 +17,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use bytes::Bytes;
-
-use crate::batches::BatchView;
+use serde::Serialize;
 
 /// What the cache may hold in all, about: the serialised views' bytes plus a fixed overhead
 /// per entry for the decoded view beside them.
@@ -26,14 +25,15 @@ const BUDGET: usize = 48 * 1024 * 1024;
 /// The decoded view, the map entry and the `Arc`, beside the JSON (a rough, generous figure).
 const ENTRY_OVERHEAD: usize = 1024;
 
-/// One batch's view at one version, and its JSON once someone asked for it.
-pub struct CachedView {
-    pub view: BatchView,
+/// One batch's view at one version, and its JSON once someone asked for it. Generic over the
+/// view (the store's `BatchView`), so that this leaf knows nothing of batches.
+pub struct CachedView<V> {
+    pub view: V,
     json: OnceLock<Bytes>,
 }
 
-impl CachedView {
-    pub fn new(view: BatchView) -> CachedView {
+impl<V: Serialize> CachedView<V> {
+    pub fn new(view: V) -> CachedView<V> {
         CachedView {
             view,
             json: OnceLock::new(),
@@ -55,17 +55,26 @@ impl CachedView {
     }
 }
 
-type Generation = HashMap<i64, (i64, Arc<CachedView>)>;
+type Generation<V> = HashMap<i64, (i64, Arc<CachedView<V>>)>;
 
-#[derive(Default)]
-struct Generations {
-    newer: Generation,
+struct Generations<V> {
+    newer: Generation<V>,
     newer_weight: usize,
-    older: Generation,
+    older: Generation<V>,
 }
 
-impl Generations {
-    fn insert(&mut self, id: i64, version: i64, view: Arc<CachedView>) {
+impl<V> Default for Generations<V> {
+    fn default() -> Self {
+        Generations {
+            newer: HashMap::new(),
+            newer_weight: 0,
+            older: HashMap::new(),
+        }
+    }
+}
+
+impl<V: Serialize> Generations<V> {
+    fn insert(&mut self, id: i64, version: i64, view: Arc<CachedView<V>>) {
         let weight = view.weight();
         if self.newer_weight + weight > BUDGET / 2 {
             self.older = std::mem::take(&mut self.newer);
@@ -79,14 +88,21 @@ impl Generations {
     }
 }
 
-#[derive(Default)]
-pub struct ViewCache {
-    generations: Mutex<Generations>,
+pub struct ViewCache<V> {
+    generations: Mutex<Generations<V>>,
 }
 
-impl ViewCache {
+impl<V> Default for ViewCache<V> {
+    fn default() -> Self {
+        ViewCache {
+            generations: Mutex::new(Generations::default()),
+        }
+    }
+}
+
+impl<V: Serialize> ViewCache<V> {
     /// The view of batch `id` at `version`, if cached for that version.
-    pub fn get(&self, id: i64, version: i64) -> Option<Arc<CachedView>> {
+    pub fn get(&self, id: i64, version: i64) -> Option<Arc<CachedView<V>>> {
         let mut g = self.generations.lock().unwrap_or_else(|e| e.into_inner());
         if let Some((v, view)) = g.newer.get(&id) {
             return (*v == version).then(|| Arc::clone(view));
@@ -100,7 +116,7 @@ impl ViewCache {
         Some(view)
     }
 
-    pub fn put(&self, id: i64, version: i64, view: Arc<CachedView>) {
+    pub fn put(&self, id: i64, version: i64, view: Arc<CachedView<V>>) {
         let mut g = self.generations.lock().unwrap_or_else(|e| e.into_inner());
         // A slower reader must not replace a newer version with its older one.
         let newest = g
@@ -124,15 +140,24 @@ impl ViewCache {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::batches::tests_support::sample_view;
 
-    fn cached(notes: &str) -> Arc<CachedView> {
-        Arc::new(CachedView::new(sample_view(notes)))
+    /// A view as small as a batch's, with a text that makes it heavier at will.
+    #[derive(Serialize)]
+    struct View {
+        batch_number: &'static str,
+        notes: String,
+    }
+
+    fn cached(notes: &str) -> Arc<CachedView<View>> {
+        Arc::new(CachedView::new(View {
+            batch_number: "GRA-UPCIT-2026-00001",
+            notes: notes.to_owned(),
+        }))
     }
 
     #[test]
     fn an_entry_serves_only_its_own_version_and_never_goes_back() {
-        let cache = ViewCache::default();
+        let cache = ViewCache::<View>::default();
         cache.put(7, 3, cached("a"));
         assert!(cache.get(7, 3).is_some());
         assert!(cache.get(7, 4).is_none(), "a newer version is read afresh");
@@ -152,11 +177,12 @@ mod tests {
         let json: serde_json::Value = serde_json::from_slice(&view.json()).unwrap();
         assert_eq!(json, serde_json::to_value(&view.view).unwrap());
         assert_eq!(json["notes"], "nota");
+        assert_eq!(json["batch_number"], "GRA-UPCIT-2026-00001");
     }
 
     #[test]
     fn the_weight_stays_within_the_budget_and_what_is_read_stays() {
-        let cache = ViewCache::default();
+        let cache = ViewCache::<View>::default();
         // Views of about 4 KiB: the budget holds some thousands, not the 50,000 put.
         let long = "x".repeat(3000);
         let per_entry = cached(&long).weight();

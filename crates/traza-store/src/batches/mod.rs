@@ -507,7 +507,7 @@ impl Store {
         &self,
         actor: &Actor,
         number: &str,
-    ) -> Result<std::sync::Arc<CachedView>, StoreError> {
+    ) -> Result<std::sync::Arc<CachedView<BatchView>>, StoreError> {
         actor.may(Action::ReadBatches)?;
         let (id, version) = self.batch_key(actor, number).await?;
         if let Some(cached) = self.views.get(id, version) {
@@ -744,8 +744,6 @@ mod export;
 mod lifecycle;
 mod records;
 mod steps;
-#[cfg(test)]
-pub(crate) mod tests_support;
 mod trace;
 
 pub use steps::{ExceptionView, LotUsed, RecordedStep, StepEntryView, StepInput};
