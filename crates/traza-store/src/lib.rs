@@ -27,7 +27,6 @@ mod rollup;
 mod rows;
 mod sql;
 mod sqlite_bulk;
-mod sqlite_cursor;
 mod token_cache;
 mod users;
 mod view_cache;

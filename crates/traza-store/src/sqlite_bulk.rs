@@ -1,5 +1,11 @@
-//! Row-at-a-time inserts through SQLite's C API, on the import's own connection and inside
-//! its transaction, for the historical import's hot path.
+//! Statements stepped through SQLite's C API: row-at-a-time inserts on the import's own
+//! connection and inside its transaction (the historical import's hot path), and the
+//! export's read of every row (`step_row`, `text`).
+//!
+//! Why not sqlx for the export: sqlx copies every value of every row into an owned row and
+//! sends it from its worker thread over a channel, several times what SQLite spends finding
+//! the row; reading each column's text where SQLite keeps it is how the `sqlite3` shell
+//! prints a table.
 //!
 //! Why not sqlx here: every statement sqlx runs is a round trip to its worker thread, and a
 //! multi-row INSERT (the way to amortise that) must keep a statement journal to undo itself,
@@ -103,6 +109,63 @@ impl Prepared {
             Ok(())
         } else {
             Err(error_of(self.db))
+        }
+    }
+}
+
+/// Reading: binding by copy, stepping row by row, and each column's text in place.
+impl Prepared {
+    /// Binds a copy of `value` to the 1-based parameter `i`.
+    pub(crate) fn bind_text(&mut self, i: c_int, value: &str) -> Result<(), String> {
+        let len = c_int::try_from(value.len()).map_err(|e| e.to_string())?;
+        // SAFETY: live statement; SQLITE_TRANSIENT makes SQLite copy the bytes at once.
+        let rc = unsafe {
+            ffi::sqlite3_bind_text(
+                self.stmt.as_ptr(),
+                i,
+                value.as_ptr().cast(),
+                len,
+                ffi::SQLITE_TRANSIENT(),
+            )
+        };
+        if rc == ffi::SQLITE_OK {
+            Ok(())
+        } else {
+            Err(error_of(self.db))
+        }
+    }
+
+    /// Moves to the next row: `true` when there is one, `false` at the end.
+    pub(crate) fn step_row(&mut self) -> Result<bool, String> {
+        // SAFETY: live statement on a live connection, used by this thread only.
+        match unsafe { ffi::sqlite3_step(self.stmt.as_ptr()) } {
+            ffi::SQLITE_ROW => Ok(true),
+            ffi::SQLITE_DONE => Ok(false),
+            _ => Err(error_of(self.db)),
+        }
+    }
+
+    /// The current row's column `i` (0-based) as text, `None` for NULL. The text stays valid
+    /// until the next `step` (the borrow of `self` says so). A number is shown as SQLite
+    /// shows it; text that is not UTF-8 (written outside Traza) is an error.
+    pub(crate) fn text(&self, i: c_int) -> Result<Option<&str>, String> {
+        // SAFETY: live statement positioned on a row (the caller stepped to one); the pointer
+        // from sqlite3_column_text is valid for sqlite3_column_bytes bytes until the next
+        // step, reset or finalize, none of which can happen while `self` is borrowed.
+        unsafe {
+            if ffi::sqlite3_column_type(self.stmt.as_ptr(), i) == ffi::SQLITE_NULL {
+                return Ok(None);
+            }
+            let p = ffi::sqlite3_column_text(self.stmt.as_ptr(), i);
+            let n = usize::try_from(ffi::sqlite3_column_bytes(self.stmt.as_ptr(), i))
+                .map_err(|e| e.to_string())?;
+            if p.is_null() {
+                return Ok(Some(""));
+            }
+            let bytes = std::slice::from_raw_parts(p, n);
+            std::str::from_utf8(bytes)
+                .map(Some)
+                .map_err(|e| format!("column {i} is not UTF-8 text: {e}"))
         }
     }
 }

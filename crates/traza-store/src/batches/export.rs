@@ -4,7 +4,7 @@
 //! One statement, read row by row straight into the CSV writer: the text the database holds
 //! is the export's spelling already (see `write_stored_row`), so no row becomes a model or a
 //! [`Batch`]. On SQLite the statement is stepped through the C API on a blocking thread
-//! (`sqlite_cursor`); on PostgreSQL sqlx streams the rows, every column cast to text. Memory
+//! (`sqlite_bulk`); on PostgreSQL sqlx streams the rows, every column cast to text. Memory
 //! stays flat however many batches there are: one piece being written, and at most the
 //! channel's few pieces waiting to be sent.
 
@@ -151,7 +151,7 @@ fn export_sqlite(
         |e: String| StoreError::Database(sea_orm::DbErr::Custom(format!("export: {e}")));
     // SAFETY: the locked handle is held until the cursor is dropped at the end of this
     // function, on this thread; nothing else touches the connection meanwhile.
-    let mut cursor = unsafe { crate::sqlite_cursor::Cursor::new(locked.as_raw_handle(), sql) }
+    let mut cursor = unsafe { crate::sqlite_bulk::Prepared::new(locked.as_raw_handle(), sql) }
         .map_err(cursor_err)?;
     for (i, v) in values.iter().enumerate() {
         let i = i32::try_from(i + 1).map_err(export_err)?;
@@ -163,7 +163,7 @@ fn export_sqlite(
         .map_err(cursor_err)?;
     }
     let mut pieces = Pieces::new()?;
-    while cursor.step().map_err(cursor_err)? {
+    while cursor.step_row().map_err(cursor_err)? {
         let mut texts: [Option<&str>; COLUMN_COUNT] = [None; COLUMN_COUNT];
         for (i, text) in texts.iter_mut().enumerate() {
             *text = cursor.text(i as i32).map_err(StoreError::Corrupt)?;
