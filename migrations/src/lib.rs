@@ -20,6 +20,7 @@ mod m20261203_000001_create_materials_and_equipment;
 mod m20261203_000002_create_master_records;
 mod m20261203_000003_create_step_entries;
 mod m20261204_000001_dashboard_rollup;
+mod m20261205_000001_batch_stamp;
 
 pub struct Migrator;
 
@@ -42,6 +43,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000002_create_master_records::Migration),
             Box::new(m20261203_000003_create_step_entries::Migration),
             Box::new(m20261204_000001_dashboard_rollup::Migration),
+            Box::new(m20261205_000001_batch_stamp::Migration),
         ]
     }
 }

@@ -1,13 +1,15 @@
-//! Batch views as last read, by batch id and version, so that reading a batch costs one narrow
-//! query (its id, version and laboratory), not seven, and the API answers with bytes already
-//! serialised.
+//! Batch views as last read, by batch id and (version, stamp), so that reading a batch costs
+//! one narrow query (its id, version, stamp and laboratory), not seven, and the API answers
+//! with bytes already serialised.
 //!
-//! Coherent by construction, also across `traza serve` processes: every write that changes a
-//! batch's row or adds or changes one of its records bumps the batch's version in the same
-//! transaction (`save_batch`, `attached::bump`), and a read always asks the database for the
-//! batch's current version first. An entry is used only for the very version it was read at,
-//! and it was read with the row in one snapshot, so it holds exactly that version's view.
-//! Nothing is ever deleted, so ids are never reused.
+//! Coherent by construction, also across `traza serve` processes and against SQL typed
+//! straight into the database: every write through Traza that changes a batch's row or adds
+//! one of its records bumps the batch's version in the same transaction (`save_batch`,
+//! `attached::bump_version`), and database triggers move the batch's `stamp` on any other
+//! change of the row or of the records its view holds (migration `m20261205_000001`). A read
+//! always asks the database for the batch's current pair first. An entry is used only for the
+//! very pair it was read at, and it was read with the row in one snapshot, so it holds
+//! exactly that state's view. Nothing is ever deleted, so ids are never reused.
 //!
 //! Bounded by weight (the serialised size of a view), not by count: two generations, the newer
 //! filled until it holds half the budget, when it becomes the older and the older is dropped.
@@ -55,7 +57,10 @@ impl<V: Serialize> CachedView<V> {
     }
 }
 
-type Generation<V> = HashMap<i64, (i64, Arc<CachedView<V>>)>;
+/// What an entry is valid for: the batch's (version, stamp) as read with it. Both only grow.
+pub type Version = (i64, i64);
+
+type Generation<V> = HashMap<i64, (Version, Arc<CachedView<V>>)>;
 
 struct Generations<V> {
     newer: Generation<V>,
@@ -74,7 +79,7 @@ impl<V> Default for Generations<V> {
 }
 
 impl<V: Serialize> Generations<V> {
-    fn insert(&mut self, id: i64, version: i64, view: Arc<CachedView<V>>) {
+    fn insert(&mut self, id: i64, version: Version, view: Arc<CachedView<V>>) {
         let weight = view.weight();
         if self.newer_weight + weight > BUDGET / 2 {
             self.older = std::mem::take(&mut self.newer);
@@ -101,8 +106,8 @@ impl<V> Default for ViewCache<V> {
 }
 
 impl<V: Serialize> ViewCache<V> {
-    /// The view of batch `id` at `version`, if cached for that version.
-    pub fn get(&self, id: i64, version: i64) -> Option<Arc<CachedView<V>>> {
+    /// The view of batch `id` at `version` (with its stamp), if cached for that very pair.
+    pub fn get(&self, id: i64, version: Version) -> Option<Arc<CachedView<V>>> {
         let mut g = self.generations.lock().unwrap_or_else(|e| e.into_inner());
         if let Some((v, view)) = g.newer.get(&id) {
             return (*v == version).then(|| Arc::clone(view));
@@ -116,7 +121,7 @@ impl<V: Serialize> ViewCache<V> {
         Some(view)
     }
 
-    pub fn put(&self, id: i64, version: i64, view: Arc<CachedView<V>>) {
+    pub fn put(&self, id: i64, version: Version, view: Arc<CachedView<V>>) {
         let mut g = self.generations.lock().unwrap_or_else(|e| e.into_inner());
         // A slower reader must not replace a newer version with its older one.
         let newest = g
@@ -158,17 +163,25 @@ mod tests {
     #[test]
     fn an_entry_serves_only_its_own_version_and_never_goes_back() {
         let cache = ViewCache::<View>::default();
-        cache.put(7, 3, cached("a"));
-        assert!(cache.get(7, 3).is_some());
-        assert!(cache.get(7, 4).is_none(), "a newer version is read afresh");
-        assert!(cache.get(8, 3).is_none());
-        cache.put(7, 5, cached("b"));
-        cache.put(7, 4, cached("c"));
+        cache.put(7, (3, 0), cached("a"));
+        assert!(cache.get(7, (3, 0)).is_some());
         assert!(
-            cache.get(7, 5).is_some(),
+            cache.get(7, (4, 0)).is_none(),
+            "a newer version is read afresh"
+        );
+        assert!(cache.get(8, (3, 0)).is_none());
+        cache.put(7, (5, 0), cached("b"));
+        cache.put(7, (4, 0), cached("c"));
+        assert!(
+            cache.get(7, (5, 0)).is_some(),
             "an older read does not replace a newer one"
         );
-        assert!(cache.get(7, 4).is_none());
+        assert!(cache.get(7, (4, 0)).is_none());
+        // The same version with a moved stamp (a change made outside Traza) is read afresh.
+        assert!(cache.get(7, (5, 1)).is_none());
+        cache.put(7, (5, 1), cached("d"));
+        assert!(cache.get(7, (5, 0)).is_none());
+        assert_eq!(cache.get(7, (5, 1)).unwrap().view.notes, "d");
     }
 
     #[test]
@@ -187,9 +200,9 @@ mod tests {
         let long = "x".repeat(3000);
         let per_entry = cached(&long).weight();
         for id in 0..50_000 {
-            cache.put(id, 1, cached(&long));
+            cache.put(id, (1, 0), cached(&long));
             // Batch 0 is read all the time: it is never dropped.
-            assert!(cache.get(0, 1).is_some(), "the hot entry went at {id}");
+            assert!(cache.get(0, (1, 0)).is_some(), "the hot entry went at {id}");
         }
         let (entries, newer_weight) = cache.held();
         assert!(newer_weight <= BUDGET / 2);

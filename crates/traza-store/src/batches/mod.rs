@@ -345,6 +345,25 @@ pub(crate) async fn view_by_id(
     view_of(db, &m).await
 }
 
+/// The batch's `stamp`: moved by database triggers on any change of its row or records that
+/// does not bump its version (migration `m20261205_000001`). Not part of the entity: it is no
+/// GMP column, and nothing but the view cache reads it.
+async fn stamp_of(db: &impl ConnectionTrait, batch_id: i64) -> Result<i64, StoreError> {
+    let backend = db.get_database_backend();
+    let row = db
+        .query_one_raw(Statement::from_sql_and_values(
+            backend,
+            match backend {
+                DbBackend::Postgres => "SELECT stamp FROM batches WHERE id = $1",
+                _ => "SELECT stamp FROM batches WHERE id = ?",
+            },
+            [batch_id.into()],
+        ))
+        .await?
+        .ok_or(StoreError::NotFound("batch"))?;
+    Ok(row.try_get("", "stamp")?)
+}
+
 async fn records_of(db: &impl ConnectionTrait, batch_id: i64) -> Result<BatchRecords, StoreError> {
     let events = batch_events::Entity::find()
         .filter(batch_events::Column::BatchId.eq(batch_id))
@@ -500,9 +519,10 @@ impl Store {
         Ok((cached.view.batch.version, cached.json()))
     }
 
-    /// The view of a batch the actor may see: one narrow query (id, version, laboratory) when
-    /// the view at the batch's current version is in the view cache (see `view_cache`);
-    /// otherwise the row and its records are read in one snapshot and cached.
+    /// The view of a batch the actor may see: one narrow query (id, version, stamp,
+    /// laboratory) when the view at the batch's current pair is in the view cache (see
+    /// `view_cache`); otherwise the row, its stamp and its records are read in one snapshot
+    /// and cached.
     async fn cached_view(
         &self,
         actor: &Actor,
@@ -526,35 +546,44 @@ impl Store {
             _ => self.db.begin().await?,
         };
         let m = load_scoped(&snapshot, actor, number).await?;
+        let stamp = stamp_of(&snapshot, m.id).await?;
         let records = records_of(&snapshot, m.id).await?;
         snapshot.commit().await?;
         let cached = std::sync::Arc::new(CachedView::new(records.view(&m)?));
         self.views
-            .put(m.id, m.version, std::sync::Arc::clone(&cached));
+            .put(m.id, (m.version, stamp), std::sync::Arc::clone(&cached));
         Ok(cached)
     }
 
-    /// The id and version of the batch `number`, within the actor's scope: one statement
-    /// without `LIMIT` (a bound `LIMIT` makes SQLite re-prepare the statement on every
-    /// execution), on the pool's own sqlx connection.
-    async fn batch_key(&self, actor: &Actor, number: &str) -> Result<(i64, i64), StoreError> {
+    /// The id, version and stamp of the batch `number`, within the actor's scope: one
+    /// statement without `LIMIT` (a bound `LIMIT` makes SQLite re-prepare the statement on
+    /// every execution), on the pool's own sqlx connection.
+    async fn batch_key(
+        &self,
+        actor: &Actor,
+        number: &str,
+    ) -> Result<(i64, crate::view_cache::Version), StoreError> {
         let number = BatchNumber::parse(number).map_err(|_| StoreError::NotFound("batch"))?;
-        let row: Option<(i64, i64, String)> = match self.db.get_database_backend() {
-            DbBackend::Postgres => {
-                sqlx::query_as("SELECT id, version, lab_code FROM batches WHERE batch_number = $1")
-                    .bind(number.as_str())
-                    .fetch_optional(self.db.get_postgres_connection_pool())
-                    .await
-                    .map_err(crate::sql::db)?
-            }
-            _ => sqlx::query_as("SELECT id, version, lab_code FROM batches WHERE batch_number = ?")
-                .bind(number.as_str())
-                .fetch_optional(self.db.get_sqlite_connection_pool())
-                .await
-                .map_err(crate::sql::db)?,
+        let row: Option<(i64, i64, i64, String)> = match self.db.get_database_backend() {
+            DbBackend::Postgres => sqlx::query_as(
+                "SELECT id, version, stamp, lab_code FROM batches WHERE batch_number = $1",
+            )
+            .bind(number.as_str())
+            .fetch_optional(self.db.get_postgres_connection_pool())
+            .await
+            .map_err(crate::sql::db)?,
+            _ => sqlx::query_as(
+                "SELECT id, version, stamp, lab_code FROM batches WHERE batch_number = ?",
+            )
+            .bind(number.as_str())
+            .fetch_optional(self.db.get_sqlite_connection_pool())
+            .await
+            .map_err(crate::sql::db)?,
         };
         match row {
-            Some((id, version, lab)) if actor.scope().includes_code(&lab) => Ok((id, version)),
+            Some((id, version, stamp, lab)) if actor.scope().includes_code(&lab) => {
+                Ok((id, (version, stamp)))
+            }
             _ => Err(StoreError::NotFound("batch")),
         }
     }

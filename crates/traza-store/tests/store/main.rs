@@ -4,6 +4,7 @@
 mod audit;
 mod auth;
 mod batches;
+mod cached_view;
 mod concurrency;
 mod dashboard_rollup;
 mod group_commit;
