@@ -33,7 +33,7 @@ impl Store {
         let mut l = self
             .load_for_write(&w, actor, Action::HoldBatch, number, expected_version)
             .await?;
-        save_batch(&w, l.id, l.version, &mut l.batch).await?;
+        save_batch(&w, l.id, l.version, &l.read, &mut l.batch).await?;
         let hold = insert_hold(&mut w, l.id, number, &reason, None).await?;
         w.commit().await?;
         Ok(hold)
@@ -73,7 +73,7 @@ impl Store {
         })
         .exec(&w.tx)
         .await?;
-        save_batch(&w, l.id, l.version, &mut l.batch).await?;
+        save_batch(&w, l.id, l.version, &l.read, &mut l.batch).await?;
         let after = Hold {
             lifted_by: Some(w.actor().to_owned()),
             lifted_at: Some(w.now()),
@@ -141,7 +141,7 @@ impl Store {
                 None,
             )
             .await?;
-        save_batch(&w, l.id, l.version, &mut l.batch).await?;
+        save_batch(&w, l.id, l.version, &l.read, &mut l.batch).await?;
         w.audit(Change {
             action: "batch.confirm_history",
             entity_type: "batch",

@@ -85,16 +85,28 @@ pub(crate) fn set_fields(m: &mut batches::ActiveModel, b: &Batch) {
 
 /// Saves a changed batch with its version bumped, but only if nobody changed it since it was
 /// read: the conditional update makes a stale write fail instead of overwriting.
+///
+/// Only the columns that differ from `read` (the batch as loaded) are written: most writes
+/// (a step, a QC result, a hold) change no column of the batch but its version, and a column
+/// named in an UPDATE makes SQLite rewrite the entries of every index over it (the batch
+/// number, donor, patient and laboratory indexes of a million-row table).
 pub(crate) async fn save_batch(
     w: &Write,
     id: i64,
     read_version: i64,
+    read: &Batch,
     b: &mut Batch,
 ) -> Result<(), StoreError> {
-    let mut m = batches::ActiveModel {
-        ..Default::default()
-    };
+    use sea_orm::{ActiveModelTrait, Iterable};
+    let mut before = <batches::ActiveModel as Default>::default();
+    set_fields(&mut before, read);
+    let mut m = <batches::ActiveModel as Default>::default();
     set_fields(&mut m, b);
+    for column in batches::Column::iter() {
+        if m.get(column) == before.get(column) {
+            m.not_set(column);
+        }
+    }
     m.version = Set(read_version + 1);
     m.updated_at = Set(w.now());
     let result = batches::Entity::update_many()

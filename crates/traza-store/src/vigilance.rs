@@ -155,7 +155,7 @@ impl Store {
         })
         .exec(&w.tx)
         .await?;
-        save_batch(&w, l.id, l.version, &mut l.batch).await?;
+        save_batch(&w, l.id, l.version, &l.read, &mut l.batch).await?;
         let (reaction, donor) = reaction_by_id(&w.tx, inserted.last_insert_id).await?;
         let look_back = look_back_of(&w.tx, &reaction, &donor).await?;
         if new.severity == ReactionSeverity::Serious {
@@ -271,7 +271,7 @@ impl Store {
         })
         .exec(&w.tx)
         .await?;
-        save_batch(&w, l.id, l.version, &mut l.batch).await?;
+        save_batch(&w, l.id, l.version, &l.read, &mut l.batch).await?;
         let after = ReactionView {
             status: ReactionStatus::Closed,
             conclusion: Some(conclusion),

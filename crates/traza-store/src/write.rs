@@ -48,6 +48,22 @@ pub struct Write {
 /// returns): one commit, one WAL append or one fsync for the group, and nothing is ever
 /// acknowledged before it is committed. If that commit fails, every write of the group gets
 /// the error.
+///
+/// The group reads the chain head once, when it opens (under the lock that serialises
+/// writers: SQLite's write lock, taken at `BEGIN IMMEDIATE`, or the head's row lock on
+/// PostgreSQL), each write that commits into it moves the head in memory, and the head is
+/// written back once, just before the group commits. A write rolled back to its savepoint
+/// leaves the head as it was.
+///
+/// A write may be given up at any await (its future dropped: a cancelled task, a timeout).
+/// Between statements that is safe: the savepoint rolls back as the transaction drops. But the
+/// steps that open or close a transaction or savepoint (`BEGIN`, `SAVEPOINT`, `RELEASE`,
+/// `COMMIT`) and the group's bookkeeping around them must never stop halfway: the database
+/// would have done the step while the driver and this code believe it did not (sqlx's SQLite
+/// worker counts savepoints on its own thread), and the group would go on in a transaction
+/// that is not the one it thinks, acknowledging writes that were rolled back, or never
+/// commit at all. So each of those steps runs in a task of its own (`critical`), which
+/// finishes whether or not anyone still awaits it.
 #[derive(Default)]
 pub(crate) struct Writers {
     group: std::sync::Arc<tokio::sync::Mutex<Group>>,
@@ -63,6 +79,22 @@ pub(crate) struct Group {
     members: Vec<tokio::sync::oneshot::Sender<Result<(), String>>>,
     /// Counts groups, so that a write waiting for its group's commit knows whether it came.
     generation: u64,
+    /// The chain head as the open transaction has it (None: no group is open).
+    head: Option<Head>,
+}
+
+/// The audit chain head within an open group: what the group read, moved by its writes.
+#[derive(Clone)]
+struct Head {
+    last_id: i64,
+    last_hash: String,
+    /// The fingerprint of the key that signs the next event (None: a plain chain).
+    fingerprint: Option<String>,
+    /// The first event of the first key that signed in this group (the head's `keyed_from`,
+    /// if it has none yet).
+    keyed_from: Option<i64>,
+    /// Whether any write of the group appended or rekeyed: the head must be written back.
+    moved: bool,
 }
 
 /// How long a write waits for its turn before giving up (SQLite's busy timeout is the same).
@@ -87,6 +119,7 @@ impl Drop for Turn {
         {
             // Rolls back a transaction that holds nothing any write committed.
             self.group.open = None;
+            self.group.head = None;
         }
     }
 }
@@ -139,7 +172,11 @@ impl Writers {
                 Err(_) => {
                     let mut turn = self.turn().await?;
                     if turn.group.generation == generation && turn.group.open.is_some() {
-                        turn.group.commit().await;
+                        critical(async move {
+                            turn.group.commit().await;
+                            Ok(())
+                        })
+                        .await?;
                     }
                 }
             }
@@ -147,15 +184,94 @@ impl Writers {
     }
 }
 
+/// Runs a step that opens or closes a transaction or savepoint in a task of its own, so that
+/// it finishes even if the write that awaits it is given up (see [`Writers`]).
+async fn critical<T: Send + 'static>(
+    step: impl std::future::Future<Output = Result<T, StoreError>> + Send + 'static,
+) -> Result<T, StoreError> {
+    match tokio::spawn(step).await {
+        Ok(result) => result,
+        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        Err(_) => Err(StoreError::Internal(
+            "the runtime shut down during a write".into(),
+        )),
+    }
+}
+
 impl Group {
-    /// Commits the open transaction and tells every member how it went.
+    /// Writes the moved chain head back, commits the open transaction, and tells every member
+    /// how it went.
     async fn commit(&mut self) {
+        let head = self.head.take();
         let Some(tx) = self.open.take() else { return };
-        let outcome = tx.commit().await.map_err(|e| e.to_string());
+        let outcome = async {
+            if let Some(head) = head.filter(|h| h.moved) {
+                write_head(&tx, head).await?;
+            }
+            tx.commit().await
+        }
+        .await
+        .map_err(|e| e.to_string());
         for member in self.members.drain(..) {
             let _ = member.send(outcome.clone());
         }
     }
+
+    /// Forgets a broken transaction (rolled back as it drops) and fails its members.
+    fn abandon(&mut self, error: &str) {
+        self.open = None;
+        self.head = None;
+        for member in self.members.drain(..) {
+            let _ = member.send(Err(error.to_owned()));
+        }
+    }
+}
+
+/// Reads the chain head at the start of a group's transaction; on PostgreSQL its row lock
+/// serialises writers across every `traza serve` process until the group commits.
+async fn read_head(tx: &DatabaseTransaction) -> Result<Head, StoreError> {
+    let backend = tx.get_database_backend();
+    let sql = match backend {
+        DbBackend::Sqlite => {
+            "SELECT last_id, last_hash, key_fingerprint FROM audit_head WHERE id = 1"
+        }
+        _ => "SELECT last_id, last_hash, key_fingerprint FROM audit_head WHERE id = 1 FOR UPDATE",
+    };
+    let row = tx
+        .query_one_raw(Statement::from_string(backend, sql))
+        .await?
+        .ok_or_else(|| StoreError::Corrupt("the audit chain head is missing".into()))?;
+    Ok(Head {
+        last_id: row.try_get("", "last_id")?,
+        last_hash: row.try_get("", "last_hash")?,
+        fingerprint: row.try_get("", "key_fingerprint")?,
+        keyed_from: None,
+        moved: false,
+    })
+}
+
+/// Moves the stored chain head to where the group's writes left it.
+async fn write_head(tx: &DatabaseTransaction, head: Head) -> Result<(), sea_orm::DbErr> {
+    let backend = tx.get_database_backend();
+    tx.execute_raw(Statement::from_sql_and_values(
+        backend,
+        match backend {
+            DbBackend::Postgres => {
+                "UPDATE audit_head SET last_id = $1, last_hash = $2, key_fingerprint = COALESCE($3, key_fingerprint), keyed_from = COALESCE(keyed_from, $4) WHERE id = 1"
+            }
+            _ => {
+                "UPDATE audit_head SET last_id = ?, last_hash = ?, key_fingerprint = COALESCE(?, key_fingerprint), keyed_from = COALESCE(keyed_from, ?) WHERE id = 1"
+            }
+        },
+        [
+            head.last_id.into(),
+            head.last_hash.into(),
+            head.fingerprint.into(),
+            head.keyed_from.into(),
+        ],
+    ))
+    .await?;
+    Ok(())
 }
 
 /// What an audit event says about one change.
@@ -175,62 +291,16 @@ impl Store {
         actor: &str,
         source: Source,
     ) -> Result<Write, StoreError> {
-        let mut turn = self.writers.turn().await?;
-        let backend = self.db.get_database_backend();
-        if turn.group.open.is_none() {
-            let outer = match backend {
-                // IMMEDIATE takes SQLite's write lock at BEGIN: a deferred transaction that
-                // read first would fail to upgrade (SQLITE_BUSY_SNAPSHOT) instead of waiting.
-                DbBackend::Sqlite => {
-                    self.db
-                        .begin_with_options(TransactionOptions {
-                            sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
-                            ..Default::default()
-                        })
-                        .await?
-                }
-                _ => self.db.begin().await?,
-            };
-            turn.group.open = Some(outer);
-            turn.group.generation += 1;
-        }
-        let savepoint = match turn.group.open.as_ref() {
-            Some(outer) => outer.begin().await,
-            None => return Err(StoreError::Internal("no open write transaction".into())),
-        };
-        let tx = match savepoint {
-            Ok(tx) => tx,
-            Err(e) => {
-                // The shared transaction is broken: its writes are not committed.
-                turn.group.open = None;
-                for member in turn.group.members.drain(..) {
-                    let _ = member.send(Err(e.to_string()));
-                }
-                return Err(e.into());
-            }
-        };
-        let lock_sql = match backend {
-            DbBackend::Sqlite => {
-                "SELECT last_id, last_hash, key_fingerprint FROM audit_head WHERE id = 1"
-            }
-            // The row lock serialises writers across every `traza serve` process.
-            _ => {
-                "SELECT last_id, last_hash, key_fingerprint FROM audit_head WHERE id = 1 FOR UPDATE"
-            }
-        };
-        let row = tx
-            .query_one_raw(Statement::from_string(backend, lock_sql))
-            .await?
-            .ok_or_else(|| StoreError::Corrupt("the audit chain head is missing".into()))?;
-        let last_id: i64 = row.try_get("", "last_id")?;
-        let fingerprint: Option<String> = row.try_get("", "key_fingerprint")?;
+        let turn = self.writers.turn().await?;
+        let db = self.db.clone();
+        let (turn, tx, head) = critical(open_savepoint(db, turn)).await?;
         // A process without the trail's key refuses before writing anything.
         let key = self
             .audit_keys
-            .signing_key(last_id + 1, fingerprint.as_deref())?;
+            .signing_key(head.last_id + 1, head.fingerprint.as_deref())?;
         Ok(Write {
-            last_id,
-            last_hash: row.try_get("", "last_hash")?,
+            last_id: head.last_id,
+            last_hash: head.last_hash,
             key,
             tx,
             actor: actor.to_owned(),
@@ -240,6 +310,53 @@ impl Store {
             writers: std::sync::Arc::clone(&self.writers),
         })
     }
+}
+
+/// Opens the group's transaction if none is open (reading the chain head under its lock), then
+/// this write's savepoint in it. A critical step (see [`Writers`]).
+async fn open_savepoint(
+    db: sea_orm::DatabaseConnection,
+    mut turn: Turn,
+) -> Result<(Turn, DatabaseTransaction, Head), StoreError> {
+    let backend = db.get_database_backend();
+    if turn.group.open.is_none() {
+        let outer = match backend {
+            // IMMEDIATE takes SQLite's write lock at BEGIN: a deferred transaction that
+            // read first would fail to upgrade (SQLITE_BUSY_SNAPSHOT) instead of waiting.
+            DbBackend::Sqlite => {
+                db.begin_with_options(TransactionOptions {
+                    sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+                    ..Default::default()
+                })
+                .await?
+            }
+            _ => db.begin().await?,
+        };
+        // Read on the outer transaction, not in a savepoint: on PostgreSQL a savepoint
+        // rolled back would give its row lock back.
+        let head = read_head(&outer).await?;
+        turn.group.open = Some(outer);
+        turn.group.head = Some(head);
+        turn.group.generation += 1;
+    }
+    let savepoint = match turn.group.open.as_ref() {
+        Some(outer) => outer.begin().await,
+        None => return Err(StoreError::Internal("no open write transaction".into())),
+    };
+    let tx = match savepoint {
+        Ok(tx) => tx,
+        Err(e) => {
+            // The shared transaction is broken: its writes are not committed.
+            turn.group.abandon(&e.to_string());
+            return Err(e.into());
+        }
+    };
+    let Some(head) = turn.group.head.clone() else {
+        return Err(StoreError::Internal(
+            "no chain head in the open group".into(),
+        ));
+    };
+    Ok((turn, tx, head))
 }
 
 impl Write {
@@ -310,34 +427,33 @@ impl Write {
         Ok(())
     }
 
-    /// Moves the chain head and commits the change with its audit events.
+    /// Commits the change with its audit events into the group (releases its savepoint) and
+    /// moves the group's chain head; returns once the group's transaction has committed.
     pub async fn commit(self) -> Result<(), StoreError> {
-        let backend = self.tx.get_database_backend();
-        let fingerprint = self.key.as_ref().map(ChainKey::fingerprint);
-        let first = self.key.as_ref().map(|k| k.first_event);
-        self.tx
-            .execute_raw(Statement::from_sql_and_values(
-                backend,
-                match backend {
-                    DbBackend::Postgres => {
-                        "UPDATE audit_head SET last_id = $1, last_hash = $2, key_fingerprint = COALESCE($3, key_fingerprint), keyed_from = COALESCE(keyed_from, $4) WHERE id = 1"
-                    }
-                    _ => {
-                        "UPDATE audit_head SET last_id = ?, last_hash = ?, key_fingerprint = COALESCE(?, key_fingerprint), keyed_from = COALESCE(keyed_from, ?) WHERE id = 1"
-                    }
-                },
-                [
-                    self.last_id.into(),
-                    self.last_hash.into(),
-                    fingerprint.into(),
-                    first.into(),
-                ],
-            ))
-            .await?;
+        let writers = std::sync::Arc::clone(&self.writers);
+        let (generation, outcome) = critical(self.release()).await?;
+        writers.committed(generation, outcome).await
+    }
+
+    /// Releases the savepoint into the group, moves the group's head, and commits the group if
+    /// nobody waits to join it. A critical step (see [`Writers`]).
+    async fn release(
+        self,
+    ) -> Result<(u64, tokio::sync::oneshot::Receiver<Result<(), String>>), StoreError> {
         self.tx.commit().await?;
+        let mut turn = self.turn;
+        if let Some(head) = turn.group.head.as_mut() {
+            let fingerprint = self.key.as_ref().map(ChainKey::fingerprint);
+            head.moved |= head.last_id != self.last_id || fingerprint != head.fingerprint;
+            head.last_id = self.last_id;
+            head.last_hash = self.last_hash;
+            if fingerprint.is_some() {
+                head.fingerprint = fingerprint;
+            }
+            head.keyed_from = head.keyed_from.or(self.key.as_ref().map(|k| k.first_event));
+        }
         // Released into the group: acknowledged once the group's transaction commits.
         let (told, outcome) = tokio::sync::oneshot::channel();
-        let mut turn = self.turn;
         turn.group.members.push(told);
         let generation = turn.group.generation;
         let nobody_waits = self
@@ -348,8 +464,7 @@ impl Write {
         if nobody_waits || turn.group.members.len() >= MAX_GROUP {
             turn.group.commit().await;
         }
-        drop(turn);
-        self.writers.committed(generation, outcome).await
+        Ok((generation, outcome))
     }
 }
 

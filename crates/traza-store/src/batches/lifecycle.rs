@@ -41,7 +41,7 @@ impl Store {
             .map_err(refused_transition)?;
         l.batch.manufacturing_end = Some(manufacturing_end);
         l.batch.expiry_date = expiry;
-        save_batch(&w, l.id, l.version, &mut l.batch).await?;
+        save_batch(&w, l.id, l.version, &l.read, &mut l.batch).await?;
         w.audit(Change {
             action: "batch.complete",
             entity_type: "batch",
@@ -64,11 +64,13 @@ impl Store {
     ) -> Result<Vec<RuleDetail>, StoreError> {
         actor.may(Action::ReadBatches)?;
         let m = load_scoped(&self.db, actor, number).await?;
+        let batch = batch_from(&m)?;
         let l = Loaded {
             id: m.id,
             version: m.version,
             created_by: m.created_by.clone(),
-            batch: batch_from(&m)?,
+            read: batch.clone(),
+            batch,
         };
         let today = Utc::now().date_naive();
         let mut details: Vec<RuleDetail> =
@@ -268,7 +270,7 @@ impl Store {
             .map_err(refused_transition)?;
         l.batch.released_by = Some(actor.full_name.clone());
         l.batch.release_date = Some(today);
-        save_batch(&w, l.id, l.version, &mut l.batch).await?;
+        save_batch(&w, l.id, l.version, &l.read, &mut l.batch).await?;
         w.audit(Change {
             action: "batch.release",
             entity_type: "batch",
@@ -314,7 +316,7 @@ impl Store {
         let (signed, record) = self
             .sign(&w, actor, l.id, SignatureMeaning::Rejected, Some(&reason))
             .await?;
-        save_batch(&w, l.id, l.version, &mut l.batch).await?;
+        save_batch(&w, l.id, l.version, &l.read, &mut l.batch).await?;
         w.audit(Change {
             action: "batch.reject",
             entity_type: "batch",
@@ -470,7 +472,7 @@ impl Store {
         })
         .exec(&w.tx)
         .await?;
-        save_batch(&w, l.id, l.version, &mut l.batch).await?;
+        save_batch(&w, l.id, l.version, &l.read, &mut l.batch).await?;
         let view = AdministrationView {
             id: inserted.last_insert_id,
             patient_code: patient.as_str().to_owned(),
@@ -530,7 +532,7 @@ impl Store {
         })?;
         let before = batch_json(&l.batch);
         l.batch.apply_fields(fields);
-        save_batch(&w, l.id, l.version, &mut l.batch).await?;
+        save_batch(&w, l.id, l.version, &l.read, &mut l.batch).await?;
         w.audit(Change {
             action: "batch.correct",
             entity_type: "batch",

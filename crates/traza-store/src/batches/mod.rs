@@ -214,12 +214,16 @@ async fn load_scoped(
     // A string that cannot be a batch number names no batch; it never reaches the database
     // (PostgreSQL refuses a NUL byte in text with an error, not an empty answer).
     let number = BatchNumber::parse(number).map_err(|_| StoreError::NotFound("batch"))?;
+    // `all`, not `one`: the number is unique, and the `LIMIT` that `one` binds makes SQLite
+    // prepare the statement afresh on every execution (a write loads its batch this way).
     scope_filter(
         batches::Entity::find().filter(batches::Column::BatchNumber.eq(number.as_str())),
         &actor.scope(),
     )
-    .one(db)
+    .all(db)
     .await?
+    .into_iter()
+    .next()
     .ok_or(StoreError::NotFound("batch"))
 }
 
@@ -476,7 +480,10 @@ pub(crate) struct Loaded {
     pub(crate) id: i64,
     pub(crate) version: i64,
     pub(crate) created_by: String,
+    /// The batch as a write changes it.
     pub(crate) batch: Batch,
+    /// The batch as read: `save_batch` writes only the columns that differ from it.
+    pub(crate) read: Batch,
 }
 
 impl Store {
@@ -496,6 +503,7 @@ impl Store {
             id: m.id,
             version: m.version,
             created_by: m.created_by,
+            read: batch.clone(),
             batch,
         })
     }

@@ -39,7 +39,7 @@ impl Store {
         })
         .exec(&w.tx)
         .await?;
-        save_batch(&w, l.id, l.version, &mut l.batch).await?;
+        save_batch(&w, l.id, l.version, &l.read, &mut l.batch).await?;
         let view = EventView {
             id: inserted.last_insert_id,
             step,
@@ -129,7 +129,7 @@ impl Store {
         })
         .exec(&w.tx)
         .await?;
-        save_batch(&w, l.id, l.version, &mut l.batch).await?;
+        save_batch(&w, l.id, l.version, &l.read, &mut l.batch).await?;
         let result = QcResult {
             id: inserted.last_insert_id,
             test: input.test,
@@ -177,7 +177,7 @@ impl Store {
                 l.batch.status
             )));
         }
-        save_batch(&w, l.id, l.version, &mut l.batch).await?;
+        save_batch(&w, l.id, l.version, &l.read, &mut l.batch).await?;
         let view = insert_deviation(&mut w, l.id, number, description, severity).await?;
         w.commit().await?;
         Ok(view)
@@ -224,7 +224,7 @@ impl Store {
         })
         .exec(&w.tx)
         .await?;
-        save_batch(&w, l.id, l.version, &mut l.batch).await?;
+        save_batch(&w, l.id, l.version, &l.read, &mut l.batch).await?;
         let after = DeviationView {
             status: DeviationStatus::Closed,
             resolution: Some(resolution),

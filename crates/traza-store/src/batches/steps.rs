@@ -551,7 +551,7 @@ impl Store {
             .await?;
             exceptions.push(exception_view(&e)?);
         }
-        save_batch(&w, l.id, l.version, &mut l.batch).await?;
+        save_batch(&w, l.id, l.version, &l.read, &mut l.batch).await?;
         let entry = entry_view(&row)?;
         w.commit().await?;
         Ok(RecordedStep { entry, exceptions })
@@ -648,7 +648,7 @@ impl Store {
             reason: None,
         })
         .await?;
-        save_batch(&w, l.id, l.version, &mut l.batch).await?;
+        save_batch(&w, l.id, l.version, &l.read, &mut l.batch).await?;
         w.commit().await?;
         entry_view(&after)
     }
@@ -791,7 +791,7 @@ impl Store {
             reason: Some(comment.trim()),
         })
         .await?;
-        save_batch(&w, l.id, l.version, &mut l.batch).await?;
+        save_batch(&w, l.id, l.version, &l.read, &mut l.batch).await?;
         w.commit().await?;
         exception_view(&after)
     }

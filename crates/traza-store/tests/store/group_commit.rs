@@ -38,42 +38,47 @@ async fn writes_refused_or_given_up_inside_a_group_leave_nothing_and_the_rest_co
     .batch_number
     .to_string();
 
-    let tasks: Vec<_> = (0..48)
-        .map(|t| {
-            let (store, actor) = (store.clone(), net.cristina.clone());
-            let number = if t % 3 == 0 {
-                closed.clone()
-            } else {
-                open.clone()
-            };
-            tokio::spawn(async move {
-                store
-                    .record_event(
-                        &actor,
-                        &number,
-                        None,
-                        &format!("paso {t}"),
-                        chrono::Utc::now(),
-                        None,
-                    )
-                    .await
-            })
-        })
-        .collect();
-    // Every fourth task is given up at some point of its write (a dropped future).
-    for (t, task) in tasks.iter().enumerate() {
-        if t % 4 == 1 {
-            tokio::time::sleep(Duration::from_micros(300 * t as u64)).await;
-            task.abort();
-        }
-    }
+    // Storms of writes, each with its writes given up at other points: a write dropped
+    // while its savepoint or the group's transaction opens or closes must not leave the group
+    // in a transaction other than the one it believes (see `write::Writers`).
     let mut written = 0;
-    for (t, task) in tasks.into_iter().enumerate() {
-        match task.await {
-            Ok(Ok(_)) => written += 1,
-            Ok(Err(StoreError::Refused { .. })) => assert_eq!(t % 3, 0, "task {t} refused"),
-            Ok(Err(e)) => panic!("task {t}: {e:?}"),
-            Err(e) => assert!(e.is_cancelled(), "task {t}: {e:?}"),
+    for round in 0..4u64 {
+        let tasks: Vec<_> = (0..48)
+            .map(|t| {
+                let (store, actor) = (store.clone(), net.cristina.clone());
+                let number = if t % 3 == 0 {
+                    closed.clone()
+                } else {
+                    open.clone()
+                };
+                tokio::spawn(async move {
+                    store
+                        .record_event(
+                            &actor,
+                            &number,
+                            None,
+                            &format!("paso {round}.{t}"),
+                            chrono::Utc::now(),
+                            None,
+                        )
+                        .await
+                })
+            })
+            .collect();
+        // Every fourth task is given up at some point of its write (a dropped future).
+        for (t, task) in tasks.iter().enumerate() {
+            if t % 4 == 1 {
+                tokio::time::sleep(Duration::from_micros(300 * t as u64 + 71 * round)).await;
+                task.abort();
+            }
+        }
+        for (t, task) in tasks.into_iter().enumerate() {
+            match task.await {
+                Ok(Ok(_)) => written += 1,
+                Ok(Err(StoreError::Refused { .. })) => assert_eq!(t % 3, 0, "task {t} refused"),
+                Ok(Err(e)) => panic!("task {t}: {e:?}"),
+                Err(e) => assert!(e.is_cancelled(), "task {t}: {e:?}"),
+            }
         }
     }
     // The group is not left open: a write now commits at once.
