@@ -437,7 +437,8 @@ fi
 
 # One line of the table: a label, the target, and per backend a value and (with a target) a
 # verdict. CHECK is "OP LIMIT" (>=, <= or ==) on the value, "BACKEND:OP LIMIT" for one
-# backend only; empty: no target, no verdict.
+# backend only, "OP @KEY" for a limit that is the backend's own figure KEY; empty: no target,
+# no verdict.
 row() { # LABEL TARGET CHECK KEY FORMAT
     local label=$1 target=$2 key=$4 format=$5 b cells=()
     for b in "${BACKENDS[@]}"; do
@@ -446,6 +447,10 @@ row() { # LABEL TARGET CHECK KEY FORMAT
             [[ ${check%%:*} == "$b" ]] && check=${check#*:} || check=
         fi
         v=$(value "$b" "$key")
+        # "OP @KEY": the limit is this backend's figure KEY (a limit that depends on the run).
+        if [[ $check == *@* ]]; then
+            check="${check%%@*}$(value "$b" "${check#*@}")"
+        fi
         local cell
         cell=$(awk -v v="$v" -v fmt="$format" -v check="$check" 'BEGIN {
             if (v == "") { print "-"; exit }
@@ -471,6 +476,10 @@ value() { echo "${R[$1.$2]:-}"; } # BACKEND KEY
 
 # Derived figures.
 for b in "${BACKENDS[@]}"; do
+    # SPEC §7: a p99 target is met when p99 <= max(target, 1.25 x the bare server's p99 in the
+    # same run).
+    R[$b.p99.limit10]=$(awk -v p="${R[$b.read-bare.p99]}" 'BEGIN { l = 1.25 * p; printf "%.2f", (l > 10 ? l : 10) }')
+    R[$b.p99.limit50]=$(awk -v p="${R[$b.read-bare.p99]}" 'BEGIN { l = 1.25 * p; printf "%.2f", (l > 50 ? l : 50) }')
     R[$b.read.ratio]=$(awk -v t="${R[$b.read-traza.rps]}" -v y="${R[$b.read-bare.rps]}" 'BEGIN { printf "%.3f", (y > 0 ? t / y : 0) }')
     R[$b.write.badpct]=$(awk -v bad="${R[$b.write.bad]}" -v n="${R[$b.write.count]}" 'BEGIN { printf "%.3f", (n > 0 ? 100 * bad / n : 0) }')
     R[$b.read.bad]=$((${R[$b.read-traza.bad]} + ${R[$b.read-bare.bad]} + ${R[$b.me.bad]}))
@@ -506,7 +515,7 @@ done
     row "read, Traza req/s (-c64)" "" "" read-traza.rps "%.0f"
     row "read, bare axum+sqlx req/s (-c64)" "" "" read-bare.rps "%.0f"
     row "read, ratio Traza / bare" ">= 0.8" ">= 0.8" read.ratio "%.2f"
-    row "read, Traza p99 ms" "<= 10" "<= 10" read-traza.p99 "%.2f"
+    row "read, Traza p99 ms" "<= 10 *" "<= @p99.limit10" read-traza.p99 "%.2f"
     row "read, bare p99 ms" "" "" read-bare.p99 "%.2f"
     row "read, Traza cold first pass req/s" "" "" cold.rps "%.0f"
     row "read, Traza cold first pass p99 ms" "" "" cold.p99 "%.2f"
@@ -514,12 +523,12 @@ done
     row "GET /me p99 ms" "" "" me.p99 "%.2f"
     row "read, non-2xx answers" "0" "== 0" read.bad "%d"
     row "trace donors req/s (-c64)" "" "" donors.rps "%.0f"
-    row "trace donors p99 ms" "<= 10" "<= 10" donors.p99 "%.2f"
+    row "trace donors p99 ms" "<= 10 *" "<= @p99.limit10" donors.p99 "%.2f"
     row "trace patients req/s (-c64)" "" "" patients.rps "%.0f"
-    row "trace patients p99 ms" "<= 10" "<= 10" patients.p99 "%.2f"
+    row "trace patients p99 ms" "<= 10 *" "<= @p99.limit10" patients.p99 "%.2f"
     row "trace, non-2xx answers" "0" "== 0" trace.bad "%d"
     row "write events/s (-c16, 2xx only)" ">= 2000 SQLite" "SQLite:>= 2000" write.rps "%.0f"
-    row "write p99 ms" "" "" write.p99 "%.2f"
+    row "write p99 ms" "<= 50 *" "<= @p99.limit50" write.p99 "%.2f"
     row "write, non-2xx share %" "0" "== 0" write.badpct "%.2f"
     row "write, events stored" "" "" write.rows "%d"
     row "write, batches picked" "" "" writable "%d"
@@ -537,6 +546,8 @@ done
     row "server log lines with 'error'" "0" "== 0" server_errors "%d"
     echo
     echo "export size: $(for b in "${BACKENDS[@]}"; do printf '%s %.0f MB  ' "$b" "$(awk -v n="${R[$b.export.bytes]}" 'BEGIN { print n / 1e6 }')"; done)"
+    echo "* SPEC §7: a p99 target is met when p99 <= max(target, 1.25 x the bare server's p99 in"
+    echo "  the same run): here $(for b in "${BACKENDS[@]}"; do printf '%s %s / %s ms  ' "$b" "${R[$b.p99.limit10]}" "${R[$b.p99.limit50]}"; done)"
     echo "req/s and p99 from wrk (-t2 --latency); the bare server reads the same database with"
     echo "sqlx, no token, no middleware; GET /me is Traza's token check and middleware alone."
     echo "The write target (2,000/s) is SQLite's; PostgreSQL's write figure is reported only."
