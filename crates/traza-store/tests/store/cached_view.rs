@@ -24,6 +24,23 @@ async fn both_reads(ctx: &Ctx, net: &Net, number: &str) -> (serde_json::Value, B
     (json, summary)
 }
 
+/// The fixture network and an allogeneic batch in production at MAL-HRU, made by Cristina.
+async fn open_batch(ctx: &Ctx, donor: &str, started_days_ago: u64) -> (Net, String) {
+    let net = network(&ctx.store).await;
+    let number = create(
+        &net.store,
+        &net.cristina,
+        ALLO,
+        MAL,
+        allo_fields(donor, days_ago(started_days_ago), 2),
+    )
+    .await
+    .batch
+    .batch_number
+    .to_string();
+    (net, number)
+}
+
 #[derive(Debug, PartialEq)]
 struct BatchViewSummary {
     doses: u32,
@@ -33,19 +50,8 @@ struct BatchViewSummary {
 
 #[both_backends]
 async fn a_direct_sql_edit_is_read_at_once_not_served_from_the_cache(ctx: Ctx) {
-    let net = network(&ctx.store).await;
+    let (net, number) = open_batch(&ctx, "DON-MAL-0311", 4).await;
     let store = &net.store;
-    let number = create(
-        store,
-        &net.cristina,
-        ALLO,
-        MAL,
-        allo_fields("DON-MAL-0311", days_ago(4), 2),
-    )
-    .await
-    .batch
-    .batch_number
-    .to_string();
     store
         .record_event(
             &net.cristina,
@@ -78,7 +84,7 @@ async fn a_direct_sql_edit_is_read_at_once_not_served_from_the_cache(ctx: Ctx) {
         .unwrap();
     let (json, before) = both_reads(&ctx, &net, &number).await;
     assert_eq!(json["doses"], 2);
-    assert_eq!(before.qc_values, [passing.clone()]);
+    assert_eq!(before.qc_values, std::slice::from_ref(&passing));
     let version = json["version"].clone();
     assert_eq!(before.events, 1);
     // Read again: served from the cache now.
@@ -133,19 +139,8 @@ async fn a_direct_sql_edit_is_read_at_once_not_served_from_the_cache(ctx: Ctx) {
 
 #[both_backends]
 async fn traza_writes_still_key_the_cache_by_version(ctx: Ctx) {
-    let net = network(&ctx.store).await;
+    let (net, number) = open_batch(&ctx, "DON-MAL-0312", 3).await;
     let store = &net.store;
-    let number = create(
-        store,
-        &net.cristina,
-        ALLO,
-        MAL,
-        allo_fields("DON-MAL-0312", days_ago(3), 2),
-    )
-    .await
-    .batch
-    .batch_number
-    .to_string();
     let v1 = store.get_batch(&net.cristina, &number).await.unwrap();
     store
         .record_event(
