@@ -293,7 +293,7 @@ impl Store {
     ) -> Result<Write, StoreError> {
         let turn = self.writers.turn().await?;
         let db = self.db.clone();
-        let (turn, tx, head) = critical(open_savepoint(db, turn)).await?;
+        let (tx, turn, head) = critical(open_savepoint(db, turn)).await?;
         // A process without the trail's key refuses before writing anything.
         let key = self
             .audit_keys
@@ -313,11 +313,13 @@ impl Store {
 }
 
 /// Opens the group's transaction if none is open (reading the chain head under its lock), then
-/// this write's savepoint in it. A critical step (see [`Writers`]).
+/// this write's savepoint in it. A critical step (see [`Writers`]). The savepoint comes first
+/// in the answer: if the write was given up meanwhile, the answer is dropped whole, and the
+/// savepoint must roll back before the turn ends (and perhaps closes the group).
 async fn open_savepoint(
     db: sea_orm::DatabaseConnection,
     mut turn: Turn,
-) -> Result<(Turn, DatabaseTransaction, Head), StoreError> {
+) -> Result<(DatabaseTransaction, Turn, Head), StoreError> {
     let backend = db.get_database_backend();
     if turn.group.open.is_none() {
         let outer = match backend {
@@ -356,7 +358,7 @@ async fn open_savepoint(
             "no chain head in the open group".into(),
         ));
     };
-    Ok((turn, tx, head))
+    Ok((tx, turn, head))
 }
 
 impl Write {
