@@ -21,6 +21,7 @@ mod m20261203_000002_create_master_records;
 mod m20261203_000003_create_step_entries;
 mod m20261204_000001_dashboard_rollup;
 mod m20261205_000001_batch_stamp;
+mod m20261205_000002_master_record_stamp;
 
 pub struct Migrator;
 
@@ -44,6 +45,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000003_create_step_entries::Migration),
             Box::new(m20261204_000001_dashboard_rollup::Migration),
             Box::new(m20261205_000001_batch_stamp::Migration),
+            Box::new(m20261205_000002_master_record_stamp::Migration),
         ]
     }
 }

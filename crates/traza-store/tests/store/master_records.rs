@@ -247,8 +247,8 @@ async fn a_master_record_is_drafted_approved_by_another_qa_and_guides_new_batche
     ));
 }
 
-/// An approved version guiding one batch; returns the version's id.
-async fn guided_batch(net: &Net) -> i64 {
+/// An approved version guiding one batch; returns the version's id and the batch's number.
+async fn guided_batch(net: &Net) -> (i64, String) {
     let store = &net.store;
     let v1 = store
         .create_master_record(&net.nuria, &product(ALLO), &lab(MAL), steps("Siembra"))
@@ -267,7 +267,7 @@ async fn guided_batch(net: &Net) -> i64 {
     )
     .await;
     assert_eq!(guided.mbr_id, Some(v1.id));
-    v1.id
+    (v1.id, guided.batch.batch_number.to_string())
 }
 
 fn named(r: VerifyReport) -> (String, Option<String>) {
@@ -280,7 +280,7 @@ fn named(r: VerifyReport) -> (String, Option<String>) {
 #[both_backends]
 async fn approved_steps_rewritten_by_sql_are_named_by_verify(ctx: Ctx) {
     let net = network(&ctx.store).await;
-    let id = guided_batch(&net).await;
+    let (id, _) = guided_batch(&net).await;
     ctx.execute_raw(&format!(
         "UPDATE master_records SET steps = '[]' WHERE id = {id}"
     ))
@@ -308,6 +308,32 @@ async fn an_approval_forged_by_sql_is_named_by_verify(ctx: Ctx) {
     assert_eq!(
         named(store.verify_audit_chain().await.unwrap()),
         ("master_records".to_owned(), Some("approved_by".to_owned()))
+    );
+}
+
+#[both_backends]
+async fn a_master_record_version_rewritten_by_sql_is_shown_at_once_and_named_by_verify(ctx: Ctx) {
+    let net = network(&ctx.store).await;
+    let (id, number) = guided_batch(&net).await;
+    let read = |store: traza_store::Store, actor| {
+        let number = number.clone();
+        async move { store.get_batch(&actor, &number).await.unwrap().mbr_version }
+    };
+    // Read twice: the second answer comes from the view cache.
+    assert_eq!(read(net.store.clone(), net.cristina.clone()).await, Some(1));
+    assert_eq!(read(net.store.clone(), net.cristina.clone()).await, Some(1));
+    ctx.execute_raw(&format!(
+        "UPDATE master_records SET version = 7 WHERE id = {id}"
+    ))
+    .await;
+    assert_eq!(
+        read(net.store.clone(), net.cristina.clone()).await,
+        Some(7),
+        "the batch page kept showing the version cached before the edit"
+    );
+    assert_eq!(
+        named(net.store.verify_audit_chain().await.unwrap()).0,
+        "master_records"
     );
 }
 
