@@ -93,9 +93,19 @@ struct Head {
     /// The first event of the first key that signed in this group (the head's `keyed_from`,
     /// if it has none yet).
     keyed_from: Option<i64>,
-    /// Whether any write of the group appended or rekeyed: the head must be written back.
-    moved: bool,
 }
+
+/// The chain head's statements, by backend: read under the writers' lock (on PostgreSQL the
+/// row lock itself), and moved to the last event appended. The import's own connection uses
+/// them too.
+pub(crate) const HEAD_READ_SQLITE: &str =
+    "SELECT last_id, last_hash, key_fingerprint FROM audit_head WHERE id = 1";
+pub(crate) const HEAD_READ_POSTGRES: &str =
+    "SELECT last_id, last_hash, key_fingerprint FROM audit_head WHERE id = 1 FOR UPDATE";
+pub(crate) const HEAD_WRITE_SQLITE: &str = "UPDATE audit_head SET last_id = ?, last_hash = ?, \
+    key_fingerprint = COALESCE(?, key_fingerprint), keyed_from = COALESCE(keyed_from, ?) WHERE id = 1";
+pub(crate) const HEAD_WRITE_POSTGRES: &str = "UPDATE audit_head SET last_id = $1, last_hash = $2, \
+    key_fingerprint = COALESCE($3, key_fingerprint), keyed_from = COALESCE(keyed_from, $4) WHERE id = 1";
 
 /// How long a write waits for its turn before giving up (SQLite's busy timeout is the same).
 const TURN_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
@@ -199,13 +209,14 @@ async fn critical<T: Send + 'static>(
 }
 
 impl Group {
-    /// Writes the moved chain head back, commits the open transaction, and tells every member
-    /// how it went.
+    /// Writes the chain head back, commits the open transaction, and tells every member how
+    /// it went. A group is committed only once a write has released into it; a head
+    /// that no write moved is written back unchanged.
     async fn commit(&mut self) {
         let head = self.head.take();
         let Some(tx) = self.open.take() else { return };
         let outcome = async {
-            if let Some(head) = head.filter(|h| h.moved) {
+            if let Some(head) = head {
                 write_head(&tx, head).await?;
             }
             tx.commit().await
@@ -232,10 +243,8 @@ impl Group {
 async fn read_head(tx: &DatabaseTransaction) -> Result<Head, StoreError> {
     let backend = tx.get_database_backend();
     let sql = match backend {
-        DbBackend::Sqlite => {
-            "SELECT last_id, last_hash, key_fingerprint FROM audit_head WHERE id = 1"
-        }
-        _ => "SELECT last_id, last_hash, key_fingerprint FROM audit_head WHERE id = 1 FOR UPDATE",
+        DbBackend::Postgres => HEAD_READ_POSTGRES,
+        _ => HEAD_READ_SQLITE,
     };
     let row = tx
         .query_one_raw(Statement::from_string(backend, sql))
@@ -246,7 +255,6 @@ async fn read_head(tx: &DatabaseTransaction) -> Result<Head, StoreError> {
         last_hash: row.try_get("", "last_hash")?,
         fingerprint: row.try_get("", "key_fingerprint")?,
         keyed_from: None,
-        moved: false,
     })
 }
 
@@ -256,12 +264,8 @@ async fn write_head(tx: &DatabaseTransaction, head: Head) -> Result<(), sea_orm:
     tx.execute_raw(Statement::from_sql_and_values(
         backend,
         match backend {
-            DbBackend::Postgres => {
-                "UPDATE audit_head SET last_id = $1, last_hash = $2, key_fingerprint = COALESCE($3, key_fingerprint), keyed_from = COALESCE(keyed_from, $4) WHERE id = 1"
-            }
-            _ => {
-                "UPDATE audit_head SET last_id = ?, last_hash = ?, key_fingerprint = COALESCE(?, key_fingerprint), keyed_from = COALESCE(keyed_from, ?) WHERE id = 1"
-            }
+            DbBackend::Postgres => HEAD_WRITE_POSTGRES,
+            _ => HEAD_WRITE_SQLITE,
         },
         [
             head.last_id.into(),
@@ -446,7 +450,6 @@ impl Write {
         let mut turn = self.turn;
         if let Some(head) = turn.group.head.as_mut() {
             let fingerprint = self.key.as_ref().map(ChainKey::fingerprint);
-            head.moved |= head.last_id != self.last_id || fingerprint != head.fingerprint;
             head.last_id = self.last_id;
             head.last_hash = self.last_hash;
             if fingerprint.is_some() {

@@ -101,18 +101,14 @@ impl Conn {
     ) -> Result<(i64, String, Option<String>), StoreError> {
         match self {
             Conn::Sqlite(tx) => {
-                sqlx::query_as::<_, (i64, String, Option<String>)>(
-                    "SELECT last_id, last_hash, key_fingerprint FROM audit_head WHERE id = 1",
-                )
-                .fetch_optional(&mut *tx)
-                .await
+                sqlx::query_as::<_, (i64, String, Option<String>)>(crate::write::HEAD_READ_SQLITE)
+                    .fetch_optional(&mut *tx)
+                    .await
             }
             Conn::Postgres(tx) => {
-                sqlx::query_as::<_, (i64, String, Option<String>)>(
-                    "SELECT last_id, last_hash, key_fingerprint FROM audit_head WHERE id = 1 FOR UPDATE",
-                )
-                .fetch_optional(&mut *tx)
-                .await
+                sqlx::query_as::<_, (i64, String, Option<String>)>(crate::write::HEAD_READ_POSTGRES)
+                    .fetch_optional(&mut *tx)
+                    .await
             }
         }
         .map_err(db)?
@@ -367,7 +363,7 @@ impl Conn {
         let after = e.after.as_ref().map(|v| v.to_string());
         let before = e.before.as_ref().map(|v| v.to_string());
         macro_rules! run {
-            ($tx:expr, $insert:literal, $head:literal) => {{
+            ($tx:expr, $insert:literal, $head:expr) => {{
                 sqlx::query($insert)
                     .bind(e.id)
                     .bind(e.at)
@@ -398,12 +394,12 @@ impl Conn {
             Conn::Sqlite(tx) => run!(
                 tx,
                 "INSERT INTO audit_events (id, at, actor, action, entity_type, entity_key, before, after, reason, source, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                "UPDATE audit_head SET last_id = ?, last_hash = ?, key_fingerprint = COALESCE(?, key_fingerprint), keyed_from = COALESCE(keyed_from, ?) WHERE id = 1"
+                crate::write::HEAD_WRITE_SQLITE
             ),
             Conn::Postgres(tx) => run!(
                 tx,
                 "INSERT INTO audit_events (id, at, actor, action, entity_type, entity_key, before, after, reason, source, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-                "UPDATE audit_head SET last_id = $1, last_hash = $2, key_fingerprint = COALESCE($3, key_fingerprint), keyed_from = COALESCE(keyed_from, $4) WHERE id = 1"
+                crate::write::HEAD_WRITE_POSTGRES
             ),
         }
         Ok(hash)
