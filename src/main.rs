@@ -268,7 +268,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 .await?
                 .with_source(Source::Api)
                 .with_lockout_policy(args.lockout());
-            let server = Server::bind(&args.bind, AppState { store })
+            let server = Server::bind(&args.bind, AppState::new(store))
                 .await
                 .with_context(|| format!("cannot listen on {}", args.bind))?;
             tracing::info!(address = %server.local_addr()?, "Traza is serving");
@@ -283,7 +283,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 "preparing the demo network (the first run makes {batches} batches; this takes a moment)…"
             );
             let made = demo::seed(&store, FIXTURE_NETWORK, batches).await?;
-            let server = Server::bind(&serve.bind, AppState { store })
+            let server = Server::bind(&serve.bind, AppState::new(store))
                 .await
                 .with_context(|| format!("cannot listen on {}", serve.bind))?;
             let addr = server.local_addr()?;
@@ -434,22 +434,16 @@ async fn run(cli: Cli) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// glibc raises its mmap threshold to the size of the first large block freed. Argon2's 19 MiB
-/// of working memory per password check then comes from, and stays in, the per-thread arenas:
-/// a storm of 100 logins took `traza serve` from 27 to 372 MB and kept it there. With the
-/// threshold fixed, such blocks are mapped and returned on every check: +41 MB at the peak,
-/// +3.5 MB after (`bench/login-storm.sh`).
-fn keep_large_allocations_returnable() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: mallopt only sets an allocator parameter; it is called before any work starts.
-    unsafe {
-        libc::mallopt(libc::M_MMAP_THRESHOLD, 128 * 1024);
-    }
-}
+/// mimalloc, not glibc's malloc. A warm batch read spent 11 % of its samples in glibc's
+/// `malloc`, `free` and `malloc_consolidate`; with mimalloc a read costs 125–134 µs of CPU
+/// instead of 151–163 µs (`bench/RESULTS.md`, 2026-12-03). It also returns large blocks, such
+/// as argon2's 19 MiB of working memory per password check, to the system by itself: glibc
+/// needed its mmap threshold pinned for that (a storm of 100 logins otherwise kept 345 MB).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    keep_large_allocations_returnable();
     let cli = Cli::parse();
     init_tracing(&cli.log);
     match run(cli).await {

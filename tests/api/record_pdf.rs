@@ -26,9 +26,7 @@ pub(crate) struct Download {
 
 /// GETs `path` from the real router with `headers`, keeping the body's bytes.
 pub(crate) async fn download(api: &Api, path: &str, headers: &[(&str, String)]) -> Download {
-    let app = traza_http::router(traza_http::AppState {
-        store: api.store.clone(),
-    });
+    let app = traza_http::router(traza_http::AppState::new(api.store.clone()));
     let mut request = Request::builder().method(Method::GET).uri(path);
     for (name, value) in headers {
         request = request.header(*name, value);

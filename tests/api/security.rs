@@ -387,7 +387,7 @@ async fn a_client_that_sends_its_headers_slowly_is_cut_off() {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let url = format!("sqlite://{}/slow.db?mode=rwc", dir.path().display());
     let store = traza_store::Store::connect(&url).await.expect("a store");
-    let mut server = traza_http::Server::bind("127.0.0.1:0", traza_http::AppState { store })
+    let mut server = traza_http::Server::bind("127.0.0.1:0", traza_http::AppState::new(store))
         .await
         .expect("bind");
     server.header_read_timeout = Duration::from_millis(300);

@@ -118,9 +118,7 @@ impl Api {
             })
             .collect();
         Api {
-            app: traza_http::router(traza_http::AppState {
-                store: store.clone(),
-            }),
+            app: traza_http::router(traza_http::AppState::new(store.clone())),
             store,
             url: url.to_owned(),
             passwords: Arc::new(Mutex::new(passwords)),

@@ -16,9 +16,7 @@ async fn healthz_and_readyz_answer_and_carry_a_request_id() {
     .await
     .unwrap();
     store.migrate().await.unwrap();
-    let app = router(AppState {
-        store: store.clone(),
-    });
+    let app = router(AppState::new(store.clone()));
 
     let health = app
         .clone()
@@ -34,6 +32,24 @@ async fn healthz_and_readyz_answer_and_carry_a_request_id() {
         .await
         .unwrap();
     assert_eq!(ready.status(), StatusCode::OK);
+    // Each request has an id of its own (a process prefix and a counter), and a client's own
+    // id is kept.
+    let id =
+        |r: &axum::response::Response| r.headers()["x-request-id"].to_str().unwrap().to_owned();
+    let (first, second) = (id(&health), id(&ready));
+    assert_ne!(first, second);
+    assert_eq!(first.split('-').next(), second.split('-').next());
+    let given = app
+        .clone()
+        .oneshot(
+            Request::get("/healthz")
+                .header("x-request-id", "mine-42")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(id(&given), "mine-42");
 
     store.close().await.unwrap();
     let closed = app
