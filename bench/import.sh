@@ -44,16 +44,8 @@ DATA=$(cd "$DATA" && pwd)
 BIN=$DATA/bin-$RUN
 TRAZA=$BIN/traza
 
-log() { printf '%s\n' "$*" >&2; }
+source "$ROOT/bench/common.sh"
 
-# "1M", "100k", "250000": how a row count is shown (its file is history-1m.csv, …).
-label() {
-    case $1 in
-        *000000) echo "$(($1 / 1000000))M" ;;
-        *000) echo "$(($1 / 1000))k" ;;
-        *) echo "$1" ;;
-    esac
-}
 # The spread shape's file keeps its old name (history-1m.csv); history-compact-1m.csv, ….
 file_for() { # ROWS SHAPE
     local l
@@ -77,13 +69,6 @@ timed() {
     read -r SECS RSS < <(tail -n 1 "$t")
     rm -f "$t"
     return "$status"
-}
-
-# Fails the run, showing the log of what failed.
-fail() {
-    log "FAILED: $1"
-    [[ -f ${2:-} ]] && tail -n 30 "$2" >&2
-    exit 1
 }
 
 # The equivalent table of SPEC §7 for FILE, in SQL both backends read.
@@ -146,21 +131,12 @@ traza_sqlite() { # FILE ROWS NAME
 # PostgreSQL
 
 # Quiet: DROP DATABASE IF EXISTS would print a NOTICE for every fresh database.
-psql_admin() { PGOPTIONS='-c client_min_messages=warning' psql "$PGURL/postgres" -v ON_ERROR_STOP=1 -qAt "$@"; }
 
-PG_DATABASES=()
 fresh_database() { # NAME
     psql_admin -c "DROP DATABASE IF EXISTS $1" -c "CREATE DATABASE $1" >/dev/null
     PG_DATABASES+=("$1")
 }
 
-drop_databases() {
-    local db
-    for db in "${PG_DATABASES[@]}"; do
-        psql_admin -c "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1 || log "could not drop $db"
-    done
-    PG_DATABASES=()
-}
 
 cleanup() {
     drop_databases

@@ -45,53 +45,7 @@ TRAZA=$BIN/traza
 WORK=$DATA/pages-$RUN
 BASE=http://127.0.0.1:$TRAZA_PORT
 
-log() { printf '%s\n' "$*" >&2; }
-
-fail() {
-    log "FAILED: $1"
-    [[ -f ${2:-} ]] && tail -n 30 "$2" >&2
-    exit 1
-}
-
-label() {
-    case $1 in
-        *000000) echo "$(($1 / 1000000))M" ;;
-        *000) echo "$(($1 / 1000))k" ;;
-        *) echo "$1" ;;
-    esac
-}
-
-password_of() {
-    awk -v user="\"$1\"" '
-        $0 ~ "\"username\": *" user { found = 1 }
-        found && /"password":/ { sub(/.*"password": *"/, ""); sub(/".*/, ""); print; exit }
-    ' "$ROOT/fixtures/network.json"
-}
-
-# ---------------------------------------------------------------------------------------------
-# Processes and databases the run owns, undone at the end (also when it fails)
-
-SERVER_PIDS=()
-PG_DATABASES=()
-
-psql_admin() { PGOPTIONS='-c client_min_messages=warning' psql "$PGURL/postgres" -v ON_ERROR_STOP=1 -qAt "$@"; }
-
-stop_servers() {
-    local pid
-    for pid in "${SERVER_PIDS[@]}"; do
-        kill "$pid" 2>/dev/null || true
-        wait "$pid" 2>/dev/null || true
-    done
-    SERVER_PIDS=()
-}
-
-drop_databases() {
-    local db
-    for db in "${PG_DATABASES[@]}"; do
-        psql_admin -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || log "could not drop $db"
-    done
-    PG_DATABASES=()
-}
+source "$ROOT/bench/common.sh"
 
 cleanup() {
     stop_servers
@@ -100,23 +54,6 @@ cleanup() {
     rm -rf "$BIN" "$WORK"
 }
 trap cleanup EXIT
-
-start_server() { # LOG URL COMMAND...
-    local logfile=$1 url=$2
-    shift 2
-    "$@" >"$logfile" 2>&1 &
-    local pid=$!
-    SERVER_PIDS+=("$pid")
-    local i
-    for ((i = 0; i < 240; i++)); do
-        kill -0 "$pid" 2>/dev/null || fail "$(basename "$logfile") exited" "$logfile"
-        if [[ $(curl -s -o /dev/null -w '%{http_code}' "$url" || true) != 000 ]]; then
-            return
-        fi
-        sleep 0.5
-    done
-    fail "the server did not answer at $url" "$logfile"
-}
 
 # ---------------------------------------------------------------------------------------------
 # The JSON API (bearer tokens), for the guided batch

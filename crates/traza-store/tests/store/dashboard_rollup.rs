@@ -9,30 +9,7 @@ use crate::support::*;
 
 /// Imports `rows` (CSV lines after the header) as the coordinator.
 async fn import_rows(net: &Net, rows: &[String]) {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("historia.csv");
-    let mut text = String::from(
-        "batch_number,product_code,lab_code,origin,donor_code,patient_code,collection_date,manufacturing_start,manufacturing_end,expiry_date,status,cell_count,viability_percent,volume_ml,doses,released_by,release_date,access_route,trial_id,notes\n",
-    );
-    for r in rows {
-        text.push_str(r);
-        text.push('\n');
-    }
-    std::fs::write(&path, text).unwrap();
-    let report = net
-        .store
-        .import_batches(
-            &net.lucia,
-            traza_store::ImportRequest {
-                path,
-                file_name: "historia.csv".into(),
-                dry_run: false,
-                encoding: None,
-            },
-            None,
-        )
-        .await
-        .unwrap();
+    let report = import_as_coordinator(net, rows).await;
     assert!(report.errors.is_empty(), "{:?}", report.errors);
 }
 

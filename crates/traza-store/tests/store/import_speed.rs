@@ -32,32 +32,6 @@ fn rows(n: usize) -> Vec<String> {
         .collect()
 }
 
-async fn import(net: &Net, rows: &[String]) -> traza_store::ImportReport {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("historia.csv");
-    let mut text = String::from(
-        "batch_number,product_code,lab_code,origin,donor_code,patient_code,collection_date,manufacturing_start,manufacturing_end,expiry_date,status,cell_count,viability_percent,volume_ml,doses,released_by,release_date,access_route,trial_id,notes\n",
-    );
-    for r in rows {
-        text.push_str(r);
-        text.push('\n');
-    }
-    std::fs::write(&path, text).unwrap();
-    net.store
-        .import_batches(
-            &net.lucia,
-            traza_store::ImportRequest {
-                path,
-                file_name: "historia.csv".into(),
-                dry_run: false,
-                encoding: None,
-            },
-            None,
-        )
-        .await
-        .unwrap()
-}
-
 /// The dashboard from the rollup equals the recount; the number of batches it counts.
 async fn rollup_agrees(net: &Net) -> i64 {
     let fast = net.store.dashboard(&net.lucia, None, None).await.unwrap();
@@ -76,7 +50,7 @@ async fn after_an_import_the_rollup_agrees_and_its_trigger_counts_the_next_write
     let before = rollup_agrees(&net).await;
 
     // Three chunks of rows.
-    let report = import(&net, &rows(4_500)).await;
+    let report = import_as_coordinator(&net, &rows(4_500)).await;
     assert!(report.errors.is_empty(), "{:?}", report.errors);
     assert_eq!(report.created, 4_500);
     assert_eq!(rollup_agrees(&net).await, before + 4_500);
@@ -99,7 +73,7 @@ async fn after_an_import_the_rollup_agrees_and_its_trigger_counts_the_next_write
         .collect::<Vec<_>>();
     let last = refused.len() - 1;
     refused[last] = refused[last].replace(",in_production,", ",perhaps,");
-    let report = import(&net, &refused).await;
+    let report = import_as_coordinator(&net, &refused).await;
     assert_eq!(report.errors_total, 1, "{:?}", report.errors);
     assert_eq!(report.import_id, None);
     assert_eq!(rollup_agrees(&net).await, before + 4_501);
