@@ -435,12 +435,15 @@ async fn run(cli: Cli) -> Result<ExitCode> {
 }
 
 /// mimalloc, not glibc's malloc. A warm batch read spent 11 % of its samples in glibc's
-/// `malloc`, `free` and `malloc_consolidate`; with mimalloc a read costs 125–134 µs of CPU
-/// instead of 151–163 µs, and the compact import runs in 11 s instead of 12.8 s
-/// (`bench/RESULTS.md`, 2026-12-03). It also gives large blocks, such as argon2's 19 MiB of
-/// working memory per password check, back to the system by itself (glibc needed its mmap
-/// threshold pinned for that). Built without transparent huge pages (`no_thp`): with them
-/// the importer's peak RSS grew by whole 2 MiB pages, to 138–144 MiB (the target is 128).
+/// `malloc`, `free` and `malloc_consolidate`. In back-to-back runs (`bench/RESULTS.md`,
+/// 2026-12-03) reads ran at 0.72–0.85 of the yardstick with this build against 0.61–0.73 on
+/// glibc, and the compact import in 11 s instead of 12.8 s. mimalloc also gives large
+/// blocks, such as argon2's 19 MiB of working memory per password check, back to the system
+/// by itself (glibc needed its mmap threshold pinned for that). Built without transparent
+/// huge pages (`no_thp`): with them reads were cheaper still (0.88–0.91), but the importer's
+/// peak RSS grew by whole 2 MiB pages, to 138–144 MiB (the target is 128), and the options
+/// that would have bounded it must be set before the first allocation, which is before
+/// `main`.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
