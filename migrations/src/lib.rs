@@ -25,6 +25,22 @@ mod m20261205_000002_master_record_stamp;
 
 pub struct Migrator;
 
+/// Runs the SQL a migration wrote for each database: PostgreSQL's, or SQLite's (triggers and
+/// their functions differ between the two, so some migrations carry both texts).
+async fn execute_for_backend(
+    m: &SchemaManager<'_>,
+    postgres: &str,
+    sqlite: &str,
+) -> Result<(), DbErr> {
+    use sea_orm_migration::sea_orm::{ConnectionTrait, DbBackend};
+    let sql = match m.get_database_backend() {
+        DbBackend::Postgres => postgres,
+        _ => sqlite,
+    };
+    m.get_connection().execute_unprepared(sql).await?;
+    Ok(())
+}
+
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {

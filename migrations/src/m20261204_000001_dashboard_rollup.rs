@@ -16,7 +16,6 @@
 //! insert trigger once, over the whole statement's rows (a transition table).
 
 use sea_orm_migration::prelude::*;
-use sea_orm_migration::sea_orm::{ConnectionTrait, DbBackend};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -335,20 +334,10 @@ DROP TABLE IF EXISTS batch_rollup;
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        let db = m.get_connection();
-        match m.get_database_backend() {
-            DbBackend::Postgres => db.execute_unprepared(PG_UP).await?,
-            _ => db.execute_unprepared(&sqlite_up()).await?,
-        };
-        Ok(())
+        crate::execute_for_backend(m, PG_UP, &sqlite_up()).await
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        let db = m.get_connection();
-        match m.get_database_backend() {
-            DbBackend::Postgres => db.execute_unprepared(PG_DOWN).await?,
-            _ => db.execute_unprepared(SQLITE_DOWN).await?,
-        };
-        Ok(())
+        crate::execute_for_backend(m, PG_DOWN, SQLITE_DOWN).await
     }
 }

@@ -14,7 +14,6 @@
 //!   stamp of its batch (of both batches, if an UPDATE moves a record between them).
 
 use sea_orm_migration::prelude::*;
-use sea_orm_migration::sea_orm::{ConnectionTrait, DbBackend};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -119,20 +118,10 @@ fn pg_down() -> String {
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        let db = m.get_connection();
-        match m.get_database_backend() {
-            DbBackend::Postgres => db.execute_unprepared(&pg_up()).await?,
-            _ => db.execute_unprepared(&sqlite_up()).await?,
-        };
-        Ok(())
+        crate::execute_for_backend(m, &pg_up(), &sqlite_up()).await
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        let db = m.get_connection();
-        match m.get_database_backend() {
-            DbBackend::Postgres => db.execute_unprepared(&pg_down()).await?,
-            _ => db.execute_unprepared(&sqlite_down()).await?,
-        };
-        Ok(())
+        crate::execute_for_backend(m, &pg_down(), &sqlite_down()).await
     }
 }

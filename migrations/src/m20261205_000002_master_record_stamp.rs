@@ -5,7 +5,6 @@
 //! fires only on edits made outside it, which `audit verify` names.
 
 use sea_orm_migration::prelude::*;
-use sea_orm_migration::sea_orm::{ConnectionTrait, DbBackend};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -54,20 +53,10 @@ DROP FUNCTION IF EXISTS traza_stamp_guided();
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        let db = m.get_connection();
-        match m.get_database_backend() {
-            DbBackend::Postgres => db.execute_unprepared(PG_UP).await?,
-            _ => db.execute_unprepared(SQLITE_UP).await?,
-        };
-        Ok(())
+        crate::execute_for_backend(m, PG_UP, SQLITE_UP).await
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        let db = m.get_connection();
-        match m.get_database_backend() {
-            DbBackend::Postgres => db.execute_unprepared(PG_DOWN).await?,
-            _ => db.execute_unprepared(SQLITE_DOWN).await?,
-        };
-        Ok(())
+        crate::execute_for_backend(m, PG_DOWN, SQLITE_DOWN).await
     }
 }
